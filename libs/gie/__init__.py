@@ -1,0 +1,1 @@
+"""gie: shared kernel of the event-sourced Endpoint Picker."""

@@ -1,0 +1,66 @@
+"""Publish events off the hot path: bounded queue, one sender task, counted drops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from gie.bus.contracts import EventPublisher
+from gie.bus.errors import GieBusError
+from gie.bus.metrics import BusMetrics
+from gie.events import Event
+
+_log = structlog.get_logger("gie.bus")
+
+
+class BackgroundPublisher:
+    """Queues events for publishing without ever blocking the caller.
+
+    ``submit`` MUST be called from the owning event loop. When the queue is
+    full the event is dropped and counted (routing must never wait on the
+    bus). ``close`` flushes what is queued, within a timeout.
+    """
+
+    def __init__(
+        self,
+        bus: EventPublisher,
+        *,
+        metrics: BusMetrics,
+        max_queue: int = 10_000,
+        concurrency: int = 32,
+    ) -> None:
+        self._bus = bus
+        self._metrics = metrics
+        self._queue: asyncio.Queue[tuple[str, Event]] = asyncio.Queue(max_queue)
+        self._concurrency = concurrency
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._run()) for _ in range(self._concurrency)]
+
+    def submit(self, subject: str, event: Event) -> None:
+        try:
+            self._queue.put_nowait((subject, event))
+        except asyncio.QueueFull:
+            self._metrics.dropped.labels(event.type).inc()
+
+    async def close(self, *, timeout_s: float = 5.0) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout_s)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _run(self) -> None:
+        while True:
+            subject, event = await self._queue.get()
+            try:
+                await self._bus.publish(subject, event)
+            except GieBusError as exc:
+                _log.warning("event not published", type=event.type, error=str(exc))
+            finally:
+                self._queue.task_done()

@@ -1,0 +1,50 @@
+"""What services need from the event bus, as small protocols.
+
+Rules every implementation follows:
+
+* ``publish`` returns once the bus has stored the event (or raises
+  :class:`~gie.bus.errors.BusPublishError`). With ``msg_id`` set, publishing the
+  same id again within the duplicate window stores it once.
+* ``follow`` delivers events of one stream whose subject matches a filter, in
+  stream order, to ``handler``, one at a time. Payloads that are not valid
+  events are logged and counted, never delivered and never fatal; an exception
+  raised by the handler is logged and counted and delivery goes on.
+* :class:`Following.caught_up` is set once every event stored when ``follow``
+  was called has been handed to the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+from gie.bus.streams import Deliver, StreamSpec
+from gie.events import Event
+
+EventHandler = Callable[[Event], object]  # an awaitable result is awaited
+
+
+class Following(Protocol):
+    """A running subscription."""
+
+    @property
+    def caught_up(self) -> asyncio.Event: ...
+
+    async def stop(self) -> None:
+        """Stop delivery. Safe to call twice."""
+
+
+class EventPublisher(Protocol):
+    async def publish(self, subject: str, event: Event, *, msg_id: str | None = None) -> None: ...
+
+
+class EventBus(EventPublisher, Protocol):
+    async def follow(
+        self,
+        stream: StreamSpec,
+        filter_subject: str,
+        handler: EventHandler,
+        *,
+        deliver: Deliver,
+    ) -> Following: ...

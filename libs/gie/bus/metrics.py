@@ -1,0 +1,47 @@
+"""Prometheus counters of the bus adapters."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+
+class BusMetrics:
+    """Counters every bus adapter updates; one instance per service registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.received = Counter(
+            "gie_bus_events_received_total",
+            "Events delivered to handlers, by stream.",
+            ["stream"],
+            registry=registry,
+        )
+        self.invalid = Counter(
+            "gie_bus_events_invalid_total",
+            "Payloads that were not valid events and were skipped, by stream.",
+            ["stream"],
+            registry=registry,
+        )
+        self.handler_errors = Counter(
+            "gie_bus_handler_errors_total",
+            "Events whose handler raised, by stream.",
+            ["stream"],
+            registry=registry,
+        )
+        self.published = Counter(
+            "gie_bus_events_published_total",
+            "Events stored by the bus, by event type.",
+            ["type"],
+            registry=registry,
+        )
+        self.publish_errors = Counter(
+            "gie_bus_publish_errors_total",
+            "Events the bus did not acknowledge, by event type.",
+            ["type"],
+            registry=registry,
+        )
+        self.dropped = Counter(
+            "gie_bus_events_dropped_total",
+            "Events dropped before publishing because the outbound queue was full.",
+            ["type"],
+            registry=registry,
+        )

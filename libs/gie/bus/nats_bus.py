@@ -1,0 +1,246 @@
+"""NATS JetStream adapter of the event bus.
+
+One :class:`NatsEventBus` per process holds one connection (reconnecting
+forever once connected) and its JetStream context. Streams are set up
+idempotently by whichever service starts first. Subscriptions are ordered
+ephemeral push consumers: replay (all, or last-per-subject) then follow.
+Callbacks run on the connection's event loop, one message at a time per
+subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import TracebackType
+from typing import Self
+
+import nats
+import structlog
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+from nats.js.errors import BadRequestError, NotFoundError
+
+from gie.bus.contracts import EventHandler
+from gie.bus.delivery import deliver as deliver_payload
+from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
+from gie.bus.metrics import BusMetrics
+from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
+from gie.events import Event, EventCodec, default_codec
+
+_log = structlog.get_logger("gie.bus")
+
+_DELIVER_POLICY = {
+    Deliver.ALL: js_api.DeliverPolicy.ALL,
+    Deliver.LAST_PER_SUBJECT: js_api.DeliverPolicy.LAST_PER_SUBJECT,
+    Deliver.NEW: js_api.DeliverPolicy.NEW,
+}
+
+
+class NatsFollowing:
+    """A replay-then-follow subscription on one stream."""
+
+    def __init__(self, stream: StreamSpec) -> None:
+        self._stream = stream
+        self._sub: JetStreamContext.PushSubscription | None = None
+        self._caught_up = asyncio.Event()
+        self._delivered = 0
+        self._target: int | None = None
+
+    @property
+    def caught_up(self) -> asyncio.Event:
+        return self._caught_up
+
+    def note_delivered(self, msg: Msg) -> None:
+        meta = msg.metadata
+        self._delivered = meta.sequence.consumer
+        if meta.num_pending == 0 or (
+            self._target is not None and self._delivered >= self._target
+        ):
+            self._caught_up.set()
+
+    async def start(self, sub: JetStreamContext.PushSubscription) -> None:
+        self._sub = sub
+        info = await sub.consumer_info()
+        if info.num_pending == 0:
+            # Everything stored was already sent: caught up once the handler
+            # has seen as many messages as the consumer delivered.
+            self._target = info.delivered.consumer_seq if info.delivered else 0
+            if self._delivered >= (self._target or 0):
+                self._caught_up.set()
+
+    async def stop(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is None:
+            return
+        try:
+            await sub.unsubscribe()
+        except NatsError as exc:
+            _log.warning("unsubscribe failed", stream=self._stream.name, error=str(exc))
+
+
+class NatsEventBus:
+    """Event bus on NATS JetStream. Use as an async context manager."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        codec: EventCodec | None = None,
+        metrics: BusMetrics | None = None,
+        connect_timeout_s: float = 30.0,
+        publish_timeout_s: float = 5.0,
+    ) -> None:
+        self._url = url
+        self._name = name
+        self._codec = codec or default_codec()
+        self._metrics = metrics or BusMetrics()
+        self._connect_timeout_s = connect_timeout_s
+        self._publish_timeout_s = publish_timeout_s
+        self._nc: NatsClient | None = None
+        self._js: JetStreamContext | None = None
+        self._followings: list[NatsFollowing] = []
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    async def connect(self) -> None:
+        """Connect, retrying with backoff until ``connect_timeout_s`` passes."""
+        deadline = time.monotonic() + self._connect_timeout_s
+        delay = 0.1
+        while True:
+            try:
+                self._nc = await nats.connect(
+                    servers=[self._url],
+                    name=self._name,
+                    connect_timeout=2,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                )
+                break
+            except (NatsError, OSError, TimeoutError) as exc:
+                if time.monotonic() + delay > deadline:
+                    raise BusConnectError(f"cannot reach NATS at {self._url}: {exc}") from exc
+                _log.info("waiting for NATS", url=self._url, error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        self._js = self._nc.jetstream(timeout=self._publish_timeout_s)
+        _log.info("connected to NATS", url=self._url, client=self._name)
+
+    async def ensure_streams(self, specs: tuple[StreamSpec, ...] = ALL_STREAMS) -> None:
+        """Create the streams, or update them to ``specs``; safe from many processes."""
+        js = self._jetstream()
+        for spec in specs:
+            config = js_api.StreamConfig(
+                name=spec.name,
+                subjects=list(spec.subjects),
+                retention=js_api.RetentionPolicy.LIMITS,
+                storage=js_api.StorageType.FILE,
+                discard=js_api.DiscardPolicy.OLD,
+                max_msgs_per_subject=spec.max_msgs_per_subject,
+                max_age=spec.max_age_s or None,
+                max_bytes=spec.max_bytes,
+                duplicate_window=spec.duplicate_window_s,
+            )
+            try:
+                await js.add_stream(config)
+            except BadRequestError:
+                # Exists with another configuration (or raced): converge on ours.
+                await js.update_stream(config)
+            except NatsError as exc:
+                raise GieBusError(f"cannot set up stream {spec.name}: {exc}") from exc
+
+    async def publish(self, subject: str, event: Event, *, msg_id: str | None = None) -> None:
+        js = self._jetstream()
+        headers = {"Nats-Msg-Id": msg_id or event.event_id}
+        try:
+            await js.publish(subject, self._codec.encode(event), headers=headers)
+        except (NatsError, TimeoutError) as exc:
+            self._metrics.publish_errors.labels(event.type).inc()
+            raise BusPublishError(f"{event.type} not stored on {subject}: {exc!r}") from exc
+        self._metrics.published.labels(event.type).inc()
+
+    async def follow(
+        self,
+        stream: StreamSpec,
+        filter_subject: str,
+        handler: EventHandler,
+        *,
+        deliver: Deliver,
+    ) -> NatsFollowing:
+        js = self._jetstream()
+        following = NatsFollowing(stream)
+
+        async def on_msg(msg: Msg) -> None:
+            await deliver_payload(
+                msg.data,
+                subject=msg.subject,
+                stream=stream.name,
+                codec=self._codec,
+                handler=handler,
+                metrics=self._metrics,
+            )
+            following.note_delivered(msg)
+
+        try:
+            sub = await js.subscribe(
+                filter_subject,
+                stream=stream.name,
+                cb=on_msg,
+                ordered_consumer=True,
+                idle_heartbeat=2.0,
+                deliver_policy=_DELIVER_POLICY[deliver],
+            )
+            await following.start(sub)
+        except (NatsError, NotFoundError) as exc:
+            raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc
+        self._followings.append(following)
+        return following
+
+    async def close(self) -> None:
+        """Stop subscriptions, then drain and close the connection."""
+        for following in self._followings:
+            await following.stop()
+        self._followings.clear()
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is None or nc.is_closed:
+            return
+        try:
+            await asyncio.wait_for(nc.drain(), timeout=5.0)
+        except (NatsError, TimeoutError) as exc:
+            _log.warning("NATS drain failed; closing", error=str(exc))
+            await nc.close()
+
+    def _jetstream(self) -> JetStreamContext:
+        if self._js is None:
+            raise GieBusError("bus is not connected")
+        return self._js
+
+    async def _on_error(self, exc: Exception) -> None:
+        _log.warning("NATS error", error=str(exc))
+
+    async def _on_disconnected(self) -> None:
+        _log.warning("disconnected from NATS", url=self._url)
+
+    async def _on_reconnected(self) -> None:
+        _log.info("reconnected to NATS", url=self._url)

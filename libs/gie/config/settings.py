@@ -1,0 +1,43 @@
+"""Environment settings shared by every service (prefix ``GIE_``)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service reads. Each service subclasses it with its own."""
+
+    model_config = SettingsConfigDict(env_prefix="GIE_", extra="ignore", frozen=True)
+
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server URL.")
+    pool: str = Field(
+        default="default/sim-pool",
+        description="The InferencePool this service works for, as namespace/name.",
+    )
+    instance_id: str = Field(
+        default_factory=_default_instance_id,
+        description="Unique id of this replica; the `source` of the events it publishes.",
+    )
+    admin_host: str = Field(default="127.0.0.1", description="Bind address of the admin app.")
+    admin_port: int = Field(default=9090, ge=0, le=65535, description="Port of the admin app.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    nats_connect_timeout_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("pool")
+    @classmethod
+    def _check_pool(cls, value: str) -> str:
+        namespace, sep, name = value.partition("/")
+        if not sep or not namespace or not name or "/" in name:
+            raise ValueError(f"pool must be namespace/name, got {value!r}")
+        return value

@@ -1,0 +1,47 @@
+"""Event models, their wire codec and their NATS subjects.
+
+Every fact in gie is an immutable :class:`Event` (a frozen pydantic model with
+the common envelope). :func:`default_codec` knows every built-in event type;
+:mod:`gie.events.subjects` is the one place subjects are spelled.
+"""
+
+from __future__ import annotations
+
+from gie.events.base import Event, new_event_id, utc_now
+from gie.events.codec import EventCodec, Upcaster
+from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted, validate_address
+from gie.events.errors import EventDecodeError, GieEventError
+from gie.events.metrics import EndpointMetrics, EndpointMetricsObserved
+from gie.events.routing import RequestRouted
+
+BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
+    EndpointUpserted,
+    EndpointRemoved,
+    EndpointMetricsObserved,
+    RequestRouted,
+)
+
+
+def default_codec() -> EventCodec:
+    """A codec that knows every built-in event type."""
+    return EventCodec(BUILTIN_EVENT_TYPES)
+
+
+__all__ = [
+    "BUILTIN_EVENT_TYPES",
+    "Endpoint",
+    "EndpointMetrics",
+    "EndpointMetricsObserved",
+    "EndpointRemoved",
+    "EndpointUpserted",
+    "Event",
+    "EventCodec",
+    "EventDecodeError",
+    "GieEventError",
+    "RequestRouted",
+    "Upcaster",
+    "default_codec",
+    "new_event_id",
+    "utc_now",
+    "validate_address",
+]

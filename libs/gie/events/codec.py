@@ -1,0 +1,86 @@
+"""Wire format of events: JSON, with a registry of types and upcasters.
+
+Encoding is the pydantic JSON of the event. Decoding reads ``type`` and
+``schema_version``, runs any upcasters registered for older versions of that
+type, then validates into the current model. Everything that can go wrong on
+decode raises :class:`EventDecodeError` naming the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from gie.events.base import Event
+from gie.events.errors import EventDecodeError
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class EventCodec:
+    """Encodes events and decodes payloads of the registered event types."""
+
+    def __init__(self, types: Iterable[type[Event]] = ()) -> None:
+        self._types: dict[str, type[Event]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        for event_type in types:
+            self.register(event_type)
+
+    def register(self, event_type: type[Event]) -> None:
+        if not event_type.TYPE:
+            raise ValueError(f"{event_type.__name__} has no TYPE")
+        if event_type.TYPE in self._types:
+            raise ValueError(f"event type {event_type.TYPE!r} is already registered")
+        self._types[event_type.TYPE] = event_type
+
+    def register_upcaster(self, type_name: str, from_version: int, upcaster: Upcaster) -> None:
+        """Register a function turning a ``from_version`` payload into the next version."""
+        key = (type_name, from_version)
+        if key in self._upcasters:
+            raise ValueError(f"upcaster for {type_name} v{from_version} is already registered")
+        self._upcasters[key] = upcaster
+
+    @property
+    def type_names(self) -> frozenset[str]:
+        return frozenset(self._types)
+
+    def encode(self, event: Event) -> bytes:
+        return event.model_dump_json().encode()
+
+    def decode(self, payload: bytes) -> Event:
+        try:
+            raw = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise EventDecodeError(f"event payload is not JSON: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise EventDecodeError("event payload is not a JSON object")
+        type_name = raw.get("type")
+        event_type = self._types.get(type_name) if isinstance(type_name, str) else None
+        if event_type is None:
+            raise EventDecodeError(f"unknown event type {type_name!r}")
+        raw = self._upcast(event_type, raw)
+        try:
+            return event_type.model_validate(raw)
+        except ValidationError as exc:
+            raise EventDecodeError(f"invalid {type_name} event: {exc}") from exc
+
+    def _upcast(self, event_type: type[Event], raw: dict[str, Any]) -> dict[str, Any]:
+        version = raw.get("schema_version", 1)
+        if not isinstance(version, int) or version < 1:
+            raise EventDecodeError(f"invalid schema_version {version!r} on {event_type.TYPE}")
+        if version > event_type.SCHEMA_VERSION:
+            raise EventDecodeError(
+                f"{event_type.TYPE} v{version} is newer than this build understands "
+                f"(v{event_type.SCHEMA_VERSION})"
+            )
+        while version < event_type.SCHEMA_VERSION:
+            upcaster = self._upcasters.get((event_type.TYPE, version))
+            if upcaster is None:
+                raise EventDecodeError(f"no upcaster for {event_type.TYPE} v{version}")
+            raw = upcaster(dict(raw))
+            version += 1
+            raw["schema_version"] = version
+        return raw

@@ -1,0 +1,37 @@
+"""Events about the measured load of endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gie.events.base import Event
+from gie.events.endpoint import validate_address
+
+
+class EndpointMetrics(BaseModel):
+    """The load signals scraped from one model server."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    waiting_queue_size: int = Field(ge=0)
+    running_requests: int = Field(ge=0)
+    kv_cache_usage: float = Field(ge=0.0, le=1.0)
+    kv_block_size: int | None = Field(default=None, gt=0)
+    kv_num_blocks: int | None = Field(default=None, gt=0)
+    prefix_cache_hits: float | None = Field(default=None, ge=0.0)
+    prefix_cache_queries: float | None = Field(default=None, ge=0.0)
+
+
+class EndpointMetricsObserved(Event):
+    """A scrape of one endpoint's metrics, taken at ``scraped_at``."""
+
+    TYPE: ClassVar[str] = "EndpointMetricsObserved"
+
+    address: str
+    scraped_at: datetime
+    metrics: EndpointMetrics
+
+    _check_address = field_validator("address")(validate_address)

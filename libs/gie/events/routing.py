@@ -1,0 +1,33 @@
+"""Events about routing decisions."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+
+from gie.events.base import Event
+from gie.events.endpoint import validate_address
+
+
+class RequestRouted(Event):
+    """The picker sent a request to ``target`` (then ``fallbacks`` in order).
+
+    ``correlation_id`` carries the request id. Never carries prompt text.
+    """
+
+    TYPE: ClassVar[str] = "RequestRouted"
+
+    request_id: str = Field(min_length=1)
+    model: str
+    target: str
+    fallbacks: tuple[str, ...] = ()
+    picker: str = Field(min_length=1)
+    prompt_bytes: int = Field(default=0, ge=0)
+
+    _check_target = field_validator("target")(validate_address)
+
+    @field_validator("fallbacks")
+    @classmethod
+    def _check_fallbacks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(validate_address(v) for v in value)

@@ -1,0 +1,37 @@
+"""Process lifecycle: run a service's main coroutine until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+ServiceMain = Callable[[asyncio.Event], Awaitable[None]]
+
+
+def run_service(main: ServiceMain) -> int:
+    """Run ``main(stop)`` on a fresh loop; the first SIGTERM/SIGINT sets ``stop``.
+
+    ``main`` is expected to return once ``stop`` is set (after draining). A
+    second signal cancels it. Returns the process exit code.
+    """
+
+    async def runner() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        task = asyncio.current_task()
+
+        def on_signal() -> None:
+            if stop.is_set() and task is not None:
+                task.cancel()
+            stop.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_signal)
+        await main(stop)
+
+    try:
+        asyncio.run(runner())
+    except asyncio.CancelledError:
+        return 1
+    return 0

@@ -1,0 +1,125 @@
+"""PoolView: the in-memory projection of one pool, folded from events.
+
+``apply`` is a pure, deterministic fold step: two views that applied the same
+events in the same order are equal, and so are their digests. Applying an
+event twice changes nothing. Events of other pools and of types the view does
+not project are ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+
+from gie.events import (
+    Endpoint,
+    EndpointMetrics,
+    EndpointMetricsObserved,
+    EndpointRemoved,
+    EndpointUpserted,
+    Event,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointState:
+    """What the view knows of one endpoint: membership plus its latest metrics."""
+
+    endpoint: Endpoint
+    metrics: EndpointMetrics | None = None
+    scraped_at: datetime | None = None
+
+    @property
+    def address(self) -> str:
+        return self.endpoint.address
+
+
+@dataclass(frozen=True, slots=True)
+class _Observation:
+    scraped_at: datetime
+    metrics: EndpointMetrics
+
+
+class PoolView:
+    """Endpoints of one pool and their latest metrics."""
+
+    def __init__(self, pool: str) -> None:
+        self.pool = pool
+        self._endpoints: dict[str, Endpoint] = {}
+        self._observations: dict[str, _Observation] = {}
+        self._applied = 0
+        self._handlers: dict[type[Event], Callable[[Event], bool]] = {
+            EndpointUpserted: self._on_upserted,  # type: ignore[dict-item]
+            EndpointRemoved: self._on_removed,  # type: ignore[dict-item]
+            EndpointMetricsObserved: self._on_metrics,  # type: ignore[dict-item]
+        }
+
+    # -- folding ---------------------------------------------------------
+    def apply(self, event: Event) -> bool:
+        """Fold one event in; return True when the view's content changed."""
+        handler = self._handlers.get(type(event))
+        if handler is None or event.pool != self.pool:
+            return False
+        self._applied += 1
+        return handler(event)
+
+    def apply_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def _on_upserted(self, event: EndpointUpserted) -> bool:
+        previous = self._endpoints.get(event.endpoint.address)
+        self._endpoints[event.endpoint.address] = event.endpoint
+        return previous != event.endpoint
+
+    def _on_removed(self, event: EndpointRemoved) -> bool:
+        removed = self._endpoints.pop(event.address, None)
+        self._observations.pop(event.address, None)
+        return removed is not None
+
+    def _on_metrics(self, event: EndpointMetricsObserved) -> bool:
+        # Newest scrape wins, whatever order observations arrive in.
+        current = self._observations.get(event.address)
+        if current is not None and current.scraped_at >= event.scraped_at:
+            return False
+        self._observations[event.address] = _Observation(event.scraped_at, event.metrics)
+        return True
+
+    # -- reading ---------------------------------------------------------
+    @property
+    def applied_events(self) -> int:
+        """How many events of this pool were folded in (for diagnostics)."""
+        return self._applied
+
+    def endpoints(self) -> list[EndpointState]:
+        """Every member endpoint, sorted by address."""
+        return [self._state(address) for address in sorted(self._endpoints)]
+
+    def get(self, address: str) -> EndpointState | None:
+        return self._state(address) if address in self._endpoints else None
+
+    def __len__(self) -> int:
+        return len(self._endpoints)
+
+    def _state(self, address: str) -> EndpointState:
+        observation = self._observations.get(address)
+        if observation is None:
+            return EndpointState(self._endpoints[address])
+        return EndpointState(self._endpoints[address], observation.metrics, observation.scraped_at)
+
+    def digest(self) -> str:
+        """SHA-256 of the view's content: equal views have equal digests."""
+        content = [
+            {
+                "endpoint": state.endpoint.model_dump(mode="json"),
+                "metrics": state.metrics.model_dump(mode="json") if state.metrics else None,
+                "scraped_at": state.scraped_at.isoformat() if state.scraped_at else None,
+            }
+            for state in self.endpoints()
+        ]
+        blob = orjson.dumps({"pool": self.pool, "endpoints": content}, option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(blob).hexdigest()

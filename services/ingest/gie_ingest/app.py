@@ -1,0 +1,72 @@
+"""Wiring of the ingest service: pool file → endpoint events.
+
+One task: reconcile at start, then poll the file for changes. A file that
+becomes invalid is logged and counted; the last good endpoint set stays
+published (nothing is removed because of a typo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from prometheus_client import Counter, Gauge
+
+from gie.bus import STATE, Deliver
+from gie.events.subjects import pool_prefix
+from gie.service import ServiceKit
+from gie.view import PoolView
+from gie_ingest.pool_file import PoolFileError, load_pool_file
+from gie_ingest.reconciler import Reconciler
+from gie_ingest.settings import IngestSettings
+
+
+async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
+    pool_file, revision = load_pool_file(settings.pool_file)  # fail fast on a bad file
+    if pool_file.pool != settings.pool:
+        raise SystemExit(
+            f"pool file {settings.pool_file} is for pool {pool_file.pool!r} "
+            f"but GIE_POOL is {settings.pool!r}"
+        )
+    async with ServiceKit("ingest", settings) as kit:
+        errors = Counter(
+            "gie_ingest_pool_file_errors_total",
+            "Times the pool file could not be loaded.",
+            registry=kit.registry,
+        )
+        endpoints_gauge = Gauge(
+            "gie_ingest_endpoints", "Endpoints in the pool file.", registry=kit.registry
+        )
+        view = PoolView(pool_file.pool)
+        following = await kit.bus.follow(
+            STATE,
+            f"{pool_prefix(view.pool)}.endpoint.>",
+            view.apply,
+            deliver=Deliver.LAST_PER_SUBJECT,
+        )
+        await following.caught_up.wait()
+        reconciler = Reconciler(kit.bus, view, source=settings.instance_id)
+        await reconciler.reconcile(pool_file.endpoints, revision=revision)
+        endpoints_gauge.set(len(pool_file.endpoints))
+        synced = True
+        kit.health.add_check("pool-file", lambda: None if synced else "not yet published")
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.pool_file_poll_s)
+            if stop.is_set():
+                break
+            try:
+                new_file, new_revision = load_pool_file(settings.pool_file)
+            except PoolFileError as exc:
+                errors.inc()
+                kit.log.error("pool file invalid; keeping last good endpoints", error=str(exc))
+                continue
+            if new_revision == revision:
+                continue
+            if new_file.pool != view.pool:
+                errors.inc()
+                kit.log.error("pool file names another pool; ignored", pool=new_file.pool)
+                continue
+            await reconciler.reconcile(new_file.endpoints, revision=new_revision)
+            endpoints_gauge.set(len(new_file.endpoints))
+            revision = new_revision

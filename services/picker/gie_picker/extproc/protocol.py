@@ -1,0 +1,143 @@
+"""Builders and readers of Envoy ext_proc messages (one place for protobuf details)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+from envoy.config.core.v3 import base_pb2
+from envoy.extensions.filters.http.ext_proc.v3 import processing_mode_pb2
+from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
+from envoy.type.v3 import http_status_pb2
+from google.protobuf import struct_pb2
+
+DESTINATION_HEADER = "x-gateway-destination-endpoint"
+LB_NAMESPACE = "envoy.lb"
+SUBSET_NAMESPACE = "envoy.lb.subset_hint"
+SUBSET_KEY = "x-gateway-destination-endpoint-subset"
+SERVED_KEY = "x-gateway-destination-endpoint-served"
+
+BodyMode = processing_mode_pb2.ProcessingMode.BodySendMode
+FULL_DUPLEX_STREAMED = processing_mode_pb2.ProcessingMode.FULL_DUPLEX_STREAMED
+BUFFERED = processing_mode_pb2.ProcessingMode.BUFFERED
+
+_OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+
+
+def header_map(headers: ext_pb.HttpHeaders) -> dict[str, str]:
+    """Headers as a dict of lower-case names (Envoy sends raw_value bytes)."""
+    result: dict[str, str] = {}
+    for header in headers.headers.headers:
+        value = header.raw_value.decode("utf-8", "replace") if header.raw_value else header.value
+        result[header.key.lower()] = value
+    return result
+
+
+def header_mutation(
+    *, set_headers: dict[str, str], remove: tuple[str, ...] = ()
+) -> ext_pb.HeaderMutation:
+    return ext_pb.HeaderMutation(
+        set_headers=[
+            base_pb2.HeaderValueOption(
+                header=base_pb2.HeaderValue(key=key, raw_value=value.encode()),
+                append_action=_OVERWRITE,
+            )
+            for key, value in set_headers.items()
+        ],
+        remove_headers=list(remove),
+    )
+
+
+def destination_metadata(destination: str) -> struct_pb2.Struct:
+    metadata = struct_pb2.Struct()
+    metadata.update({LB_NAMESPACE: {DESTINATION_HEADER: destination}})
+    return metadata
+
+
+def routed_headers_response(
+    mutation: ext_pb.HeaderMutation, destination: str
+) -> ext_pb.ProcessingResponse:
+    """The request-headers answer that routes the request (FULL_DUPLEX_STREAMED)."""
+    return ext_pb.ProcessingResponse(
+        request_headers=ext_pb.HeadersResponse(
+            response=ext_pb.CommonResponse(header_mutation=mutation, clear_route_cache=True)
+        ),
+        dynamic_metadata=destination_metadata(destination),
+    )
+
+
+def routed_body_response(
+    mutation: ext_pb.HeaderMutation, destination: str, *, body: bytes | None
+) -> ext_pb.ProcessingResponse:
+    """The request-body answer that routes the request (BUFFERED)."""
+    common = ext_pb.CommonResponse(header_mutation=mutation, clear_route_cache=True)
+    if body is not None:
+        common.body_mutation.body = body
+    return ext_pb.ProcessingResponse(
+        request_body=ext_pb.BodyResponse(response=common),
+        dynamic_metadata=destination_metadata(destination),
+    )
+
+
+def streamed_body_chunks(body: bytes, chunk: int) -> Iterator[ext_pb.ProcessingResponse]:
+    """Re-stream a request body in ``chunk``-byte pieces, end_of_stream on the last."""
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
+    for index, piece in enumerate(pieces):
+        yield ext_pb.ProcessingResponse(
+            request_body=ext_pb.BodyResponse(
+                response=ext_pb.CommonResponse(
+                    body_mutation=ext_pb.BodyMutation(
+                        streamed_response=ext_pb.StreamedBodyResponse(
+                            body=piece, end_of_stream=index == len(pieces) - 1
+                        )
+                    )
+                )
+            )
+        )
+
+
+def continue_request_headers() -> ext_pb.ProcessingResponse:
+    return ext_pb.ProcessingResponse(request_headers=ext_pb.HeadersResponse())
+
+
+def continue_response_headers() -> ext_pb.ProcessingResponse:
+    return ext_pb.ProcessingResponse(response_headers=ext_pb.HeadersResponse())
+
+
+def streamed_response_body(body: bytes, *, end_of_stream: bool) -> ext_pb.ProcessingResponse:
+    return ext_pb.ProcessingResponse(
+        response_body=ext_pb.BodyResponse(
+            response=ext_pb.CommonResponse(
+                body_mutation=ext_pb.BodyMutation(
+                    streamed_response=ext_pb.StreamedBodyResponse(
+                        body=body, end_of_stream=end_of_stream
+                    )
+                )
+            )
+        )
+    )
+
+
+def continue_trailers(*, response: bool) -> ext_pb.ProcessingResponse:
+    if response:
+        return ext_pb.ProcessingResponse(response_trailers=ext_pb.TrailersResponse())
+    return ext_pb.ProcessingResponse(request_trailers=ext_pb.TrailersResponse())
+
+
+def immediate_response(status: int, message: str) -> ext_pb.ProcessingResponse:
+    """Answer the client directly with ``status`` and a JSON error body."""
+    body = (
+        b'{"error":{"message":'
+        + orjson.dumps(message)
+        + b',"type":"gateway_error","code":'
+        + str(status).encode()
+        + b"}}"
+    )
+    return ext_pb.ProcessingResponse(
+        immediate_response=ext_pb.ImmediateResponse(
+            status=http_status_pb2.HttpStatus(code=status),
+            headers=header_mutation(set_headers={"content-type": "application/json"}),
+            body=body,
+            details=message[:200],
+        )
+    )

@@ -1,0 +1,25 @@
+"""Settings of the picker (environment, prefix ``GIE_``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from gie.config import ServiceSettings
+
+
+class PickerSettings(ServiceSettings):
+    grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
+    grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
+    admin_port: int = Field(default=9090, ge=0, le=65535)
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="Largest request body accepted (413 above)."
+    )
+    default_body_mode: Literal["FULL_DUPLEX_STREAMED", "BUFFERED"] = Field(
+        default="FULL_DUPLEX_STREAMED",
+        description="Request body mode assumed when Envoy does not announce one.",
+    )
+    body_chunk_bytes: int = Field(
+        default=62_000, gt=0, description="Chunk size when re-streaming the request body."
+    )

@@ -1,0 +1,113 @@
+"""Real nats-server and Redis processes for tests, on free loopback ports."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from gie.devstack.binaries import find_nats_server, find_redis_server
+from gie.devstack.ports import free_port
+
+
+def _wait(check: object, what: str, proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode} during start-up")
+        if callable(check) and check():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} not ready within {timeout_s}s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def nats_server() -> Iterator[str]:
+    """Run nats-server with JetStream in a temporary store; yield its URL."""
+    port, monitor = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="gie-nats-") as store:
+        proc = subprocess.Popen(
+            [
+                str(find_nats_server()),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-m",
+                str(monitor),
+                "-js",
+                "-sd",
+                store,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def ready() -> bool:
+            try:
+                return (
+                    httpx.get(
+                        f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", timeout=1
+                    ).status_code
+                    == 200
+                )
+            except httpx.HTTPError:
+                return False
+
+        try:
+            _wait(ready, "nats-server", proc)
+            yield f"nats://127.0.0.1:{port}"
+        finally:
+            _stop(proc)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """Run a Redis-protocol server without persistence; yield its URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="gie-redis-") as data:
+        proc = subprocess.Popen(
+            [
+                str(find_redis_server()),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                data,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def ready() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    return sock.recv(16).startswith(b"+PONG")
+            except OSError:
+                return False
+
+        try:
+            _wait(ready, "redis-server", proc)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            _stop(proc)

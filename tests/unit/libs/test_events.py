@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from gie.events import (
+    BUILTIN_EVENT_TYPES,
+    Endpoint,
+    EndpointMetrics,
+    EndpointMetricsObserved,
+    EndpointRemoved,
+    EndpointUpserted,
+    Event,
+    EventCodec,
+    EventDecodeError,
+    RequestRouted,
+    default_codec,
+)
+
+POOL = "default/sim-pool"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+SAMPLES: list[Event] = [
+    EndpointUpserted(
+        source="ingest-0",
+        pool=POOL,
+        endpoint=Endpoint(address="10.0.0.1:8000", name="pod-a", labels={"zone": "a"}),
+    ),
+    EndpointRemoved(source="ingest-0", pool=POOL, address="10.0.0.1:8000"),
+    EndpointMetricsObserved(
+        source="collector-0",
+        pool=POOL,
+        address="[fd00::1]:8000",
+        scraped_at=T0,
+        metrics=EndpointMetrics(
+            waiting_queue_size=3, running_requests=7, kv_cache_usage=0.5, kv_block_size=16
+        ),
+    ),
+    RequestRouted(
+        source="picker-0",
+        pool=POOL,
+        correlation_id="req-1",
+        request_id="req-1",
+        model="sim-llama",
+        target="10.0.0.1:8000",
+        fallbacks=("10.0.0.2:8000",),
+        picker="picker-0",
+        prompt_bytes=42,
+    ),
+]
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.type)
+def test_every_event_round_trips_through_the_codec(event: Event) -> None:
+    codec = default_codec()
+    decoded = codec.decode(codec.encode(event))
+    assert decoded == event
+    assert type(decoded) is type(event)
+    assert decoded.type == type(event).TYPE
+    assert decoded.schema_version == 1
+
+
+def test_every_builtin_type_has_a_sample() -> None:
+    assert {type(e) for e in SAMPLES} == set(BUILTIN_EVENT_TYPES)
+
+
+def test_events_are_immutable() -> None:
+    event = SAMPLES[0]
+    with pytest.raises(ValueError, match="frozen"):
+        event.source = "someone-else"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        (b"not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"type": "NoSuchEvent"}', "unknown event type 'NoSuchEvent'"),
+        (b'{"type": "EndpointRemoved", "source": "x", "pool": "a/b"}', "address"),
+        (
+            b'{"type": "EndpointRemoved", "source": "x", "pool": "a/b", "address": "nope"}',
+            "ip:port",
+        ),
+        (
+            b'{"type": "EndpointRemoved", "source": "x", "pool": "a/b", '
+            b'"address": "1.2.3.4:80", "surprise": 1}',
+            "surprise",
+        ),
+        (
+            b'{"type": "EndpointRemoved", "schema_version": 9, "source": "x", "pool": "a/b", '
+            b'"address": "1.2.3.4:80"}',
+            "newer than this build",
+        ),
+    ],
+    ids=[
+        "not-json",
+        "not-object",
+        "unknown-type",
+        "missing-field",
+        "bad-address",
+        "extra-field",
+        "future-version",
+    ],
+)
+def test_malformed_payloads_raise_a_named_decode_error(payload: bytes, problem: str) -> None:
+    with pytest.raises(EventDecodeError, match=problem):
+        default_codec().decode(payload)
+
+
+class RenamedV2(Event):
+    """A v2 event whose field was renamed from v1's ``old_name``."""
+
+    TYPE = "RenamedForTest"
+    SCHEMA_VERSION = 2
+
+    new_name: str
+
+
+def test_old_schema_versions_are_upcast_on_decode() -> None:
+    codec = EventCodec([RenamedV2])
+
+    def v1_to_v2(raw: dict[str, object]) -> dict[str, object]:
+        raw["new_name"] = raw.pop("old_name")
+        return raw
+
+    codec.register_upcaster("RenamedForTest", 1, v1_to_v2)
+    old = (
+        b'{"type": "RenamedForTest", "schema_version": 1, "source": "s", "pool": "a/b", '
+        b'"old_name": "kept"}'
+    )
+    event = codec.decode(old)
+    assert isinstance(event, RenamedV2)
+    assert event.new_name == "kept"
+    assert event.schema_version == 2
+
+
+def test_registering_a_type_twice_is_an_error() -> None:
+    codec = default_codec()
+    with pytest.raises(ValueError, match="already registered"):
+        codec.register(EndpointRemoved)

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from gie.events import (
+    Endpoint,
+    EndpointMetrics,
+    EndpointMetricsObserved,
+    EndpointRemoved,
+    EndpointUpserted,
+    Event,
+)
+from gie.view import PoolView
+
+POOL = "default/sim-pool"
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def upsert(address: str, name: str = "") -> EndpointUpserted:
+    return EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=address, name=name))
+
+
+def observed(address: str, waiting: int, at_s: float) -> EndpointMetricsObserved:
+    return EndpointMetricsObserved(
+        source="t",
+        pool=POOL,
+        address=address,
+        scraped_at=T0 + timedelta(seconds=at_s),
+        metrics=EndpointMetrics(waiting_queue_size=waiting, running_requests=1, kv_cache_usage=0.1),
+    )
+
+
+def history() -> list[Event]:
+    return [
+        upsert("10.0.0.1:8000"),
+        upsert("10.0.0.2:8000"),
+        observed("10.0.0.1:8000", 4, 1),
+        observed("10.0.0.2:8000", 1, 1),
+        upsert("10.0.0.3:8000"),
+        observed("10.0.0.1:8000", 2, 2),
+        EndpointRemoved(source="t", pool=POOL, address="10.0.0.2:8000"),
+        upsert("10.0.0.1:8000", name="renamed"),
+    ]
+
+
+def test_fold_result_is_what_the_events_say() -> None:
+    view = PoolView(POOL)
+    view.apply_all(history())
+    states = view.endpoints()
+    assert [s.address for s in states] == ["10.0.0.1:8000", "10.0.0.3:8000"]
+    first = states[0]
+    assert first.endpoint.name == "renamed"
+    assert first.metrics is not None and first.metrics.waiting_queue_size == 2
+    assert states[1].metrics is None
+
+
+def test_two_views_fed_the_same_events_have_the_same_digest() -> None:
+    a, b = PoolView(POOL), PoolView(POOL)
+    a.apply_all(history())
+    b.apply_all(history())
+    assert a.digest() == b.digest()
+
+
+def test_different_content_gives_different_digests() -> None:
+    a, b = PoolView(POOL), PoolView(POOL)
+    a.apply_all(history())
+    b.apply_all(history()[:-1])
+    assert a.digest() != b.digest()
+
+
+def test_applying_every_event_twice_changes_nothing() -> None:
+    once, twice = PoolView(POOL), PoolView(POOL)
+    once.apply_all(history())
+    for event in history():
+        twice.apply(event)
+        twice.apply(event)
+    assert once.digest() == twice.digest()
+    assert twice.apply(history()[-1]) is False
+
+
+def test_older_metrics_never_replace_newer_ones_whatever_the_order() -> None:
+    events = [
+        upsert("10.0.0.1:8000"),
+        observed("10.0.0.1:8000", 9, 5),
+        observed("10.0.0.1:8000", 1, 3),
+    ]
+    view = PoolView(POOL)
+    view.apply_all(events)
+    state = view.get("10.0.0.1:8000")
+    assert state is not None and state.metrics is not None
+    assert state.metrics.waiting_queue_size == 9
+
+
+def test_metrics_order_does_not_matter_for_the_digest() -> None:
+    metrics = [observed("10.0.0.1:8000", w, t) for w, t in [(1, 1), (5, 2), (3, 3), (2, 4)]]
+    views = []
+    for seed in range(5):
+        shuffled = metrics[:]
+        random.Random(seed).shuffle(shuffled)
+        view = PoolView(POOL)
+        view.apply_all([upsert("10.0.0.1:8000"), *shuffled])
+        views.append(view.digest())
+    assert len(set(views)) == 1
+
+
+def test_events_of_other_pools_are_ignored() -> None:
+    view = PoolView(POOL)
+    other = EndpointUpserted(source="t", pool="other/pool", endpoint=Endpoint(address="1.1.1.1:1"))
+    assert view.apply(other) is False
+    assert len(view) == 0
+
+
+def test_removal_forgets_metrics_so_a_returning_endpoint_starts_clean() -> None:
+    view = PoolView(POOL)
+    view.apply_all(
+        [
+            upsert("10.0.0.1:8000"),
+            observed("10.0.0.1:8000", 7, 1),
+            EndpointRemoved(source="t", pool=POOL, address="10.0.0.1:8000"),
+            upsert("10.0.0.1:8000"),
+        ]
+    )
+    state = view.get("10.0.0.1:8000")
+    assert state is not None and state.metrics is None
