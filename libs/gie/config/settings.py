@@ -30,9 +30,15 @@ class ServiceSettings(BaseSettings):
     )
     admin_host: str = Field(default="127.0.0.1", description="Bind address of the admin app.")
     admin_port: int = Field(default=9090, ge=0, le=65535, description="Port of the admin app.")
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "console"] = "json"
-    nats_connect_timeout_s: float = Field(default=30.0, gt=0)
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Lowest level logged."
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="JSON lines, or human-readable console lines."
+    )
+    nats_connect_timeout_s: float = Field(
+        default=30.0, gt=0, description="Give up start-up if NATS is unreachable this long."
+    )
 
     @field_validator("pool")
     @classmethod

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gie.bus import STATE, MemoryEventBus
+from gie.events import Endpoint, EndpointRemoved, EndpointUpserted
+from gie.view import PoolView
+from gie_ingest.pool_file import PoolFileError, load_pool_file
+from gie_ingest.reconciler import Reconciler
+
+POOL = "default/sim-pool"
+
+
+def endpoints(*addresses: str) -> tuple[Endpoint, ...]:
+    return tuple(Endpoint(address=a) for a in addresses)
+
+
+async def test_reconcile_publishes_only_the_difference() -> None:
+    bus = MemoryEventBus()
+    view = PoolView(POOL)
+    reconciler = Reconciler(bus, view, source="ingest-0")
+
+    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80"), revision="r1") == 2
+    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80"), revision="r1") == 0
+    assert await reconciler.reconcile(endpoints("10.0.0.2:80", "10.0.0.3:80"), revision="r2") == 2
+
+    stored = bus.stored(STATE)
+    assert [type(e).__name__ for e in stored] == [
+        "EndpointUpserted",
+        "EndpointUpserted",
+        "EndpointUpserted",
+        "EndpointRemoved",
+    ]
+    assert isinstance(stored[-1], EndpointRemoved) and stored[-1].address == "10.0.0.1:80"
+    assert [s.address for s in view.endpoints()] == ["10.0.0.2:80", "10.0.0.3:80"]
+
+
+async def test_two_replicas_reconciling_the_same_file_store_each_fact_once() -> None:
+    bus = MemoryEventBus()
+    desired = endpoints("10.0.0.1:80")
+    for replica in ("ingest-0", "ingest-1"):
+        await Reconciler(bus, PoolView(POOL), source=replica).reconcile(desired, revision="r1")
+    assert len([e for e in bus.stored(STATE) if isinstance(e, EndpointUpserted)]) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("pool: [unclosed", "not valid YAML"),
+        ("endpoints: []", "pool: Field required"),
+        ("pool: nopool\nendpoints: []", "pool: Value error, must be namespace/name"),
+        ("pool: a/b\nendpoints: [not-an-address]", "endpoints.0.address"),
+        ("pool: a/b\nendpoints: [1.2.3.4:80, 1.2.3.4:80]", "listed twice"),
+        ("pool: a/b\nendpoints: []\nextra: 1", "extra: Extra inputs are not permitted"),
+    ],
+    ids=["yaml", "no-pool", "bad-pool", "bad-address", "duplicate", "unknown-field"],
+)
+def test_invalid_pool_files_name_the_problem(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "pool.yaml"
+    path.write_text(text)
+    with pytest.raises(PoolFileError, match=problem):
+        load_pool_file(path)
+
+
+def test_missing_pool_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PoolFileError, match="cannot read pool file"):
+        load_pool_file(tmp_path / "absent.yaml")
+
+
+def test_endpoints_may_be_strings_or_mappings(tmp_path: Path) -> None:
+    path = tmp_path / "pool.yaml"
+    path.write_text("pool: a/b\nendpoints:\n  - 1.2.3.4:80\n  - {address: 1.2.3.5:80, name: x}\n")
+    parsed, revision = load_pool_file(path)
+    assert parsed.endpoints == (
+        Endpoint(address="1.2.3.4:80"),
+        Endpoint(address="1.2.3.5:80", name="x"),
+    )
+    assert revision
