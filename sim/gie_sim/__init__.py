@@ -1,0 +1,65 @@
+"""Simulated OpenAI-compatible model server (vLLM flavour).
+
+How it is put together (one concept per module):
+
+* :mod:`~gie_sim.config` -- :class:`SimConfig`, the performance profile, and the pure step-time
+  formula (``SimConfig.step_seconds``).
+* :mod:`~gie_sim.tokenizer` / :mod:`~gie_sim.chat_template` -- deterministic text -> token ids
+  (one token per 4 characters), Llama-3-like chat template, filler output text.
+* :mod:`~gie_sim.kv_cache` -- paged KV cache with vLLM-style automatic prefix caching
+  (chained block hashes, ref-counted pinning, LRU eviction).
+* :mod:`~gie_sim.scheduler` -- continuous batching with chunked prefill; pure and synchronous:
+  ``schedule(start) -> StepPlan`` then ``complete(plan, end)``.
+* :mod:`~gie_sim.engine` -- the async loop driving a scheduler against an injectable
+  :class:`Clock` (real :class:`MonotonicClock`, or :class:`VirtualClock` for tests).
+* :mod:`~gie_sim.openai_api` / :mod:`~gie_sim.openai_responses` -- request validation and
+  response/SSE bodies; :mod:`~gie_sim.metrics_page` -- vLLM-named Prometheus text.
+* :mod:`~gie_sim.server` -- :class:`SimServer`, one aiohttp app + engine per ``ip:port``;
+  :mod:`~gie_sim.cluster` -- :func:`run_servers` for N servers; :mod:`~gie_sim.__main__` -- CLI.
+
+Concurrency model: everything runs on one asyncio event loop in one thread. Each server has
+its own aiohttp ``AppRunner``/``TCPSite`` and its own engine task; nothing is shared between
+servers. An engine task sleeps on an ``asyncio.Event`` while idle and otherwise sleeps for the
+(scaled) duration of each simulated step, batching several steps per wake-up when a step is
+shorter than a millisecond, so idle or fast-forwarded servers cost almost no CPU. Request
+handlers wait on a per-request event that the engine sets whenever the request produced tokens.
+
+Quick start inside an existing event loop::
+
+    async with run_servers(count=2, config=SimConfig(time_scale=0.01)) as servers:
+        print(servers[0].address)  # "127.0.0.1:41234"
+"""
+
+from __future__ import annotations
+
+from gie_sim.clock import Clock, MonotonicClock, VirtualClock
+from gie_sim.cluster import run_servers, start_servers, stop_servers
+from gie_sim.config import SimConfig
+from gie_sim.engine import Engine, EngineSnapshot
+from gie_sim.kv_cache import PrefixCache, hash_blocks
+from gie_sim.metrics_page import render_metrics
+from gie_sim.request import SimRequest
+from gie_sim.scheduler import EngineStats, RequestRejected, Scheduler, StepPlan
+from gie_sim.server import SERVED_BY_HEADER, SimServer
+
+__all__ = [
+    "SERVED_BY_HEADER",
+    "Clock",
+    "Engine",
+    "EngineSnapshot",
+    "EngineStats",
+    "MonotonicClock",
+    "PrefixCache",
+    "RequestRejected",
+    "Scheduler",
+    "SimConfig",
+    "SimRequest",
+    "SimServer",
+    "StepPlan",
+    "VirtualClock",
+    "hash_blocks",
+    "render_metrics",
+    "run_servers",
+    "start_servers",
+    "stop_servers",
+]

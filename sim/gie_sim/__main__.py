@@ -1,0 +1,146 @@
+"""``gie-sim`` / ``python -m gie_sim``: host N simulated vLLM servers in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from gie_sim.cluster import run_servers
+from gie_sim.config import SimConfig
+
+__all__ = ["build_parser", "main", "parse_ports", "remove_ready_file", "write_ready_file"]
+
+_log = logging.getLogger("gie_sim")
+_CLI_TYPES: dict[object, Callable[[str], object]] = {int: int, float: float, str: str}
+
+
+def parse_ports(values: Sequence[str]) -> list[int]:
+    """``["8000", "8001,8002"]`` -> ``[8000, 8001, 8002]``."""
+    ports: list[int] = []
+    for value in values:
+        for raw in value.split(","):
+            item = raw.strip()
+            if not item:
+                continue
+            port = int(item)
+            if not 0 <= port <= 65535:
+                raise ValueError(f"port out of range: {port}")
+            ports.append(port)
+    return ports
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gie-sim",
+        description="Simulated vLLM model servers (OpenAI API + vLLM metrics) in one process.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Address every server binds to.")
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        help="Port of one server; repeatable or comma-separated; 0 = ephemeral.",
+    )
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        help="Number of servers on ephemeral ports (1 when no --port is given).",
+    )
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        default=None,
+        help='Once listening, write {"pid", "servers", "model"} JSON here (atomically).',
+    )
+    parser.add_argument("--log-level", default="INFO", help="Python logging level.")
+    perf = parser.add_argument_group("simulated server (applies to every server)")
+    for name, field in SimConfig.model_fields.items():
+        kind = _CLI_TYPES.get(field.annotation)
+        if kind is None:  # pragma: no cover - guards future fields
+            raise TypeError(f"no CLI type for SimConfig.{name}: {field.annotation}")
+        perf.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=kind,
+            default=field.default,
+            help=field.description,
+        )
+    return parser
+
+
+def write_ready_file(path: Path, servers: Sequence[str], model: str) -> None:
+    """Write the ready file atomically (temporary file in the same directory + rename)."""
+    payload = {"pid": os.getpid(), "servers": list(servers), "model": model}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def remove_ready_file(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+async def _serve(
+    config: SimConfig, host: str, ports: list[int] | None, count: int | None, ready: Path | None
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with run_servers(count, config=config, host=host, ports=ports) as servers:
+        addresses = [server.address for server in servers]
+        if ready is not None:
+            write_ready_file(ready, addresses, config.model)
+        print("gie-sim ready: " + " ".join(addresses), flush=True)
+        _log.info(
+            "ready servers=%s model=%s pid=%d", ",".join(addresses), config.model, os.getpid()
+        )
+        await stop.wait()
+        _log.info("shutting down")
+    if ready is not None:
+        remove_ready_file(ready)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=str(args.log_level).upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        ports = parse_ports(args.port) or None
+    except ValueError as exc:
+        parser.error(f"--port: {exc}")
+    if ports is not None and args.count is not None and args.count != len(ports):
+        parser.error(f"--count {args.count} does not match the {len(ports)} --port values")
+    if args.count is not None and args.count < 1:
+        parser.error("--count must be >= 1")
+    try:
+        config = SimConfig(**{name: getattr(args, name) for name in SimConfig.model_fields})
+    except ValidationError as exc:
+        parser.error(str(exc))
+    try:
+        asyncio.run(_serve(config, args.host, ports, args.count, args.ready_file))
+    except OSError as exc:
+        _log.error("cannot start: %s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Performance profile of one simulated server.
+
+The defaults describe Llama-3-8B (fp16/bf16) served by vLLM on one H100-80GB-class GPU.
+``docs/simulator.md`` explains where every number comes from.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["SimConfig"]
+
+
+class SimConfig(BaseModel):
+    """Immutable per-server configuration. Every field has a ``gie-sim --field-name`` flag."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str = Field(
+        default="sim-llama",
+        min_length=1,
+        description="Served model name; requests naming another model get a 404.",
+    )
+    time_scale: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Multiplies every simulated duration (0 = instant, 0.01 = 100x faster).",
+    )
+    max_num_seqs: int = Field(
+        default=256,
+        ge=1,
+        description="Maximum number of running sequences per step (vLLM --max-num-seqs).",
+    )
+    max_num_batched_tokens: int = Field(
+        default=8192,
+        ge=1,
+        description="Token budget per step; longer prefills are chunked across steps.",
+    )
+    max_model_len: int = Field(
+        default=131072,
+        ge=2,
+        description="Maximum prompt + completion tokens of one request.",
+    )
+    num_gpu_blocks: int = Field(
+        default=26000,
+        ge=1,
+        description="KV-cache size in blocks (vLLM reports it in cache_config_info).",
+    )
+    block_size: int = Field(
+        default=16,
+        ge=1,
+        description="Tokens per KV-cache block; the prefix-cache granularity.",
+    )
+    prefill_tokens_per_s: float = Field(
+        default=15000.0,
+        gt=0.0,
+        description="Prefill throughput for uncached prompt tokens.",
+    )
+    decode_itl_ms: float = Field(
+        default=6.9,
+        ge=0.0,
+        description="Fixed cost of one engine step (weights read once per forward pass).",
+    )
+    decode_itl_per_seq_ms: float = Field(
+        default=0.1,
+        ge=0.0,
+        description="Extra step cost per sequence in the batch (KV reads, sampling).",
+    )
+    chars_per_token: int = Field(
+        default=4,
+        ge=1,
+        description="Simulated tokenizer: one token per this many characters of text.",
+    )
+    default_max_tokens: int = Field(
+        default=16,
+        ge=1,
+        description="Completion length when a request does not set max_tokens.",
+    )
+
+    @model_validator(mode="after")
+    def _check_budget(self) -> Self:
+        if self.max_num_batched_tokens < self.max_num_seqs:
+            raise ValueError(
+                "max_num_batched_tokens must be >= max_num_seqs "
+                "(every running sequence needs one token of budget per step)"
+            )
+        return self
+
+    def step_seconds(self, num_seqs: int, prefill_tokens: int) -> float:
+        """Simulated wall time of one engine step, already multiplied by ``time_scale``.
+
+        A step runs one forward pass over ``num_seqs`` sequences: each decoding sequence
+        contributes one token, each prefilling sequence contributes its prompt chunk
+        (``prefill_tokens`` in total). Decoding is memory-bound (fixed cost plus a small
+        per-sequence cost); prefill is compute-bound (linear in tokens).
+        """
+        if num_seqs <= 0:
+            return 0.0
+        millis = self.decode_itl_ms + self.decode_itl_per_seq_ms * num_seqs
+        seconds = millis / 1000.0 + prefill_tokens / self.prefill_tokens_per_s
+        return seconds * self.time_scale

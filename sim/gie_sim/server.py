@@ -1,0 +1,209 @@
+"""One simulated vLLM server: an aiohttp application in front of its own :class:`Engine`."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+import orjson
+from aiohttp import web
+
+from gie_sim.clock import Clock
+from gie_sim.config import SimConfig
+from gie_sim.engine import Engine
+from gie_sim.metrics_page import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from gie_sim.metrics_page import render_metrics
+from gie_sim.openai_api import ApiError, ParsedRequest, parse_chat, parse_completion, parse_json
+from gie_sim.openai_responses import SSE_DONE, ResponseContext, models_list, sse_frame, usage
+from gie_sim.request import SimRequest
+from gie_sim.scheduler import RequestRejected
+from gie_sim.tokenizer import filler_text, filler_token
+
+__all__ = ["SERVED_BY_HEADER", "SimServer", "format_address"]
+
+SERVED_BY_HEADER = "x-served-by"
+_MAX_BODY_BYTES = 64 * 1024 * 1024
+
+_log = logging.getLogger(__name__)
+_ids = itertools.count()
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Parser = Callable[[Mapping[str, object], SimConfig], ParsedRequest]
+
+
+def format_address(host: str, port: int) -> str:
+    """``ip:port`` identity (IPv6 hosts in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _json(body: object, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+class SimServer:
+    """A simulated model server listening on ``host:port`` (port 0 = ephemeral)."""
+
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config if config is not None else SimConfig()
+        self.host = host
+        self.port = port
+        self.engine = Engine(self.config, clock)
+        self._address: str | None = None
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self._created = int(time.time())
+
+    # ----------------------------------------------------------------- identity
+    @property
+    def address(self) -> str:
+        """``ip:port`` this server listens on (and reports in ``x-served-by``)."""
+        if self._address is None:
+            raise RuntimeError("server not started")
+        return self._address
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    # ----------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        app = web.Application(middlewares=[self._errors], client_max_size=_MAX_BODY_BYTES)
+        app.on_response_prepare.append(self._stamp)
+        app.router.add_post("/v1/completions", self._completions)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/metrics", self._metrics)
+        runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self.port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        bound = runner.addresses[0]
+        self.port = int(bound[1])
+        self._address = format_address(self.host, self.port)
+        self.engine.name = self._address
+        self.engine.start()
+        _log.info("gie-sim server listening address=%s model=%s", self._address, self.config.model)
+
+    async def stop(self) -> None:
+        """Abort in-flight requests, stop the engine and close the listener."""
+        self._closing = True
+        await self.engine.stop()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> SimServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    # ----------------------------------------------------------------- plumbing
+    async def _stamp(self, _request: web.Request, response: web.StreamResponse) -> None:
+        response.headers[SERVED_BY_HEADER] = self._address or ""
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return _json(exc.body(), exc.status)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return _json(ApiError(exc.status, exc.reason).body(), exc.status)
+
+    # ----------------------------------------------------------------- routes
+    async def _health(self, _request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def _models(self, _request: web.Request) -> web.Response:
+        return _json(models_list(self.config.model, self.config.max_model_len, self._created))
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        page = render_metrics(self.config, self.engine.snapshot())
+        return web.Response(body=page.encode(), headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        return await self._generate(request, parse_completion, "cmpl")
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._generate(request, parse_chat, "chatcmpl")
+
+    async def _generate(
+        self, request: web.Request, parse: Parser, prefix: str
+    ) -> web.StreamResponse:
+        parsed = parse(parse_json(await request.read()), self.config)
+        if self._closing:
+            raise ApiError(503, "The server is shutting down.")
+        request_id = f"{prefix}-{os.getpid():x}{next(_ids):08x}"
+        try:
+            req = self.engine.submit(parsed.prompt_tokens, parsed.max_tokens, request_id)
+        except RequestRejected as exc:
+            raise ApiError(400, str(exc), "max_tokens") from None
+        ctx = ResponseContext(parsed.kind, request_id, int(time.time()), self.config.model)
+        try:
+            if parsed.stream:
+                return await self._stream(request, req, ctx, parsed.include_usage)
+            await req.wait_finished()
+            if req.finish_reason != "length":
+                raise ApiError(503, "The request was aborted because the server is shutting down.")
+            text = filler_text(req.generated)
+            return _json(ctx.full(text, req.finish_reason, _usage(req)))
+        finally:
+            if not req.finished:
+                self.engine.abort(req)
+
+    async def _stream(
+        self, request: web.Request, req: SimRequest, ctx: ResponseContext, include_usage: bool
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        last = req.max_tokens - 1
+        sent = 0
+        try:
+            while True:
+                await req.wait_progress(sent)
+                produced = req.generated
+                if produced > sent:
+                    frames = [
+                        sse_frame(
+                            ctx.token_chunk(i, filler_token(i), "length" if i == last else None)
+                        )
+                        for i in range(sent, produced)
+                    ]
+                    await response.write(b"".join(frames))
+                    sent = produced
+                if req.finished:
+                    break
+            tail = sse_frame(ctx.usage_chunk(_usage(req))) if include_usage else b""
+            await response.write(tail + SSE_DONE)
+            await response.write_eof()
+        except ConnectionResetError:
+            _log.debug("client went away request_id=%s", req.request_id)
+        return response
+
+
+def _usage(req: SimRequest) -> dict[str, object]:
+    return usage(req.prompt_len, req.generated, req.cached_tokens)

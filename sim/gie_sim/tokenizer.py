@@ -1,0 +1,65 @@
+"""A deterministic, download-free stand-in for a real tokenizer.
+
+Text is cut into chunks of ``chars_per_token`` characters; each chunk is one token whose id
+is a CRC-32 of its UTF-8 bytes. Equal text prefixes therefore give equal token prefixes,
+which is all the prefix cache needs, and token counts are in the right ballpark for English
+(real BPE tokenizers average about four characters per token).
+
+Generated text is filler: a fixed cycle of words, one word per token.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+__all__ = [
+    "BOS_TOKEN_ID",
+    "MAX_TOKEN_ID",
+    "encode",
+    "filler_text",
+    "filler_token",
+]
+
+BOS_TOKEN_ID = 128000
+"""Begin-of-sequence id prepended to completion prompts (Llama-3's ``<|begin_of_text|>``)."""
+
+MAX_TOKEN_ID = 2**32 - 1
+"""Largest token id accepted in a token-id prompt (CRC-32 ids span the whole range)."""
+
+_FILLER_WORDS: tuple[str, ...] = (
+    " the",
+    " quick",
+    " brown",
+    " fox",
+    " jumps",
+    " over",
+    " a",
+    " lazy",
+    " dog",
+    " while",
+    " simulated",
+    " servers",
+    " route",
+    " many",
+    " tokens",
+    ".",
+)
+
+
+def encode(text: str, chars_per_token: int = 4, *, add_bos: bool = True) -> list[int]:
+    """Token ids of ``text``: one per ``chars_per_token`` characters, BOS first if asked."""
+    step = max(1, chars_per_token)
+    ids = [BOS_TOKEN_ID] if add_bos else []
+    crc32 = zlib.crc32
+    ids.extend(crc32(text[i : i + step].encode("utf-8")) for i in range(0, len(text), step))
+    return ids
+
+
+def filler_token(index: int) -> str:
+    """Text of the ``index``-th generated token (0-based). Deterministic."""
+    return _FILLER_WORDS[index % len(_FILLER_WORDS)]
+
+
+def filler_text(num_tokens: int) -> str:
+    """The whole completion text for ``num_tokens`` generated tokens."""
+    return "".join(filler_token(i) for i in range(num_tokens))

@@ -1,0 +1,75 @@
+"""``python -m gie_sim`` as a subprocess: ready file, serving, clean SIGTERM exit."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gie_sim.__main__ import build_parser, parse_ports
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 20.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            loaded: dict[str, object] = json.loads(path.read_text())
+            return loaded
+        if proc.poll() is not None:
+            raise AssertionError(f"gie-sim exited early: {proc.communicate()}")
+        time.sleep(0.05)
+    raise AssertionError("ready file never appeared")
+
+
+def test_cli_serves_count_servers_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    command = [sys.executable, "-m", "gie_sim", "--count", "2", "--time-scale", "0"]
+    command += ["--ready-file", str(ready), "--model", "tiny", "--block-size", "8"]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        info = _wait_for(ready, proc)
+        servers = info["servers"]
+        assert isinstance(servers, list) and len(servers) == 2
+        assert info["pid"] == proc.pid
+        assert info["model"] == "tiny"
+        with httpx.Client(timeout=10) as http:
+            for address in servers:
+                response = http.post(
+                    f"http://{address}/v1/completions",
+                    json={"model": "tiny", "prompt": "hello", "max_tokens": 3},
+                )
+                assert response.status_code == 200
+                assert response.headers["x-served-by"] == address
+                assert response.json()["usage"]["completion_tokens"] == 3
+            metrics = http.get(f"http://{servers[0]}/metrics").text
+            assert 'block_size="8"' in metrics
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert stdout.strip() == "gie-sim ready: " + " ".join(str(s) for s in servers)
+    assert not ready.exists()  # removed on clean shutdown
+
+
+def test_parser_covers_every_config_field_and_port_lists() -> None:
+    args = build_parser().parse_args(
+        ["--port", "8000,8001", "--port", "8002", "--max-num-seqs", "8", "--decode-itl-ms", "2.5"]
+    )
+    assert parse_ports(args.port) == [8000, 8001, 8002]
+    assert (args.max_num_seqs, args.decode_itl_ms, args.model) == (8, 2.5, "sim-llama")
+    with pytest.raises(ValueError, match="out of range"):
+        parse_ports(["70000"])
