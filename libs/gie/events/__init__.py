@@ -12,13 +12,19 @@ from gie.events.codec import EventCodec, Upcaster
 from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted, validate_address
 from gie.events.errors import EventDecodeError, GieEventError
 from gie.events.metrics import EndpointMetrics, EndpointMetricsObserved
-from gie.events.routing import RequestRouted
+from gie.events.objective import ObjectiveRemoved, ObjectiveUpserted
+from gie.events.routing import RequestCompleted, RequestRouted
+from gie.events.saturation import PoolSaturationChanged
 
 BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
     EndpointUpserted,
     EndpointRemoved,
     EndpointMetricsObserved,
     RequestRouted,
+    RequestCompleted,
+    ObjectiveUpserted,
+    ObjectiveRemoved,
+    PoolSaturationChanged,
 )
 
 
@@ -38,6 +44,10 @@ __all__ = [
     "EventCodec",
     "EventDecodeError",
     "GieEventError",
+    "ObjectiveRemoved",
+    "ObjectiveUpserted",
+    "PoolSaturationChanged",
+    "RequestCompleted",
     "RequestRouted",
     "Upcaster",
     "default_codec",

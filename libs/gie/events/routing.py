@@ -31,3 +31,24 @@ class RequestRouted(Event):
     @classmethod
     def _check_fallbacks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(validate_address(v) for v in value)
+
+
+class RequestCompleted(Event):
+    """A routed request finished; usage as reported by the model server.
+
+    ``correlation_id`` carries the request id. Token counts are None when the
+    response did not report usage (non-2xx, or a stream without a usage chunk).
+    """
+
+    TYPE: ClassVar[str] = "RequestCompleted"
+
+    request_id: str = Field(min_length=1)
+    target: str
+    picker: str = Field(min_length=1)
+    status: int = Field(ge=0, le=999)
+    prompt_tokens: int | None = Field(default=None, ge=0)
+    completion_tokens: int | None = Field(default=None, ge=0)
+    cached_tokens: int | None = Field(default=None, ge=0)
+    duration_s: float = Field(default=0.0, ge=0.0)
+
+    _check_target = field_validator("target")(validate_address)

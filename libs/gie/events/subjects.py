@@ -63,8 +63,18 @@ def metrics_subject(pool: str, address: str) -> str:
     return f"{pool_prefix(pool)}.metrics.{escape_token(address)}"
 
 
+def objective_subject(pool: str, name: str) -> str:
+    """Latest-value subject of one InferenceObjective."""
+    return f"{pool_prefix(pool)}.objective.{escape_token(name)}"
+
+
+def saturation_subject(pool: str) -> str:
+    """Latest-value subject of the pool's saturation."""
+    return f"{pool_prefix(pool)}.saturation.pool"
+
+
 def routing_subject(pool: str, kind: str) -> str:
-    """Subject of routing decisions, e.g. ``routing.routed``."""
+    """Subject of routing facts: ``routing.routed``, ``routing.completed``."""
     return f"{pool_prefix(pool)}.routing.{kind}"
 
 

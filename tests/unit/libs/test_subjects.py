@@ -38,6 +38,9 @@ def test_every_event_subject_is_stored_by_exactly_one_stream() -> None:
         subjects.endpoint_subject(pool, address),
         subjects.metrics_subject(pool, address),
         subjects.routing_subject(pool, "routed"),
+        subjects.routing_subject(pool, "completed"),
+        subjects.objective_subject(pool, "batch.jobs"),
+        subjects.saturation_subject(pool),
     ):
         owners = [
             s.name for s in ALL_STREAMS if any(subject_matches(p, subject) for p in s.subjects)
