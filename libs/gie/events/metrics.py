@@ -23,6 +23,9 @@ class EndpointMetrics(BaseModel):
     kv_num_blocks: int | None = Field(default=None, gt=0)
     prefix_cache_hits: float | None = Field(default=None, ge=0.0)
     prefix_cache_queries: float | None = Field(default=None, ge=0.0)
+    lora_running: tuple[str, ...] = ()
+    lora_waiting: tuple[str, ...] = ()
+    max_lora: int | None = Field(default=None, ge=0)
 
 
 class EndpointMetricsObserved(Event):
