@@ -35,3 +35,15 @@ def run_service(main: ServiceMain) -> int:
     except asyncio.CancelledError:
         return 1
     return 0
+
+
+async def wait_either(first: asyncio.Event, second: asyncio.Event) -> asyncio.Event:
+    """Wait until either event is set; return the one that is (``first`` if both)."""
+    waiters = [asyncio.create_task(first.wait()), asyncio.create_task(second.wait())]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+    return first if first.is_set() else second

@@ -21,8 +21,11 @@ from gie.events import (
 from gie.view import PoolView
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import FULL_DUPLEX_STREAMED
-from gie_picker.routing import Router, RoutingMetrics
+from gie.saturation import SaturationConfig
+from gie_picker.director import Director
 from gie_picker.scheduling import ShortestQueuePicker
+from gie_picker.scheduling.queue_scheduler import ShortestQueueScheduler
+from gie_picker.telemetry import PickerMetrics
 from tests.support.extproc_client import (
     Mode,
     body_message,
@@ -65,18 +68,20 @@ async def picker() -> AsyncIterator[Picker]:
                 ),
             )
         )
-    router = Router(
+    director = Director(
         view=view,
-        picker=ShortestQueuePicker(random.Random(1)),
+        scheduler=ShortestQueueScheduler(ShortestQueuePicker(random.Random(1))),
+        saturation=SaturationConfig(),
         publisher=None,
+        metrics=PickerMetrics(CollectorRegistry()),
         source="picker-test",
-        metrics=RoutingMetrics(CollectorRegistry()),
+        now=lambda: datetime.now(UTC),
     )
     server = grpc.aio.server()
     add_servicer(
         server,
         ExtProcServicer(
-            router, max_body_bytes=MAX_BODY, chunk_bytes=CHUNK, default_mode=FULL_DUPLEX_STREAMED
+            director, max_body_bytes=MAX_BODY, chunk_bytes=CHUNK, default_mode=FULL_DUPLEX_STREAMED
         ),
     )
     port = server.add_insecure_port("127.0.0.1:0")

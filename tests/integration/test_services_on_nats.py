@@ -18,7 +18,7 @@ import pytest
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
 from gie.devstack.ports import free_port
-from gie.events import Event, RequestRouted
+from gie.events import Event, RequestCompleted, RequestRouted
 from gie.events.subjects import pool_filter
 from gie_ingest.app import run as run_ingest
 from gie_ingest.settings import IngestSettings
@@ -111,11 +111,18 @@ async def test_pool_file_endpoints_and_metrics_reach_the_picker_which_routes_and
             ]
             assert target in addresses
 
+            # Both facts reach subscribers: the decision, then the end of the stream
+            # (no response was seen, so the completion carries status 0).
             for _ in range(100):
-                if routed:
+                if len(routed) >= 2:
                     break
                 await asyncio.sleep(0.05)
-            assert len(routed) == 1
-            event = routed[0]
-            assert isinstance(event, RequestRouted)
-            assert (event.request_id, event.target, event.model) == ("r-1", target, "sim-llama")
+            decision, completion = routed
+            assert isinstance(decision, RequestRouted)
+            assert (decision.request_id, decision.target, decision.model) == (
+                "r-1",
+                target,
+                "sim-llama",
+            )
+            assert isinstance(completion, RequestCompleted)
+            assert (completion.request_id, completion.status) == ("r-1", 0)

@@ -1,5 +1,8 @@
 """PoolView: the in-memory projection of one pool, folded from events.
 
+It holds the pool's endpoints with their latest metrics, and the pool's
+InferenceObjectives with their priorities.
+
 ``apply`` is a pure, deterministic fold step: two views that applied the same
 events in the same order are equal, and so are their digests. Applying an
 event twice changes nothing. Events of other pools and of types the view does
@@ -22,6 +25,8 @@ from gie.events import (
     EndpointRemoved,
     EndpointUpserted,
     Event,
+    ObjectiveRemoved,
+    ObjectiveUpserted,
 )
 
 
@@ -51,11 +56,14 @@ class PoolView:
         self.pool = pool
         self._endpoints: dict[str, Endpoint] = {}
         self._observations: dict[str, _Observation] = {}
+        self._objectives: dict[str, int] = {}
         self._applied = 0
         self._handlers: dict[type[Event], Callable[[Event], bool]] = {
             EndpointUpserted: self._on_upserted,  # type: ignore[dict-item]
             EndpointRemoved: self._on_removed,  # type: ignore[dict-item]
             EndpointMetricsObserved: self._on_metrics,  # type: ignore[dict-item]
+            ObjectiveUpserted: self._on_objective,  # type: ignore[dict-item]
+            ObjectiveRemoved: self._on_objective_removed,  # type: ignore[dict-item]
         }
 
     # -- folding ---------------------------------------------------------
@@ -89,6 +97,14 @@ class PoolView:
         self._observations[event.address] = _Observation(event.scraped_at, event.metrics)
         return True
 
+    def _on_objective(self, event: ObjectiveUpserted) -> bool:
+        previous = self._objectives.get(event.name)
+        self._objectives[event.name] = event.priority
+        return previous != event.priority
+
+    def _on_objective_removed(self, event: ObjectiveRemoved) -> bool:
+        return self._objectives.pop(event.name, None) is not None
+
     # -- reading ---------------------------------------------------------
     @property
     def applied_events(self) -> int:
@@ -101,6 +117,14 @@ class PoolView:
 
     def get(self, address: str) -> EndpointState | None:
         return self._state(address) if address in self._endpoints else None
+
+    def objectives(self) -> dict[str, int]:
+        """InferenceObjective name -> priority."""
+        return dict(self._objectives)
+
+    def priority_of(self, objective: str) -> int:
+        """Priority of an objective; unknown or unset objectives are 0, as upstream."""
+        return self._objectives.get(objective, 0)
 
     def __len__(self) -> int:
         return len(self._endpoints)
@@ -121,5 +145,8 @@ class PoolView:
             }
             for state in self.endpoints()
         ]
-        blob = orjson.dumps({"pool": self.pool, "endpoints": content}, option=orjson.OPT_SORT_KEYS)
+        blob = orjson.dumps(
+            {"pool": self.pool, "endpoints": content, "objectives": self._objectives},
+            option=orjson.OPT_SORT_KEYS,
+        )
         return hashlib.sha256(blob).hexdigest()

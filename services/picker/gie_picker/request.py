@@ -1,14 +1,26 @@
-"""Turning a buffered HTTP request into what routing needs."""
+"""Turning a buffered HTTP request into what admission and scheduling need.
+
+Supported bodies (OpenAI-compatible):
+
+* ``/v1/completions``: ``prompt`` is a string or a list of strings (joined).
+* ``/v1/chat/completions``: ``messages`` (``content`` a string or a list of
+  parts with ``text``), optional ``tools``; serialised into one prompt text.
+
+Both may carry ``cache_salt`` (isolates prefix-cache sharing) and ``stream``.
+Any other path with a JSON body is routed on its ``model``. A request without
+a body (``GET /v1/models``) is routed without a model.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import orjson
 
 
 class RequestError(Exception):
-    """The request cannot be routed; ``status`` is the HTTP status to answer with."""
+    """The request cannot be served; ``status`` is the HTTP status to answer with."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -18,19 +30,78 @@ class RequestError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class InferenceRequest:
+    """One parsed request. ``body`` is what goes upstream (after any rewrite)."""
+
     request_id: str
     path: str
-    model: str
+    model: str  # as the client asked
+    target_model: str  # after the model-name rewrite
     body: bytes
+    prompt: str = ""
+    cache_salt: str = ""
+    stream: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def body_changed(self) -> bool:
+        return self.model != self.target_model
 
 
-def parse_inference_request(*, request_id: str, path: str, body: bytes) -> InferenceRequest:
-    """Read the model and check the prompt of an OpenAI-style JSON body.
+def _text_of(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part["text"]
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
 
-    A request without a body (``GET /v1/models``) is routed without a model.
-    """
+
+def chat_prompt(messages: list[object], tools: object) -> str:
+    """A stable text rendering of a chat: equal conversation prefixes give equal text prefixes."""
+    parts: list[str] = []
+    if isinstance(tools, list) and tools:
+        parts.append("<tools>" + orjson.dumps(tools, option=orjson.OPT_SORT_KEYS).decode())
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise RequestError(400, f"messages[{index}] must be an object")
+        role = message.get("role")
+        if not isinstance(role, str) or not role:
+            raise RequestError(400, f"messages[{index}] has no 'role' string")
+        parts.append(f"<{role}>{_text_of(message.get('content'))}")
+    return "\n".join(parts)
+
+
+def _prompt_of(payload: dict[str, object]) -> str:
+    if "messages" in payload:
+        messages = payload["messages"]
+        if not isinstance(messages, list) or not messages:
+            raise RequestError(400, "'messages' must be a non-empty list")
+        return chat_prompt(messages, payload.get("tools"))
+    prompt = payload["prompt"]
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, list) and all(isinstance(p, str) for p in prompt):
+        return "".join(str(p) for p in prompt)
+    if isinstance(prompt, list) and all(isinstance(t, int) for t in prompt):
+        return " ".join(str(t) for t in prompt)  # token ids
+    raise RequestError(400, "'prompt' must be a string, a list of strings or of token ids")
+
+
+def parse_inference_request(
+    *,
+    request_id: str,
+    path: str,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    model_rewrite: str = "",
+) -> InferenceRequest:
+    """Parse and check an OpenAI-style body; apply the model-name rewrite to it."""
+    headers = headers or {}
     if not body:
-        return InferenceRequest(request_id=request_id, path=path, model="", body=body)
+        return InferenceRequest(request_id, path, "", "", body, headers=headers)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -42,4 +113,22 @@ def parse_inference_request(*, request_id: str, path: str, body: bytes) -> Infer
         raise RequestError(400, "request body has no 'model' string")
     if "prompt" not in payload and "messages" not in payload:
         raise RequestError(400, "request body has neither 'prompt' nor 'messages'")
-    return InferenceRequest(request_id=request_id, path=path, model=model, body=body)
+    prompt = _prompt_of(payload)
+    salt = payload.get("cache_salt", "")
+    if not isinstance(salt, str):
+        raise RequestError(400, "'cache_salt' must be a string")
+    target = model_rewrite or model
+    if target != model:
+        payload["model"] = target
+        body = orjson.dumps(payload)
+    return InferenceRequest(
+        request_id=request_id,
+        path=path,
+        model=model,
+        target_model=target,
+        body=body,
+        prompt=prompt,
+        cache_salt=salt,
+        stream=payload.get("stream") is True,
+        headers=headers,
+    )

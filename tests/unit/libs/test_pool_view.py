@@ -123,3 +123,21 @@ def test_removal_forgets_metrics_so_a_returning_endpoint_starts_clean() -> None:
     )
     state = view.get("10.0.0.1:8000")
     assert state is not None and state.metrics is None
+
+
+def test_objectives_fold_into_priorities_and_the_digest() -> None:
+    from gie.events import ObjectiveRemoved, ObjectiveUpserted
+
+    view = PoolView(POOL)
+    before = view.digest()
+    view.apply(ObjectiveUpserted(source="t", pool=POOL, name="batch", priority=-1))
+    view.apply(ObjectiveUpserted(source="t", pool=POOL, name="chat", priority=10))
+    assert (view.priority_of("batch"), view.priority_of("chat"), view.priority_of("x")) == (
+        -1,
+        10,
+        0,
+    )
+    assert view.digest() != before
+    view.apply(ObjectiveRemoved(source="t", pool=POOL, name="batch"))
+    assert view.priority_of("batch") == 0
+    assert view.objectives() == {"chat": 10}

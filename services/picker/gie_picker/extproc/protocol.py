@@ -48,6 +48,31 @@ def header_mutation(
     )
 
 
+def _struct_strings(value: struct_pb2.Value) -> tuple[str, ...]:
+    if value.HasField("list_value"):
+        return tuple(v.string_value for v in value.list_value.values if v.string_value)
+    if value.HasField("string_value"):
+        return tuple(p.strip() for p in value.string_value.split(",") if p.strip())
+    return ()
+
+
+def subset_hint(message: ext_pb.ProcessingRequest) -> tuple[str, ...] | None:
+    """The gateway's endpoint subset, or None when the key is absent."""
+    namespace = message.metadata_context.filter_metadata.get(SUBSET_NAMESPACE)
+    if namespace is None or SUBSET_KEY not in namespace.fields:
+        return None
+    return _struct_strings(namespace.fields[SUBSET_KEY])
+
+
+def served_endpoint(message: ext_pb.ProcessingRequest) -> str | None:
+    """The endpoint that actually served the request, when the gateway says."""
+    namespace = message.metadata_context.filter_metadata.get(LB_NAMESPACE)
+    if namespace is None or SERVED_KEY not in namespace.fields:
+        return None
+    values = _struct_strings(namespace.fields[SERVED_KEY])
+    return values[0] if values else None
+
+
 def destination_metadata(destination: str) -> struct_pb2.Struct:
     metadata = struct_pb2.Struct()
     metadata.update({LB_NAMESPACE: {DESTINATION_HEADER: destination}})

@@ -2,26 +2,30 @@
 
 FULL_DUPLEX_STREAMED: the request-headers answer is held until the body's
 end-of-stream (or trailers); then the routing headers answer is sent and the
-body is re-streamed in chunks. BUFFERED: headers are let through at once and
-the routing decision rides on the body answer. The response path is passed on
-unchanged; its status is recorded.
+(possibly rewritten) body is re-streamed in chunks. BUFFERED: headers are let
+through at once and the routing decision rides on the body answer. On the
+response path the status, the served endpoint and the token usage are read
+and the body is passed on unchanged; the director records the completion.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
+from gie_picker.director import Director, RoutingDecision
 from gie_picker.extproc import protocol
-from gie_picker.request import RequestError, parse_inference_request
-from gie_picker.routing import Router
+from gie_picker.request import InferenceRequest, RequestError, parse_inference_request
+from gie_picker.usage import UsageParser
 
 # Gateway headers that configure routing; read, then never forwarded upstream.
 FAIRNESS_HEADER = "x-gateway-inference-fairness-id"
 OBJECTIVE_HEADER = "x-gateway-inference-objective"
 MODEL_REWRITE_HEADER = "x-gateway-model-name-rewrite"
 _REMOVED_HEADERS = (FAIRNESS_HEADER, OBJECTIVE_HEADER, MODEL_REWRITE_HEADER)
+DEFAULT_FAIRNESS_ID = "default-flow"
 
 Responses = list[ext_pb.ProcessingResponse]
 
@@ -31,24 +35,33 @@ class RequestStream:
 
     def __init__(
         self,
-        router: Router,
+        director: Director,
         *,
         max_body_bytes: int,
         chunk_bytes: int,
         default_mode: protocol.BodyMode,
     ) -> None:
-        self._router = router
+        self._director = director
         self._max_body_bytes = max_body_bytes
         self._chunk_bytes = chunk_bytes
         self._request_mode = default_mode
         self._response_mode: protocol.BodyMode = protocol.BodyMode.NONE
         self._headers: dict[str, str] = {}
+        self._subset: tuple[str, ...] | None = None
         self._request_id = ""
         self._body = bytearray()
-        self._routed = False
-        self.destination: str | None = None
+        self._finished_request = False
+        self._started = 0.0
+        self._usage: UsageParser | None = None
+        self._served: str | None = None
+        self.decision: RoutingDecision | None = None
         self.response_status: int | None = None
+        self.completed = False
         self.done = False
+
+    @property
+    def fairness_id(self) -> str:
+        return self._headers.get(FAIRNESS_HEADER) or DEFAULT_FAIRNESS_ID
 
     def on_message(self, message: ext_pb.ProcessingRequest) -> Responses:
         if message.HasField("protocol_config"):
@@ -56,25 +69,30 @@ class RequestStream:
             self._response_mode = message.protocol_config.response_body_mode
         kind = message.WhichOneof("request")
         if kind == "request_headers":
+            self._subset = protocol.subset_hint(message)
             return self._on_request_headers(message.request_headers)
         if kind == "request_body":
             return self._on_request_body(message.request_body)
         if kind == "request_trailers":
             return [*self._finish_request(), protocol.continue_trailers(response=False)]
         if kind == "response_headers":
-            status = protocol.header_map(message.response_headers).get(":status", "")
-            self.response_status = int(status) if status.isdigit() else None
-            return [protocol.continue_response_headers()]
+            return self._on_response_headers(message)
         if kind == "response_body":
             return [self._on_response_body(message.response_body)]
         if kind == "response_trailers":
+            self._complete()
             return [protocol.continue_trailers(response=True)]
         return []
+
+    def close(self) -> None:
+        """The stream ended: record a routed request that never completed."""
+        self._complete()
 
     @property
     def _full_duplex(self) -> bool:
         return bool(self._request_mode == protocol.FULL_DUPLEX_STREAMED)
 
+    # -- request path ----------------------------------------------------
     def _on_request_headers(self, headers: ext_pb.HttpHeaders) -> Responses:
         self._headers = protocol.header_map(headers)
         self._request_id = self._headers.get("x-request-id") or uuid.uuid4().hex
@@ -85,48 +103,94 @@ class RequestStream:
         return [protocol.continue_request_headers()]
 
     def _on_request_body(self, body: ext_pb.HttpBody) -> Responses:
-        if self._routed:
+        if self._finished_request:
             return []
-        self._body += body.body
-        if len(self._body) > self._max_body_bytes:
+        if len(self._body) + len(body.body) > self._max_body_bytes:
+            self._body.clear()
             return self._reject(
-                RequestError(413, f"request body exceeds {self._max_body_bytes} bytes")
+                None, RequestError(413, f"request body exceeds {self._max_body_bytes} bytes")
             )
+        self._body += body.body
         if body.end_of_stream:
             return self._finish_request()
         return []
 
     def _finish_request(self) -> Responses:
-        if self._routed or self.done:
+        if self._finished_request or self.done:
             return []
-        self._routed = True
-        body = bytes(self._body)
+        self._finished_request = True
+        request: InferenceRequest | None = None
         try:
             request = parse_inference_request(
-                request_id=self._request_id, path=self._headers.get(":path", ""), body=body
+                request_id=self._request_id,
+                path=self._headers.get(":path", ""),
+                body=bytes(self._body),
+                headers=self._headers,
+                model_rewrite=self._headers.get(MODEL_REWRITE_HEADER, ""),
             )
-            self.destination = self._router.route(request)
+            self.decision = self._director.route(
+                request, subset=self._subset, objective=self._headers.get(OBJECTIVE_HEADER, "")
+            )
         except RequestError as exc:
-            return self._reject(exc)
-        set_headers = {protocol.DESTINATION_HEADER: self.destination}
+            return self._reject(request, exc)
+        self._body.clear()
+        self._started = time.monotonic()
+        return self._routed_responses(self.decision)
+
+    def _routed_responses(self, decision: RoutingDecision) -> Responses:
+        request, destination = decision.request, decision.destination
+        set_headers = {protocol.DESTINATION_HEADER: destination}
         if "x-request-id" not in self._headers:
-            set_headers["x-request-id"] = self._request_id
+            set_headers["x-request-id"] = request.request_id
+        if request.body_changed:
+            set_headers["content-length"] = str(len(request.body))
         mutation = protocol.header_mutation(set_headers=set_headers, remove=_REMOVED_HEADERS)
+        if not request.body:  # headers-only request: route on the headers answer
+            return [protocol.routed_headers_response(mutation, destination)]
         if not self._full_duplex:
-            if not body:  # headers-only request: route on the headers answer
-                return [protocol.routed_headers_response(mutation, self.destination)]
-            return [protocol.routed_body_response(mutation, self.destination, body=None)]
-        responses = [protocol.routed_headers_response(mutation, self.destination)]
-        if body:
-            responses.extend(protocol.streamed_body_chunks(body, self._chunk_bytes))
-        return responses
+            new_body = request.body if request.body_changed else None
+            return [protocol.routed_body_response(mutation, destination, body=new_body)]
+        return [
+            protocol.routed_headers_response(mutation, destination),
+            *protocol.streamed_body_chunks(request.body, self._chunk_bytes),
+        ]
+
+    def _reject(self, request: InferenceRequest | None, error: RequestError) -> Responses:
+        self.done = True
+        self._director.rejected(request, error)
+        return [protocol.immediate_response(error.status, error.message)]
+
+    # -- response path ---------------------------------------------------
+    def _on_response_headers(self, message: ext_pb.ProcessingRequest) -> Responses:
+        headers = protocol.header_map(message.response_headers)
+        status = headers.get(":status", "")
+        self.response_status = int(status) if status.isdigit() else None
+        self._served = protocol.served_endpoint(message)
+        streaming = headers.get("content-type", "").startswith("text/event-stream")
+        self._usage = UsageParser(streaming=streaming)
+        if message.response_headers.end_of_stream:
+            self._complete()
+        return [protocol.continue_response_headers()]
 
     def _on_response_body(self, body: ext_pb.HttpBody) -> ext_pb.ProcessingResponse:
+        if self._usage is not None:
+            self._usage.feed(body.body)
+        if body.end_of_stream:
+            self._complete()
         if self._response_mode == protocol.FULL_DUPLEX_STREAMED:
             return protocol.streamed_response_body(body.body, end_of_stream=body.end_of_stream)
         return ext_pb.ProcessingResponse(response_body=ext_pb.BodyResponse())
 
-    def _reject(self, error: RequestError) -> Responses:
-        self.done = True
-        self._router.metrics.rejected.labels(str(error.status)).inc()
-        return [protocol.immediate_response(error.status, error.message)]
+    def _complete(self) -> None:
+        if self.completed or self.decision is None:
+            return
+        self.completed = True
+        usage = self._usage.finish() if self._usage is not None else None
+        served = self._served if self._served in self.decision.endpoints else None
+        self._director.completed(
+            self.decision,
+            served=served or self.decision.endpoints[0],
+            status=self.response_status or 0,
+            usage=usage,
+            duration_s=time.monotonic() - self._started,
+        )

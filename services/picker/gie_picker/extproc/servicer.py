@@ -9,23 +9,25 @@ import structlog
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ext_grpc
 
+from gie_picker.director import Director
 from gie_picker.extproc import protocol
 from gie_picker.extproc.request_stream import RequestStream
-from gie_picker.routing import Router
 
 _log = structlog.get_logger("gie.picker")
+
+SERVICE_NAME = "envoy.service.ext_proc.v3.ExternalProcessor"
 
 
 class ExtProcServicer(ext_grpc.ExternalProcessorServicer):  # type: ignore[misc]
     def __init__(
         self,
-        router: Router,
+        director: Director,
         *,
         max_body_bytes: int,
         chunk_bytes: int,
         default_mode: protocol.BodyMode,
     ) -> None:
-        self._router = router
+        self._director = director
         self._max_body_bytes = max_body_bytes
         self._chunk_bytes = chunk_bytes
         self._default_mode = default_mode
@@ -36,16 +38,26 @@ class ExtProcServicer(ext_grpc.ExternalProcessorServicer):  # type: ignore[misc]
         context: grpc.aio.ServicerContext[ext_pb.ProcessingRequest, ext_pb.ProcessingResponse],
     ) -> AsyncIterator[ext_pb.ProcessingResponse]:
         stream = RequestStream(
-            self._router,
+            self._director,
             max_body_bytes=self._max_body_bytes,
             chunk_bytes=self._chunk_bytes,
             default_mode=self._default_mode,
         )
-        async for message in request_iterator:
-            for response in stream.on_message(message):
-                yield response
-            if stream.done:
-                return
+        try:
+            async for message in request_iterator:
+                try:
+                    responses = stream.on_message(message)
+                except Exception:  # stream boundary: answer 500, never crash the server
+                    _log.exception("internal error while processing a request")
+                    self._director.metrics.rejected.labels("500").inc()
+                    yield protocol.immediate_response(500, "internal error in the endpoint picker")
+                    return
+                for response in responses:
+                    yield response
+                if stream.done:
+                    return
+        finally:
+            stream.close()
 
 
 def add_servicer(server: grpc.aio.Server, servicer: ExtProcServicer) -> None:

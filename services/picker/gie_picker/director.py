@@ -1,0 +1,148 @@
+"""Admission and routing of one request, and the facts published about it.
+
+The director is the picker's request controller: candidates from the view
+(narrowed by the gateway's subset hint), admission (sheddable requests are
+rejected while the pool is saturated), scheduling, then ``RequestRouted``; on
+the response path, ``RequestCompleted`` with the usage the server reported.
+MUST be called from the event loop that feeds the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from gie.bus import BackgroundPublisher
+from gie.events import RequestCompleted, RequestRouted
+from gie.events.subjects import routing_subject
+from gie.saturation import SaturationConfig, pool_saturation
+from gie.view import EndpointState, PoolView
+from gie_picker.request import InferenceRequest, RequestError
+from gie_picker.telemetry import PickerMetrics
+from gie_picker.usage import Usage
+
+
+class EndpointScheduler(Protocol):
+    def schedule(
+        self, request: InferenceRequest, candidates: Sequence[EndpointState]
+    ) -> tuple[str, ...]:
+        """Endpoints for the request, primary first; RequestError(503) when none fits."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    request: InferenceRequest
+    endpoints: tuple[str, ...]
+
+    @property
+    def destination(self) -> str:
+        """The header / metadata value: primary first, then fallbacks."""
+        return ",".join(self.endpoints)
+
+
+class Director:
+    def __init__(
+        self,
+        *,
+        view: PoolView,
+        scheduler: EndpointScheduler,
+        saturation: SaturationConfig,
+        publisher: BackgroundPublisher | None,
+        metrics: PickerMetrics,
+        source: str,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._view = view
+        self._scheduler = scheduler
+        self._saturation = saturation
+        self._publisher = publisher
+        self.metrics = metrics
+        self._source = source
+        self._now = now
+
+    def route(
+        self, request: InferenceRequest, *, subset: tuple[str, ...] | None, objective: str
+    ) -> RoutingDecision:
+        """Admit and schedule ``request``, or raise RequestError (429/503)."""
+        self.metrics.requests.labels(request.model, request.target_model).inc()
+        candidates = self._view.endpoints()
+        if subset is not None:
+            allowed = set(subset)
+            candidates = [c for c in candidates if c.address in allowed]
+            if not candidates:
+                raise RequestError(503, "no endpoint of the pool is in the gateway's subset hint")
+        if not candidates:
+            raise RequestError(503, f"no endpoint available in pool {self._view.pool}")
+        if objective and self._view.priority_of(objective) < 0:
+            saturation = pool_saturation(candidates, now=self._now(), config=self._saturation)
+            if saturation.saturated:
+                raise RequestError(
+                    429,
+                    f"pool saturated, sheddable objective {objective!r} shed: {saturation.reason}",
+                )
+        endpoints = self._scheduler.schedule(request, candidates)
+        self.metrics.routed.labels(endpoints[0]).inc()
+        self.metrics.running.labels(request.model).inc()
+        self._publish(
+            routing_subject(self._view.pool, "routed"),
+            RequestRouted(
+                source=self._source,
+                pool=self._view.pool,
+                correlation_id=request.request_id,
+                request_id=request.request_id,
+                model=request.target_model,
+                target=endpoints[0],
+                fallbacks=endpoints[1:],
+                picker=self._source,
+                prompt_bytes=len(request.body),
+            ),
+        )
+        return RoutingDecision(request, endpoints)
+
+    def rejected(self, request: InferenceRequest | None, error: RequestError) -> None:
+        self.metrics.rejected.labels(str(error.status)).inc()
+        if request is not None:
+            self.metrics.errors.labels(request.model, request.target_model, str(error.status)).inc()
+
+    def completed(
+        self,
+        decision: RoutingDecision,
+        *,
+        served: str,
+        status: int,
+        usage: Usage | None,
+        duration_s: float,
+    ) -> None:
+        """Record the end of a routed request (``served`` may be a fallback)."""
+        request = decision.request
+        labels = (request.model, request.target_model)
+        self.metrics.running.labels(request.model).dec()
+        self.metrics.duration.labels(*labels).observe(duration_s)
+        if status >= 400:
+            self.metrics.errors.labels(*labels, str(status)).inc()
+        if usage is not None and usage.prompt_tokens is not None:
+            self.metrics.input_tokens.labels(*labels).observe(usage.prompt_tokens)
+        if usage is not None and usage.completion_tokens is not None:
+            self.metrics.output_tokens.labels(*labels).observe(usage.completion_tokens)
+        self._publish(
+            routing_subject(self._view.pool, "completed"),
+            RequestCompleted(
+                source=self._source,
+                pool=self._view.pool,
+                correlation_id=request.request_id,
+                request_id=request.request_id,
+                target=served,
+                picker=self._source,
+                status=status,
+                prompt_tokens=usage.prompt_tokens if usage else None,
+                completion_tokens=usage.completion_tokens if usage else None,
+                cached_tokens=usage.cached_tokens if usage else None,
+                duration_s=duration_s,
+            ),
+        )
+
+    def _publish(self, subject: str, event: RequestRouted | RequestCompleted) -> None:
+        if self._publisher is not None:
+            self._publisher.submit(subject, event)

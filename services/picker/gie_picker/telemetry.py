@@ -1,0 +1,116 @@
+"""The picker's Prometheus metrics, with upstream's names (REFERENCE §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from gie.saturation import SaturationConfig, pool_saturation
+from gie.view import PoolView
+
+_MODEL = ["model_name", "target_model_name"]
+_TOKEN_BUCKETS = (16, 64, 256, 1024, 4096, 16384, 65536, 262144)
+
+
+class PickerMetrics:
+    """Request-level metrics; one instance per process registry."""
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.requests = Counter(
+            "inference_objective_request_total", "Requests received.", _MODEL, registry=registry
+        )
+        self.errors = Counter(
+            "inference_objective_request_error_total",
+            "Requests that failed, by error code.",
+            [*_MODEL, "error_code"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "inference_objective_request_duration_seconds",
+            "Time from routing to the end of the response.",
+            _MODEL,
+            registry=registry,
+        )
+        self.input_tokens = Histogram(
+            "inference_objective_input_tokens",
+            "Prompt tokens per request.",
+            _MODEL,
+            buckets=_TOKEN_BUCKETS,
+            registry=registry,
+        )
+        self.output_tokens = Histogram(
+            "inference_objective_output_tokens",
+            "Completion tokens per request.",
+            _MODEL,
+            buckets=_TOKEN_BUCKETS,
+            registry=registry,
+        )
+        self.running = Gauge(
+            "inference_objective_running_requests",
+            "Requests routed by this process and not finished.",
+            ["model_name"],
+            registry=registry,
+        )
+        self.routed = Counter(
+            "gie_picker_requests_routed_total",
+            "Requests routed, by destination endpoint.",
+            ["endpoint"],
+            registry=registry,
+        )
+        self.rejected = Counter(
+            "gie_picker_requests_rejected_total",
+            "Requests answered by the picker itself, by HTTP status.",
+            ["status"],
+            registry=registry,
+        )
+
+
+class PoolCollector(Collector):
+    """Pool-level gauges computed from the view at scrape time."""
+
+    def __init__(
+        self, view: PoolView, config: SaturationConfig, now: Callable[[], datetime]
+    ) -> None:
+        self._view = view
+        self._config = config
+        self._now = now
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        name = self._view.pool
+        states = self._view.endpoints()
+        scraped = [s.metrics for s in states if s.metrics is not None]
+        kv = GaugeMetricFamily(
+            "inference_pool_average_kv_cache_utilization",
+            "Mean KV-cache utilisation of the pool's endpoints.",
+            labels=["name"],
+        )
+        queue = GaugeMetricFamily(
+            "inference_pool_average_queue_size",
+            "Mean waiting-queue length of the pool's endpoints.",
+            labels=["name"],
+        )
+        ready = GaugeMetricFamily(
+            "inference_pool_ready_pods", "Endpoints in the pool.", labels=["name"]
+        )
+        per_pod = GaugeMetricFamily(
+            "inference_pool_per_pod_queue_size",
+            "Waiting-queue length per endpoint.",
+            labels=["name", "model_server_pod"],
+        )
+        saturated = GaugeMetricFamily(
+            "gie_pool_saturated", "1 while no endpoint has capacity.", labels=["name"]
+        )
+        if scraped:
+            kv.add_metric([name], sum(m.kv_cache_usage for m in scraped) / len(scraped))
+            queue.add_metric([name], sum(m.waiting_queue_size for m in scraped) / len(scraped))
+        ready.add_metric([name], len(states))
+        for state in states:
+            if state.metrics is not None:
+                per_pod.add_metric([name, state.address], state.metrics.waiting_queue_size)
+        result = pool_saturation(states, now=self._now(), config=self._config)
+        saturated.add_metric([name], 1.0 if result.saturated else 0.0)
+        yield from (kv, queue, ready, per_pod, saturated)

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import re
+
+import orjson
+import pytest
+
+from gie_picker.request import RequestError, parse_inference_request
+
+
+def parse(body: object, **kwargs: str) -> object:
+    raw = body if isinstance(body, bytes) else orjson.dumps(body)
+    return parse_inference_request(request_id="r", path="/v1/x", body=raw, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("body", "prompt"),
+    [
+        ({"model": "m", "prompt": "hello"}, "hello"),
+        ({"model": "m", "prompt": ["ab", "cd"]}, "abcd"),
+        ({"model": "m", "prompt": [1, 2, 3]}, "1 2 3"),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+            "<user>hi",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [
+                    {"role": "system", "content": [{"type": "text", "text": "be brief"}]},
+                    {"role": "user", "content": "hi"},
+                ],
+            },
+            "<system>be brief\n<user>hi",
+        ),
+    ],
+    ids=["string", "list", "token-ids", "chat", "chat-parts"],
+)
+def test_prompts_are_extracted(body: dict[str, object], prompt: str) -> None:
+    request = parse(body)
+    assert request.prompt == prompt  # type: ignore[attr-defined]
+
+
+def test_chat_prefixes_share_a_text_prefix() -> None:
+    turn1 = [{"role": "user", "content": "hello"}]
+    turn2 = [*turn1, {"role": "assistant", "content": "hi"}, {"role": "user", "content": "more"}]
+    first = parse({"model": "m", "messages": turn1})
+    second = parse({"model": "m", "messages": turn2})
+    assert second.prompt.startswith(first.prompt)  # type: ignore[attr-defined]
+
+
+def test_tools_are_part_of_the_prompt() -> None:
+    with_tools = parse(
+        {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"a": 1}]}
+    )
+    assert '<tools>[{"a":1}]' in with_tools.prompt  # type: ignore[attr-defined]
+
+
+def test_model_rewrite_changes_the_body_and_keeps_the_rest() -> None:
+    request = parse(
+        {"model": "m", "prompt": "p", "cache_salt": "s", "stream": True}, model_rewrite="m-v2"
+    )
+    assert (request.model, request.target_model) == ("m", "m-v2")  # type: ignore[attr-defined]
+    assert request.body_changed  # type: ignore[attr-defined]
+    payload = orjson.loads(request.body)  # type: ignore[attr-defined]
+    assert payload == {"model": "m-v2", "prompt": "p", "cache_salt": "s", "stream": True}
+    assert request.cache_salt == "s" and request.stream  # type: ignore[attr-defined]
+
+
+def test_no_rewrite_keeps_the_exact_bytes() -> None:
+    raw = b'{"model":  "m", "prompt": "p"}'
+    request = parse(raw)
+    assert request.body == raw  # type: ignore[attr-defined]
+    assert not request.body_changed  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{", "not valid JSON"),
+        (b"[]", "must be a JSON object"),
+        ({"prompt": "p"}, "no 'model'"),
+        ({"model": "", "prompt": "p"}, "no 'model'"),
+        ({"model": "m"}, "neither 'prompt' nor 'messages'"),
+        ({"model": "m", "messages": []}, "non-empty list"),
+        ({"model": "m", "messages": ["x"]}, "messages[0] must be an object"),
+        ({"model": "m", "messages": [{"content": "x"}]}, "messages[0] has no 'role'"),
+        ({"model": "m", "prompt": {"a": 1}}, "'prompt' must be"),
+        ({"model": "m", "prompt": "p", "cache_salt": 3}, "'cache_salt' must be a string"),
+    ],
+    ids=[
+        "json",
+        "array",
+        "no-model",
+        "empty-model",
+        "no-prompt",
+        "empty-messages",
+        "message-not-object",
+        "no-role",
+        "prompt-object",
+        "salt-number",
+    ],
+)
+def test_bad_bodies_are_400_naming_the_problem(body: object, message: str) -> None:
+    with pytest.raises(RequestError, match=re.escape(message)) as caught:
+        parse(body)
+    assert caught.value.status == 400
