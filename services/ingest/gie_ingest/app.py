@@ -16,9 +16,13 @@ from gie.bus import STATE, Deliver
 from gie.events.subjects import pool_prefix
 from gie.service import ServiceKit
 from gie.view import PoolView
-from gie_ingest.pool_file import PoolFileError, load_pool_file
+from gie_ingest.pool_file import PoolFile, PoolFileError, load_pool_file
 from gie_ingest.reconciler import Reconciler
 from gie_ingest.settings import IngestSettings
+
+
+def _objectives(pool_file: PoolFile) -> dict[str, int]:
+    return {objective.name: objective.priority for objective in pool_file.objectives}
 
 
 async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
@@ -38,15 +42,21 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
             "gie_ingest_endpoints", "Endpoints in the pool file.", registry=kit.registry
         )
         view = PoolView(pool_file.pool)
-        following = await kit.bus.follow(
-            STATE,
-            f"{pool_prefix(view.pool)}.endpoint.>",
-            view.apply,
-            deliver=Deliver.LAST_PER_SUBJECT,
-        )
-        await following.caught_up.wait()
+        followings = [
+            await kit.bus.follow(
+                STATE,
+                f"{pool_prefix(view.pool)}.{kind}.>",
+                view.apply,
+                deliver=Deliver.LAST_PER_SUBJECT,
+            )
+            for kind in ("endpoint", "objective")
+        ]
+        for following in followings:
+            await following.caught_up.wait()
         reconciler = Reconciler(kit.bus, view, source=settings.instance_id)
-        await reconciler.reconcile(pool_file.endpoints, revision=revision)
+        await reconciler.reconcile(
+            pool_file.endpoints, revision=revision, objectives=_objectives(pool_file)
+        )
         endpoints_gauge.set(len(pool_file.endpoints))
         synced = True
         kit.health.add_check("pool-file", lambda: None if synced else "not yet published")
@@ -67,6 +77,8 @@ async def run(settings: IngestSettings, stop: asyncio.Event) -> None:
                 errors.inc()
                 kit.log.error("pool file names another pool; ignored", pool=new_file.pool)
                 continue
-            await reconciler.reconcile(new_file.endpoints, revision=new_revision)
+            await reconciler.reconcile(
+                new_file.endpoints, revision=new_revision, objectives=_objectives(new_file)
+            )
             endpoints_gauge.set(len(new_file.endpoints))
             revision = new_revision

@@ -7,6 +7,9 @@ endpoints:                    # ip:port of every model server
   - address: 127.0.0.1:8002   # or a mapping with optional name and labels
     name: sim-1
     labels: {zone: a}
+objectives:                   # optional: InferenceObjectives (priority classes)
+  - {name: critical, priority: 10}
+  - {name: batch, priority: -1}   # negative: sheddable under saturation
 ```
 """
 
@@ -16,7 +19,7 @@ import hashlib
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gie.events import Endpoint
 
@@ -25,11 +28,21 @@ class PoolFileError(Exception):
     """The pool file cannot be read or is invalid; the message names the field."""
 
 
+class Objective(BaseModel):
+    """An InferenceObjective: requests naming it get its priority (unset = 0)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    priority: int = 0
+
+
 class PoolFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     pool: str
     endpoints: tuple[Endpoint, ...]
+    objectives: tuple[Objective, ...] = ()
 
     @field_validator("pool")
     @classmethod
@@ -54,6 +67,15 @@ class PoolFile(BaseModel):
             if endpoint.address in seen:
                 raise ValueError(f"endpoint {endpoint.address} is listed twice")
             seen.add(endpoint.address)
+        return value
+
+    @field_validator("objectives")
+    @classmethod
+    def _unique_objectives(cls, value: tuple[Objective, ...]) -> tuple[Objective, ...]:
+        names = [objective.name for objective in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"objective {name!r} is listed twice")
         return value
 
 

@@ -13,8 +13,14 @@ import hashlib
 import structlog
 
 from gie.bus import EventPublisher
-from gie.events import Endpoint, EndpointRemoved, EndpointUpserted
-from gie.events.subjects import endpoint_subject
+from gie.events import (
+    Endpoint,
+    EndpointRemoved,
+    EndpointUpserted,
+    ObjectiveRemoved,
+    ObjectiveUpserted,
+)
+from gie.events.subjects import endpoint_subject, objective_subject
 from gie.view import PoolView
 
 _log = structlog.get_logger("gie.ingest")
@@ -32,8 +38,43 @@ class Reconciler:
         self._view = view
         self._source = source
 
-    async def reconcile(self, desired: tuple[Endpoint, ...], *, revision: str) -> int:
-        """Publish upserts and removals; return how many events were published."""
+    async def reconcile(
+        self,
+        desired: tuple[Endpoint, ...],
+        *,
+        revision: str,
+        objectives: dict[str, int] | None = None,
+    ) -> int:
+        """Publish upserts and removals; return how many events were published.
+
+        ``objectives`` (name -> priority) is reconciled too when given.
+        """
+        published = await self._reconcile_endpoints(desired, revision=revision)
+        if objectives is not None:
+            published += await self._reconcile_objectives(objectives, revision=revision)
+        return published
+
+    async def _reconcile_objectives(self, desired: dict[str, int], *, revision: str) -> int:
+        pool = self._view.pool
+        current = self._view.objectives()
+        published = 0
+        for name, priority in sorted(desired.items()):
+            if current.get(name) == priority and name in current:
+                continue
+            event = ObjectiveUpserted(source=self._source, pool=pool, name=name, priority=priority)
+            msg_id = _msg_id(pool, "objective", name, str(priority), revision)
+            await self._bus.publish(objective_subject(pool, name), event, msg_id=msg_id)
+            self._view.apply(event)
+            published += 1
+        for name in sorted(set(current) - set(desired)):
+            removed = ObjectiveRemoved(source=self._source, pool=pool, name=name)
+            msg_id = _msg_id(pool, "objective-remove", name, revision)
+            await self._bus.publish(objective_subject(pool, name), removed, msg_id=msg_id)
+            self._view.apply(removed)
+            published += 1
+        return published
+
+    async def _reconcile_endpoints(self, desired: tuple[Endpoint, ...], *, revision: str) -> int:
         pool = self._view.pool
         wanted = {endpoint.address: endpoint for endpoint in desired}
         published = 0

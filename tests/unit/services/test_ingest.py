@@ -78,3 +78,30 @@ def test_endpoints_may_be_strings_or_mappings(tmp_path: Path) -> None:
         Endpoint(address="1.2.3.5:80", name="x"),
     )
     assert revision
+
+
+async def test_objectives_are_reconciled_like_endpoints() -> None:
+    bus = MemoryEventBus()
+    view = PoolView(POOL)
+    reconciler = Reconciler(bus, view, source="ingest-0")
+    await reconciler.reconcile((), revision="r1", objectives={"batch": -1, "chat": 5})
+    assert view.objectives() == {"batch": -1, "chat": 5}
+    await reconciler.reconcile((), revision="r2", objectives={"chat": 7})
+    assert view.objectives() == {"chat": 7}
+    kinds = [type(e).__name__ for e in bus.stored(STATE)]
+    assert kinds == [
+        "ObjectiveUpserted",
+        "ObjectiveUpserted",
+        "ObjectiveUpserted",
+        "ObjectiveRemoved",
+    ]
+
+
+def test_pool_file_objectives_parse_and_duplicates_are_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "pool.yaml"
+    path.write_text("pool: a/b\nendpoints: []\nobjectives: [{name: batch, priority: -1}]\n")
+    parsed, _ = load_pool_file(path)
+    assert [(o.name, o.priority) for o in parsed.objectives] == [("batch", -1)]
+    path.write_text("pool: a/b\nendpoints: []\nobjectives: [{name: x}, {name: x}]\n")
+    with pytest.raises(PoolFileError, match="objective 'x' is listed twice"):
+        load_pool_file(path)
