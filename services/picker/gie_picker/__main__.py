@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 
 from pydantic import ValidationError
 
 from gie.lifecycle import run_service
+from gie.telemetry import configure_logging
 from gie_picker.app import run
 from gie_picker.settings import PickerSettings
+from gie_picker.workers import supervise
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gie-picker", description="gie Endpoint Picker.")
+    parser.add_argument(
+        "--workers", type=int, help="processes sharing the ext_proc port (GIE_WORKERS)"
+    )
+    args = parser.parse_args(argv)
+    if args.workers is not None:
+        os.environ["GIE_WORKERS"] = str(args.workers)
     try:
         settings = PickerSettings()
     except ValidationError as exc:
         print(f"gie-picker: invalid settings: {exc}", file=sys.stderr)
         return 2
+    if settings.workers > 1:
+        configure_logging(level=settings.log_level, fmt=settings.log_format, service="picker")
+        return supervise(settings)
     return run_service(lambda stop: run(settings, stop))
 
 

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 
 from gie.bus import STATE, BackgroundPublisher, Deliver
 from gie.events.subjects import pool_filter
-from gie.saturation import SaturationConfig
 from gie.lifecycle import wait_either
+from gie.saturation import SaturationConfig
 from gie.service import ServiceKit
 from gie.view import PoolView
 from gie_picker.debug_view import render_view
@@ -50,7 +50,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         def debug_view() -> JSONResponse:
             return JSONResponse(render_view(view, saturation, _now))
 
-        server = grpc.aio.server()
+        # SO_REUSEPORT lets several worker processes serve one port.
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 1)])
         mode = FULL_DUPLEX_STREAMED
         if settings.default_body_mode == "BUFFERED":
             mode = BUFFERED

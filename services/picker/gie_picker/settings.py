@@ -20,6 +20,9 @@ class PickerSettings(ServiceSettings):
         default="FULL_DUPLEX_STREAMED",
         description="Request body mode assumed when Envoy does not announce one.",
     )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Worker processes sharing the ext_proc port."
+    )
     body_chunk_bytes: int = Field(
         default=62_000, gt=0, description="Chunk size when re-streaming the request body."
     )
