@@ -57,9 +57,7 @@ class NatsFollowing:
     def note_delivered(self, msg: Msg) -> None:
         meta = msg.metadata
         self._delivered = meta.sequence.consumer
-        if meta.num_pending == 0 or (
-            self._target is not None and self._delivered >= self._target
-        ):
+        if meta.num_pending == 0 or (self._target is not None and self._delivered >= self._target):
             self._caught_up.set()
 
     async def start(self, sub: JetStreamContext.PushSubscription) -> None:

@@ -10,6 +10,8 @@ from gie.events import (
     EndpointRemoved,
     EndpointUpserted,
     Event,
+    ObjectiveRemoved,
+    ObjectiveUpserted,
 )
 from gie.view import PoolView
 
@@ -126,8 +128,6 @@ def test_removal_forgets_metrics_so_a_returning_endpoint_starts_clean() -> None:
 
 
 def test_objectives_fold_into_priorities_and_the_digest() -> None:
-    from gie.events import ObjectiveRemoved, ObjectiveUpserted
-
     view = PoolView(POOL)
     before = view.digest()
     view.apply(ObjectiveUpserted(source="t", pool=POOL, name="batch", priority=-1))

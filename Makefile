@@ -1,0 +1,59 @@
+# gie: the README's two commands (`make demo`, `make test`) and the usual dev targets.
+# Everything runs from a virtualenv (default .venv); override with `make test VENV=/tmp/v`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.gie-installed
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Extra options for `make up`, e.g. make up ARGS="--sims 2 --time-scale 0.1"
+ARGS ?=
+# Every importable package of the project (mypy checks them all with the strict config).
+PACKAGES := gie gie_sim gie_ingest gie_metrics_collector gie_flow_controller gie_picker
+
+.PHONY: help venv demo test lint up down status clean
+
+help:
+	@echo "make venv    create $(VENV) and install gie with its dev tools"
+	@echo "make demo    start a local stack, send requests through the gateway, stop it"
+	@echo "make test    run the whole test suite (unit, integration, e2e)"
+	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
+	@echo "make status  show the running stack;  make down  stop it"
+
+venv: $(STAMP)
+
+# Re-installs whenever pyproject.toml changes; otherwise a no-op.
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "python3.11 (or python3 >= 3.11) not found" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "could not create a virtualenv; on Debian/Ubuntu: apt-get install python3.11-venv" >&2; \
+	  exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: venv
+	$(BIN)/gie demo
+
+test: venv
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
+
+up: venv
+	$(BIN)/gie up $(ARGS)
+
+down: venv
+	$(BIN)/gie down
+
+status: venv
+	$(BIN)/gie status
+
+clean:
+	rm -rf .gie build dist .mypy_cache .ruff_cache

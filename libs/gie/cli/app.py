@@ -1,0 +1,27 @@
+"""The ``gie`` command: one Typer app, commands registered explicitly."""
+
+from __future__ import annotations
+
+import typer
+
+from gie.cli.demo import demo
+from gie.cli.stack_commands import down, status, up
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="gie",
+    help="gie: an event-sourced Endpoint Picker for Envoy's ext_proc.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(up)
+app.command()(status)
+app.command()(down)
+app.command()(demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,36 @@
+"""Rich rendering of a stack's status for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from gie.devstack import StackStatus
+
+__all__ = ["print_status"]
+
+
+def _health(alive: bool, healthy: bool) -> str:
+    if healthy:
+        return "[green]healthy[/]"
+    if alive:
+        return "[yellow]unhealthy[/]"
+    return "[red]not running[/]"
+
+
+def print_status(console: Console, status: StackStatus) -> None:
+    """Print the gateway URL and one row per part: name, kind, pid, addresses, health."""
+    gateway = status.gateway or "(not up yet)"
+    console.print(f"gateway [bold cyan]{gateway}[/]   state dir {status.state_dir}")
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("part", "kind", "pid", "address", "health"):
+        table.add_column(column, no_wrap=column != "address")
+    for part in status.parts:
+        table.add_row(
+            part.name,
+            part.kind,
+            str(part.pid),
+            "  ".join(f"{key}={value}" for key, value in part.addresses.items()),
+            _health(part.alive, part.healthy),
+        )
+    console.print(table)

@@ -1,0 +1,195 @@
+"""``gie up``, ``gie status`` and ``gie down``: the local stack from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from gie.cli.render import print_status
+from gie.cli.runtime import (
+    EXIT_FAILED,
+    console,
+    err_console,
+    print_log_tail,
+    print_progress,
+    run_command,
+)
+from gie.devstack import (
+    BodyMode,
+    ProcessRecord,
+    RunningStack,
+    StackOptions,
+    StateStore,
+    StopOutcome,
+    check_stack,
+    default_state_dir,
+    start_stack,
+    stop_stack,
+)
+from gie.devstack.readiness import log_tail
+
+__all__ = ["down", "status", "up"]
+
+EXIT_UNHEALTHY = 2
+
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where the stack is recorded [default: $GIE_STATE_DIR or ./.gie/stack].",
+        show_default=False,
+    ),
+]
+
+
+def _state_dir(option: Path | None) -> Path:
+    return (option or default_state_dir()).absolute()
+
+
+async def _stopped_elsewhere(running: RunningStack) -> bool:
+    """True when ``gie down`` is stopping the stack; returns once it is done (max 60 s)."""
+    current = running.store.load()
+    if current is not None and not current.stopping:
+        return False
+    err_console.print("the stack is being stopped by `gie down`")
+    for _ in range(600):
+        if running.store.load() is None:
+            break
+        await asyncio.sleep(0.1)
+    return True
+
+
+def _report_exit(record: ProcessRecord, exit_code: int) -> None:
+    err_console.print(f"[bold red]error:[/] {record.name} exited with code {exit_code}")
+    print_log_tail(f"last lines of {record.log}", log_tail(record.log))
+
+
+async def _serve_until_stopped(running: RunningStack) -> int:
+    """Hold the stack until SIGINT/SIGTERM, a part exits, or ``gie down`` stops it."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    console.print("press Ctrl-C to stop")
+    code = 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
+        if await _stopped_elsewhere(running):
+            return 0
+        if (exited := running.exited()) is not None:
+            _report_exit(*exited)
+            code = EXIT_FAILED
+            break
+    err_console.print("stopping the stack ...")
+    await running.stop()
+    err_console.print("stopped")
+    return code
+
+
+async def _up(options: StackOptions, *, detach: bool) -> int:
+    running = await start_stack(options, progress=print_progress)
+    print_status(console, await check_stack(running.state))
+    gateway = running.gateway
+    body = json.dumps({"model": options.model, "prompt": "hello", "max_tokens": 5})
+    console.print(f"\n[bold green]gie stack is up[/]: gateway [bold cyan]{gateway}[/]")
+    console.print(
+        escape(f"try:  curl -s {gateway}/v1/completions -H 'content-type: application/json' ")
+        + escape(f"-d '{body}'"),
+        highlight=False,
+    )
+    console.print(f"logs: {running.store.logs}", highlight=False)
+    if detach:
+        console.print(f"stop: gie down --state-dir {running.store.root}", highlight=False)
+        return 0
+    return await _serve_until_stopped(running)
+
+
+def up(
+    *,
+    sims: Annotated[int, typer.Option(min=1, help="Number of simulated model servers.")] = 4,
+    time_scale: Annotated[
+        float,
+        typer.Option(min=0.0, help="Simulated latency multiplier (1 = realistic, 0.1 = faster)."),
+    ] = 1.0,
+    model: Annotated[str, typer.Option(help="Model the simulated servers serve.")] = "sim-llama",
+    pool: Annotated[str, typer.Option(help="Pool name, namespace/name.")] = "default/sim-pool",
+    body_mode: Annotated[
+        BodyMode, typer.Option(help="How Envoy sends request bodies to the picker.")
+    ] = BodyMode.FULL_DUPLEX_STREAMED,
+    picker_workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Picker processes sharing the ext_proc port.")
+    ] = 1,
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Return once ready; leave the stack running.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="Seconds each part may take to become ready.")
+    ] = 60.0,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Start the local stack and print the gateway URL (foreground unless --detach)."""
+    options = StackOptions(
+        state_dir=_state_dir(state_dir),
+        sims=sims,
+        time_scale=time_scale,
+        model=model,
+        pool=pool,
+        body_mode=body_mode,
+        picker_workers=picker_workers,
+        ready_timeout_s=timeout,
+    )
+    raise typer.Exit(run_command(_up(options, detach=detach)))
+
+
+async def _status(root: Path, *, as_json: bool) -> int:
+    state = StateStore(root).load()
+    if state is None:
+        err_console.print(f"no stack recorded in {root}")
+        return EXIT_FAILED
+    report = await check_stack(state)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
+    else:
+        print_status(console, report)
+    return 0 if report.healthy else EXIT_UNHEALTHY
+
+
+def status(
+    *,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Show every part of the recorded stack: pid, addresses, health.
+
+    Exit code: 0 all healthy, 1 no stack recorded, 2 some part unhealthy.
+    """
+    raise typer.Exit(run_command(_status(_state_dir(state_dir), as_json=as_json)))
+
+
+async def _down(root: Path) -> int:
+    outcomes = await stop_stack(root)
+    if outcomes is None:
+        console.print(f"no stack recorded in {root}; nothing to stop")
+        return 0
+    for name, outcome in outcomes:
+        console.print(f"{name:<18} {outcome.value}", highlight=False)
+    stuck = [name for name, outcome in outcomes if outcome is StopOutcome.STUCK]
+    if stuck:
+        err_console.print(f"[bold red]error:[/] still running after SIGKILL: {', '.join(stuck)}")
+        return EXIT_FAILED
+    console.print("the stack is down")
+    return 0
+
+
+def down(*, state_dir: StateDirOption = None) -> None:
+    """Stop every part of the recorded stack (no stack: nothing to do)."""
+    raise typer.Exit(run_command(_down(_state_dir(state_dir))))

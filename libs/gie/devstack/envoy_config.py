@@ -1,0 +1,214 @@
+"""Envoy bootstrap for the local gateway: ext_proc to the picker, then original-dst routing.
+
+:func:`build_envoy_config` is pure: it returns the bootstrap as a plain dict (written as
+YAML by the stack, checked by unit tests). The shape follows what the Gateway API
+Inference Extension expects from a gateway:
+
+* one listener with an HTTP connection manager; ``/`` routes to the ``original_dst``
+  cluster, which sends each request to the ``ip:port`` the picker wrote into the
+  ``x-gateway-destination-endpoint`` header;
+* the ``envoy.filters.http.ext_proc`` filter before the router, calling the picker over
+  plaintext HTTP/2 (cluster ``gie_picker``). ``max_concurrent_streams: 2`` makes Envoy
+  open several connections so picker worker processes sharing a port all get streams;
+  ``message_timeout`` is long because in ``FULL_DUPLEX_STREAMED`` mode the picker holds
+  the headers response until the request body has ended; ``receiving_namespaces``
+  admits the picker's ``envoy.lb`` dynamic metadata (Envoy drops it otherwise).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DESTINATION_HEADER",
+    "EXT_PROC_CLUSTER",
+    "ORIGINAL_DST_CLUSTER",
+    "BodyMode",
+    "build_envoy_config",
+]
+
+DESTINATION_HEADER = "x-gateway-destination-endpoint"
+EXT_PROC_CLUSTER = "gie_picker"
+ORIGINAL_DST_CLUSTER = "original_dst"
+LOOPBACK = "127.0.0.1"
+
+_TYPE = "type.googleapis.com/envoy.extensions."
+_HCM = _TYPE + "filters.network.http_connection_manager.v3.HttpConnectionManager"
+_EXT_PROC = _TYPE + "filters.http.ext_proc.v3.ExternalProcessor"
+_ROUTER = _TYPE + "filters.http.router.v3.Router"
+_FILE_LOG = _TYPE + "access_loggers.file.v3.FileAccessLog"
+_HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+# Local development should never trip Envoy's default circuit breakers (1024).
+_NO_BREAKERS = {
+    "thresholds": [
+        {"max_connections": 100_000, "max_pending_requests": 100_000, "max_requests": 100_000}
+    ]
+}
+
+_ACCESS_LOG_FORMAT = {
+    "time": "%START_TIME%",
+    "method": "%REQ(:METHOD)%",
+    "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+    "status": "%RESPONSE_CODE%",
+    "flags": "%RESPONSE_FLAGS%",
+    "details": "%RESPONSE_CODE_DETAILS%",
+    "duration_ms": "%DURATION%",
+    "upstream": "%UPSTREAM_HOST%",
+    "destination": f"%REQ({DESTINATION_HEADER})%",
+    "request_id": "%REQ(X-REQUEST-ID)%",
+}
+
+
+class BodyMode(StrEnum):
+    """How Envoy sends the request body to the picker."""
+
+    FULL_DUPLEX_STREAMED = "FULL_DUPLEX_STREAMED"
+    BUFFERED = "BUFFERED"
+
+
+def _socket_address(port: int) -> dict[str, Any]:
+    return {"socket_address": {"address": LOOPBACK, "port_value": port}}
+
+
+def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, Any]:
+    return {
+        "name": "envoy.filters.http.ext_proc",
+        "typed_config": {
+            "@type": _EXT_PROC,
+            "grpc_service": {"envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER}},
+            "failure_mode_allow": False,
+            "message_timeout": f"{message_timeout_s}s",
+            "processing_mode": {
+                "request_header_mode": "SEND",
+                "response_header_mode": "SEND",
+                "request_body_mode": body_mode.value,
+                "request_trailer_mode": "SEND",
+                "response_body_mode": "NONE",
+                "response_trailer_mode": "SKIP",
+            },
+            "metadata_options": {"receiving_namespaces": {"untyped": ["envoy.lb"]}},
+            "allow_mode_override": False,
+        },
+    }
+
+
+def _http_connection_manager(
+    *, body_mode: BodyMode, message_timeout_s: int, access_log_path: Path | None
+) -> dict[str, Any]:
+    hcm: dict[str, Any] = {
+        "@type": _HCM,
+        "stat_prefix": "gateway",
+        "stream_idle_timeout": "300s",
+        "route_config": {
+            "name": "gateway",
+            "virtual_hosts": [
+                {
+                    "name": "inference",
+                    "domains": ["*"],
+                    "routes": [
+                        {
+                            "match": {"prefix": "/"},
+                            # 0s disables the route timeout: streamed completions may be long.
+                            "route": {"cluster": ORIGINAL_DST_CLUSTER, "timeout": "0s"},
+                        }
+                    ],
+                }
+            ],
+        },
+        "http_filters": [
+            _ext_proc_filter(body_mode, message_timeout_s),
+            {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}},
+        ],
+    }
+    if access_log_path is not None:
+        hcm["access_log"] = [
+            {
+                "name": "envoy.access_loggers.file",
+                "typed_config": {
+                    "@type": _FILE_LOG,
+                    "path": str(access_log_path),
+                    "log_format": {"json_format": dict(_ACCESS_LOG_FORMAT)},
+                },
+            }
+        ]
+    return hcm
+
+
+def _picker_cluster(picker_grpc_port: int) -> dict[str, Any]:
+    return {
+        "name": EXT_PROC_CLUSTER,
+        "type": "STATIC",
+        "connect_timeout": "2s",
+        "circuit_breakers": _NO_BREAKERS,
+        "load_assignment": {
+            "cluster_name": EXT_PROC_CLUSTER,
+            "endpoints": [
+                {"lb_endpoints": [{"endpoint": {"address": _socket_address(picker_grpc_port)}}]}
+            ],
+        },
+        "typed_extension_protocol_options": {
+            _HTTP_OPTIONS_KEY: {
+                "@type": "type.googleapis.com/" + _HTTP_OPTIONS_KEY,
+                "explicit_http_config": {"http2_protocol_options": {"max_concurrent_streams": 2}},
+            }
+        },
+    }
+
+
+def _original_dst_cluster() -> dict[str, Any]:
+    return {
+        "name": ORIGINAL_DST_CLUSTER,
+        "type": "ORIGINAL_DST",
+        "lb_policy": "CLUSTER_PROVIDED",
+        "connect_timeout": "2s",
+        "circuit_breakers": _NO_BREAKERS,
+        "original_dst_lb_config": {
+            "use_http_header": True,
+            "http_header_name": DESTINATION_HEADER,
+        },
+    }
+
+
+def build_envoy_config(
+    *,
+    gateway_port: int,
+    admin_port: int,
+    picker_grpc_port: int,
+    body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED,
+    message_timeout_s: int = 30,
+    access_log_path: Path | None = None,
+) -> dict[str, Any]:
+    """Return an Envoy bootstrap (as a dict) for the local gateway.
+
+    The gateway listens on ``127.0.0.1:gateway_port``, the admin interface on
+    ``127.0.0.1:admin_port``, and the picker is expected on ``127.0.0.1:picker_grpc_port``.
+    ``access_log_path``, when given, receives one JSON line per request.
+    """
+    hcm = _http_connection_manager(
+        body_mode=body_mode, message_timeout_s=message_timeout_s, access_log_path=access_log_path
+    )
+    return {
+        "admin": {"address": _socket_address(admin_port)},
+        "static_resources": {
+            "listeners": [
+                {
+                    "name": "gateway",
+                    "address": _socket_address(gateway_port),
+                    "filter_chains": [
+                        {
+                            "filters": [
+                                {
+                                    "name": "envoy.filters.network.http_connection_manager",
+                                    "typed_config": hcm,
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ],
+            "clusters": [_original_dst_cluster(), _picker_cluster(picker_grpc_port)],
+        },
+    }

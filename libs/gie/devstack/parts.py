@@ -1,0 +1,164 @@
+"""How each part of the local stack is launched: argv, environment, addresses, health.
+
+Pure functions: each returns a :class:`Launch` (what to run, what it serves) and starts
+nothing. :mod:`gie.devstack.stack` spawns them in order and waits for readiness.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gie.devstack.ports import LOOPBACK
+from gie.devstack.state import PartRecord
+
+__all__ = [
+    "SERVICES",
+    "Launch",
+    "envoy_launch",
+    "nats_launch",
+    "picker_worker_parts",
+    "redis_launch",
+    "service_launch",
+    "sim_launch",
+    "sim_parts",
+]
+
+# The four gie services, in start order: service name -> Python module.
+SERVICES: dict[str, str] = {
+    "ingest": "gie_ingest",
+    "metrics-collector": "gie_metrics_collector",
+    "flow-controller": "gie_flow_controller",
+    "picker": "gie_picker",
+}
+
+SIM_PROCESS = "sims"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Launch:
+    """One process to start and the parts it serves."""
+
+    process: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    parts: list[PartRecord] = field(default_factory=list)
+
+
+def _http(port: int) -> str:
+    return f"http://{LOOPBACK}:{port}"
+
+
+def nats_launch(*, binary: Path, port: int, monitor_port: int, store_dir: Path) -> Launch:
+    """nats-server with JetStream, its store under ``store_dir``."""
+    argv = [str(binary), "-js", "-sd", str(store_dir), "-a", LOOPBACK, "-p", str(port)]
+    argv += ["-m", str(monitor_port), "-n", f"gie-local-{port}"]
+    part = PartRecord(
+        name="nats",
+        kind="nats",
+        process="nats",
+        addresses={"client": f"nats://{LOOPBACK}:{port}", "monitor": _http(monitor_port)},
+        health_url=f"{_http(monitor_port)}/healthz",
+    )
+    return Launch(process="nats", argv=argv, parts=[part])
+
+
+def redis_launch(*, binary: Path, port: int, data_dir: Path) -> Launch:
+    """A throw-away Redis-protocol server: no snapshots, no AOF."""
+    argv = [str(binary), "--port", str(port), "--bind", LOOPBACK, "--save", ""]
+    argv += ["--appendonly", "no", "--dir", str(data_dir)]
+    part = PartRecord(
+        name="redis",
+        kind="redis",
+        process="redis",
+        addresses={"url": f"redis://{LOOPBACK}:{port}/0"},
+        health_url=f"redis://{LOOPBACK}:{port}",
+    )
+    return Launch(process="redis", argv=argv, parts=[part])
+
+
+def sim_launch(*, count: int, time_scale: float, model: str, ready_file: Path) -> Launch:
+    """One ``gie_sim`` process serving ``count`` model servers (parts known once ready)."""
+    argv = [sys.executable, "-m", "gie_sim", "--count", str(count)]
+    argv += ["--time-scale", f"{time_scale:g}", "--model", model, "--ready-file", str(ready_file)]
+    return Launch(process=SIM_PROCESS, argv=argv, env={"PYTHONUNBUFFERED": "1"})
+
+
+def sim_parts(servers: list[str]) -> list[PartRecord]:
+    """One part per simulated server (``sim-0``, ``sim-1``, ...), all in the sim process."""
+    return [
+        PartRecord(
+            name=f"sim-{index}",
+            kind="sim",
+            process=SIM_PROCESS,
+            addresses={"endpoint": server},
+            health_url=f"http://{server}/health",
+        )
+        for index, server in enumerate(servers)
+    ]
+
+
+def service_launch(
+    service: str,
+    *,
+    nats_url: str,
+    pool: str,
+    admin_port: int,
+    env: dict[str, str],
+    addresses: dict[str, str] | None = None,
+) -> Launch:
+    """A gie service, ``python -m gie_<svc>``, configured through ``GIE_*`` variables."""
+    base = {
+        "GIE_NATS_URL": nats_url,
+        "GIE_POOL": pool,
+        "GIE_ADMIN_HOST": LOOPBACK,
+        "GIE_ADMIN_PORT": str(admin_port),
+        "GIE_LOG_FORMAT": "json",
+        "GIE_INSTANCE_ID": f"{service}-0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    part = PartRecord(
+        name=service,
+        kind="service",
+        process=service,
+        addresses={"admin": _http(admin_port), **(addresses or {})},
+        health_url=f"{_http(admin_port)}/readyz",
+    )
+    return Launch(
+        process=service,
+        argv=[sys.executable, "-m", SERVICES[service]],
+        env={**base, **env},
+        parts=[part],
+    )
+
+
+def picker_worker_parts(*, admin_base: int, workers: int) -> list[PartRecord]:
+    """Parts for picker workers 1..N-1 (worker 0 is the ``picker`` part itself).
+
+    ``gie_picker --workers N`` runs N processes sharing the ext_proc port; worker ``i``
+    serves its admin API on ``admin_base + i``. All belong to the ``picker`` process group.
+    """
+    return [
+        PartRecord(
+            name=f"picker-w{index}",
+            kind="service",
+            process="picker",
+            addresses={"admin": _http(admin_base + index)},
+            health_url=f"{_http(admin_base + index)}/readyz",
+        )
+        for index in range(1, workers)
+    ]
+
+
+def envoy_launch(*, binary: Path, config_path: Path, gateway_port: int, admin_port: int) -> Launch:
+    """Envoy with the generated bootstrap; no hot restart, so many may run at once."""
+    argv = [str(binary), "-c", str(config_path), "--disable-hot-restart", "-l", "warning"]
+    part = PartRecord(
+        name="envoy",
+        kind="envoy",
+        process="envoy",
+        addresses={"gateway": _http(gateway_port), "admin": _http(admin_port)},
+        health_url=f"{_http(admin_port)}/ready",
+    )
+    return Launch(process="envoy", argv=argv, parts=[part])

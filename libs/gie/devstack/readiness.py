@@ -1,0 +1,109 @@
+"""Health probes and waiting for a part to become ready.
+
+A part's health URL is either ``http://...`` (healthy when it answers 200) or
+``redis://host:port`` (healthy when ``PING`` answers ``+PONG``). :func:`wait_until_ready`
+polls a check until it passes, failing fast when the process exits and with a
+:class:`~gie.devstack.errors.PartStartError` naming the part and quoting the tail of its
+log when the deadline passes. HTTP clients here ignore proxy settings from the
+environment: every probe goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from gie.devstack.errors import PartStartError
+
+__all__ = ["local_http_client", "log_tail", "probe", "redis_ping", "wait_until_ready"]
+
+_POLL_S = 0.1
+
+
+def local_http_client(*, timeout_s: float = 2.0) -> httpx.AsyncClient:
+    """An HTTP client for loopback URLs (no proxies from the environment)."""
+    return httpx.AsyncClient(timeout=timeout_s, trust_env=False)
+
+
+async def redis_ping(host: str, port: int, *, timeout_s: float = 1.0) -> bool:
+    """True when a Redis-protocol server at ``host:port`` answers PING with PONG."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_connection(host, port)
+            try:
+                writer.write(b"*1\r\n$4\r\nPING\r\n")
+                await writer.drain()
+                reply = await reader.readline()
+            finally:
+                writer.close()
+                await writer.wait_closed()
+    except (OSError, TimeoutError):
+        return False
+    return reply.strip() == b"+PONG"
+
+
+async def probe(client: httpx.AsyncClient, url: str, *, timeout_s: float = 1.0) -> bool:
+    """True when the health URL says healthy (HTTP 200, or Redis PONG)."""
+    parts = urlsplit(url)
+    if parts.scheme == "redis":
+        return await redis_ping(
+            parts.hostname or "127.0.0.1", parts.port or 6379, timeout_s=timeout_s
+        )
+    try:
+        response = await client.get(url, timeout=timeout_s)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def log_tail(path: Path, *, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log file ('' when it does not exist)."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(0, 2)
+            size = log.tell()
+            log.seek(max(0, size - 16_384))
+            data = log.read()
+    except FileNotFoundError:
+        return ""
+    return "\n".join(data.decode(errors="replace").splitlines()[-lines:])
+
+
+async def wait_until_ready(
+    *,
+    part: str,
+    check: Callable[[], Awaitable[bool]],
+    child: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout_s: float,
+) -> None:
+    """Poll ``check`` until it returns True; raise :class:`PartStartError` otherwise.
+
+    Fails at once when ``child`` exits, and after ``timeout_s`` seconds otherwise.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        code = child.poll()
+        if code is not None:
+            raise PartStartError(
+                part,
+                f"exited with code {code} before it was ready",
+                log_path=log_path,
+                log_tail=log_tail(log_path),
+            )
+        if await check():
+            return
+        if time.monotonic() >= deadline:
+            raise PartStartError(
+                part,
+                f"not ready after {timeout_s:g}s",
+                log_path=log_path,
+                log_tail=log_tail(log_path),
+            )
+        await asyncio.sleep(_POLL_S)

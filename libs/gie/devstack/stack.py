@@ -1,0 +1,378 @@
+"""Start, stop and hold the local stack.
+
+Start order: nats → redis → sims → the four services (started together, each waited
+for) → envoy. Every spawned process is recorded in the state file at once; if any part
+fails to come up, everything started so far is stopped, the state is cleared and the
+:class:`~gie.devstack.errors.PartStartError` (with the part's log tail) propagates.
+Stopping goes in reverse start order. The API is async; nothing blocks the event loop
+except short local file writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+
+from gie.devstack.binaries import find_envoy, find_nats_server, find_redis_server
+from gie.devstack.envoy_config import BodyMode, build_envoy_config
+from gie.devstack.errors import StackAlreadyRunningError
+from gie.devstack.parts import (
+    SERVICES,
+    Launch,
+    envoy_launch,
+    nats_launch,
+    picker_worker_parts,
+    redis_launch,
+    service_launch,
+    sim_launch,
+    sim_parts,
+)
+from gie.devstack.ports import LOOPBACK, free_port_block, free_ports
+from gie.devstack.processes import StopOutcome, is_ours, spawn, stop_process
+from gie.devstack.readiness import local_http_client, probe, wait_until_ready
+from gie.devstack.state import ProcessRecord, StackState, StateStore
+
+__all__ = ["RunningStack", "StackOptions", "start_stack", "stop_stack"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackOptions:
+    """What ``gie up`` starts. Defaults match the CLI's."""
+
+    state_dir: Path
+    sims: int = 4
+    time_scale: float = 1.0
+    model: str = "sim-llama"
+    pool: str = "default/sim-pool"
+    body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED
+    picker_workers: int = 1  # picker processes sharing the ext_proc port
+    services: tuple[str, ...] = tuple(SERVICES)  # a subset only for developing the stack
+    ready_timeout_s: float = 60.0
+    stop_grace_s: float = 10.0
+
+
+class RunningStack:
+    """A stack started by this process: its recorded state and the child handles."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        state: StackState,
+        children: dict[str, subprocess.Popen[bytes]],
+        *,
+        stop_grace_s: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.state = state
+        self._children = children
+        self._stop_grace_s = stop_grace_s
+
+    @property
+    def gateway(self) -> str:
+        if self.state.gateway is None:
+            raise RuntimeError("the stack has no gateway yet")
+        return self.state.gateway
+
+    def exited(self) -> tuple[ProcessRecord, int] | None:
+        """The first recorded process that has exited, with its exit code."""
+        for record in self.state.processes:
+            child = self._children.get(record.name)
+            code = child.poll() if child is not None else None
+            if code is not None:
+                return record, code
+        return None
+
+    async def stop(self) -> list[tuple[str, StopOutcome]]:
+        """Stop every process (reverse start order) and clear the state."""
+        return await _stop_all(self.store, self.state, self._children, grace_s=self._stop_grace_s)
+
+
+async def _stop_all(
+    store: StateStore,
+    state: StackState,
+    children: dict[str, subprocess.Popen[bytes]],
+    *,
+    grace_s: float,
+) -> list[tuple[str, StopOutcome]]:
+    if store.file.exists():
+        store.save(state.model_copy(update={"stopping": True}))
+    outcomes = []
+    for record in reversed(state.processes):
+        outcome = await stop_process(record, grace_s=grace_s, child=children.get(record.name))
+        outcomes.append((record.name, outcome))
+    if all(outcome is not StopOutcome.STUCK for _, outcome in outcomes):
+        _forget(store, state)
+    return outcomes
+
+
+def _forget(store: StateStore, state: StackState) -> None:
+    """Remove the record of a stack whose processes are all gone, and its runtime data."""
+    store.remove()
+    if state.data_dir.parent == store.root:
+        shutil.rmtree(state.data_dir, ignore_errors=True)
+
+
+async def stop_stack(
+    state_dir: Path, *, grace_s: float = 10.0
+) -> list[tuple[str, StopOutcome]] | None:
+    """Stop the stack recorded in ``state_dir``; None when no stack is recorded."""
+    store = StateStore(state_dir)
+    state = store.load()
+    if state is None:
+        return None
+    return await _stop_all(store, state, {}, grace_s=grace_s)
+
+
+def _clear_stale(store: StateStore) -> None:
+    state = store.load()
+    if state is None:
+        return
+    alive = [record.name for record in state.processes if is_ours(record)]
+    if alive:
+        raise StackAlreadyRunningError(
+            f"a stack is already running in {store.root} (gateway {state.gateway}, live: "
+            f"{', '.join(alive)}); stop it with `gie down --state-dir {store.root}` "
+            "or use another --state-dir"
+        )
+    _forget(store, state)
+
+
+def _read_ready_file(path: Path) -> list[str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    servers = data.get("servers") if isinstance(data, dict) else None
+    if not isinstance(servers, list) or not all(isinstance(s, str) for s in servers):
+        return None
+    return servers
+
+
+@dataclass(frozen=True)
+class _Ports:
+    nats: int
+    nats_monitor: int
+    redis: int
+    picker_grpc: int
+    gateway: int
+    envoy_admin: int
+    admin: dict[str, int]  # service -> admin port
+
+    @classmethod
+    def allocate(cls, *, picker_workers: int) -> _Ports:
+        others = [name for name in SERVICES if name != "picker"]
+        nats, nats_monitor, redis, grpc, gateway, envoy_admin, *admin = free_ports(6 + len(others))
+        admin_ports = dict(zip(others, admin, strict=True))
+        # Picker worker i serves its admin API on the picker's admin port + i.
+        admin_ports["picker"] = free_port_block(picker_workers)
+        return cls(nats, nats_monitor, redis, grpc, gateway, envoy_admin, admin_ports)
+
+
+class _Starter:
+    """Starts the parts in order, recording each process in the state file as it spawns."""
+
+    def __init__(self, store: StateStore, state: StackState, options: StackOptions) -> None:
+        self.store = store
+        self.state = state
+        self.options = options
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.http = local_http_client()
+        self.ports = _Ports.allocate(picker_workers=options.picker_workers)
+        self.data_dir = state.data_dir
+
+    def _record(self, state: StackState) -> None:
+        self.state = state
+        self.store.save(state)
+
+    def spawn(self, launch: Launch) -> None:
+        child, record = spawn(
+            launch.process,
+            launch.argv,
+            env={**os.environ, **launch.env},
+            log_path=self.store.logs / f"{launch.process}.log",
+        )
+        self.children[launch.process] = child
+        self._record(self.state.with_process(record).with_parts(*launch.parts))
+
+    async def wait(
+        self, launch: Launch, check: Callable[[], Awaitable[bool]] | None = None
+    ) -> None:
+        """Wait until ``check`` passes (default: every part of ``launch`` is healthy)."""
+
+        async def healthy() -> bool:
+            results = await asyncio.gather(*(probe(self.http, p.health_url) for p in launch.parts))
+            return all(results)
+
+        await wait_until_ready(
+            part=launch.process,
+            check=check or healthy,
+            child=self.children[launch.process],
+            log_path=self.store.logs / f"{launch.process}.log",
+            timeout_s=self.options.ready_timeout_s,
+        )
+
+    async def start(self, launch: Launch) -> None:
+        self.spawn(launch)
+        await self.wait(launch)
+
+    def _data(self, name: str) -> Path:
+        path = self.data_dir / name
+        path.mkdir()
+        return path
+
+    async def run(self, progress: Progress) -> None:
+        nats_bin, redis_bin, envoy_bin = find_nats_server(), find_redis_server(), find_envoy()
+        ports = self.ports
+        nats = nats_launch(
+            binary=nats_bin,
+            port=ports.nats,
+            monitor_port=ports.nats_monitor,
+            store_dir=self._data("nats"),
+        )
+        await self.start(nats)
+        progress(f"nats ready on {nats.parts[0].addresses['client']}")
+        redis_dir = self._data("redis")
+        await self.start(redis_launch(binary=redis_bin, port=ports.redis, data_dir=redis_dir))
+        progress(f"redis ready on {LOOPBACK}:{ports.redis}")
+        servers = await self.start_sims()
+        progress(f"{len(servers)} simulated model servers ready: {', '.join(servers)}")
+        started = await self.start_services(servers)
+        progress(f"services ready: {', '.join(started)}")
+        await self.start_envoy(envoy_bin)
+        progress(f"envoy ready; gateway {self.state.gateway}")
+
+    async def start_sims(self) -> list[str]:
+        """One gie_sim process; its servers become parts once its ready file lists them."""
+        options, ready_file = self.options, self.data_dir / "sims.json"
+        sims = sim_launch(
+            count=options.sims,
+            time_scale=options.time_scale,
+            model=options.model,
+            ready_file=ready_file,
+        )
+        self.spawn(sims)
+        servers: list[str] = []
+
+        async def listening() -> bool:
+            nonlocal servers
+            servers = _read_ready_file(ready_file) or []
+            return len(servers) == options.sims
+
+        await self.wait(sims, listening)
+        parts = sim_parts(servers)
+        self._record(self.state.with_parts(*parts))
+        await self.wait(Launch(process=sims.process, argv=sims.argv, parts=parts))
+        return servers
+
+    async def start_services(self, servers: list[str]) -> list[str]:
+        """Start the services together (pool file = the sims), then wait for each."""
+        pool_file = self.data_dir / "pool.yaml"
+        pool_file.write_text(
+            yaml.safe_dump({"pool": self.state.pool, "endpoints": servers}), encoding="utf-8"
+        )
+        grpc = f"{LOOPBACK}:{self.ports.picker_grpc}"
+        service_env = {
+            "ingest": {"GIE_POOL_FILE": str(pool_file)},
+            "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05"},
+            "flow-controller": {"GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0"},
+            "picker": {
+                "GIE_GRPC_PORT": str(self.ports.picker_grpc),
+                "GIE_WORKERS": str(self.options.picker_workers),
+            },
+        }
+        launches = [
+            service_launch(
+                name,
+                nats_url=f"nats://{LOOPBACK}:{self.ports.nats}",
+                pool=self.state.pool,
+                admin_port=self.ports.admin[name],
+                env=service_env[name],
+                addresses={"grpc": grpc} if name == "picker" else None,
+            )
+            for name in SERVICES
+            if name in self.options.services
+        ]
+        workers = picker_worker_parts(
+            admin_base=self.ports.admin["picker"], workers=self.options.picker_workers
+        )
+        launches = [
+            replace(launch, parts=[*launch.parts, *workers])
+            if launch.process == "picker"
+            else launch
+            for launch in launches
+        ]
+        for launch in launches:
+            self.spawn(launch)
+        await _wait_all([self.wait(launch) for launch in launches])
+        return [launch.process for launch in launches]
+
+    async def start_envoy(self, binary: Path) -> None:
+        config_path = self.data_dir / "envoy.yaml"
+        config = build_envoy_config(
+            gateway_port=self.ports.gateway,
+            admin_port=self.ports.envoy_admin,
+            picker_grpc_port=self.ports.picker_grpc,
+            body_mode=self.options.body_mode,
+            access_log_path=self.store.logs / "envoy-access.log",
+        )
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        envoy = envoy_launch(
+            binary=binary,
+            config_path=config_path,
+            gateway_port=self.ports.gateway,
+            admin_port=self.ports.envoy_admin,
+        )
+        await self.start(envoy)
+        self._record(self.state.model_copy(update={"gateway": envoy.parts[0].addresses["gateway"]}))
+
+
+async def _wait_all(waits: list[Awaitable[None]]) -> None:
+    """Await all; on the first failure cancel the rest and raise it."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    if not tasks:
+        return
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+    for task in done:
+        if (exc := task.exception()) is not None:
+            raise exc
+
+
+async def start_stack(options: StackOptions, *, progress: Progress | None = None) -> RunningStack:
+    """Start every part, wait until each is ready, and return the running stack.
+
+    Raises :class:`StackAlreadyRunningError` when ``options.state_dir`` records a live
+    stack, :class:`BinaryNotFoundError` before starting anything when a server binary is
+    missing, and :class:`PartStartError` (after stopping what was started) when a part
+    does not come up.
+    """
+    store = StateStore(options.state_dir)
+    with store.exclusive():
+        _clear_stale(store)
+        data_dir = Path(tempfile.mkdtemp(prefix="data-", dir=store.root))
+        state = StackState(state_dir=store.root, data_dir=data_dir, pool=options.pool)
+        starter = _Starter(store, state, options)
+        try:
+            await starter.run(progress or (lambda _message: None))
+        except BaseException:
+            await _stop_all(store, starter.state, starter.children, grace_s=options.stop_grace_s)
+            raise
+        finally:
+            await starter.http.aclose()
+        return RunningStack(
+            store, starter.state, starter.children, stop_grace_s=options.stop_grace_s
+        )

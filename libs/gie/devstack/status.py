@@ -1,0 +1,97 @@
+"""Health of a recorded stack: is each part's process ours and alive, does it answer?
+
+:func:`check_stack` probes every part concurrently (1 s per probe) and returns a
+:class:`StackStatus`, whose :meth:`StackStatus.to_json` is what ``gie status --json``
+prints: ``{"gateway": ..., "services": {<part>: {"pid", "alive", "healthy", ...}}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from gie.devstack.processes import is_ours
+from gie.devstack.readiness import local_http_client, probe
+from gie.devstack.state import PartKind, StackState
+
+__all__ = ["PartStatus", "StackStatus", "check_stack"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartStatus:
+    name: str
+    kind: PartKind
+    pid: int
+    alive: bool
+    healthy: bool
+    addresses: dict[str, str]
+    health_url: str
+    log: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "pid": self.pid,
+            "alive": self.alive,
+            "healthy": self.healthy,
+            "addresses": dict(self.addresses),
+            "health_url": self.health_url,
+            "log": self.log,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackStatus:
+    gateway: str | None
+    state_dir: str
+    pool: str
+    created_at: str
+    parts: list[PartStatus]
+
+    @property
+    def healthy(self) -> bool:
+        return bool(self.parts) and all(part.healthy for part in self.parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "gateway": self.gateway,
+            "healthy": self.healthy,
+            "pool": self.pool,
+            "state_dir": self.state_dir,
+            "created_at": self.created_at,
+            "services": {part.name: part.to_json() for part in self.parts},
+        }
+
+
+async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStatus:
+    """Probe every part of ``state``; a part is healthy only if its process is ours too."""
+    processes = {record.name: record for record in state.processes}
+    alive = {name: is_ours(record) for name, record in processes.items()}
+    async with local_http_client(timeout_s=timeout_s) as client:
+        answers = await asyncio.gather(
+            *(probe(client, part.health_url, timeout_s=timeout_s) for part in state.parts)
+        )
+    parts = []
+    for part, answered in zip(state.parts, answers, strict=True):
+        record = processes.get(part.process)
+        running = alive.get(part.process, False)
+        parts.append(
+            PartStatus(
+                name=part.name,
+                kind=part.kind,
+                pid=record.pid if record is not None else -1,
+                alive=running,
+                healthy=running and answered,
+                addresses=part.addresses,
+                health_url=part.health_url,
+                log=str(record.log) if record is not None else "",
+            )
+        )
+    return StackStatus(
+        gateway=state.gateway,
+        state_dir=str(state.state_dir),
+        pool=state.pool,
+        created_at=state.created_at.isoformat(),
+        parts=parts,
+    )

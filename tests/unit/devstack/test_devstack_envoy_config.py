@@ -1,0 +1,143 @@
+"""build_envoy_config: the pieces the gateway needs, and Envoy accepts the result."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gie.devstack import BodyMode, build_envoy_config, find_envoy
+from gie.devstack.envoy_config import DESTINATION_HEADER
+
+
+def _config(body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED, **kw: Any) -> dict[str, Any]:
+    return build_envoy_config(
+        gateway_port=18080, admin_port=18081, picker_grpc_port=18082, body_mode=body_mode, **kw
+    )
+
+
+def _hcm(config: dict[str, Any]) -> dict[str, Any]:
+    (listener,) = config["static_resources"]["listeners"]
+    (chain,) = listener["filter_chains"]
+    (hcm_filter,) = chain["filters"]
+    assert hcm_filter["name"] == "envoy.filters.network.http_connection_manager"
+    hcm: dict[str, Any] = hcm_filter["typed_config"]
+    return hcm
+
+
+def _cluster(config: dict[str, Any], name: str) -> dict[str, Any]:
+    clusters: dict[str, dict[str, Any]] = {
+        c["name"]: c for c in config["static_resources"]["clusters"]
+    }
+    return clusters[name]
+
+
+def _ext_proc(config: dict[str, Any]) -> dict[str, Any]:
+    filters = _hcm(config)["http_filters"]
+    assert [f["name"] for f in filters] == [
+        "envoy.filters.http.ext_proc",
+        "envoy.filters.http.router",
+    ], "ext_proc must run before the router"
+    ext_proc: dict[str, Any] = filters[0]["typed_config"]
+    return ext_proc
+
+
+def test_listener_and_admin_bind_loopback_ports() -> None:
+    config = _config()
+    assert config["admin"]["address"]["socket_address"] == {
+        "address": "127.0.0.1",
+        "port_value": 18081,
+    }
+    (listener,) = config["static_resources"]["listeners"]
+    assert listener["address"]["socket_address"] == {"address": "127.0.0.1", "port_value": 18080}
+
+
+def test_ext_proc_filter_settings() -> None:
+    ext_proc = _ext_proc(_config())
+    assert ext_proc["grpc_service"] == {"envoy_grpc": {"cluster_name": "gie_picker"}}
+    assert ext_proc["failure_mode_allow"] is False
+    assert ext_proc["message_timeout"] == "30s"
+    assert ext_proc["allow_mode_override"] is False
+    assert ext_proc["metadata_options"] == {"receiving_namespaces": {"untyped": ["envoy.lb"]}}
+
+
+@pytest.mark.parametrize("body_mode", list(BodyMode), ids=lambda m: m.value)
+def test_processing_mode_follows_body_mode(body_mode: BodyMode) -> None:
+    assert _ext_proc(_config(body_mode))["processing_mode"] == {
+        "request_header_mode": "SEND",
+        "response_header_mode": "SEND",
+        "request_body_mode": body_mode.value,
+        "request_trailer_mode": "SEND",
+        "response_body_mode": "NONE",
+        "response_trailer_mode": "SKIP",
+    }
+
+
+def test_message_timeout_is_configurable() -> None:
+    assert _ext_proc(_config(message_timeout_s=90))["message_timeout"] == "90s"
+
+
+def test_route_goes_to_original_dst_without_timeout() -> None:
+    (vhost,) = _hcm(_config())["route_config"]["virtual_hosts"]
+    (route,) = vhost["routes"]
+    assert route["match"] == {"prefix": "/"}
+    assert route["route"]["cluster"] == "original_dst"
+    assert route["route"]["timeout"] == "0s"
+
+
+def test_original_dst_cluster_reads_destination_header() -> None:
+    cluster = _cluster(_config(), "original_dst")
+    assert cluster["type"] == "ORIGINAL_DST"
+    assert cluster["lb_policy"] == "CLUSTER_PROVIDED"
+    assert cluster["original_dst_lb_config"] == {
+        "use_http_header": True,
+        "http_header_name": DESTINATION_HEADER,
+    }
+    assert DESTINATION_HEADER == "x-gateway-destination-endpoint"
+
+
+def test_picker_cluster_is_http2_with_two_streams_per_connection() -> None:
+    cluster = _cluster(_config(), "gie_picker")
+    (locality,) = cluster["load_assignment"]["endpoints"]
+    (endpoint,) = locality["lb_endpoints"]
+    assert endpoint["endpoint"]["address"]["socket_address"] == {
+        "address": "127.0.0.1",
+        "port_value": 18082,
+    }
+    options = cluster["typed_extension_protocol_options"][
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    ]
+    assert options["explicit_http_config"] == {
+        "http2_protocol_options": {"max_concurrent_streams": 2}
+    }
+
+
+@pytest.mark.parametrize("with_log", [True, False], ids=["access-log", "no-access-log"])
+def test_access_log_only_when_asked(with_log: bool, tmp_path: Path) -> None:
+    path = tmp_path / "access.log" if with_log else None
+    hcm = _hcm(_config(access_log_path=path))
+    if with_log:
+        (log,) = hcm["access_log"]
+        assert log["typed_config"]["path"] == str(path)
+    else:
+        assert "access_log" not in hcm
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("body_mode", list(BodyMode), ids=lambda m: m.value)
+def test_envoy_accepts_the_config(body_mode: BodyMode, tmp_path: Path) -> None:
+    config_file = tmp_path / "envoy.yaml"
+    config = _config(body_mode, access_log_path=tmp_path / "access.log")
+    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = subprocess.run(
+        [str(find_envoy()), "--mode", "validate", "-c", str(config_file), "--disable-hot-restart"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout

@@ -1,0 +1,72 @@
+"""free_ports: distinct loopback ports that can be bound."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from gie.devstack import free_port, free_ports
+from gie.devstack import ports as ports_module
+from gie.devstack.ports import free_port_block
+
+
+def test_ports_of_one_call_are_distinct_and_bindable() -> None:
+    ports = free_ports(8)
+    assert len(set(ports)) == 8
+    for port in ports:
+        assert 1024 <= port <= 65535
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", port))
+
+
+def test_free_port_returns_one_bindable_port() -> None:
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(("count", "expected"), [(0, 0), (1, 1), (3, 3)], ids=str)
+def test_count(count: int, expected: int) -> None:
+    assert len(free_ports(count)) == expected
+
+
+def test_negative_count_is_rejected() -> None:
+    with pytest.raises(ValueError, match="count"):
+        free_ports(-1)
+
+
+def test_ports_avoid_the_kernels_ephemeral_range() -> None:
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    if low < 11_000:
+        pytest.skip("no room below this machine's ephemeral port range")
+    assert all(port < low for port in free_ports(20))
+
+
+def test_busy_candidates_are_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        taken = int(busy.getsockname()[1])
+        monkeypatch.setattr(ports_module, "_candidate_ports", lambda: [taken, taken])
+        ports = free_ports(2)
+    assert taken not in ports
+    assert len(set(ports)) == 2
+
+
+@pytest.mark.parametrize("count", [1, 4], ids=str)
+def test_port_block_is_contiguous_and_bindable(count: int) -> None:
+    base = free_port_block(count)
+    with ExitStack() as stack:
+        for port in range(base, base + count):
+            stack.enter_context(socket.socket()).bind(("127.0.0.1", port))
+
+
+def test_port_block_skips_a_base_whose_block_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        taken = int(busy.getsockname()[1])
+        fallback = free_port()
+        monkeypatch.setattr(ports_module, "_candidate_ports", lambda: [taken - 1, fallback])
+        assert free_port_block(2) == fallback
