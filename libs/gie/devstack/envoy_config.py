@@ -86,8 +86,9 @@ def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, A
                 "response_header_mode": "SEND",
                 "request_body_mode": body_mode.value,
                 "request_trailer_mode": "SEND",
-                "response_body_mode": "NONE",
-                "response_trailer_mode": "SKIP",
+                # Responses stream through the picker so it can read token usage.
+                "response_body_mode": "FULL_DUPLEX_STREAMED",
+                "response_trailer_mode": "SEND",
             },
             "metadata_options": {"receiving_namespaces": {"untyped": ["envoy.lb"]}},
             "allow_mode_override": False,

@@ -99,13 +99,17 @@ def cmdline_matches(actual: Sequence[str], argv: Sequence[str]) -> bool:
 
 
 def is_ours(record: ProcessRecord) -> bool:
-    """True while ``record.pid`` runs (not a zombie) and is the process we started."""
+    """True while ``record.pid`` runs (not a zombie) and is the process we started.
+
+    Identity is the pid plus its start time; the command line must match too,
+    except while it is still empty (a child caught in the middle of exec).
+    """
     info = read_proc(record.pid)
     return (
         info is not None
         and not info.exited
         and info.start_ticks == record.start_ticks
-        and cmdline_matches(info.cmdline, record.argv)
+        and (not info.cmdline or cmdline_matches(info.cmdline, record.argv))
     )
 
 

@@ -71,8 +71,8 @@ def test_processing_mode_follows_body_mode(body_mode: BodyMode) -> None:
         "response_header_mode": "SEND",
         "request_body_mode": body_mode.value,
         "request_trailer_mode": "SEND",
-        "response_body_mode": "NONE",
-        "response_trailer_mode": "SKIP",
+        "response_body_mode": "FULL_DUPLEX_STREAMED",
+        "response_trailer_mode": "SEND",
     }
 
 
