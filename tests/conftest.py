@@ -1,34 +1,41 @@
 """Session fixtures shared by every test layer.
 
-``nats_url`` / ``redis_url`` start real servers on free loopback ports unless
-``GIE_TEST_NATS_URL`` / ``GIE_TEST_REDIS_URL`` point at running ones.
+``nats_url`` / ``redis_url`` come from, in order: ``GIE_TEST_NATS_URL`` /
+``GIE_TEST_REDIS_URL`` when set; containers when a Docker engine and
+testcontainers are available; otherwise real server processes started on free
+loopback ports (nats-server from its wheel, redis-server or valkey).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 
+from tests.support.containers import docker_available, nats_container, redis_container
 from tests.support.servers import nats_server, redis_server
+
+Factory = Callable[[], AbstractContextManager[str]]
+
+
+def _server(variable: str, container: Factory, process: Factory) -> Iterator[str]:
+    external = os.environ.get(variable)
+    if external:
+        yield external
+        return
+    factory = container if docker_available() else process
+    with contextlib.ExitStack() as stack:
+        yield stack.enter_context(factory())
 
 
 @pytest.fixture(scope="session")
 def nats_url() -> Iterator[str]:
-    external = os.environ.get("GIE_TEST_NATS_URL")
-    if external:
-        yield external
-        return
-    with nats_server() as url:
-        yield url
+    yield from _server("GIE_TEST_NATS_URL", nats_container, nats_server)
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    external = os.environ.get("GIE_TEST_REDIS_URL")
-    if external:
-        yield external
-        return
-    with redis_server() as url:
-        yield url
+    yield from _server("GIE_TEST_REDIS_URL", redis_container, redis_server)
