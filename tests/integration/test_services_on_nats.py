@@ -7,8 +7,6 @@ so failures show up as exceptions here; the whole-process path is covered by e2e
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -28,32 +26,11 @@ from gie_picker.app import run as run_picker
 from gie_picker.settings import PickerSettings
 from gie_sim import SimConfig, run_servers
 from tests.support.extproc_client import Mode, body_message, exchange, headers_message, set_headers
+from tests.support.running import service, wait_ready
 
 pytestmark = pytest.mark.integration
 
 POOL = "it/services"
-
-
-async def wait_ready(port: int, timeout_s: float = 20.0) -> None:
-    async with httpx.AsyncClient() as client:
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while asyncio.get_running_loop().time() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"service on admin port {port} never became ready")
-
-
-@contextlib.asynccontextmanager
-async def service(run: Callable[[asyncio.Event], Awaitable[None]]) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 async def test_pool_file_endpoints_and_metrics_reach_the_picker_which_routes_and_publishes(
