@@ -17,6 +17,8 @@ Inference Extension expects from a gateway:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -138,16 +140,24 @@ def _http_connection_manager(
     return hcm
 
 
-def _picker_cluster(picker_grpc_port: int) -> dict[str, Any]:
+def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
+    # Several ports = one per picker worker: Envoy round-robins streams over them.
+    # With one shared port, capping concurrent streams per connection makes Envoy
+    # open more connections for SO_REUSEPORT to spread.
     return {
         "name": EXT_PROC_CLUSTER,
         "type": "STATIC",
+        "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "2s",
         "circuit_breakers": _NO_BREAKERS,
         "load_assignment": {
             "cluster_name": EXT_PROC_CLUSTER,
             "endpoints": [
-                {"lb_endpoints": [{"endpoint": {"address": _socket_address(picker_grpc_port)}}]}
+                {
+                    "lb_endpoints": [
+                        {"endpoint": {"address": _socket_address(port)}} for port in ports
+                    ]
+                }
             ],
         },
         "typed_extension_protocol_options": {
@@ -181,6 +191,7 @@ def build_envoy_config(
     body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED,
     message_timeout_s: int = 30,
     access_log_path: Path | None = None,
+    picker_worker_ports: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Return an Envoy bootstrap (as a dict) for the local gateway.
 
@@ -210,6 +221,9 @@ def build_envoy_config(
                     ],
                 }
             ],
-            "clusters": [_original_dst_cluster(), _picker_cluster(picker_grpc_port)],
+            "clusters": [
+                _original_dst_cluster(),
+                _picker_cluster(list(picker_worker_ports) or [picker_grpc_port]),
+            ],
         },
     }

@@ -16,8 +16,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -60,6 +60,12 @@ class StackOptions:
     services: tuple[str, ...] = tuple(SERVICES)  # a subset only for developing the stack
     ready_timeout_s: float = 60.0
     stop_grace_s: float = 10.0
+    # Model servers already running elsewhere (``ip:port``): when given, no simulators are
+    # started (``sims`` and ``time_scale`` are ignored) and the pool is exactly these.
+    # They are not recorded as parts: the stack neither probes nor stops them.
+    endpoints: tuple[str, ...] = ()
+    # Extra environment for the four services, e.g. ``{"GIE_CONFIG_FILE": "epp.yaml"}``.
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 class RunningStack:
@@ -168,6 +174,7 @@ class _Ports:
     gateway: int
     envoy_admin: int
     admin: dict[str, int]  # service -> admin port
+    picker_workers: list[int]  # one ext_proc port per picker worker (when more than one)
 
     @classmethod
     def allocate(cls, *, picker_workers: int) -> _Ports:
@@ -175,8 +182,13 @@ class _Ports:
         nats, nats_monitor, redis, grpc, gateway, envoy_admin, *admin = free_ports(6 + len(others))
         admin_ports = dict(zip(others, admin, strict=True))
         # Picker worker i serves its admin API on the picker's admin port + i.
-        admin_ports["picker"] = free_port_block(picker_workers)
-        return cls(nats, nats_monitor, redis, grpc, gateway, envoy_admin, admin_ports)
+        # Several workers: each also listens on its own ext_proc port, and Envoy lists
+        # them all. One block holds the admin ports, then the worker ports.
+        extra = picker_workers if picker_workers > 1 else 0
+        base = free_port_block(picker_workers + extra)
+        admin_ports["picker"] = base
+        worker_ports = list(range(base + picker_workers, base + picker_workers + extra))
+        return cls(nats, nats_monitor, redis, grpc, gateway, envoy_admin, admin_ports, worker_ports)
 
 
 class _Starter:
@@ -245,8 +257,12 @@ class _Starter:
         redis_dir = self._data("redis")
         await self.start(redis_launch(binary=redis_bin, port=ports.redis, data_dir=redis_dir))
         progress(f"redis ready on {LOOPBACK}:{ports.redis}")
-        servers = await self.start_sims()
-        progress(f"{len(servers)} simulated model servers ready: {', '.join(servers)}")
+        if self.options.endpoints:
+            servers = list(self.options.endpoints)
+            progress(f"using {len(servers)} external model servers: {', '.join(servers)}")
+        else:
+            servers = await self.start_sims()
+            progress(f"{len(servers)} simulated model servers ready: {', '.join(servers)}")
         started = await self.start_services(servers)
         progress(f"services ready: {', '.join(started)}")
         await self.start_envoy(envoy_bin)
@@ -289,6 +305,9 @@ class _Starter:
             "picker": {
                 "GIE_GRPC_PORT": str(self.ports.picker_grpc),
                 "GIE_WORKERS": str(self.options.picker_workers),
+                "GIE_WORKER_PORT_BASE": str(
+                    self.ports.picker_workers[0] if self.ports.picker_workers else 0
+                ),
             },
         }
         launches = [
@@ -297,7 +316,7 @@ class _Starter:
                 nats_url=f"nats://{LOOPBACK}:{self.ports.nats}",
                 pool=self.state.pool,
                 admin_port=self.ports.admin[name],
-                env=service_env[name],
+                env={**self.options.env, **service_env[name]},
                 addresses={"grpc": grpc} if name == "picker" else None,
             )
             for name in SERVICES
@@ -323,6 +342,7 @@ class _Starter:
             gateway_port=self.ports.gateway,
             admin_port=self.ports.envoy_admin,
             picker_grpc_port=self.ports.picker_grpc,
+            picker_worker_ports=self.ports.picker_workers,
             body_mode=self.options.body_mode,
             access_log_path=self.store.logs / "envoy-access.log",
         )

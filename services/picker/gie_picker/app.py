@@ -66,6 +66,10 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         )
         grpc_health = GrpcHealth(server)
         port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+        if settings.worker_port_base:
+            own = settings.worker_port_base + settings.worker_index
+            server.add_insecure_port(f"{settings.grpc_host}:{own}")
+            kit.log.info("ext_proc worker port", address=f"{settings.grpc_host}:{own}")
         await grpc_health.start()
         await server.start()
         kit.log.info("ext_proc serving", address=f"{settings.grpc_host}:{port}")

@@ -23,6 +23,14 @@ class PickerSettings(ServiceSettings):
     workers: int = Field(
         default=1, ge=1, le=64, description="Worker processes sharing the ext_proc port."
     )
+    worker_port_base: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="With several workers, worker i also listens on this port + i, so a "
+        "gateway can list every worker as its own host (0: shared port only).",
+    )
+    worker_index: int = Field(default=0, ge=0, description="Set by the supervisor.")
     body_chunk_bytes: int = Field(
         default=62_000, gt=0, description="Chunk size when re-streaming the request body."
     )

@@ -32,6 +32,7 @@ def worker_env(settings: PickerSettings, index: int) -> dict[str, str]:
         GIE_ADMIN_PORT=str(settings.admin_port + index if settings.admin_port else 0),
         GIE_INSTANCE_ID=f"{settings.instance_id}-w{index}",
         GIE_GRPC_PORT=str(settings.grpc_port),
+        GIE_WORKER_INDEX=str(index),
     )
     return env
 

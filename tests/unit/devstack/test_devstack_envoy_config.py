@@ -141,3 +141,20 @@ def test_envoy_accepts_the_config(body_mode: BodyMode, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
+
+
+def test_picker_workers_are_listed_as_hosts_balanced_round_robin() -> None:
+    config = build_envoy_config(
+        gateway_port=1, admin_port=2, picker_grpc_port=3, picker_worker_ports=[10, 11, 12, 13]
+    )
+    cluster = next(
+        c for c in config["static_resources"]["clusters"] if c["name"] == "gie_picker"
+    )
+    hosts = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    assert [h["endpoint"]["address"]["socket_address"]["port_value"] for h in hosts] == [
+        10,
+        11,
+        12,
+        13,
+    ]
+    assert cluster["lb_policy"] == "ROUND_ROBIN"

@@ -1,0 +1,170 @@
+"""Loading an EndpointPickerConfig, in phases; each phase reports every problem it finds.
+
+1. parse: the text is one YAML mapping;
+2. validate the document: apiVersion/kind, field names and types, weights,
+   ``saturationDetector`` (a zero value means "unset", as upstream), feature gates
+   (unknown gates are ignored with a warning);
+3. instantiate: plugin types, names and parameters (``instantiate``);
+4. default: upstream's defaulting (``defaults``);
+5. validate references between profiles and plugins (``validation``).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from gie.config.durations import parse_duration
+from gie.saturation import SaturationConfig
+from gie_picker.config.defaults import apply_defaults
+from gie_picker.config.document import MODEL_AT, ConfigDoc, known_fields
+from gie_picker.config.effective import (
+    KNOWN_FEATURE_GATES,
+    EffectiveConfig,
+    ProfilePlugin,
+    ProfileSpec,
+)
+from gie_picker.config.errors import ConfigError
+from gie_picker.config.instantiate import instantiate_plugins
+from gie_picker.config.problems import problem, validation_problems
+from gie_picker.config.validation import handler_name, reference_problems
+from gie_picker.scheduling.builtins import builtin_registry
+from gie_picker.scheduling.registry import PluginRegistry
+
+DEFAULT_CONFIG_FILE = "default-plugins.yaml"
+
+
+def parse_yaml(text: str) -> dict[str, object]:
+    """Phase 1: the document as a mapping."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError([f"not valid YAML{at}: {exc.problem or exc}"]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"]) from exc
+    if raw is None:
+        raise ConfigError(["the configuration is empty"])
+    if not isinstance(raw, dict):
+        shown = f" {raw!r}" if isinstance(raw, str) else ""
+        raise ConfigError(
+            [f"the configuration must be a YAML mapping, not {type(raw).__name__}{shown}"]
+        )
+    return raw
+
+
+def _is_zero(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value == 0
+    try:
+        return isinstance(value, str) and parse_duration(value) == 0
+    except ValueError:
+        return False
+
+
+def saturation_config(
+    raw: dict[str, object], section: dict[str, object] | None
+) -> tuple[SaturationConfig, list[str]]:
+    """``saturationDetector`` with upstream's defaulting (absent or zero means the
+    default), and its problems."""
+    known = known_fields(SaturationConfig)
+    problems = [
+        problem(
+            raw, ("saturationDetector", key), f"unknown field; expected one of: {', '.join(known)}"
+        )
+        for key in section or {}
+        if key not in known
+    ]
+    given = {k: v for k, v in (section or {}).items() if k in known and not _is_zero(v)}
+    try:
+        return SaturationConfig.model_validate(given, strict=True), problems
+    except ValidationError as exc:
+        problems += validation_problems(
+            raw, exc, prefix=("saturationDetector",), model_at={(): SaturationConfig}
+        )
+        return SaturationConfig(), problems
+
+
+def feature_gates(gates: list[str]) -> tuple[frozenset[str], list[str]]:
+    """The gates gie knows, and a warning for each one it does not."""
+    unknown = [gate for gate in dict.fromkeys(gates) if gate not in KNOWN_FEATURE_GATES]
+    warnings = [
+        f'featureGates: "{gate}" is not a feature gate gie knows; ignored (known: '
+        f"{', '.join(sorted(KNOWN_FEATURE_GATES))})"
+        for gate in unknown
+    ]
+    return frozenset(gates) & KNOWN_FEATURE_GATES, warnings
+
+
+def validate_document(raw: dict[str, object]) -> ConfigDoc:
+    """Phase 2: the document's shape and types."""
+    try:
+        return ConfigDoc.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(raw, exc, model_at=MODEL_AT)) from exc
+
+
+def _profiles(doc: ConfigDoc) -> list[ProfileSpec]:
+    return [
+        ProfileSpec(
+            profile.name,
+            tuple(ProfilePlugin(ref.plugin_ref, ref.weight) for ref in profile.plugins or []),
+        )
+        for profile in doc.scheduling_profiles or []
+    ]
+
+
+def load_text(text: str, *, plugins: PluginRegistry | None = None) -> EffectiveConfig:
+    """Load a configuration from YAML text; ConfigError lists every problem.
+
+    Warnings (ignored feature gates, deprecated parameters) are returned in
+    ``EffectiveConfig.warnings``; ``log_effective`` logs them at start-up."""
+    registry = plugins if plugins is not None else builtin_registry()
+    raw = parse_yaml(text)
+    doc = validate_document(raw)
+    saturation, problems = saturation_config(raw, doc.saturation_detector)
+    gates, warnings = feature_gates(doc.feature_gates or [])
+    specs, plugin_problems, plugin_warnings = instantiate_plugins(raw, doc.plugins or [], registry)
+    if problems or plugin_problems:
+        raise ConfigError(problems + plugin_problems)
+    specs, profiles = apply_defaults(specs, _profiles(doc), registry)
+    problems = reference_problems(specs, profiles)
+    if problems:
+        raise ConfigError(problems)
+    return EffectiveConfig(
+        plugins=tuple(specs),
+        profiles=tuple(profiles),
+        profile_handler=handler_name(specs),
+        saturation=saturation,
+        feature_gates=gates,
+        warnings=(*warnings, *plugin_warnings),
+    )
+
+
+def load_config(source: str | Path, *, plugins: PluginRegistry | None = None) -> EffectiveConfig:
+    """Load a configuration from a file (a ``Path``, or a one-line ``str`` naming an
+    existing file) or from YAML text (any other ``str``)."""
+    if isinstance(source, str) and ("\n" in source or not Path(source).is_file()):
+        return load_text(source, plugins=plugins)
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read {path}: {exc}"]) from exc
+    return load_text(text, plugins=plugins)
+
+
+def default_config_text() -> str:
+    """The upstream Helm chart's default configuration, as shipped."""
+    return resources.files("gie_picker.config").joinpath(DEFAULT_CONFIG_FILE).read_text()
+
+
+def default_config() -> EffectiveConfig:
+    """The effective configuration of the upstream chart's default."""
+    return load_text(default_config_text())

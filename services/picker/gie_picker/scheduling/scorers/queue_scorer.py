@@ -1,0 +1,43 @@
+"""``queue-scorer``: prefer endpoints with shorter waiting queues."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from gie.view import EndpointState
+from gie_picker.scheduling.contracts import PluginContext, SchedulingRequest
+from gie_picker.scheduling.parameters import NoParameters
+
+
+def waiting_queue(state: EndpointState) -> int:
+    """The endpoint's waiting queue; 0 before its first scrape (as upstream's empty metrics)."""
+    return state.metrics.waiting_queue_size if state.metrics is not None else 0
+
+
+class QueueScorer:
+    """Score ``(max - q) / (max - min)`` over the candidates' waiting queues ``q``.
+
+    The shortest queue scores 1 and the longest 0; when every queue is equal,
+    every endpoint scores 1. Stale metrics are used as they are, as upstream.
+    """
+
+    TYPE: ClassVar[str] = "queue-scorer"
+
+    def __init__(self, name: str = TYPE) -> None:
+        self.name = name
+
+    @classmethod
+    def create(cls, name: str, params: NoParameters, context: PluginContext) -> QueueScorer:
+        return cls(name)
+
+    def score(
+        self, request: SchedulingRequest, endpoints: Sequence[EndpointState]
+    ) -> dict[str, float]:
+        queues = {state.address: waiting_queue(state) for state in endpoints}
+        if not queues:
+            return {}
+        low, high = min(queues.values()), max(queues.values())
+        if high == low:
+            return dict.fromkeys(queues, 1.0)
+        return {address: (high - q) / (high - low) for address, q in queues.items()}
