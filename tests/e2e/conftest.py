@@ -27,6 +27,7 @@ from gie.devstack import (
 
 E2E_SIMS = 3
 E2E_TIME_SCALE = 0.05
+E2E_MAX_BODY_BYTES = 1024 * 1024  # the picker's body limit in this stack
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +54,11 @@ class E2EStack:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[E2EStack]:
     options = StackOptions(
-        state_dir=tmp_path_factory.mktemp("e2e-stack"), sims=E2E_SIMS, time_scale=E2E_TIME_SCALE
+        state_dir=tmp_path_factory.mktemp("e2e-stack"),
+        sims=E2E_SIMS,
+        time_scale=E2E_TIME_SCALE,
+        test_hooks=True,  # subset hint and served endpoint from headers
+        env={"GIE_MAX_BODY_BYTES": str(E2E_MAX_BODY_BYTES)},
     )
     try:
         running = await start_stack(options)

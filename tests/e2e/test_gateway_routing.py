@@ -14,7 +14,7 @@ import pytest_asyncio
 from gie.bus import EVENTS, Deliver, NatsEventBus
 from gie.events import Event, RequestCompleted, RequestRouted
 from gie.events.subjects import pool_filter
-from tests.e2e.conftest import E2EStack
+from tests.e2e.conftest import E2E_MAX_BODY_BYTES, E2EStack
 
 pytestmark = pytest.mark.e2e
 
@@ -143,3 +143,52 @@ async def test_models_listing_without_body_is_routed(e2e_stack: E2EStack) -> Non
         response = await c.get("/v1/models")
     assert response.status_code == 200
     assert response.json()["data"][0]["id"] == "sim-llama"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_subset_hint_from_the_gateway_is_honoured(e2e_stack: E2EStack) -> None:
+    chosen = e2e_stack.sims[1]
+    for _ in range(6):
+        response = await post(
+            e2e_stack.gateway,
+            {"model": "sim-llama", "prompt": "hello", "max_tokens": 1},
+            **{"x-test-subset": chosen},
+        )
+        assert response.status_code == 200
+        assert response.headers["x-served-by"] == chosen
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("subset", ["none", "127.0.0.1:1"], ids=["empty", "no-member"])
+async def test_subset_without_eligible_endpoint_is_503(e2e_stack: E2EStack, subset: str) -> None:
+    response = await post(
+        e2e_stack.gateway,
+        {"model": "sim-llama", "prompt": "hello", "max_tokens": 1},
+        **{"x-test-subset": subset},
+    )
+    assert response.status_code == 503
+    assert "subset" in response.json()["error"]["message"]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_served_endpoint_metadata_is_read_on_the_response_path(
+    e2e_stack: E2EStack, observer: Observer
+) -> None:
+    request_id = uuid.uuid4().hex
+    response = await post(
+        e2e_stack.gateway,
+        {"model": "sim-llama", "prompt": "hello", "max_tokens": 1},
+        **{"x-request-id": request_id},
+    )
+    completed = await observer.wait_for(request_id, RequestCompleted)
+    assert isinstance(completed, RequestCompleted)
+    assert completed.target == response.headers["x-served-by"]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_oversized_body_is_413_without_reaching_a_server(e2e_stack: E2EStack) -> None:
+    prompt = "x" * (E2E_MAX_BODY_BYTES + 1)
+    response = await post(e2e_stack.gateway, {"model": "sim-llama", "prompt": prompt})
+    assert response.status_code == 413
+    assert "exceeds" in response.json()["error"]["message"]
+    assert "x-served-by" not in response.headers

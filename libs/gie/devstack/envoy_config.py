@@ -23,6 +23,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from gie.devstack.test_hooks import served_endpoint_filter, subset_hint_filter
+
 __all__ = [
     "DESTINATION_HEADER",
     "EXT_PROC_CLUSTER",
@@ -92,14 +94,32 @@ def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, A
                 "response_body_mode": "FULL_DUPLEX_STREAMED",
                 "response_trailer_mode": "SEND",
             },
-            "metadata_options": {"receiving_namespaces": {"untyped": ["envoy.lb"]}},
+            "metadata_options": {
+                "receiving_namespaces": {"untyped": ["envoy.lb"]},
+                # The subset hint and the served endpoint, when the gateway sets them.
+                "forwarding_namespaces": {"untyped": ["envoy.lb", "envoy.lb.subset_hint"]},
+            },
             "allow_mode_override": False,
         },
     }
 
 
+def _http_filters(
+    body_mode: BodyMode, message_timeout_s: int, *, test_hooks: bool
+) -> list[dict[str, Any]]:
+    ext_proc = _ext_proc_filter(body_mode, message_timeout_s)
+    router = {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}}
+    if test_hooks:
+        return [subset_hint_filter(), ext_proc, served_endpoint_filter(), router]
+    return [ext_proc, router]
+
+
 def _http_connection_manager(
-    *, body_mode: BodyMode, message_timeout_s: int, access_log_path: Path | None
+    *,
+    body_mode: BodyMode,
+    message_timeout_s: int,
+    access_log_path: Path | None,
+    test_hooks: bool,
 ) -> dict[str, Any]:
     hcm: dict[str, Any] = {
         "@type": _HCM,
@@ -121,10 +141,7 @@ def _http_connection_manager(
                 }
             ],
         },
-        "http_filters": [
-            _ext_proc_filter(body_mode, message_timeout_s),
-            {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}},
-        ],
+        "http_filters": _http_filters(body_mode, message_timeout_s, test_hooks=test_hooks),
     }
     if access_log_path is not None:
         hcm["access_log"] = [
@@ -192,15 +209,22 @@ def build_envoy_config(
     message_timeout_s: int = 30,
     access_log_path: Path | None = None,
     picker_worker_ports: Sequence[int] = (),
+    test_hooks: bool = False,
 ) -> dict[str, Any]:
     """Return an Envoy bootstrap (as a dict) for the local gateway.
+
+    ``test_hooks`` adds the Lua filters of :mod:`gie.devstack.test_hooks` (subset
+    hint and served endpoint from headers), for protocol tests.
 
     The gateway listens on ``127.0.0.1:gateway_port``, the admin interface on
     ``127.0.0.1:admin_port``, and the picker is expected on ``127.0.0.1:picker_grpc_port``.
     ``access_log_path``, when given, receives one JSON line per request.
     """
     hcm = _http_connection_manager(
-        body_mode=body_mode, message_timeout_s=message_timeout_s, access_log_path=access_log_path
+        body_mode=body_mode,
+        message_timeout_s=message_timeout_s,
+        access_log_path=access_log_path,
+        test_hooks=test_hooks,
     )
     return {
         "admin": {"address": _socket_address(admin_port)},

@@ -57,6 +57,8 @@ class StackOptions:
     pool: str = "default/sim-pool"
     body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED
     picker_workers: int = 1  # picker processes sharing the ext_proc port
+    # Lua filters that set the subset hint / served endpoint from headers (tests only).
+    test_hooks: bool = False
     services: tuple[str, ...] = tuple(SERVICES)  # a subset only for developing the stack
     ready_timeout_s: float = 60.0
     stop_grace_s: float = 10.0
@@ -343,6 +345,7 @@ class _Starter:
             admin_port=self.ports.envoy_admin,
             picker_grpc_port=self.ports.picker_grpc,
             picker_worker_ports=self.ports.picker_workers,
+            test_hooks=self.options.test_hooks,
             body_mode=self.options.body_mode,
             access_log_path=self.store.logs / "envoy-access.log",
         )
