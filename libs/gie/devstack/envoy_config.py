@@ -18,7 +18,6 @@ Inference Extension expects from a gateway:
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Any

@@ -61,7 +61,10 @@ def test_ext_proc_filter_settings() -> None:
     assert ext_proc["failure_mode_allow"] is False
     assert ext_proc["message_timeout"] == "30s"
     assert ext_proc["allow_mode_override"] is False
-    assert ext_proc["metadata_options"] == {"receiving_namespaces": {"untyped": ["envoy.lb"]}}
+    assert ext_proc["metadata_options"] == {
+        "receiving_namespaces": {"untyped": ["envoy.lb"]},
+        "forwarding_namespaces": {"untyped": ["envoy.lb", "envoy.lb.subset_hint"]},
+    }
 
 
 @pytest.mark.parametrize("body_mode", list(BodyMode), ids=lambda m: m.value)
