@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import nats
 import pytest
@@ -136,3 +137,25 @@ async def test_a_malformed_payload_is_skipped_and_delivery_goes_on(
     await bus.publish(endpoint_subject(pool, "10.0.0.2:80"), good)
     seen = await collect(bus, pool, Deliver.ALL, 1)
     assert seen == [good]
+
+
+async def test_since_replays_only_events_stored_after_the_start_time(bus: Bus, pool: str) -> None:
+    subject = endpoint_subject(pool, "10.0.0.1:80")
+    await bus.publish(subject, upsert(pool, "10.0.0.1:80", "before"))
+    await asyncio.sleep(0.05)
+    start = datetime.now(UTC)
+    after = upsert(pool, "10.0.0.1:80", "after")
+    await bus.publish(subject, after)
+    seen: list[Event] = []
+    got = asyncio.Event()
+    following = await bus.follow(
+        STATE,
+        pool_filter(pool),
+        lambda e: (seen.append(e), got.set()),
+        deliver=Deliver.SINCE,
+        since=start,
+    )
+    await asyncio.wait_for(following.caught_up.wait(), 10)
+    await asyncio.wait_for(got.wait(), 10)
+    await following.stop()
+    assert seen == [after]

@@ -26,13 +26,13 @@ from gie.events import (
     RequestRouted,
 )
 from gie.saturation import SaturationConfig
-from gie.view import PoolView
+from gie.view import InFlightView, PoolView
+from gie_picker.config import default_config
 from gie_picker.director import Director
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import FULL_DUPLEX_STREAMED
-from gie_picker.scheduling import ShortestQueuePicker
-from gie_picker.scheduling.queue_scheduler import ShortestQueueScheduler
 from gie_picker.telemetry import PickerMetrics
+from gie_picker.wiring import configured_scheduler
 from tests.support.extproc_client import (
     Mode,
     body_message,
@@ -92,7 +92,12 @@ async def picker() -> AsyncIterator[Picker]:
     publisher.start()
     director = Director(
         view=view,
-        scheduler=ShortestQueueScheduler(ShortestQueuePicker(random.Random(1))),
+        scheduler=configured_scheduler(
+            default_config(),
+            registry=CollectorRegistry(),
+            inflight=InFlightView(POOL),
+            rng=random.Random(1),
+        ),
         saturation=SaturationConfig(),
         publisher=publisher,
         metrics=PickerMetrics(CollectorRegistry()),

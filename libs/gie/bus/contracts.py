@@ -16,6 +16,7 @@ Rules every implementation follows:
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from collections.abc import Callable
 from typing import Protocol
 
@@ -47,4 +48,6 @@ class EventBus(EventPublisher, Protocol):
         handler: EventHandler,
         *,
         deliver: Deliver,
-    ) -> Following: ...
+        since: datetime | None = None,
+    ) -> Following:
+        """``since`` is required with ``Deliver.SINCE`` (the store time to start at)."""

@@ -8,6 +8,7 @@ ids), so a consumer behaves the same on both.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 
 from gie.bus.contracts import EventHandler
@@ -24,6 +25,7 @@ class _Stored:
     seq: int
     subject: str
     payload: bytes
+    stored_at: datetime
 
 
 @dataclass(slots=True)
@@ -79,7 +81,7 @@ class MemoryEventBus:
             return
         self._seen_ids.add(msg_id)
         self._seq += 1
-        item = _Stored(self._seq, subject, payload)
+        item = _Stored(self._seq, subject, payload, datetime.now(UTC))
         log = self._log[spec.name]
         log.append(item)
         if spec.max_msgs_per_subject > 0:
@@ -97,6 +99,7 @@ class MemoryEventBus:
         handler: EventHandler,
         *,
         deliver: Deliver,
+        since: datetime | None = None,
     ) -> _MemoryFollowing:
         following = _MemoryFollowing(filter_subject, handler)
         backlog = [s for s in self._log[stream.name] if subject_matches(filter_subject, s.subject)]
@@ -107,6 +110,10 @@ class MemoryEventBus:
             backlog = sorted(last.values(), key=lambda s: s.seq)
         elif deliver is Deliver.NEW:
             backlog = []
+        elif deliver is Deliver.SINCE:
+            if since is None:
+                raise ValueError("Deliver.SINCE needs a start time")
+            backlog = [item for item in backlog if item.stored_at >= since]
         for item in backlog:
             following.queue.put_nowait(item)
         following.target_seq = backlog[-1].seq if backlog else 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -37,6 +38,7 @@ _DELIVER_POLICY = {
     Deliver.ALL: js_api.DeliverPolicy.ALL,
     Deliver.LAST_PER_SUBJECT: js_api.DeliverPolicy.LAST_PER_SUBJECT,
     Deliver.NEW: js_api.DeliverPolicy.NEW,
+    Deliver.SINCE: js_api.DeliverPolicy.BY_START_TIME,
 }
 
 
@@ -185,8 +187,14 @@ class NatsEventBus:
         handler: EventHandler,
         *,
         deliver: Deliver,
+        since: datetime | None = None,
     ) -> NatsFollowing:
         js = self._jetstream()
+        config = None
+        if deliver is Deliver.SINCE:
+            if since is None:
+                raise ValueError("Deliver.SINCE needs a start time")
+            config = js_api.ConsumerConfig(opt_start_time=since)
         following = NatsFollowing(stream)
 
         async def on_msg(msg: Msg) -> None:
@@ -208,6 +216,7 @@ class NatsEventBus:
                 ordered_consumer=True,
                 idle_heartbeat=2.0,
                 deliver_policy=_DELIVER_POLICY[deliver],
+                config=config,
             )
             await following.start(sub)
         except (NatsError, NotFoundError) as exc:

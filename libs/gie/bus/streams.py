@@ -14,6 +14,7 @@ class Deliver(StrEnum):
     ALL = "all"  # every stored event, then new ones
     LAST_PER_SUBJECT = "last_per_subject"  # the latest event of each subject, then new ones
     NEW = "new"  # only events published after subscribing
+    SINCE = "since"  # events stored at or after a start time, then new ones
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,9 @@ from pydantic import ValidationError
 from gie.lifecycle import run_service
 from gie.telemetry import configure_logging
 from gie_picker.app import run
+from gie_picker.config import ConfigError
 from gie_picker.settings import PickerSettings
+from gie_picker.wiring import load_picker_config
 from gie_picker.workers import supervise
 
 
@@ -27,6 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = PickerSettings()
     except ValidationError as exc:
         print(f"gie-picker: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    try:
+        load_picker_config(settings)  # fail fast, before any worker starts
+    except ConfigError as exc:
+        print(f"gie-picker: invalid EndpointPickerConfig {settings.config_file}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 2
     if settings.workers > 1:
         configure_logging(level=settings.log_level, fmt=settings.log_format, service="picker")

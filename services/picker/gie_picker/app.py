@@ -3,42 +3,48 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import grpc
 from fastapi.responses import JSONResponse
 
-from gie.bus import STATE, BackgroundPublisher, Deliver
-from gie.events.subjects import pool_filter
+from gie.bus import EVENTS, STATE, BackgroundPublisher, Deliver
+from gie.events.subjects import pool_filter, pool_prefix
 from gie.lifecycle import wait_either
-from gie.saturation import SaturationConfig
 from gie.service import ServiceKit
-from gie.view import PoolView
+from gie.view import InFlightView, PoolView
 from gie_picker.debug_view import render_view
 from gie_picker.director import Director
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
 from gie_picker.health import GrpcHealth
-from gie_picker.scheduling import ShortestQueuePicker
-from gie_picker.scheduling.queue_scheduler import ShortestQueueScheduler
 from gie_picker.settings import PickerSettings
 from gie_picker.telemetry import PickerMetrics, PoolCollector
+from gie_picker.wiring import configured_scheduler, load_picker_config
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _expire_inflight(inflight: InFlightView, period_s: float) -> None:
+    while True:
+        await asyncio.sleep(period_s)
+        inflight.expire(_now())
+
+
 async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
+    config = load_picker_config(settings)  # a broken config stops start-up here
     async with ServiceKit("picker", settings) as kit:
         view = PoolView(settings.pool)
-        saturation = SaturationConfig()
+        inflight = InFlightView(settings.pool, ttl_s=settings.inflight_ttl_s)
+        saturation = config.saturation
         publisher = BackgroundPublisher(kit.bus, metrics=kit.bus_metrics)
         publisher.start()
         kit.registry.register(PoolCollector(view, saturation, _now))
         director = Director(
             view=view,
-            scheduler=ShortestQueueScheduler(ShortestQueuePicker()),
+            scheduler=configured_scheduler(config, registry=kit.registry, inflight=inflight),
             saturation=saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),
@@ -76,15 +82,30 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         following = await kit.bus.follow(
             STATE, pool_filter(settings.pool), view.apply, deliver=Deliver.LAST_PER_SUBJECT
         )
+        # In-flight requests of every replica: routing facts younger than the TTL.
+        routing = await kit.bus.follow(
+            EVENTS,
+            f"{pool_prefix(settings.pool)}.routing.>",
+            inflight.apply,
+            deliver=Deliver.SINCE,
+            since=_now() - timedelta(seconds=settings.inflight_ttl_s),
+        )
+        expiry = asyncio.create_task(_expire_inflight(inflight, 5.0))
         kit.health.add_check(
             "view", lambda: None if following.caught_up.is_set() else "replaying pool state"
         )
+        kit.health.add_check(
+            "in-flight", lambda: None if routing.caught_up.is_set() else "replaying routing"
+        )
         try:
-            if await wait_either(following.caught_up, stop) is following.caught_up:
+            caught_up = [following.caught_up, routing.caught_up]
+            if all([await wait_either(event, stop) is event for event in caught_up]):
                 await grpc_health.set_ready(True)
                 kit.log.info("view caught up", endpoints=len(view), digest=view.digest())
             await stop.wait()
         finally:
+            expiry.cancel()
+            await routing.stop()
             await grpc_health.stop()
             await server.stop(grace=5.0)
             await following.stop()

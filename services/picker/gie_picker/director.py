@@ -26,7 +26,7 @@ from gie_picker.usage import Usage
 
 class EndpointScheduler(Protocol):
     def schedule(
-        self, request: InferenceRequest, candidates: Sequence[EndpointState]
+        self, request: InferenceRequest, candidates: Sequence[EndpointState], *, priority: int
     ) -> tuple[str, ...]:
         """Endpoints for the request, primary first; RequestError(503) when none fits."""
 
@@ -75,14 +75,15 @@ class Director:
                 raise RequestError(503, "no endpoint of the pool is in the gateway's subset hint")
         if not candidates:
             raise RequestError(503, f"no endpoint available in pool {self._view.pool}")
-        if objective and self._view.priority_of(objective) < 0:
+        priority = self._view.priority_of(objective) if objective else 0
+        if priority < 0:
             saturation = pool_saturation(candidates, now=self._now(), config=self._saturation)
             if saturation.saturated:
                 raise RequestError(
                     429,
                     f"pool saturated, sheddable objective {objective!r} shed: {saturation.reason}",
                 )
-        endpoints = self._scheduler.schedule(request, candidates)
+        endpoints = self._scheduler.schedule(request, candidates, priority=priority)
         self.metrics.routed.labels(endpoints[0]).inc()
         self.metrics.running.labels(request.model).inc()
         self._publish(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -10,6 +11,14 @@ from gie.config import ServiceSettings
 
 
 class PickerSettings(ServiceSettings):
+    config_file: Path | None = Field(
+        default=None,
+        description="EndpointPickerConfig YAML (upstream format); unset: the upstream "
+        "chart's default configuration.",
+    )
+    inflight_ttl_s: float = Field(
+        default=600.0, gt=0, description="In-flight requests without a completion expire."
+    )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
     admin_port: int = Field(default=9090, ge=0, le=65535)

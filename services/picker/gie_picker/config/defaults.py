@@ -32,10 +32,14 @@ def _builtin(registry: PluginRegistry, type_name: str, plugins: list[PluginSpec]
     entry = registry.get(type_name)
     if entry is None:
         raise ConfigError([f'the default plugin type "{type_name}" is not registered'])
-    if any(spec.name == type_name for spec in plugins):
-        raise ConfigError(
-            [f'a plugin named "{type_name}" is needed by default; rename the plugin of that name']
-        )
+    for index, spec in enumerate(plugins):
+        if spec.name == type_name:
+            raise ConfigError(
+                [
+                    f'plugins[{index}] (name "{spec.name}", type "{spec.type}"): name: '
+                    f'"{type_name}" is the name of a plugin gie adds by default; rename this one'
+                ]
+            )
     return make_spec(entry, type_name, entry.params_model())
 
 

@@ -1,9 +1,8 @@
 """Loading an EndpointPickerConfig, in phases; each phase reports every problem it finds.
 
 1. parse: the text is one YAML mapping;
-2. validate the document: apiVersion/kind, field names and types, weights,
-   ``saturationDetector`` (a zero value means "unset", as upstream), feature gates
-   (unknown gates are ignored with a warning);
+2. validate the document: apiVersion/kind, field names and types, weights; the
+   ``saturationDetector`` and ``featureGates`` sections (``sections``);
 3. instantiate: plugin types, names and parameters (``instantiate``);
 4. default: upstream's defaulting (``defaults``);
 5. validate references between profiles and plugins (``validation``).
@@ -17,19 +16,13 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from gie.config.durations import parse_duration
-from gie.saturation import SaturationConfig
 from gie_picker.config.defaults import apply_defaults
-from gie_picker.config.document import MODEL_AT, ConfigDoc, known_fields
-from gie_picker.config.effective import (
-    KNOWN_FEATURE_GATES,
-    EffectiveConfig,
-    ProfilePlugin,
-    ProfileSpec,
-)
+from gie_picker.config.document import MODEL_AT, ConfigDoc
+from gie_picker.config.effective import EffectiveConfig, ProfilePlugin, ProfileSpec
 from gie_picker.config.errors import ConfigError
 from gie_picker.config.instantiate import instantiate_plugins
-from gie_picker.config.problems import problem, validation_problems
+from gie_picker.config.problems import validation_problems
+from gie_picker.config.sections import feature_gates, saturation_config
 from gie_picker.config.validation import handler_name, reference_problems
 from gie_picker.scheduling.builtins import builtin_registry
 from gie_picker.scheduling.registry import PluginRegistry
@@ -55,51 +48,6 @@ def parse_yaml(text: str) -> dict[str, object]:
             [f"the configuration must be a YAML mapping, not {type(raw).__name__}{shown}"]
         )
     return raw
-
-
-def _is_zero(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return value == 0
-    try:
-        return isinstance(value, str) and parse_duration(value) == 0
-    except ValueError:
-        return False
-
-
-def saturation_config(
-    raw: dict[str, object], section: dict[str, object] | None
-) -> tuple[SaturationConfig, list[str]]:
-    """``saturationDetector`` with upstream's defaulting (absent or zero means the
-    default), and its problems."""
-    known = known_fields(SaturationConfig)
-    problems = [
-        problem(
-            raw, ("saturationDetector", key), f"unknown field; expected one of: {', '.join(known)}"
-        )
-        for key in section or {}
-        if key not in known
-    ]
-    given = {k: v for k, v in (section or {}).items() if k in known and not _is_zero(v)}
-    try:
-        return SaturationConfig.model_validate(given, strict=True), problems
-    except ValidationError as exc:
-        problems += validation_problems(
-            raw, exc, prefix=("saturationDetector",), model_at={(): SaturationConfig}
-        )
-        return SaturationConfig(), problems
-
-
-def feature_gates(gates: list[str]) -> tuple[frozenset[str], list[str]]:
-    """The gates gie knows, and a warning for each one it does not."""
-    unknown = [gate for gate in dict.fromkeys(gates) if gate not in KNOWN_FEATURE_GATES]
-    warnings = [
-        f'featureGates: "{gate}" is not a feature gate gie knows; ignored (known: '
-        f"{', '.join(sorted(KNOWN_FEATURE_GATES))})"
-        for gate in unknown
-    ]
-    return frozenset(gates) & KNOWN_FEATURE_GATES, warnings
 
 
 def validate_document(raw: dict[str, object]) -> ConfigDoc:
@@ -147,10 +95,19 @@ def load_text(text: str, *, plugins: PluginRegistry | None = None) -> EffectiveC
     )
 
 
+def _names_file(text: str) -> bool:
+    if "\n" in text:
+        return False
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # a name too long, or a NUL: YAML text
+        return False
+
+
 def load_config(source: str | Path, *, plugins: PluginRegistry | None = None) -> EffectiveConfig:
     """Load a configuration from a file (a ``Path``, or a one-line ``str`` naming an
     existing file) or from YAML text (any other ``str``)."""
-    if isinstance(source, str) and ("\n" in source or not Path(source).is_file()):
+    if isinstance(source, str) and not _names_file(source):
         return load_text(source, plugins=plugins)
     path = Path(source)
     try:

@@ -41,7 +41,6 @@ from gie_picker.scheduling.parameters import NoParameters, PickerParameters, Plu
 from gie_picker.scheduling.profile import SchedulerProfile, WeightedScorer
 from gie_picker.scheduling.registry import PluginEntry, PluginRegistry
 from gie_picker.scheduling.scheduler import Scheduler
-from gie_picker.scheduling.shortest_queue import ShortestQueuePicker
 
 __all__ = [
     "DuplicatePluginTypeError",
@@ -68,7 +67,6 @@ __all__ = [
     "SchedulingResult",
     "ScoredEndpoint",
     "Scorer",
-    "ShortestQueuePicker",
     "WeightedScorer",
     "build_scheduler",
     "builtin_registry",
