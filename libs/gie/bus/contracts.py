@@ -16,8 +16,8 @@ Rules every implementation follows:
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from gie.bus.streams import Deliver, StreamSpec

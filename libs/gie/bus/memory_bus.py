@@ -8,8 +8,8 @@ ids), so a consumer behaves the same on both.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload

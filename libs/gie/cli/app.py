@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from gie.cli.config_commands import config_app
-from gie.cli.bench_commands import bench
 from gie.cli.demo import demo
 from gie.cli.stack_commands import down, status, up
 
@@ -22,7 +21,6 @@ app.command()(up)
 app.command()(status)
 app.command()(down)
 app.command()(demo)
-app.command()(bench)
 app.add_typer(config_app, name="config")
 
 
