@@ -28,6 +28,22 @@ from gie.devstack import (
 E2E_SIMS = 3
 E2E_TIME_SCALE = 0.05
 E2E_MAX_BODY_BYTES = 1024 * 1024  # the picker's body limit in this stack
+E2E_FALLBACKS = 2  # maxNumOfEndpoints: a primary and one fallback
+E2E_CONFIG = f"""\
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: max-score-picker
+  parameters: {{maxNumOfEndpoints: {E2E_FALLBACKS}}}
+schedulingProfiles:
+- name: default
+  plugins:
+  - {{pluginRef: queue-scorer, weight: 2}}
+  - {{pluginRef: kv-cache-utilization-scorer, weight: 2}}
+  - {{pluginRef: max-score-picker}}
+"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,8 +69,12 @@ class E2EStack:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[E2EStack]:
+    config = tmp_path_factory.mktemp("e2e-config") / "epp.yaml"
+    config.write_text(E2E_CONFIG)
     options = StackOptions(
         state_dir=tmp_path_factory.mktemp("e2e-stack"),
+        config_file=config,
+        objectives={"batch": -1, "critical": 10},
         sims=E2E_SIMS,
         time_scale=E2E_TIME_SCALE,
         test_hooks=True,  # subset hint and served endpoint from headers

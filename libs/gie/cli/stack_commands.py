@@ -134,6 +134,12 @@ def up(
     timeout: Annotated[
         float, typer.Option(min=1.0, help="Seconds each part may take to become ready.")
     ] = 60.0,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="EndpointPickerConfig YAML for the picker."
+        ),
+    ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the local stack and print the gateway URL (foreground unless --detach)."""
@@ -146,6 +152,7 @@ def up(
         body_mode=body_mode,
         picker_workers=picker_workers,
         ready_timeout_s=timeout,
+        config_file=config.resolve() if config else None,
     )
     raise typer.Exit(run_command(_up(options, detach=detach)))
 

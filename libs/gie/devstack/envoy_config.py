@@ -28,6 +28,7 @@ __all__ = [
     "DESTINATION_HEADER",
     "EXT_PROC_CLUSTER",
     "ORIGINAL_DST_CLUSTER",
+    "POOL_CLUSTER",
     "BodyMode",
     "build_envoy_config",
 ]
@@ -35,6 +36,8 @@ __all__ = [
 DESTINATION_HEADER = "x-gateway-destination-endpoint"
 EXT_PROC_CLUSTER = "gie_picker"
 ORIGINAL_DST_CLUSTER = "original_dst"
+POOL_CLUSTER = "pool"
+_TYPE_LB = "type.googleapis.com/envoy.extensions.load_balancing_policies."
 LOOPBACK = "127.0.0.1"
 
 _TYPE = "type.googleapis.com/envoy.extensions."
@@ -119,6 +122,7 @@ def _http_connection_manager(
     message_timeout_s: int,
     access_log_path: Path | None,
     test_hooks: bool,
+    upstream_cluster: str,
 ) -> dict[str, Any]:
     hcm: dict[str, Any] = {
         "@type": _HCM,
@@ -134,7 +138,7 @@ def _http_connection_manager(
                         {
                             "match": {"prefix": "/"},
                             # 0s disables the route timeout: streamed completions may be long.
-                            "route": {"cluster": ORIGINAL_DST_CLUSTER, "timeout": "0s"},
+                            "route": {"cluster": upstream_cluster, "timeout": "0s"},
                         }
                     ],
                 }
@@ -199,6 +203,49 @@ def _original_dst_cluster() -> dict[str, Any]:
     }
 
 
+def _pool_cluster(endpoints: Sequence[str]) -> dict[str, Any]:
+    """The pool's endpoints with the ``override_host`` policy: the picker's primary
+    first, then its fallbacks, taken from the ``envoy.lb`` metadata it sets."""
+    hosts = []
+    for endpoint in endpoints:
+        host, _, port = endpoint.rpartition(":")
+        address = {"socket_address": {"address": host, "port_value": int(port)}}
+        hosts.append({"endpoint": {"address": address}})
+    override = {
+        "@type": _TYPE_LB + "override_host.v3.OverrideHost",
+        "override_host_sources": [
+            {"metadata": {"key": "envoy.lb", "path": [{"key": DESTINATION_HEADER}]}}
+        ],
+        "fallback_policy": {
+            "policies": [
+                {
+                    "typed_extension_config": {
+                        "name": "envoy.load_balancing_policies.round_robin",
+                        "typed_config": {"@type": _TYPE_LB + "round_robin.v3.RoundRobin"},
+                    }
+                }
+            ]
+        },
+    }
+    return {
+        "name": POOL_CLUSTER,
+        "type": "STATIC",
+        "connect_timeout": "2s",
+        "circuit_breakers": _NO_BREAKERS,
+        "load_assignment": {"cluster_name": POOL_CLUSTER, "endpoints": [{"lb_endpoints": hosts}]},
+        "load_balancing_policy": {
+            "policies": [
+                {
+                    "typed_extension_config": {
+                        "name": "envoy.load_balancing_policies.override_host",
+                        "typed_config": override,
+                    }
+                }
+            ]
+        },
+    }
+
+
 def build_envoy_config(
     *,
     gateway_port: int,
@@ -209,9 +256,13 @@ def build_envoy_config(
     access_log_path: Path | None = None,
     picker_worker_ports: Sequence[int] = (),
     test_hooks: bool = False,
+    pool_endpoints: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Return an Envoy bootstrap (as a dict) for the local gateway.
 
+    With ``pool_endpoints`` the gateway routes over a static cluster of them with
+    Envoy's ``override_host`` policy, so the picker's fallbacks are honoured;
+    without, over an ``ORIGINAL_DST`` cluster (any endpoint, primary only).
     ``test_hooks`` adds the Lua filters of :mod:`gie.devstack.test_hooks` (subset
     hint and served endpoint from headers), for protocol tests.
 
@@ -224,7 +275,9 @@ def build_envoy_config(
         message_timeout_s=message_timeout_s,
         access_log_path=access_log_path,
         test_hooks=test_hooks,
+        upstream_cluster=POOL_CLUSTER if pool_endpoints else ORIGINAL_DST_CLUSTER,
     )
+    upstream = _pool_cluster(pool_endpoints) if pool_endpoints else _original_dst_cluster()
     return {
         "admin": {"address": _socket_address(admin_port)},
         "static_resources": {
@@ -245,7 +298,7 @@ def build_envoy_config(
                 }
             ],
             "clusters": [
-                _original_dst_cluster(),
+                upstream,
                 _picker_cluster(list(picker_worker_ports) or [picker_grpc_port]),
             ],
         },

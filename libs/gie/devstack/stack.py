@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -59,6 +60,13 @@ class StackOptions:
     picker_workers: int = 1  # picker processes sharing the ext_proc port
     # Lua filters that set the subset hint / served endpoint from headers (tests only).
     test_hooks: bool = False
+    # How Envoy reaches the chosen endpoint: a static cluster of the pool with the
+    # override_host policy (fallbacks honoured), or ORIGINAL_DST (primary only).
+    upstream: Literal["override-host", "original-dst"] = "override-host"
+    # EndpointPickerConfig for the picker (GIE_CONFIG_FILE); None: upstream's default.
+    config_file: Path | None = None
+    # InferenceObjectives written to the pool file: name -> priority.
+    objectives: Mapping[str, int] = field(default_factory=dict)
     services: tuple[str, ...] = tuple(SERVICES)  # a subset only for developing the stack
     ready_timeout_s: float = 60.0
     stop_grace_s: float = 10.0
@@ -267,7 +275,7 @@ class _Starter:
             progress(f"{len(servers)} simulated model servers ready: {', '.join(servers)}")
         started = await self.start_services(servers)
         progress(f"services ready: {', '.join(started)}")
-        await self.start_envoy(envoy_bin)
+        await self.start_envoy(envoy_bin, servers)
         progress(f"envoy ready; gateway {self.state.gateway}")
 
     async def start_sims(self) -> list[str]:
@@ -296,15 +304,26 @@ class _Starter:
     async def start_services(self, servers: list[str]) -> list[str]:
         """Start the services together (pool file = the sims), then wait for each."""
         pool_file = self.data_dir / "pool.yaml"
-        pool_file.write_text(
-            yaml.safe_dump({"pool": self.state.pool, "endpoints": servers}), encoding="utf-8"
-        )
+        pool = {
+            "pool": self.state.pool,
+            "endpoints": servers,
+            "objectives": [
+                {"name": name, "priority": priority}
+                for name, priority in self.options.objectives.items()
+            ],
+        }
+        pool_file.write_text(yaml.safe_dump(pool), encoding="utf-8")
         grpc = f"{LOOPBACK}:{self.ports.picker_grpc}"
         service_env = {
             "ingest": {"GIE_POOL_FILE": str(pool_file)},
             "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05"},
             "flow-controller": {"GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0"},
             "picker": {
+                **(
+                    {"GIE_CONFIG_FILE": str(self.options.config_file)}
+                    if self.options.config_file
+                    else {}
+                ),
                 "GIE_GRPC_PORT": str(self.ports.picker_grpc),
                 "GIE_WORKERS": str(self.options.picker_workers),
                 "GIE_WORKER_PORT_BASE": str(
@@ -338,7 +357,7 @@ class _Starter:
         await _wait_all([self.wait(launch) for launch in launches])
         return [launch.process for launch in launches]
 
-    async def start_envoy(self, binary: Path) -> None:
+    async def start_envoy(self, binary: Path, servers: list[str]) -> None:
         config_path = self.data_dir / "envoy.yaml"
         config = build_envoy_config(
             gateway_port=self.ports.gateway,
@@ -346,6 +365,7 @@ class _Starter:
             picker_grpc_port=self.ports.picker_grpc,
             picker_worker_ports=self.ports.picker_workers,
             test_hooks=self.options.test_hooks,
+            pool_endpoints=servers if self.options.upstream == "override-host" else (),
             body_mode=self.options.body_mode,
             access_log_path=self.store.logs / "envoy-access.log",
         )

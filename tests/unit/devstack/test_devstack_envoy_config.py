@@ -150,9 +150,7 @@ def test_picker_workers_are_listed_as_hosts_balanced_round_robin() -> None:
     config = build_envoy_config(
         gateway_port=1, admin_port=2, picker_grpc_port=3, picker_worker_ports=[10, 11, 12, 13]
     )
-    cluster = next(
-        c for c in config["static_resources"]["clusters"] if c["name"] == "gie_picker"
-    )
+    cluster = next(c for c in config["static_resources"]["clusters"] if c["name"] == "gie_picker")
     hosts = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
     assert [h["endpoint"]["address"]["socket_address"]["port_value"] for h in hosts] == [
         10,
@@ -161,3 +159,28 @@ def test_picker_workers_are_listed_as_hosts_balanced_round_robin() -> None:
         13,
     ]
     assert cluster["lb_policy"] == "ROUND_ROBIN"
+
+
+def test_known_pool_routes_with_override_host_from_the_pickers_metadata() -> None:
+    config = build_envoy_config(
+        gateway_port=1,
+        admin_port=2,
+        picker_grpc_port=3,
+        pool_endpoints=["127.0.0.1:8001", "127.0.0.1:8002"],
+    )
+    clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
+    assert "original_dst" not in clusters
+    pool = clusters["pool"]
+    ports = [
+        h["endpoint"]["address"]["socket_address"]["port_value"]
+        for h in pool["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    ]
+    assert ports == [8001, 8002]
+    policy = pool["load_balancing_policy"]["policies"][0]["typed_extension_config"]
+    assert policy["name"] == "envoy.load_balancing_policies.override_host"
+    assert policy["typed_config"]["override_host_sources"] == [
+        {"metadata": {"key": "envoy.lb", "path": [{"key": "x-gateway-destination-endpoint"}]}}
+    ]
+    hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    route = hcm["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
+    assert route["cluster"] == "pool"
