@@ -18,8 +18,15 @@ from gie.events import (
     EndpointRemoved,
     EndpointUpserted,
     ObjectiveUpserted,
+    RequestCompleted,
+    RequestRouted,
 )
-from gie.events.subjects import endpoint_subject, metrics_subject, objective_subject
+from gie.events.subjects import (
+    endpoint_subject,
+    metrics_subject,
+    objective_subject,
+    routing_subject,
+)
 from gie_picker.app import run
 from gie_picker.settings import PickerSettings
 from tests.support.running import service, wait_ready
@@ -79,14 +86,46 @@ async def test_two_replicas_report_the_same_view_digest(nats_url: str) -> None:
                 objective_subject(pool, "batch"),
                 ObjectiveUpserted(source="t", pool=pool, name="batch", priority=-1),
             )
+            # Requests routed by some replica: two still running, one finished.
+            for n in range(3):
+                await bus.publish(
+                    routing_subject(pool, "routed"),
+                    RequestRouted(
+                        source="p",
+                        pool=pool,
+                        request_id=f"r{n}",
+                        model="m",
+                        target=addresses[1 + n % 2],
+                        picker="p",
+                    ),
+                )
+            await bus.publish(
+                routing_subject(pool, "completed"),
+                RequestCompleted(
+                    source="p",
+                    pool=pool,
+                    request_id="r0",
+                    target=addresses[1],
+                    picker="p",
+                    status=200,
+                ),
+            )
             async with service(lambda stop: run(replicas[1], stop)):
                 await wait_ready(replicas[1].admin_port)
                 views: list[dict[str, object]] = []
                 for _ in range(100):
                     views = [await view_of(r.admin_port) for r in replicas]
-                    if views[0]["digest"] == views[1]["digest"] and len(views[0]["endpoints"]) == 4:  # type: ignore[arg-type]
+                    if (
+                        views[0]["digest"] == views[1]["digest"]
+                        and views[0]["in_flight"] == views[1]["in_flight"]
+                        and len(views[0]["endpoints"]) == 4  # type: ignore[arg-type]
+                        and views[0]["in_flight"]["requests"] == 2  # type: ignore[index]
+                    ):
                         break
                     await asyncio.sleep(0.05)
     assert views[0]["digest"] == views[1]["digest"]
     assert [e["address"] for e in views[1]["endpoints"]] == addresses[1:]  # type: ignore[union-attr]
     assert views[1]["objectives"] == {"batch": -1}
+    # Both count the same requests in flight, whichever replica routed them.
+    assert views[0]["in_flight"] == views[1]["in_flight"]
+    assert views[1]["in_flight"]["per_endpoint"] == {addresses[2]: 1, addresses[1]: 1}  # type: ignore[index]

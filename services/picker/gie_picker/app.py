@@ -54,7 +54,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
 
         @kit.admin_app.get("/debug/view")
         def debug_view() -> JSONResponse:
-            return JSONResponse(render_view(view, saturation, _now))
+            return JSONResponse(render_view(view, saturation, _now, inflight))
 
         # SO_REUSEPORT lets several worker processes serve one port.
         server = grpc.aio.server(options=[("grpc.so_reuseport", 1)])

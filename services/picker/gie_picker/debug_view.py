@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from gie.saturation import SaturationConfig, has_capacity, is_stale, pool_saturation
-from gie.view import PoolView
+from gie.view import InFlightView, PoolView
 
 
 def render_view(
-    view: PoolView, config: SaturationConfig, now: Callable[[], datetime]
+    view: PoolView,
+    config: SaturationConfig,
+    now: Callable[[], datetime],
+    inflight: InFlightView | None = None,
 ) -> dict[str, Any]:
     moment = now()
     states = view.endpoints()
@@ -27,6 +30,15 @@ def render_view(
             "reason": saturation.reason,
         },
         "objectives": view.objectives(),
+        "in_flight": (
+            {
+                "requests": len(inflight),
+                "per_endpoint": inflight.counts(),
+                "digest": inflight.digest(),
+            }
+            if inflight is not None
+            else None
+        ),
         "endpoints": [
             {
                 "address": state.address,
