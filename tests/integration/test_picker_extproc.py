@@ -451,3 +451,47 @@ async def test_saturation_sheds_only_sheddable_objectives(
     else:
         assert responses[0].immediate_response.status.code == status
         assert b"saturated" in responses[0].immediate_response.body
+
+
+class BrokenScheduler:
+    def schedule(self, request: object, candidates: object, *, priority: int) -> tuple[str, ...]:
+        raise RuntimeError("scorer bug")
+
+
+async def test_an_internal_error_is_500_and_the_server_keeps_serving() -> None:
+    view = PoolView(POOL)
+    view.apply(EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=IDLE)))
+    director = Director(
+        view=view,
+        scheduler=BrokenScheduler(),
+        saturation=SaturationConfig(),
+        publisher=None,
+        metrics=PickerMetrics(CollectorRegistry()),
+        source="picker-test",
+        now=lambda: datetime.now(UTC),
+    )
+    server = grpc.aio.server()
+    add_servicer(
+        server,
+        ExtProcServicer(
+            director, max_body_bytes=MAX_BODY, chunk_bytes=CHUNK, default_mode=FULL_DUPLEX_STREAMED
+        ),
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            for _ in range(2):  # the second request proves the server survived the first
+                responses = await exchange(
+                    channel,
+                    [
+                        headers_message(
+                            request_headers(), end_of_stream=False, mode=Mode.FULL_DUPLEX_STREAMED
+                        ),
+                        body_message(completion(), end_of_stream=True),
+                    ],
+                )
+                assert responses[0].immediate_response.status.code == 500
+                assert b"internal error" in responses[0].immediate_response.body
+    finally:
+        await server.stop(None)
