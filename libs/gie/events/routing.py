@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -24,6 +24,10 @@ class RequestRouted(Event):
     fallbacks: tuple[str, ...] = ()
     picker: str = Field(min_length=1)
     prompt_bytes: int = Field(default=0, ge=0)
+    # The prompt's chained prefix-block hashes (uint64; see gie.prefix) and the
+    # index capacity for the target that the routing replica used.
+    block_hashes: tuple[Annotated[int, Field(ge=0, lt=2**64)], ...] = ()
+    prefix_capacity: int | None = Field(default=None, gt=0)
 
     _check_target = field_validator("target")(validate_address)
 

@@ -18,6 +18,7 @@ from gie_picker.director import Director
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
 from gie_picker.health import GrpcHealth
+from gie_picker.prefix_cache import PrefixCacheState
 from gie_picker.settings import PickerSettings
 from gie_picker.telemetry import PickerMetrics, PoolCollector
 from gie_picker.wiring import configured_scheduler, load_picker_config
@@ -38,13 +39,17 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
     async with ServiceKit("picker", settings) as kit:
         view = PoolView(settings.pool)
         inflight = InFlightView(settings.pool, ttl_s=settings.inflight_ttl_s)
+        prefix_cache = PrefixCacheState(view, registry=kit.registry)
         saturation = config.saturation
         publisher = BackgroundPublisher(kit.bus, metrics=kit.bus_metrics)
         publisher.start()
         kit.registry.register(PoolCollector(view, saturation, _now))
         director = Director(
             view=view,
-            scheduler=configured_scheduler(config, registry=kit.registry, inflight=inflight),
+            scheduler=configured_scheduler(
+                config, registry=kit.registry, inflight=inflight, prefix_cache=prefix_cache
+            ),
+            prefix_cache=prefix_cache,
             saturation=saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),
@@ -54,7 +59,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
 
         @kit.admin_app.get("/debug/view")
         def debug_view() -> JSONResponse:
-            return JSONResponse(render_view(view, saturation, _now, inflight))
+            return JSONResponse(render_view(view, saturation, _now, inflight, prefix_cache.index))
 
         # SO_REUSEPORT lets several worker processes serve one port.
         server = grpc.aio.server(options=[("grpc.so_reuseport", 1)])
@@ -86,7 +91,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         routing = await kit.bus.follow(
             EVENTS,
             f"{pool_prefix(settings.pool)}.routing.>",
-            inflight.apply,
+            lambda event: (inflight.apply(event), prefix_cache.apply(event)),
             deliver=Deliver.SINCE,
             since=_now() - timedelta(seconds=settings.inflight_ttl_s),
         )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from gie.prefix import PrefixIndex
 from gie.saturation import SaturationConfig, has_capacity, is_stale, pool_saturation
 from gie.view import InFlightView, PoolView
 
@@ -15,6 +16,7 @@ def render_view(
     config: SaturationConfig,
     now: Callable[[], datetime],
     inflight: InFlightView | None = None,
+    prefix_index: PrefixIndex | None = None,
 ) -> dict[str, Any]:
     moment = now()
     states = view.endpoints()
@@ -30,6 +32,15 @@ def render_view(
             "reason": saturation.reason,
         },
         "objectives": view.objectives(),
+        "prefix_index": (
+            {
+                "blocks": prefix_index.size,
+                "endpoints": len(prefix_index.endpoints()),
+                "digest": prefix_index.digest(),
+            }
+            if prefix_index is not None
+            else None
+        ),
         "in_flight": (
             {
                 "requests": len(inflight),

@@ -19,6 +19,7 @@ from gie.events import RequestCompleted, RequestRouted
 from gie.events.subjects import routing_subject
 from gie.saturation import SaturationConfig, pool_saturation
 from gie.view import EndpointState, PoolView
+from gie_picker.prefix_cache import PrefixCacheState
 from gie_picker.request import InferenceRequest, RequestError
 from gie_picker.telemetry import PickerMetrics
 from gie_picker.usage import Usage
@@ -53,6 +54,7 @@ class Director:
         metrics: PickerMetrics,
         source: str,
         now: Callable[[], datetime],
+        prefix_cache: PrefixCacheState | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -61,6 +63,7 @@ class Director:
         self.metrics = metrics
         self._source = source
         self._now = now
+        self._prefix_cache = prefix_cache
 
     def route(
         self, request: InferenceRequest, *, subset: tuple[str, ...] | None, objective: str
@@ -84,6 +87,11 @@ class Director:
                     f"pool saturated, sheddable objective {objective!r} shed: {saturation.reason}",
                 )
         endpoints = self._scheduler.schedule(request, candidates, priority=priority)
+        prefix = (
+            self._prefix_cache.routed(request.request_id, endpoints[0])
+            if self._prefix_cache is not None
+            else None
+        )
         self.metrics.routed.labels(endpoints[0]).inc()
         self.metrics.running.labels(request.model).inc()
         self._publish(
@@ -98,12 +106,16 @@ class Director:
                 fallbacks=endpoints[1:],
                 picker=self._source,
                 prompt_bytes=len(request.body),
+                block_hashes=prefix.hashes if prefix else (),
+                prefix_capacity=prefix.capacity if prefix else None,
             ),
         )
         return RoutingDecision(request, endpoints)
 
     def rejected(self, request: InferenceRequest | None, error: RequestError) -> None:
         self.metrics.rejected.labels(str(error.status)).inc()
+        if request is not None and self._prefix_cache is not None:
+            self._prefix_cache.discard(request.request_id)
         if request is not None:
             self.metrics.errors.labels(request.model, request.target_model, str(error.status)).inc()
 

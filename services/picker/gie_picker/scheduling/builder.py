@@ -14,6 +14,7 @@ from gie_picker.scheduling.contracts import (
     Picker,
     Plugin,
     PluginContext,
+    PrefixLookup,
     ProfileHandler,
     Scorer,
 )
@@ -67,6 +68,7 @@ def build_scheduler(
     inflight: InFlightCounts,
     rng: random.Random | None = None,
     plugins: PluginRegistry | None = None,
+    prefix_cache: PrefixLookup | None = None,
 ) -> Scheduler:
     """A scheduler running ``config``'s profiles, its histograms on ``registry``.
 
@@ -74,7 +76,9 @@ def build_scheduler(
     random choices (seed it in tests); ``plugins`` defaults to the built-ins and
     must be the registry the config was loaded with.
     """
-    context = PluginContext(inflight=inflight, rng=rng or random.Random())
+    context = PluginContext(
+        inflight=inflight, rng=rng or random.Random(), prefix_cache=prefix_cache
+    )
     instances = _instances(config, plugins or builtin_registry(), context)
     metrics = SchedulerMetrics(registry)
     handler = instances[config.profile_handler]

@@ -139,11 +139,30 @@ class InFlightCounts(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedPrefix:
+    """A request's prompt block hashes and how the target's index is to be sized."""
+
+    hashes: tuple[int, ...]
+    block_size: int
+    auto_tune: bool
+    default_capacity: int
+
+
+class PrefixLookup(Protocol):
+    """The shared prefix cache (see ``gie_picker.prefix_cache.PrefixCacheState``)."""
+
+    def prepare(self, request_id: str, prepared: PreparedPrefix) -> None: ...
+
+    def match(self, hashes: Sequence[int]) -> dict[str, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
 class PluginContext:
     """What a plugin factory may use besides its parameters."""
 
     inflight: InFlightCounts
     rng: random.Random
+    prefix_cache: PrefixLookup | None = None
 
 
 def plugin_kinds(plugin: object) -> frozenset[PluginKind]:

@@ -1,11 +1,15 @@
-"""``prefix-cache-scorer``: PLACEHOLDER until the prefix-cache issue lands.
+"""``prefix-cache-scorer``: prefer endpoints that recently saw the prompt's prefix.
 
-Registered so that the upstream chart's default configuration loads. Its
-parameters are upstream v1.2's, validated as they will be used; the scorer
-itself gives every endpoint 0, so today it never changes a decision whatever
-its weight. The prefix-cache issue replaces :class:`PrefixCacheScorer` (block
-hashes of the prompt, a per-endpoint LRU index fed by routing events) behind
-the same type name and parameters.
+Upstream's approximate prefix cache (v1.2 semantics): the prompt is cut into
+``blockSize``-character blocks hashed as a chain seeded with the target model
+and ``cache_salt`` (see :mod:`gie.prefix`); at most ``maxPrefixBlocksToMatch``
+blocks count. An endpoint scores the number of consecutive leading blocks the
+shared index says it holds, divided by the prompt's block count (0 when the
+prompt is shorter than one block). With ``autoTune`` the block size follows the
+model servers' KV block size (tokens x 4 characters) and each endpoint's index
+capacity its reported number of KV blocks; otherwise ``blockSize`` and
+``lruCapacityPerServer``. The index is shared by every picker replica: it is
+folded from every replica's ``RequestRouted`` events, which carry the hashes.
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from gie.prefix import block_hashes
 from gie.view import EndpointState
-from gie_picker.scheduling.contracts import PluginContext, SchedulingRequest
+from gie_picker.scheduling.contracts import (
+    PluginContext,
+    PrefixLookup,
+    PreparedPrefix,
+    SchedulingRequest,
+)
 from gie_picker.scheduling.parameters import PluginParameters
+
+CHARS_PER_TOKEN = 4
 
 
 class PrefixCacheParameters(PluginParameters):
@@ -26,7 +38,7 @@ class PrefixCacheParameters(PluginParameters):
     auto_tune: bool = Field(
         default=True,
         alias="autoTune",
-        description="Size the index from the model servers' reported KV-cache capacity.",
+        description="Size blocks and the index from the model servers' reported KV cache.",
     )
     block_size: int = Field(
         default=64,
@@ -49,21 +61,59 @@ class PrefixCacheParameters(PluginParameters):
 
 
 class PrefixCacheScorer:
-    """Placeholder: scores 0 for every endpoint (see the module docstring)."""
-
     TYPE: ClassVar[str] = "prefix-cache-scorer"
 
-    def __init__(self, params: PrefixCacheParameters, *, name: str = TYPE) -> None:
+    def __init__(
+        self,
+        params: PrefixCacheParameters,
+        *,
+        name: str = TYPE,
+        cache: PrefixLookup | None = None,
+    ) -> None:
         self.name = name
         self.params = params
+        self._cache = cache
 
     @classmethod
     def create(
         cls, name: str, params: PrefixCacheParameters, context: PluginContext
     ) -> PrefixCacheScorer:
-        return cls(params, name=name)
+        return cls(params, name=name, cache=context.prefix_cache)
+
+    def block_size(self, endpoints: Sequence[EndpointState]) -> int:
+        if self.params.auto_tune:
+            for state in endpoints:
+                if state.metrics is not None and state.metrics.kv_block_size:
+                    return state.metrics.kv_block_size * CHARS_PER_TOKEN
+        return self.params.block_size
 
     def score(
         self, request: SchedulingRequest, endpoints: Sequence[EndpointState]
     ) -> dict[str, float]:
-        return dict.fromkeys((state.address for state in endpoints), 0.0)
+        scores = dict.fromkeys((state.address for state in endpoints), 0.0)
+        if self._cache is None or not request.prompt:
+            return scores
+        block_size = self.block_size(endpoints)
+        limit = block_size * self.params.max_prefix_blocks_to_match
+        text = request.prompt[:limit].encode()[:limit]  # a character is at least one byte
+        hashes = tuple(
+            block_hashes(
+                text,
+                model=request.model,
+                cache_salt=request.cache_salt,
+                block_size=block_size,
+                max_blocks=self.params.max_prefix_blocks_to_match,
+            )
+        )
+        self._cache.prepare(
+            request.request_id,
+            PreparedPrefix(
+                hashes, block_size, self.params.auto_tune, self.params.lru_capacity_per_server
+            ),
+        )
+        if not hashes:
+            return scores
+        for address, matched in self._cache.match(hashes).items():
+            if address in scores:
+                scores[address] = matched / len(hashes)
+        return scores

@@ -1,0 +1,15 @@
+"""The approximate prefix cache shared by every picker replica.
+
+:func:`block_hashes` turns a prompt into chained block hashes (upstream's
+scheme); :class:`PrefixIndex` remembers, per endpoint, the hashes of recent
+prompts routed there. Every replica folds every replica's ``RequestRouted``
+events (which carry the hashes, never text) into its own index, so all
+replicas hold the same index. Pure data structures: no I/O, one event loop.
+"""
+
+from __future__ import annotations
+
+from gie.prefix.hashing import block_hashes
+from gie.prefix.index import PrefixIndex
+
+__all__ = ["PrefixIndex", "block_hashes"]

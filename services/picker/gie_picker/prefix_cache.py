@@ -1,0 +1,125 @@
+"""The picker's prefix cache: the shared index plus this replica's recent decisions.
+
+The canonical :class:`~gie.prefix.PrefixIndex` is folded only from
+``RequestRouted`` events as the stream delivers them (this replica's own
+included), so every replica holds the same index. A decision this replica made
+is also kept in a small *pending* overlay until its event comes back, so a
+burst of requests sharing a prefix sees the affinity at once instead of after
+the bus round trip. The overlay is local and never part of the digest.
+
+Flow for one request: the scorer calls :meth:`prepare` (hashes) and
+:meth:`match`; the director calls :meth:`routed` with the target, which yields
+the hashes and capacity to publish. One event loop owns this object.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+
+from gie.events import Event, RequestRouted
+from gie.prefix import PrefixIndex
+from gie.view import PoolView
+from gie_picker.scheduling.contracts import PreparedPrefix
+
+_MAX_PENDING = 10_000
+_PENDING_TTL_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    hashes: tuple[int, ...]
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    target: str
+    hashes: tuple[int, ...]
+    at: float
+
+
+class PrefixCacheState:
+    def __init__(self, view: PoolView, *, registry: CollectorRegistry | None = None) -> None:
+        self._view = view
+        self.index = PrefixIndex()
+        self._prepared: OrderedDict[str, PreparedPrefix] = OrderedDict()
+        self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        self._size = Gauge(
+            "inference_extension_prefix_indexer_size",
+            "Block hashes held by the prefix index, over all endpoints.",
+            registry=registry,
+        )
+        self._size.set_function(lambda: self.index.size)
+        self._hit_ratio = Histogram(
+            "inference_extension_prefix_indexer_hit_ratio",
+            "Share of a routed prompt's blocks found on the chosen endpoint.",
+            buckets=(0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0),
+            registry=registry,
+        )
+
+    # -- fold (from the stream) --------------------------------------------
+    def apply(self, event: Event) -> bool:
+        if not isinstance(event, RequestRouted) or event.pool != self._view.pool:
+            return False
+        self._pending.pop(event.request_id, None)
+        if not event.block_hashes or event.prefix_capacity is None:
+            return False
+        self.index.add(event.block_hashes, event.target, capacity=event.prefix_capacity)
+        return True
+
+    # -- per request -------------------------------------------------------
+    def prepare(self, request_id: str, prepared: PreparedPrefix) -> None:
+        self._prepared[request_id] = prepared
+        while len(self._prepared) > _MAX_PENDING:
+            self._prepared.popitem(last=False)
+
+    def match(self, hashes: Sequence[int]) -> dict[str, int]:
+        """Consecutive leading blocks per endpoint: the index and pending decisions."""
+        matched = self.index.match(hashes)
+        self._expire_pending()
+        for pending in self._pending.values():
+            length = _common_prefix(pending.hashes, hashes)
+            if length > matched.get(pending.target, 0):
+                matched[pending.target] = length
+        return matched
+
+    def routed(self, request_id: str, target: str) -> Routed | None:
+        """What to publish for a request sent to ``target`` (None: nothing hashed)."""
+        prepared = self._prepared.pop(request_id, None)
+        if prepared is None or not prepared.hashes:
+            return None
+        capacity = prepared.default_capacity
+        state = self._view.get(target)
+        if prepared.auto_tune and state and state.metrics and state.metrics.kv_num_blocks:
+            capacity = state.metrics.kv_num_blocks
+        self._hit_ratio.observe(self.match(prepared.hashes).get(target, 0) / len(prepared.hashes))
+        self._pending[request_id] = _Pending(target, prepared.hashes, time.monotonic())
+        while len(self._pending) > _MAX_PENDING:
+            self._pending.popitem(last=False)
+        return Routed(prepared.hashes, capacity)
+
+    def discard(self, request_id: str) -> None:
+        """The request was not routed: forget what was prepared for it."""
+        self._prepared.pop(request_id, None)
+
+    def _expire_pending(self) -> None:
+        horizon = time.monotonic() - _PENDING_TTL_S
+        while self._pending:
+            oldest = next(iter(self._pending.values()))
+            if oldest.at >= horizon:
+                break
+            self._pending.popitem(last=False)
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import xxhash
+
+from gie.prefix import PrefixIndex, block_hashes
+
+
+def test_hashes_chain_over_full_blocks_seeded_with_the_model() -> None:
+    text = b"aaaabbbbcc"  # two full blocks of 4, the partial "cc" is dropped
+    hashes = block_hashes(text, model="m", block_size=4, max_blocks=10)
+    seed = xxhash.xxh64_intdigest(b"m")
+    first = xxhash.xxh64_intdigest(b"aaaa" + seed.to_bytes(8, "little"))
+    second = xxhash.xxh64_intdigest(b"bbbb" + first.to_bytes(8, "little"))
+    assert hashes == [first, second]
+
+
+def test_a_block_hash_stands_for_its_whole_prefix() -> None:
+    a = block_hashes(b"xxxxSAME", model="m", block_size=4, max_blocks=10)
+    b = block_hashes(b"yyyySAME", model="m", block_size=4, max_blocks=10)
+    assert a[1] != b[1]  # same block text, different prefix
+
+
+def test_model_and_salt_isolate_requests() -> None:
+    base = block_hashes(b"abcdefgh", model="m", block_size=4, max_blocks=10)
+    assert block_hashes(b"abcdefgh", model="other", block_size=4, max_blocks=10) != base
+    assert block_hashes(b"abcdefgh", model="m", cache_salt="s", block_size=4, max_blocks=10) != base
+
+
+def test_max_blocks_and_short_prompts() -> None:
+    assert len(block_hashes(b"a" * 100, model="m", block_size=4, max_blocks=3)) == 3
+    assert block_hashes(b"abc", model="m", block_size=4, max_blocks=3) == []
+
+
+def test_match_counts_consecutive_leading_blocks_per_endpoint() -> None:
+    index = PrefixIndex()
+    index.add([1, 2, 3], "a:1", capacity=10)
+    index.add([1, 9], "b:1", capacity=10)
+    index.add([2, 3], "c:1", capacity=10)  # holds later blocks but not the first
+    assert index.match([1, 2, 3, 4]) == {"a:1": 3, "b:1": 1}
+
+
+def test_lru_capacity_evicts_least_recently_used_first() -> None:
+    index = PrefixIndex()
+    index.add([1, 2, 3], "a:1", capacity=3)
+    index.add([1], "a:1", capacity=3)  # refresh 1: now 2 is the oldest
+    index.add([4], "a:1", capacity=3)
+    assert index.entries("a:1") == [3, 1, 4]
+    assert index.match([2]) == {}
+    assert index.size == 3
+
+
+def test_same_adds_in_same_order_give_the_same_digest() -> None:
+    def build() -> PrefixIndex:
+        index = PrefixIndex()
+        index.add([1, 2], "a:1", capacity=5)
+        index.add([3], "b:1", capacity=5)
+        index.add([2, 9], "a:1", capacity=5)
+        return index
+
+    assert build().digest() == build().digest()
+    other = build()
+    other.add([1], "a:1", capacity=5)  # only the LRU order changes
+    assert other.digest() != build().digest()
+
+
+def test_removing_an_endpoint_forgets_its_blocks() -> None:
+    index = PrefixIndex()
+    index.add([1, 2], "a:1", capacity=5)
+    index.add([1], "b:1", capacity=5)
+    index.remove_endpoint("a:1")
+    assert index.match([1, 2]) == {"b:1": 1}
+    assert index.endpoints() == ["b:1"]

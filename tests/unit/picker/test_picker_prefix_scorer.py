@@ -1,0 +1,150 @@
+"""Worked examples of prefix-cache scoring and the shared index fold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from gie.events import (
+    Endpoint,
+    EndpointMetrics,
+    EndpointMetricsObserved,
+    EndpointUpserted,
+    RequestRouted,
+)
+from gie.prefix import block_hashes
+from gie.view import PoolView
+from gie_picker.prefix_cache import PrefixCacheState
+from gie_picker.scheduling.contracts import SchedulingRequest
+from gie_picker.scheduling.scorers.prefix_cache_scorer import (
+    PrefixCacheParameters,
+    PrefixCacheScorer,
+)
+
+POOL = "default/p"
+A, B = "10.0.0.1:8000", "10.0.0.2:8000"
+
+
+def make_view(block_size: int | None = None, blocks: int | None = None) -> PoolView:
+    view = PoolView(POOL)
+    for address in (A, B):
+        view.apply(EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=address)))
+        view.apply(
+            EndpointMetricsObserved(
+                source="t",
+                pool=POOL,
+                address=address,
+                scraped_at=datetime.now(UTC),
+                metrics=EndpointMetrics(
+                    waiting_queue_size=0,
+                    running_requests=0,
+                    kv_cache_usage=0.0,
+                    kv_block_size=block_size,
+                    kv_num_blocks=blocks,
+                ),
+            )
+        )
+    return view
+
+
+def scorer_for(view: PoolView, **params: object) -> tuple[PrefixCacheScorer, PrefixCacheState]:
+    cache = PrefixCacheState(view)
+    parameters = PrefixCacheParameters.model_validate({"autoTune": False, "blockSize": 4, **params})
+    return PrefixCacheScorer(parameters, cache=cache), cache
+
+
+def request(rid: str, prompt: str, **kw: str) -> SchedulingRequest:
+    return SchedulingRequest(request_id=rid, model="m", prompt=prompt, **kw)
+
+
+def routed(cache: PrefixCacheState, rid: str, target: str) -> RequestRouted:
+    result = cache.routed(rid, target)
+    assert result is not None
+    return RequestRouted(
+        source="p",
+        pool=POOL,
+        request_id=rid,
+        model="m",
+        target=target,
+        picker="p",
+        block_hashes=result.hashes,
+        prefix_capacity=result.capacity,
+    )
+
+
+@pytest.mark.parametrize(
+    ("earlier", "now", "expected"),
+    [
+        ("aaaabbbbcccc", "aaaabbbbcccc", 1.0),  # whole prompt cached
+        ("aaaabbbbcccc", "aaaabbbbzzzz", 2 / 3),  # two of three blocks
+        ("aaaabbbbcccc", "zzzzbbbbcccc", 0.0),  # first block differs: nothing matches
+        ("aaaabbbb", "aaaabbbbccccdddd", 0.5),  # a longer prompt, half cached
+        ("aaaabbbb", "aaa", 0.0),  # shorter than one block
+    ],
+    ids=["full", "partial", "first-block-differs", "longer-prompt", "too-short"],
+)
+def test_score_is_the_share_of_leading_blocks_cached(
+    earlier: str, now: str, expected: float
+) -> None:
+    view = make_view()
+    scorer, cache = scorer_for(view)
+    scorer.score(request("r1", earlier), view.endpoints())
+    cache.apply(routed(cache, "r1", A))
+    scores = scorer.score(request("r2", now), view.endpoints())
+    assert scores[A] == pytest.approx(expected)
+    assert scores[B] == 0.0
+
+
+def test_cache_salt_keeps_tenants_apart() -> None:
+    view = make_view()
+    scorer, cache = scorer_for(view)
+    scorer.score(request("r1", "aaaabbbb", cache_salt="tenant-1"), view.endpoints())
+    cache.apply(routed(cache, "r1", A))
+    assert scorer.score(request("r2", "aaaabbbb", cache_salt="tenant-2"), view.endpoints())[A] == 0
+    assert scorer.score(request("r3", "aaaabbbb", cache_salt="tenant-1"), view.endpoints())[A] == 1
+
+
+def test_a_decision_counts_before_its_event_comes_back() -> None:
+    view = make_view()
+    scorer, cache = scorer_for(view)
+    scorer.score(request("r1", "aaaabbbb"), view.endpoints())
+    assert cache.routed("r1", B) is not None  # event not folded yet
+    assert scorer.score(request("r2", "aaaabbbb"), view.endpoints())[B] == 1.0
+    assert cache.index.size == 0  # the shared index only changes through the stream
+
+
+def test_auto_tune_uses_the_servers_block_size_and_capacity() -> None:
+    view = make_view(block_size=2, blocks=77)  # 2 tokens x 4 chars = 8-char blocks
+    scorer, cache = scorer_for(view, autoTune=True)
+    scorer.score(request("r1", "a" * 20), view.endpoints())
+    result = cache.routed("r1", A)
+    assert result is not None
+    assert len(result.hashes) == 2  # 20 chars / 8 = 2 full blocks
+    assert result.capacity == 77
+
+
+def test_replicas_folding_the_same_events_hold_the_same_index() -> None:
+    view = make_view()
+    scorer, origin = scorer_for(view)
+    events = []
+    for n, (prompt, target) in enumerate([("aaaabbbb", A), ("ccccdddd", B), ("aaaacccc", B)]):
+        scorer.score(request(f"r{n}", prompt), view.endpoints())
+        events.append(routed(origin, f"r{n}", target))
+    replicas = [PrefixCacheState(view) for _ in range(2)]
+    for replica in replicas:
+        for event in events:
+            replica.apply(event)
+    assert replicas[0].index.digest() == replicas[1].index.digest()
+    assert replicas[0].index.size == 6
+
+
+def test_hashing_a_200kb_prompt_is_bounded_by_max_blocks() -> None:
+    view = make_view()
+    scorer, cache = scorer_for(view, blockSize=64, maxPrefixBlocksToMatch=256)
+    scorer.score(request("r1", "x" * 200_000), view.endpoints())
+    result = cache.routed("r1", A)
+    assert result is not None and len(result.hashes) == 256
+    assert list(result.hashes) == block_hashes(
+        b"x" * (64 * 256), model="m", block_size=64, max_blocks=256
+    )
