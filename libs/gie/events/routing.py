@@ -28,6 +28,8 @@ class RequestRouted(Event):
     # index capacity for the target that the routing replica used.
     block_hashes: tuple[Annotated[int, Field(ge=0, lt=2**64)], ...] = ()
     prefix_capacity: int | None = Field(default=None, gt=0)
+    # A hash of the client's session header (never its value), for stickiness.
+    session: str | None = Field(default=None, max_length=64)
 
     _check_target = field_validator("target")(validate_address)
 

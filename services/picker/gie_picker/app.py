@@ -12,13 +12,14 @@ from gie.bus import EVENTS, STATE, BackgroundPublisher, Deliver
 from gie.events.subjects import pool_filter, pool_prefix
 from gie.lifecycle import wait_either
 from gie.service import ServiceKit
-from gie.view import InFlightView, PoolView
+from gie.view import InFlightView, PoolView, RoutingHistory
 from gie_picker.debug_view import render_view
 from gie_picker.director import Director
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
 from gie_picker.health import GrpcHealth
 from gie_picker.prefix_cache import PrefixCacheState
+from gie_picker.routing_memory import RoutingMemory
 from gie_picker.settings import PickerSettings
 from gie_picker.telemetry import PickerMetrics, PoolCollector
 from gie_picker.wiring import configured_scheduler, load_picker_config
@@ -40,6 +41,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         view = PoolView(settings.pool)
         inflight = InFlightView(settings.pool, ttl_s=settings.inflight_ttl_s)
         prefix_cache = PrefixCacheState(view, registry=kit.registry)
+        history = RoutingHistory(settings.pool)
+        routing_memory = RoutingMemory(history)
         saturation = config.saturation
         publisher = BackgroundPublisher(kit.bus, metrics=kit.bus_metrics)
         publisher.start()
@@ -47,9 +50,14 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         director = Director(
             view=view,
             scheduler=configured_scheduler(
-                config, registry=kit.registry, inflight=inflight, prefix_cache=prefix_cache
+                config,
+                registry=kit.registry,
+                inflight=inflight,
+                prefix_cache=prefix_cache,
+                routing=routing_memory,
             ),
             prefix_cache=prefix_cache,
+            routing=routing_memory,
             saturation=saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),
@@ -91,7 +99,11 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         routing = await kit.bus.follow(
             EVENTS,
             f"{pool_prefix(settings.pool)}.routing.>",
-            lambda event: (inflight.apply(event), prefix_cache.apply(event)),
+            lambda event: (
+                inflight.apply(event),
+                prefix_cache.apply(event),
+                history.apply(event),
+            ),
             deliver=Deliver.SINCE,
             since=_now() - timedelta(seconds=settings.inflight_ttl_s),
         )

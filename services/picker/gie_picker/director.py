@@ -21,6 +21,7 @@ from gie.saturation import SaturationConfig, pool_saturation
 from gie.view import EndpointState, PoolView
 from gie_picker.prefix_cache import PrefixCacheState
 from gie_picker.request import InferenceRequest, RequestError
+from gie_picker.routing_memory import RoutingMemory
 from gie_picker.telemetry import PickerMetrics
 from gie_picker.usage import Usage
 
@@ -55,6 +56,7 @@ class Director:
         source: str,
         now: Callable[[], datetime],
         prefix_cache: PrefixCacheState | None = None,
+        routing: RoutingMemory | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -64,6 +66,7 @@ class Director:
         self._source = source
         self._now = now
         self._prefix_cache = prefix_cache
+        self._routing = routing
 
     def route(
         self, request: InferenceRequest, *, subset: tuple[str, ...] | None, objective: str
@@ -92,6 +95,11 @@ class Director:
             if self._prefix_cache is not None
             else None
         )
+        session = (
+            self._routing.routed(request.request_id, endpoints[0])
+            if self._routing is not None
+            else None
+        )
         self.metrics.routed.labels(endpoints[0]).inc()
         self.metrics.running.labels(request.model).inc()
         self._publish(
@@ -108,6 +116,7 @@ class Director:
                 prompt_bytes=len(request.body),
                 block_hashes=prefix.hashes if prefix else (),
                 prefix_capacity=prefix.capacity if prefix else None,
+                session=session,
             ),
         )
         return RoutingDecision(request, endpoints)
@@ -116,6 +125,8 @@ class Director:
         self.metrics.rejected.labels(str(error.status)).inc()
         if request is not None and self._prefix_cache is not None:
             self._prefix_cache.discard(request.request_id)
+        if request is not None and self._routing is not None:
+            self._routing.discard(request.request_id)
         if request is not None:
             self.metrics.errors.labels(request.model, request.target_model, str(error.status)).inc()
 

@@ -78,6 +78,10 @@ class PrefixCacheState:
         while len(self._prepared) > _MAX_PENDING:
             self._prepared.popitem(last=False)
 
+    def prepared_hashes(self, request_id: str) -> tuple[int, ...] | None:
+        prepared = self._prepared.get(request_id)
+        return prepared.hashes if prepared is not None else None
+
     def match(self, hashes: Sequence[int]) -> dict[str, int]:
         """Consecutive leading blocks per endpoint: the index and pending decisions."""
         matched = self.index.match(hashes)

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from gie.view import InFlightView
 from gie_picker.config import EffectiveConfig, default_config, load_config, log_effective
 from gie_picker.prefix_cache import PrefixCacheState
+from gie_picker.routing_memory import RoutingMemory
 from gie_picker.scheduling import build_scheduler
 from gie_picker.scheduling.configured import ConfiguredScheduler
 from gie_picker.settings import PickerSettings
@@ -28,10 +29,16 @@ def configured_scheduler(
     registry: CollectorRegistry,
     inflight: InFlightView,
     prefix_cache: PrefixCacheState | None = None,
+    routing: RoutingMemory | None = None,
     rng: random.Random | None = None,
 ) -> ConfiguredScheduler:
     return ConfiguredScheduler(
         build_scheduler(
-            config, registry=registry, inflight=inflight, rng=rng, prefix_cache=prefix_cache
+            config,
+            registry=registry,
+            inflight=inflight,
+            rng=rng,
+            prefix_cache=prefix_cache,
+            routing=routing,
         )
     )

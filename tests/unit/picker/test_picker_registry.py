@@ -20,9 +20,11 @@ BUILTIN_TYPES = [
     "kv-cache-utilization-scorer",
     "lora-affinity-scorer",
     "max-score-picker",
+    "no-hit-lru-scorer",
     "prefix-cache-scorer",
     "queue-scorer",
     "random-picker",
+    "session-affinity-scorer",
     "single-profile-handler",
     "weighted-random-picker",
 ]

@@ -16,6 +16,7 @@ from gie_picker.scheduling.contracts import (
     PluginContext,
     PrefixLookup,
     ProfileHandler,
+    RoutingMemory,
     Scorer,
 )
 from gie_picker.scheduling.errors import SchedulingError
@@ -69,6 +70,7 @@ def build_scheduler(
     rng: random.Random | None = None,
     plugins: PluginRegistry | None = None,
     prefix_cache: PrefixLookup | None = None,
+    routing: RoutingMemory | None = None,
 ) -> Scheduler:
     """A scheduler running ``config``'s profiles, its histograms on ``registry``.
 
@@ -77,7 +79,11 @@ def build_scheduler(
     must be the registry the config was loaded with.
     """
     context = PluginContext(
-        inflight=inflight, rng=rng or random.Random(), prefix_cache=prefix_cache
+        inflight=inflight,
+        rng=rng or random.Random(),
+        prefix_cache=prefix_cache,
+        routing=routing,
+        saturation=config.saturation,
     )
     instances = _instances(config, plugins or builtin_registry(), context)
     metrics = SchedulerMetrics(registry)

@@ -12,9 +12,12 @@ from gie_picker.scheduling.scorers import (
     ActiveRequestScorer,
     KVCacheUtilizationScorer,
     LoraAffinityScorer,
+    NoHitLRUScorer,
     PrefixCacheParameters,
     PrefixCacheScorer,
     QueueScorer,
+    SessionAffinityParameters,
+    SessionAffinityScorer,
 )
 
 
@@ -25,6 +28,10 @@ def register_builtins(registry: PluginRegistry) -> None:
     registry.register(LoraAffinityScorer.TYPE, LoraAffinityScorer.create, NoParameters)
     registry.register(ActiveRequestScorer.TYPE, ActiveRequestScorer.create, ActiveRequestParameters)
     registry.register(PrefixCacheScorer.TYPE, PrefixCacheScorer.create, PrefixCacheParameters)
+    registry.register(NoHitLRUScorer.TYPE, NoHitLRUScorer.create, NoParameters)
+    registry.register(
+        SessionAffinityScorer.TYPE, SessionAffinityScorer.create, SessionAffinityParameters
+    )
     registry.register(MaxScorePicker.TYPE, MaxScorePicker.create, PickerParameters)
     registry.register(RandomPicker.TYPE, RandomPicker.create, PickerParameters)
     registry.register(WeightedRandomPicker.TYPE, WeightedRandomPicker.create, PickerParameters)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
+from gie.saturation import SaturationConfig
 from gie.view import EndpointState
 
 PluginKind = Literal["filter", "scorer", "picker", "profile-handler"]
@@ -155,6 +156,18 @@ class PrefixLookup(Protocol):
 
     def match(self, hashes: Sequence[int]) -> dict[str, int]: ...
 
+    def prepared_hashes(self, request_id: str) -> tuple[int, ...] | None: ...
+
+
+class RoutingMemory(Protocol):
+    """Recent routing (see ``gie.view.RoutingHistory`` and the director's session hook)."""
+
+    def least_recent_first(self, addresses: list[str]) -> list[str]: ...
+
+    def session_endpoint(self, session: str) -> str | None: ...
+
+    def prepare_session(self, request_id: str, session: str) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PluginContext:
@@ -163,6 +176,8 @@ class PluginContext:
     inflight: InFlightCounts
     rng: random.Random
     prefix_cache: PrefixLookup | None = None
+    routing: RoutingMemory | None = None
+    saturation: SaturationConfig = field(default_factory=SaturationConfig)
 
 
 def plugin_kinds(plugin: object) -> frozenset[PluginKind]:
