@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,11 +22,14 @@ BODY = {"model": "sim-llama", "prompt": "hello", "max_tokens": 1}
 
 
 def access_log_entry(stack: E2EStack, request_id: str) -> dict[str, str]:
+    """The request's access-log line (Envoy flushes the log about once a second)."""
     log = stack.state_dir / "logs" / "envoy-access.log"
-    for line in log.read_text().splitlines():
-        entry: dict[str, str] = orjson.loads(line)
-        if entry.get("request_id") == request_id:
-            return entry
+    for _ in range(100):
+        for line in log.read_text().splitlines() if log.exists() else []:
+            entry: dict[str, str] = orjson.loads(line)
+            if entry.get("request_id") == request_id:
+                return entry
+        time.sleep(0.1)
     raise AssertionError(f"{request_id} not in the access log")
 
 
