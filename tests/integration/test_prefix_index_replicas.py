@@ -112,3 +112,44 @@ async def test_two_replicas_share_the_index_and_follow_each_others_affinity(
                     assert (
                         await route(replicas[1].grpc_port, f"{SYSTEM} group {group} q{n}") == target
                     )
+
+
+async def test_a_new_replica_starts_warm_from_the_snapshot(nats_url: str) -> None:
+    pool = f"snap/{uuid.uuid4().hex[:8]}"
+    addresses = [f"10.3.0.{i}:8000" for i in range(1, 4)]
+    common = {"nats_url": nats_url, "pool": pool, "log_format": "console"}
+    first = PickerSettings(
+        admin_port=free_port(),
+        grpc_port=free_port(),
+        instance_id="picker-a",
+        prefix_snapshot_interval_s=0.2,
+        **common,
+    )
+    # The late replica replays almost no history: without the snapshot its index
+    # would stay empty.
+    late = PickerSettings(
+        admin_port=free_port(),
+        grpc_port=free_port(),
+        instance_id="picker-b",
+        prefix_snapshot_interval_s=0,
+        inflight_ttl_s=0.001,
+        **common,
+    )
+    async with NatsEventBus(nats_url, name="feeder") as bus:
+        await bus.ensure_streams()
+        for address in addresses:
+            await bus.publish(
+                endpoint_subject(pool, address),
+                EndpointUpserted(source="t", pool=pool, endpoint=Endpoint(address=address)),
+            )
+        async with service(lambda stop: run(first, stop)):
+            await wait_ready(first.admin_port)
+            for n in range(6):
+                await route(first.grpc_port, f"{SYSTEM} group {n % 3} question {n}")
+            await asyncio.sleep(1.0)  # a few snapshot periods
+            async with service(lambda stop: run(late, stop)):
+                await wait_ready(late.admin_port)
+                views = [await debug_view(s.admin_port) for s in (first, late)]
+    index_a, index_b = (v["prefix_index"] for v in views)
+    assert index_b["blocks"] > 0  # type: ignore[index]
+    assert index_a == index_b

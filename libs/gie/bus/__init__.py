@@ -15,6 +15,7 @@ from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.memory_bus import MemoryEventBus
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_bus import NatsEventBus
+from gie.bus.snapshots import MemorySnapshotStore, NatsSnapshotStore, SnapshotStore
 from gie.bus.streams import ALL_STREAMS, EVENTS, STATE, Deliver, StreamSpec
 from gie.bus.subject_match import subject_matches
 
@@ -33,7 +34,10 @@ __all__ = [
     "Following",
     "GieBusError",
     "MemoryEventBus",
+    "MemorySnapshotStore",
     "NatsEventBus",
+    "NatsSnapshotStore",
+    "SnapshotStore",
     "StreamSpec",
     "subject_matches",
 ]

@@ -32,6 +32,10 @@ class Following(Protocol):
     @property
     def caught_up(self) -> asyncio.Event: ...
 
+    @property
+    def position(self) -> int:
+        """Stream sequence of the last event handed to the handler (0: none yet)."""
+
     async def stop(self) -> None:
         """Stop delivery. Safe to call twice."""
 
@@ -49,5 +53,7 @@ class EventBus(EventPublisher, Protocol):
         *,
         deliver: Deliver,
         since: datetime | None = None,
+        start_seq: int | None = None,
     ) -> Following:
-        """``since`` is required with ``Deliver.SINCE`` (the store time to start at)."""
+        """``since`` is required with ``Deliver.SINCE`` (the store time to start at),
+        ``start_seq`` with ``Deliver.FROM_SEQUENCE``."""

@@ -36,10 +36,15 @@ class _MemoryFollowing:
     task: asyncio.Task[None] | None = None
     caught_up_event: asyncio.Event = field(default_factory=asyncio.Event)
     target_seq: int = 0
+    last_seq: int = 0
 
     @property
     def caught_up(self) -> asyncio.Event:
         return self.caught_up_event
+
+    @property
+    def position(self) -> int:
+        return self.last_seq
 
     async def stop(self) -> None:
         task, self.task = self.task, None
@@ -100,6 +105,7 @@ class MemoryEventBus:
         *,
         deliver: Deliver,
         since: datetime | None = None,
+        start_seq: int | None = None,
     ) -> _MemoryFollowing:
         following = _MemoryFollowing(filter_subject, handler)
         backlog = [s for s in self._log[stream.name] if subject_matches(filter_subject, s.subject)]
@@ -114,6 +120,10 @@ class MemoryEventBus:
             if since is None:
                 raise ValueError("Deliver.SINCE needs a start time")
             backlog = [item for item in backlog if item.stored_at >= since]
+        elif deliver is Deliver.FROM_SEQUENCE:
+            if start_seq is None or start_seq < 1:
+                raise ValueError("Deliver.FROM_SEQUENCE needs a start sequence >= 1")
+            backlog = [item for item in backlog if item.seq >= start_seq]
         for item in backlog:
             following.queue.put_nowait(item)
         following.target_seq = backlog[-1].seq if backlog else 0
@@ -139,6 +149,7 @@ class MemoryEventBus:
                 handler=following.handler,
                 metrics=self._metrics,
             )
+            following.last_seq = item.seq
             if item.seq >= following.target_seq:
                 following.caught_up_event.set()
 

@@ -29,6 +29,7 @@ from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.metrics import BusMetrics
+from gie.bus.snapshots import NatsSnapshotStore
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
 from gie.events import Event, EventCodec, default_codec
 
@@ -39,6 +40,7 @@ _DELIVER_POLICY = {
     Deliver.LAST_PER_SUBJECT: js_api.DeliverPolicy.LAST_PER_SUBJECT,
     Deliver.NEW: js_api.DeliverPolicy.NEW,
     Deliver.SINCE: js_api.DeliverPolicy.BY_START_TIME,
+    Deliver.FROM_SEQUENCE: js_api.DeliverPolicy.BY_START_SEQUENCE,
 }
 
 
@@ -51,14 +53,20 @@ class NatsFollowing:
         self._caught_up = asyncio.Event()
         self._delivered = 0
         self._target: int | None = None
+        self._position = 0
 
     @property
     def caught_up(self) -> asyncio.Event:
         return self._caught_up
 
+    @property
+    def position(self) -> int:
+        return self._position
+
     def note_delivered(self, msg: Msg) -> None:
         meta = msg.metadata
         self._delivered = meta.sequence.consumer
+        self._position = meta.sequence.stream
         if meta.num_pending == 0 or (self._target is not None and self._delivered >= self._target):
             self._caught_up.set()
 
@@ -188,6 +196,7 @@ class NatsEventBus:
         *,
         deliver: Deliver,
         since: datetime | None = None,
+        start_seq: int | None = None,
     ) -> NatsFollowing:
         js = self._jetstream()
         config = None
@@ -195,6 +204,10 @@ class NatsEventBus:
             if since is None:
                 raise ValueError("Deliver.SINCE needs a start time")
             config = js_api.ConsumerConfig(opt_start_time=since)
+        elif deliver is Deliver.FROM_SEQUENCE:
+            if start_seq is None or start_seq < 1:
+                raise ValueError("Deliver.FROM_SEQUENCE needs a start sequence >= 1")
+            config = js_api.ConsumerConfig(opt_start_seq=start_seq)
         following = NatsFollowing(stream)
 
         async def on_msg(msg: Msg) -> None:
@@ -223,6 +236,10 @@ class NatsEventBus:
             raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc
         self._followings.append(following)
         return following
+
+    def snapshots(self) -> NatsSnapshotStore:
+        """The object store that keeps projection snapshots."""
+        return NatsSnapshotStore(self._jetstream())
 
     async def close(self) -> None:
         """Stop subscriptions, then drain and close the connection."""

@@ -15,6 +15,7 @@ class Deliver(StrEnum):
     LAST_PER_SUBJECT = "last_per_subject"  # the latest event of each subject, then new ones
     NEW = "new"  # only events published after subscribing
     SINCE = "since"  # events stored at or after a start time, then new ones
+    FROM_SEQUENCE = "from_sequence"  # events from a stream sequence on, then new ones
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,5 +11,18 @@ from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
 from gie.prefix.index import PrefixIndex
+from gie.prefix.snapshot import (
+    PrefixSnapshot,
+    SnapshotError,
+    decode_snapshot,
+    encode_snapshot,
+)
 
-__all__ = ["PrefixIndex", "block_hashes"]
+__all__ = [
+    "PrefixIndex",
+    "PrefixSnapshot",
+    "SnapshotError",
+    "block_hashes",
+    "decode_snapshot",
+    "encode_snapshot",
+]

@@ -1,25 +1,19 @@
-"""Wiring of the picker: state stream → PoolView → ext_proc routing decisions."""
+"""Wiring of the picker: event stream → projections → ext_proc routing decisions."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import grpc
 from fastapi.responses import JSONResponse
 
-from gie.bus import EVENTS, STATE, BackgroundPublisher, Deliver
-from gie.events.subjects import pool_filter, pool_prefix
+from gie.bus import BackgroundPublisher
 from gie.lifecycle import wait_either
 from gie.service import ServiceKit
-from gie.view import InFlightView, PoolView, RoutingHistory
 from gie_picker.debug_view import render_view
 from gie_picker.director import Director
-from gie_picker.extproc import ExtProcServicer, add_servicer
-from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
-from gie_picker.health import GrpcHealth
-from gie_picker.prefix_cache import PrefixCacheState
-from gie_picker.routing_memory import RoutingMemory
+from gie_picker.grpc_server import build_grpc_server
+from gie_picker.projections import Projections
 from gie_picker.settings import PickerSettings
 from gie_picker.telemetry import PickerMetrics, PoolCollector
 from gie_picker.wiring import configured_scheduler, load_picker_config
@@ -29,36 +23,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _expire_inflight(inflight: InFlightView, period_s: float) -> None:
-    while True:
-        await asyncio.sleep(period_s)
-        inflight.expire(_now())
-
-
 async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
     config = load_picker_config(settings)  # a broken config stops start-up here
     async with ServiceKit("picker", settings) as kit:
-        view = PoolView(settings.pool)
-        inflight = InFlightView(settings.pool, ttl_s=settings.inflight_ttl_s)
-        prefix_cache = PrefixCacheState(view, registry=kit.registry)
-        history = RoutingHistory(settings.pool)
-        routing_memory = RoutingMemory(history)
-        saturation = config.saturation
+        state = Projections.create(settings, kit.registry)
         publisher = BackgroundPublisher(kit.bus, metrics=kit.bus_metrics)
         publisher.start()
-        kit.registry.register(PoolCollector(view, saturation, _now))
+        kit.registry.register(PoolCollector(state.view, config.saturation, _now))
         director = Director(
-            view=view,
+            view=state.view,
             scheduler=configured_scheduler(
                 config,
                 registry=kit.registry,
-                inflight=inflight,
-                prefix_cache=prefix_cache,
-                routing=routing_memory,
+                inflight=state.inflight,
+                prefix_cache=state.prefix_cache,
+                routing=state.routing,
             ),
-            prefix_cache=prefix_cache,
-            routing=routing_memory,
-            saturation=saturation,
+            prefix_cache=state.prefix_cache,
+            routing=state.routing,
+            saturation=config.saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),
             source=settings.instance_id,
@@ -67,63 +50,30 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
 
         @kit.admin_app.get("/debug/view")
         def debug_view() -> JSONResponse:
-            return JSONResponse(render_view(view, saturation, _now, inflight, prefix_cache.index))
+            return JSONResponse(
+                render_view(
+                    state.view, config.saturation, _now, state.inflight, state.prefix_cache.index
+                )
+            )
 
-        # SO_REUSEPORT lets several worker processes serve one port.
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 1)])
-        mode = FULL_DUPLEX_STREAMED
-        if settings.default_body_mode == "BUFFERED":
-            mode = BUFFERED
-        add_servicer(
-            server,
-            ExtProcServicer(
-                director,
-                max_body_bytes=settings.max_body_bytes,
-                chunk_bytes=settings.body_chunk_bytes,
-                default_mode=mode,
-            ),
-        )
-        grpc_health = GrpcHealth(server)
-        port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
-        if settings.worker_port_base:
-            own = settings.worker_port_base + settings.worker_index
-            server.add_insecure_port(f"{settings.grpc_host}:{own}")
-            kit.log.info("ext_proc worker port", address=f"{settings.grpc_host}:{own}")
+        server, grpc_health = build_grpc_server(settings, director)
         await grpc_health.start()
         await server.start()
-        kit.log.info("ext_proc serving", address=f"{settings.grpc_host}:{port}")
-        following = await kit.bus.follow(
-            STATE, pool_filter(settings.pool), view.apply, deliver=Deliver.LAST_PER_SUBJECT
-        )
-        # In-flight requests of every replica: routing facts younger than the TTL.
-        routing = await kit.bus.follow(
-            EVENTS,
-            f"{pool_prefix(settings.pool)}.routing.>",
-            lambda event: (
-                inflight.apply(event),
-                prefix_cache.apply(event),
-                history.apply(event),
-            ),
-            deliver=Deliver.SINCE,
-            since=_now() - timedelta(seconds=settings.inflight_ttl_s),
-        )
-        expiry = asyncio.create_task(_expire_inflight(inflight, 5.0))
-        kit.health.add_check(
-            "view", lambda: None if following.caught_up.is_set() else "replaying pool state"
-        )
-        kit.health.add_check(
-            "in-flight", lambda: None if routing.caught_up.is_set() else "replaying routing"
-        )
+        store = kit.bus.snapshots()
+        await state.follow(kit.bus, store, settings, _now)
+        kit.health.add_check("replay", state.not_caught_up)
+        tasks = state.background_tasks(store, settings, _now)
         try:
-            caught_up = [following.caught_up, routing.caught_up]
-            if all([await wait_either(event, stop) is event for event in caught_up]):
+            replays = [f.caught_up for f in state.followings.values()]
+            if all([await wait_either(event, stop) is event for event in replays]):
                 await grpc_health.set_ready(True)
-                kit.log.info("view caught up", endpoints=len(view), digest=view.digest())
+                kit.log.info("caught up", endpoints=len(state.view), digest=state.view.digest())
             await stop.wait()
         finally:
-            expiry.cancel()
-            await routing.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await grpc_health.stop()
             await server.stop(grace=5.0)
-            await following.stop()
+            await state.stop()
             await publisher.close()

@@ -19,6 +19,11 @@ class PickerSettings(ServiceSettings):
     inflight_ttl_s: float = Field(
         default=600.0, gt=0, description="In-flight requests without a completion expire."
     )
+    prefix_snapshot_interval_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the prefix index is snapshotted for warm starts (0: never).",
+    )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
     admin_port: int = Field(default=9090, ge=0, le=65535)

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import pytest
 import xxhash
 
-from gie.prefix import PrefixIndex, block_hashes
+from gie.prefix import (
+    PrefixIndex,
+    SnapshotError,
+    block_hashes,
+    decode_snapshot,
+    encode_snapshot,
+)
 
 
 def test_hashes_chain_over_full_blocks_seeded_with_the_model() -> None:
@@ -70,3 +77,29 @@ def test_removing_an_endpoint_forgets_its_blocks() -> None:
     index.remove_endpoint("a:1")
     assert index.match([1, 2]) == {"b:1": 1}
     assert index.endpoints() == ["b:1"]
+
+
+def test_snapshot_round_trips_the_index_and_its_stream_position() -> None:
+    index = PrefixIndex()
+    index.add([1, 2, 3], "a:1", capacity=10)
+    index.add([7], "b:1", capacity=5)
+    snapshot = decode_snapshot(encode_snapshot(index, pool="ns/p", stream_seq=42), pool="ns/p")
+    assert snapshot.stream_seq == 42
+    assert snapshot.index.digest() == index.digest()
+
+
+def test_snapshot_is_bounded_keeping_the_most_recent_blocks() -> None:
+    index = PrefixIndex()
+    index.add(list(range(100)), "a:1", capacity=1000)
+    snapshot = decode_snapshot(
+        encode_snapshot(index, pool="ns/p", stream_seq=1, max_blocks=10), pool="ns/p"
+    )
+    assert snapshot.index.entries("a:1") == list(range(90, 100))
+
+
+def test_unusable_snapshots_are_refused_with_a_reason() -> None:
+    with pytest.raises(SnapshotError, match="corrupt"):
+        decode_snapshot(b"garbage", pool="ns/p")
+    other = encode_snapshot(PrefixIndex(), pool="ns/other", stream_seq=1)
+    with pytest.raises(SnapshotError, match="for pool 'ns/other'"):
+        decode_snapshot(other, pool="ns/p")

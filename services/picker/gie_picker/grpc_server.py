@@ -1,0 +1,42 @@
+"""The picker's gRPC server: ext_proc plus the health service."""
+
+from __future__ import annotations
+
+import grpc
+import structlog
+
+from gie_picker.director import Director
+from gie_picker.extproc import ExtProcServicer, add_servicer
+from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
+from gie_picker.health import GrpcHealth
+from gie_picker.settings import PickerSettings
+
+_log = structlog.get_logger("gie.picker")
+
+
+def build_grpc_server(
+    settings: PickerSettings, director: Director
+) -> tuple[grpc.aio.Server, GrpcHealth]:
+    """ext_proc on the shared port (and the worker's own port, if any), plus health."""
+    # SO_REUSEPORT lets several worker processes serve one port.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 1)])
+    mode = BUFFERED if settings.default_body_mode == "BUFFERED" else FULL_DUPLEX_STREAMED
+    add_servicer(
+        server,
+        ExtProcServicer(
+            director,
+            max_body_bytes=settings.max_body_bytes,
+            chunk_bytes=settings.body_chunk_bytes,
+            default_mode=mode,
+        ),
+    )
+    health = GrpcHealth(server)
+    addresses = [f"{settings.grpc_host}:{settings.grpc_port}"]
+    if settings.worker_port_base:
+        addresses.append(
+            f"{settings.grpc_host}:{settings.worker_port_base + settings.worker_index}"
+        )
+    for address in addresses:
+        server.add_insecure_port(address)
+    _log.info("ext_proc listening", addresses=addresses)
+    return server, health

@@ -1,0 +1,71 @@
+"""Warm start for the prefix index: load the latest snapshot, write new ones.
+
+Any replica may write the pool's snapshot (the content is the same on every
+replica for the same stream position; the newest write wins). A replica that
+starts loads it and follows routing events from the sequence after it, so it
+does not have to replay the whole history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from gie.bus import Following, GieBusError, SnapshotStore
+from gie.events.subjects import escape_token
+from gie.prefix import PrefixSnapshot, SnapshotError, decode_snapshot, encode_snapshot
+from gie_picker.prefix_cache import PrefixCacheState
+
+_log = structlog.get_logger("gie.picker")
+
+
+def snapshot_name(pool: str) -> str:
+    return f"prefix-index.{escape_token(pool)}"
+
+
+async def load_snapshot(store: SnapshotStore, pool: str) -> PrefixSnapshot | None:
+    """The pool's latest snapshot; None when there is none or it cannot be used."""
+    try:
+        data = await store.get(snapshot_name(pool))
+    except GieBusError as exc:
+        _log.warning("prefix snapshot unavailable; replaying recent routing", error=str(exc))
+        return None
+    if data is None:
+        return None
+    try:
+        snapshot = decode_snapshot(data, pool=pool)
+    except SnapshotError as exc:
+        _log.warning("prefix snapshot ignored", error=str(exc))
+        return None
+    _log.info(
+        "prefix index loaded from snapshot",
+        blocks=snapshot.index.size,
+        stream_seq=snapshot.stream_seq,
+    )
+    return snapshot
+
+
+async def write_snapshots(
+    store: SnapshotStore,
+    cache: PrefixCacheState,
+    following: Following,
+    *,
+    pool: str,
+    interval_s: float,
+) -> None:
+    """Every ``interval_s``, write the index if the stream moved since the last write."""
+    written = -1
+    while True:
+        await asyncio.sleep(interval_s)
+        position = following.position
+        if position == written or not following.caught_up.is_set():
+            continue
+        data = encode_snapshot(cache.index, pool=pool, stream_seq=position)
+        try:
+            await store.put(snapshot_name(pool), data)
+        except GieBusError as exc:
+            _log.warning("prefix snapshot not written", error=str(exc))
+            continue
+        written = position
+        _log.debug("prefix snapshot written", bytes=len(data), stream_seq=position)

@@ -1,0 +1,110 @@
+"""What the picker folds from the event stream, and how it follows the stream.
+
+* ``view`` (pool state: endpoints, metrics, objectives): last event per subject;
+* ``inflight`` and ``history`` (requests in flight, endpoint recency, sessions):
+  routing events of the last in-flight TTL;
+* ``prefix_cache`` (the shared prefix index): from the latest snapshot's
+  sequence on, or the last in-flight TTL of routing events without one.
+
+All are fed by bus callbacks on the service's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from prometheus_client import CollectorRegistry
+
+from gie.bus import EVENTS, STATE, Deliver, EventBus, Following, SnapshotStore
+from gie.events.subjects import pool_filter, pool_prefix
+from gie.view import InFlightView, PoolView, RoutingHistory
+from gie_picker.prefix_cache import PrefixCacheState
+from gie_picker.prefix_snapshots import load_snapshot, write_snapshots
+from gie_picker.routing_memory import RoutingMemory
+from gie_picker.settings import PickerSettings
+
+
+@dataclass
+class Projections:
+    view: PoolView
+    inflight: InFlightView
+    prefix_cache: PrefixCacheState
+    history: RoutingHistory
+    routing: RoutingMemory
+    followings: dict[str, Following] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, settings: PickerSettings, registry: CollectorRegistry) -> Projections:
+        view = PoolView(settings.pool)
+        history = RoutingHistory(settings.pool)
+        return cls(
+            view=view,
+            inflight=InFlightView(settings.pool, ttl_s=settings.inflight_ttl_s),
+            prefix_cache=PrefixCacheState(view, registry=registry),
+            history=history,
+            routing=RoutingMemory(history),
+        )
+
+    async def follow(
+        self,
+        bus: EventBus,
+        store: SnapshotStore,
+        settings: PickerSettings,
+        now: Callable[[], datetime],
+    ) -> None:
+        pool = settings.pool
+        routing_filter = f"{pool_prefix(pool)}.routing.>"
+        since = now() - timedelta(seconds=settings.inflight_ttl_s)
+        self.followings["pool state"] = await bus.follow(
+            STATE, pool_filter(pool), self.view.apply, deliver=Deliver.LAST_PER_SUBJECT
+        )
+        self.followings["in-flight"] = await bus.follow(
+            EVENTS,
+            routing_filter,
+            lambda event: (self.inflight.apply(event), self.history.apply(event)),
+            deliver=Deliver.SINCE,
+            since=since,
+        )
+        snapshot = await load_snapshot(store, pool)
+        if snapshot is not None:
+            self.prefix_cache.index = snapshot.index
+        self.followings["prefix index"] = await bus.follow(
+            EVENTS,
+            routing_filter,
+            self.prefix_cache.apply,
+            deliver=Deliver.FROM_SEQUENCE if snapshot else Deliver.SINCE,
+            start_seq=snapshot.stream_seq + 1 if snapshot else None,
+            since=None if snapshot else since,
+        )
+
+    def not_caught_up(self) -> str | None:
+        """Readiness: which replays are still running."""
+        pending = [name for name, f in self.followings.items() if not f.caught_up.is_set()]
+        return f"replaying {', '.join(pending)}" if pending else None
+
+    def background_tasks(
+        self, store: SnapshotStore, settings: PickerSettings, now: Callable[[], datetime]
+    ) -> list[asyncio.Task[None]]:
+        tasks = [asyncio.create_task(self._expire_inflight(now))]
+        if settings.prefix_snapshot_interval_s:
+            writer = write_snapshots(
+                store,
+                self.prefix_cache,
+                self.followings["prefix index"],
+                pool=settings.pool,
+                interval_s=settings.prefix_snapshot_interval_s,
+            )
+            tasks.append(asyncio.create_task(writer))
+        return tasks
+
+    async def _expire_inflight(self, now: Callable[[], datetime]) -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            self.inflight.expire(now())
+
+    async def stop(self) -> None:
+        for following in self.followings.values():
+            await following.stop()
