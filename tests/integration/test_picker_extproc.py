@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -104,6 +105,13 @@ async def picker() -> AsyncIterator[Picker]:
         source="picker-test",
         now=lambda: datetime.now(UTC),
     )
+    async with serving(director) as channel:
+        yield Picker(view, channel, bus, publisher)
+
+
+@contextlib.asynccontextmanager
+async def serving(director: Director) -> AsyncIterator[grpc.aio.Channel]:
+    """The ext_proc service on a free port, and a channel to it."""
     server = grpc.aio.server()
     add_servicer(
         server,
@@ -113,9 +121,11 @@ async def picker() -> AsyncIterator[Picker]:
     )
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield Picker(view, channel, bus, publisher)
-    await server.stop(None)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield channel
+    finally:
+        await server.stop(None)
 
 
 def request_headers(**extra: str) -> dict[str, str]:
@@ -470,28 +480,16 @@ async def test_an_internal_error_is_500_and_the_server_keeps_serving() -> None:
         source="picker-test",
         now=lambda: datetime.now(UTC),
     )
-    server = grpc.aio.server()
-    add_servicer(
-        server,
-        ExtProcServicer(
-            director, max_body_bytes=MAX_BODY, chunk_bytes=CHUNK, default_mode=FULL_DUPLEX_STREAMED
-        ),
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            for _ in range(2):  # the second request proves the server survived the first
-                responses = await exchange(
-                    channel,
-                    [
-                        headers_message(
-                            request_headers(), end_of_stream=False, mode=Mode.FULL_DUPLEX_STREAMED
-                        ),
-                        body_message(completion(), end_of_stream=True),
-                    ],
-                )
-                assert responses[0].immediate_response.status.code == 500
-                assert b"internal error" in responses[0].immediate_response.body
-    finally:
-        await server.stop(None)
+    async with serving(director) as channel:
+        for _ in range(2):  # the second request proves the server survived the first
+            responses = await exchange(
+                channel,
+                [
+                    headers_message(
+                        request_headers(), end_of_stream=False, mode=Mode.FULL_DUPLEX_STREAMED
+                    ),
+                    body_message(completion(), end_of_stream=True),
+                ],
+            )
+            assert responses[0].immediate_response.status.code == 500
+            assert b"internal error" in responses[0].immediate_response.body

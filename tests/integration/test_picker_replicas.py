@@ -4,78 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from gie.bus import NatsEventBus
-from gie.devstack.ports import free_port
 from gie.events import (
-    Endpoint,
     EndpointMetrics,
-    EndpointMetricsObserved,
     EndpointRemoved,
-    EndpointUpserted,
     ObjectiveUpserted,
     RequestCompleted,
     RequestRouted,
 )
 from gie.events.subjects import (
     endpoint_subject,
-    metrics_subject,
     objective_subject,
     routing_subject,
 )
 from gie_picker.app import run
-from gie_picker.settings import PickerSettings
+from tests.support.pickers import debug_view, publish_endpoints, publish_metrics, replica_settings
 from tests.support.running import service, wait_ready
 
 pytestmark = pytest.mark.integration
 
 
-async def view_of(port: int) -> dict[str, object]:
-    async with httpx.AsyncClient(trust_env=False) as client:
-        body: dict[str, object] = (await client.get(f"http://127.0.0.1:{port}/debug/view")).json()
-        return body
-
-
 async def test_two_replicas_report_the_same_view_digest(nats_url: str) -> None:
     pool = f"replicas/{uuid.uuid4().hex[:8]}"
     addresses = [f"10.1.0.{i}:8000" for i in range(1, 6)]
-    replicas = [
-        PickerSettings(
-            nats_url=nats_url,
-            pool=pool,
-            admin_port=free_port(),
-            grpc_port=free_port(),
-            instance_id=f"picker-{i}",
-            log_format="console",
-        )
-        for i in range(2)
-    ]
+    replicas = [replica_settings(nats_url, pool, f"picker-{i}") for i in range(2)]
     async with NatsEventBus(nats_url, name="feeder") as bus:
         await bus.ensure_streams()
         # Half the history exists before the first replica starts ...
-        for address in addresses:
-            await bus.publish(
-                endpoint_subject(pool, address),
-                EndpointUpserted(source="t", pool=pool, endpoint=Endpoint(address=address)),
-            )
+        await publish_endpoints(bus, pool, addresses)
         async with service(lambda stop: run(replicas[0], stop)):
             await wait_ready(replicas[0].admin_port)
             # ... the rest arrives while it runs, before the second one starts.
             for n, address in enumerate(addresses):
-                await bus.publish(
-                    metrics_subject(pool, address),
-                    EndpointMetricsObserved(
-                        source="t",
-                        pool=pool,
-                        address=address,
-                        scraped_at=datetime.now(UTC),
-                        metrics=EndpointMetrics(
-                            waiting_queue_size=n, running_requests=1, kv_cache_usage=0.1 * n
-                        ),
+                await publish_metrics(
+                    bus,
+                    pool,
+                    address,
+                    EndpointMetrics(
+                        waiting_queue_size=n, running_requests=1, kv_cache_usage=0.1 * n
                     ),
                 )
             await bus.publish(
@@ -114,7 +83,7 @@ async def test_two_replicas_report_the_same_view_digest(nats_url: str) -> None:
                 await wait_ready(replicas[1].admin_port)
                 views: list[dict[str, object]] = []
                 for _ in range(100):
-                    views = [await view_of(r.admin_port) for r in replicas]
+                    views = [await debug_view(r.admin_port) for r in replicas]
                     if (
                         views[0]["digest"] == views[1]["digest"]
                         and views[0]["in_flight"] == views[1]["in_flight"]

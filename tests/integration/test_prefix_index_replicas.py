@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 import grpc
-import httpx
 import orjson
 import pytest
 
 from gie.bus import NatsEventBus
-from gie.devstack.ports import free_port
-from gie.events import Endpoint, EndpointMetrics, EndpointMetricsObserved, EndpointUpserted
-from gie.events.subjects import endpoint_subject, metrics_subject
+from gie.events import EndpointMetrics
 from gie_picker.app import run
-from gie_picker.settings import PickerSettings
 from tests.support.extproc_client import Mode, body_message, exchange, headers_message, set_headers
+from tests.support.pickers import debug_view, publish_endpoints, publish_metrics, replica_settings
 from tests.support.running import service, wait_ready
 
 pytestmark = pytest.mark.integration
 
 SYSTEM = "You are a helpful assistant. " * 40  # a long shared system prompt
-
-
-async def debug_view(port: int) -> dict[str, object]:
-    async with httpx.AsyncClient(trust_env=False) as client:
-        body: dict[str, object] = (await client.get(f"http://127.0.0.1:{port}/debug/view")).json()
-        return body
 
 
 async def route(grpc_port: int, prompt: str) -> str:
@@ -55,38 +45,21 @@ async def test_two_replicas_share_the_index_and_follow_each_others_affinity(
 ) -> None:
     pool = f"prefix/{uuid.uuid4().hex[:8]}"
     addresses = [f"10.2.0.{i}:8000" for i in range(1, 5)]
-    replicas = [
-        PickerSettings(
-            nats_url=nats_url,
-            pool=pool,
-            admin_port=free_port(),
-            grpc_port=free_port(),
-            instance_id=f"picker-{i}",
-            log_format="console",
-        )
-        for i in range(2)
-    ]
+    replicas = [replica_settings(nats_url, pool, f"picker-{i}") for i in range(2)]
     async with NatsEventBus(nats_url, name="feeder") as bus:
         await bus.ensure_streams()
+        await publish_endpoints(bus, pool, addresses)
         for address in addresses:
-            await bus.publish(
-                endpoint_subject(pool, address),
-                EndpointUpserted(source="t", pool=pool, endpoint=Endpoint(address=address)),
-            )
-            await bus.publish(
-                metrics_subject(pool, address),
-                EndpointMetricsObserved(
-                    source="t",
-                    pool=pool,
-                    address=address,
-                    scraped_at=datetime.now(UTC),
-                    metrics=EndpointMetrics(
-                        waiting_queue_size=0,
-                        running_requests=0,
-                        kv_cache_usage=0.0,
-                        kv_block_size=16,
-                        kv_num_blocks=1000,
-                    ),
+            await publish_metrics(
+                bus,
+                pool,
+                address,
+                EndpointMetrics(
+                    waiting_queue_size=0,
+                    running_requests=0,
+                    kv_cache_usage=0.0,
+                    kv_block_size=16,
+                    kv_num_blocks=1000,
                 ),
             )
         async with (
@@ -117,31 +90,15 @@ async def test_two_replicas_share_the_index_and_follow_each_others_affinity(
 async def test_a_new_replica_starts_warm_from_the_snapshot(nats_url: str) -> None:
     pool = f"snap/{uuid.uuid4().hex[:8]}"
     addresses = [f"10.3.0.{i}:8000" for i in range(1, 4)]
-    common = {"nats_url": nats_url, "pool": pool, "log_format": "console"}
-    first = PickerSettings(
-        admin_port=free_port(),
-        grpc_port=free_port(),
-        instance_id="picker-a",
-        prefix_snapshot_interval_s=0.2,
-        **common,
-    )
+    first = replica_settings(nats_url, pool, "picker-a", prefix_snapshot_interval_s=0.2)
     # The late replica replays almost no history: without the snapshot its index
     # would stay empty.
-    late = PickerSettings(
-        admin_port=free_port(),
-        grpc_port=free_port(),
-        instance_id="picker-b",
-        prefix_snapshot_interval_s=0,
-        inflight_ttl_s=0.001,
-        **common,
+    late = replica_settings(
+        nats_url, pool, "picker-b", prefix_snapshot_interval_s=0, inflight_ttl_s=0.001
     )
     async with NatsEventBus(nats_url, name="feeder") as bus:
         await bus.ensure_streams()
-        for address in addresses:
-            await bus.publish(
-                endpoint_subject(pool, address),
-                EndpointUpserted(source="t", pool=pool, endpoint=Endpoint(address=address)),
-            )
+        await publish_endpoints(bus, pool, addresses)
         async with service(lambda stop: run(first, stop)):
             await wait_ready(first.admin_port)
             for n in range(6):
