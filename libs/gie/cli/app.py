@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from gie.cli.bench_commands import bench
 from gie.cli.config_commands import config_app
 from gie.cli.demo import demo
 from gie.cli.stack_commands import down, status, up
@@ -22,6 +23,7 @@ app.command()(status)
 app.command()(down)
 app.command()(demo)
 app.add_typer(config_app, name="config")
+app.command()(bench)
 
 
 def main() -> None:

@@ -1,0 +1,68 @@
+"""Which arms a benchmark runs, from the names on the command line.
+
+A name is a kind (``gie``, ``round-robin``, ``sglang-router``, ``vllm-router``: the
+kind's default arms), an arm's full name (``sglang-router-cache-aware``), or
+``<peer>:<policy>`` for any policy a peer router accepts (``vllm-router:kv_aware``).
+``gie`` gives one arm per ``gie_configs`` entry (None = no config file). Peer arms of
+one package share one virtualenv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.arms.contracts import Arm
+from bench.arms.gie_arm import GieArm
+from bench.arms.peer_router import SGLANG_ROUTER, VLLM_ROUTER, PeerFlavour, PeerRouterArm
+from bench.arms.peer_venv import PeerVenv
+from bench.arms.round_robin_envoy import RoundRobinArm
+from bench.errors import BenchError
+
+__all__ = ["DEFAULT_ARMS", "KINDS", "build_arms"]
+
+KINDS = ("gie", "round-robin", "sglang-router", "vllm-router")
+DEFAULT_ARMS = KINDS
+_PEERS: dict[str, PeerFlavour] = {SGLANG_ROUTER.kind: SGLANG_ROUTER, VLLM_ROUTER.kind: VLLM_ROUTER}
+
+
+def _peer_arm(flavour: PeerFlavour, policy: str, venvs: dict[str, PeerVenv], root: Path) -> Arm:
+    venv = venvs.setdefault(flavour.kind, PeerVenv(root, flavour.package))
+    return PeerRouterArm(flavour, policy, venv)
+
+
+def _expand(
+    name: str, *, gie_configs: Sequence[Path | None], venv_root: Path, venvs: dict[str, PeerVenv]
+) -> list[Arm]:
+    if name == "gie":
+        return [GieArm(config=config) for config in gie_configs]
+    if name == "round-robin":
+        return [RoundRobinArm()]
+    if name in _PEERS:
+        flavour = _PEERS[name]
+        return [_peer_arm(flavour, policy, venvs, venv_root) for policy in flavour.policies]
+    kind, sep, policy = name.partition(":")
+    if sep and kind in _PEERS and policy:
+        return [_peer_arm(_PEERS[kind], policy, venvs, venv_root)]
+    for flavour in _PEERS.values():
+        for policy in flavour.policies:
+            if name == f"{flavour.kind}-{policy.replace('_', '-')}":
+                return [_peer_arm(flavour, policy, venvs, venv_root)]
+    raise BenchError(
+        f"unknown arm {name!r}; use one of {', '.join(KINDS)}, a full arm name such as "
+        "sglang-router-cache-aware, or <peer>:<policy> such as vllm-router:kv_aware"
+    )
+
+
+def build_arms(
+    names: Sequence[str], *, gie_configs: Sequence[Path | None] = (None,), venv_root: Path
+) -> list[Arm]:
+    """The arms for ``names``, in order, without duplicates (by arm name)."""
+    venvs: dict[str, PeerVenv] = {}
+    arms: dict[str, Arm] = {}
+    for name in names:
+        for arm in _expand(name, gie_configs=gie_configs, venv_root=venv_root, venvs=venvs):
+            arms.setdefault(arm.name, arm)
+    if not arms:
+        raise BenchError("no arms selected")
+    return list(arms.values())
