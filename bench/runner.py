@@ -105,7 +105,12 @@ async def run_bench(
     say = progress or (lambda _message: None)
     started = datetime.now(UTC)
     plan = options.plan()
-    arms = build_arms(options.arms, gie_configs=options.gie_configs, venv_root=options.venv_root)
+    arms = build_arms(
+        options.arms,
+        gie_configs=options.gie_configs,
+        gie_replicas=options.gie_replicas,
+        venv_root=options.venv_root,
+    )
     work_root = options.results_dir.absolute() / "runs"
     work_root.mkdir(parents=True, exist_ok=True)
     say(f"preparing arms: {', '.join(arm.name for arm in arms)}")

@@ -32,10 +32,19 @@ def _peer_arm(flavour: PeerFlavour, policy: str, venvs: dict[str, PeerVenv], roo
 
 
 def _expand(
-    name: str, *, gie_configs: Sequence[Path | None], venv_root: Path, venvs: dict[str, PeerVenv]
+    name: str,
+    *,
+    gie_configs: Sequence[Path | None],
+    gie_replicas: Sequence[int],
+    venv_root: Path,
+    venvs: dict[str, PeerVenv],
 ) -> list[Arm]:
     if name == "gie":
-        return [GieArm(config=config) for config in gie_configs]
+        return [
+            GieArm(config=config, picker_workers=replicas)
+            for config in gie_configs
+            for replicas in gie_replicas
+        ]
     if name == "round-robin":
         return [RoundRobinArm()]
     if name in _PEERS:
@@ -55,13 +64,24 @@ def _expand(
 
 
 def build_arms(
-    names: Sequence[str], *, gie_configs: Sequence[Path | None] = (None,), venv_root: Path
+    names: Sequence[str],
+    *,
+    gie_configs: Sequence[Path | None] = (None,),
+    gie_replicas: Sequence[int] = (1,),
+    venv_root: Path,
 ) -> list[Arm]:
     """The arms for ``names``, in order, without duplicates (by arm name)."""
     venvs: dict[str, PeerVenv] = {}
     arms: dict[str, Arm] = {}
     for name in names:
-        for arm in _expand(name, gie_configs=gie_configs, venv_root=venv_root, venvs=venvs):
+        expanded = _expand(
+            name,
+            gie_configs=gie_configs,
+            gie_replicas=gie_replicas,
+            venv_root=venv_root,
+            venvs=venvs,
+        )
+        for arm in expanded:
             arms.setdefault(arm.name, arm)
     if not arms:
         raise BenchError("no arms selected")

@@ -66,7 +66,10 @@ class GieArm:
 
     @property
     def name(self) -> str:
-        return "gie" if self.config is None else f"gie-{self.config.stem}"
+        base = "gie" if self.config is None else f"gie-{self.config.stem}"
+        # Several workers are several picker replicas (own view, own prefix index,
+        # fed by the same stream) that Envoy alternates between.
+        return base if self.picker_workers == 1 else f"{base}-x{self.picker_workers}"
 
     @property
     def description(self) -> str:

@@ -112,6 +112,13 @@ def bench(
             "('default' = no file) [default: default]."
         ),
     ] = None,
+    gie_replicas: Annotated[
+        str,
+        typer.Option(
+            help="Picker replicas behind Envoy for the gie arms, e.g. 1,2 (one arm each; "
+            "Envoy alternates requests between replicas)."
+        ),
+    ] = "1",
     sims: Annotated[int | None, typer.Option(min=1, help="Simulated servers per run.")] = None,
     time_scale: Annotated[
         float | None, typer.Option(min=0.0, help="Simulated time multiplier.")
@@ -154,6 +161,7 @@ def bench(
         gie_configs=tuple(
             None if c == "default" else Path(c).absolute() for c in (gie_config or ["default"])
         ),
+        gie_replicas=_ints(gie_replicas, "--gie-replicas") or (1,),
         rates=_floats(rates, "--rates"),
         concurrency=_ints(concurrency, "--concurrency"),
         sims=sims,
