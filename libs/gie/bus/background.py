@@ -20,7 +20,9 @@ class BackgroundPublisher:
 
     ``submit`` MUST be called from the owning event loop. When the queue is
     full the event is dropped and counted (routing must never wait on the
-    bus). ``close`` flushes what is queued, within a timeout.
+    bus). ``close`` flushes what is queued, within a timeout. With
+    ``confirm=False`` events are not acknowledged one by one (cheaper; a
+    connection lost at the wrong moment may lose a few).
     """
 
     def __init__(
@@ -30,11 +32,13 @@ class BackgroundPublisher:
         metrics: BusMetrics,
         max_queue: int = 10_000,
         concurrency: int = 32,
+        confirm: bool = True,
     ) -> None:
         self._bus = bus
         self._metrics = metrics
         self._queue: asyncio.Queue[tuple[str, Event]] = asyncio.Queue(max_queue)
         self._concurrency = concurrency
+        self._confirm = confirm
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -59,7 +63,7 @@ class BackgroundPublisher:
         while True:
             subject, event = await self._queue.get()
             try:
-                await self._bus.publish(subject, event)
+                await self._bus.publish(subject, event, confirm=self._confirm)
             except GieBusError as exc:
                 _log.warning("event not published", type=event.type, error=str(exc))
             finally:

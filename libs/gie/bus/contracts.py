@@ -3,7 +3,8 @@
 Rules every implementation follows:
 
 * ``publish`` returns once the bus has stored the event (or raises
-  :class:`~gie.bus.errors.BusPublishError`). With ``msg_id`` set, publishing the
+  :class:`~gie.bus.errors.BusPublishError`); with ``confirm=False`` once the
+  event is handed to the connection. With ``msg_id`` set, publishing the
   same id again within the duplicate window stores it once.
 * ``follow`` delivers events of one stream whose subject matches a filter, in
   stream order, to ``handler``, one at a time. Payloads that are not valid
@@ -41,7 +42,11 @@ class Following(Protocol):
 
 
 class EventPublisher(Protocol):
-    async def publish(self, subject: str, event: Event, *, msg_id: str | None = None) -> None: ...
+    async def publish(
+        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+    ) -> None:
+        """``confirm=False`` hands the event to the bus without waiting for its
+        acknowledgement (cheaper; a lost connection may lose it)."""
 
 
 class EventBus(EventPublisher, Protocol):

@@ -75,7 +75,9 @@ class MemoryEventBus:
         """Every event currently stored in ``stream``, in order."""
         return [self._codec.decode(item.payload) for item in self._log[stream.name]]
 
-    async def publish(self, subject: str, event: Event, *, msg_id: str | None = None) -> None:
+    async def publish(
+        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+    ) -> None:
         await self.publish_raw(subject, self._codec.encode(event), msg_id=msg_id or event.event_id)
         self._metrics.published.labels(event.type).inc()
 

@@ -178,11 +178,18 @@ class NatsEventBus:
             except NatsError as exc:
                 raise GieBusError(f"cannot set up stream {spec.name}: {exc}") from exc
 
-    async def publish(self, subject: str, event: Event, *, msg_id: str | None = None) -> None:
+    async def publish(
+        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+    ) -> None:
         js = self._jetstream()
         headers = {"Nats-Msg-Id": msg_id or event.event_id}
+        payload = self._codec.encode(event)
         try:
-            await js.publish(subject, self._codec.encode(event), headers=headers)
+            if confirm:
+                await js.publish(subject, payload, headers=headers)
+            else:  # the stream still stores it; we just do not wait for the ack
+                assert self._nc is not None
+                await self._nc.publish(subject, payload, headers=headers)
         except (NatsError, TimeoutError) as exc:
             self._metrics.publish_errors.labels(event.type).inc()
             raise BusPublishError(f"{event.type} not stored on {subject}: {exc!r}") from exc

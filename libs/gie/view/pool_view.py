@@ -58,6 +58,7 @@ class PoolView:
         self._observations: dict[str, _Observation] = {}
         self._objectives: dict[str, int] = {}
         self._applied = 0
+        self._cached: list[EndpointState] | None = None  # endpoints(), until a change
         self._handlers: dict[type[Event], Callable[[Event], bool]] = {
             EndpointUpserted: self._on_upserted,  # type: ignore[dict-item]
             EndpointRemoved: self._on_removed,  # type: ignore[dict-item]
@@ -73,7 +74,10 @@ class PoolView:
         if handler is None or event.pool != self.pool:
             return False
         self._applied += 1
-        return handler(event)
+        changed = handler(event)
+        if changed:
+            self._cached = None
+        return changed
 
     def apply_all(self, events: Iterable[Event]) -> None:
         for event in events:
@@ -112,8 +116,10 @@ class PoolView:
         return self._applied
 
     def endpoints(self) -> list[EndpointState]:
-        """Every member endpoint, sorted by address."""
-        return [self._state(address) for address in sorted(self._endpoints)]
+        """Every member endpoint, sorted by address (a fresh list; states are shared)."""
+        if self._cached is None:
+            self._cached = [self._state(address) for address in sorted(self._endpoints)]
+        return list(self._cached)
 
     def get(self, address: str) -> EndpointState | None:
         return self._state(address) if address in self._endpoints else None

@@ -27,7 +27,9 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
     config = load_picker_config(settings)  # a broken config stops start-up here
     async with ServiceKit("picker", settings) as kit:
         state = Projections.create(settings, kit.registry)
-        publisher = BackgroundPublisher(kit.bus, metrics=kit.bus_metrics)
+        publisher = BackgroundPublisher(
+            kit.bus, metrics=kit.bus_metrics, confirm=settings.confirm_routing_events
+        )
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))
         director = Director(

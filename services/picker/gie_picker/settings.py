@@ -24,6 +24,12 @@ class PickerSettings(ServiceSettings):
         ge=0,
         description="How often the prefix index is snapshotted for warm starts (0: never).",
     )
+    confirm_routing_events: bool = Field(
+        default=False,
+        description="Wait for JetStream's acknowledgement of every routing event "
+        "(off: events are handed to the connection, cheaper; a few may be lost when "
+        "the connection drops).",
+    )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
     admin_port: int = Field(default=9090, ge=0, le=65535)
