@@ -11,6 +11,7 @@ from gie.events.base import Event, new_event_id, utc_now
 from gie.events.codec import EventCodec, Upcaster
 from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted, validate_address
 from gie.events.errors import EventDecodeError, GieEventError
+from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
 from gie.events.metrics import EndpointMetrics, EndpointMetricsObserved
 from gie.events.objective import ObjectiveRemoved, ObjectiveUpserted
 from gie.events.routing import RequestCompleted, RequestRouted
@@ -25,6 +26,10 @@ BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
     ObjectiveUpserted,
     ObjectiveRemoved,
     PoolSaturationChanged,
+    RequestQueued,
+    RequestDispatched,
+    RequestRejected,
+    RequestEvicted,
 )
 
 
@@ -48,6 +53,10 @@ __all__ = [
     "ObjectiveUpserted",
     "PoolSaturationChanged",
     "RequestCompleted",
+    "RequestDispatched",
+    "RequestEvicted",
+    "RequestQueued",
+    "RequestRejected",
     "RequestRouted",
     "Upcaster",
     "default_codec",

@@ -61,9 +61,11 @@ class EventCodec:
         event_type = self._types.get(type_name) if isinstance(type_name, str) else None
         if event_type is None:
             raise EventDecodeError(f"unknown event type {type_name!r}")
-        raw = self._upcast(event_type, raw)
         try:
-            return event_type.model_validate(raw)
+            if raw.get("schema_version", 1) == event_type.SCHEMA_VERSION:
+                # Current version: let pydantic parse the JSON itself (faster).
+                return event_type.model_validate_json(payload)
+            return event_type.model_validate(self._upcast(event_type, raw))
         except ValidationError as exc:
             raise EventDecodeError(f"invalid {type_name} event: {exc}") from exc
 

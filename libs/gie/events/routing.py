@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 
 from gie.events.base import Event
 from gie.events.endpoint import validate_address
+from gie.events.hashes import check_packed, unpack_hashes
 
 
 class RequestRouted(Event):
@@ -24,14 +25,21 @@ class RequestRouted(Event):
     fallbacks: tuple[str, ...] = ()
     picker: str = Field(min_length=1)
     prompt_bytes: int = Field(default=0, ge=0)
-    # The prompt's chained prefix-block hashes (uint64; see gie.prefix) and the
-    # index capacity for the target that the routing replica used.
-    block_hashes: tuple[Annotated[int, Field(ge=0, lt=2**64)], ...] = ()
+    # The prompt's chained prefix-block hashes (uint64, see gie.prefix), packed
+    # as base64 of little-endian 8-byte values (read them with ``hashes``), and
+    # the index capacity for the target that the routing replica used.
+    block_hashes: str = ""
     prefix_capacity: int | None = Field(default=None, gt=0)
     # A hash of the client's session header (never its value), for stickiness.
     session: str | None = Field(default=None, max_length=64)
 
     _check_target = field_validator("target")(validate_address)
+    _check_hashes = field_validator("block_hashes")(check_packed)
+
+    @property
+    def hashes(self) -> tuple[int, ...]:
+        """``block_hashes`` unpacked."""
+        return unpack_hashes(self.block_hashes)
 
     @field_validator("fallbacks")
     @classmethod

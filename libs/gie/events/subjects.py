@@ -78,6 +78,12 @@ def routing_subject(pool: str, kind: str) -> str:
     return f"{pool_prefix(pool)}.routing.{kind}"
 
 
+def flow_subject(pool: str, kind: str) -> str:
+    """Subject of flow-control facts: ``flow.queued``, ``flow.dispatched``,
+    ``flow.rejected``, ``flow.evicted``."""
+    return f"{pool_prefix(pool)}.flow.{kind}"
+
+
 def pool_of(subject: str) -> str:
     """The pool key a subject belongs to."""
     parts = subject.split(".")

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from gie.bus import BackgroundPublisher
 from gie.events import RequestCompleted, RequestRouted
+from gie.events.hashes import pack_hashes
 from gie.events.subjects import routing_subject
 from gie.saturation import SaturationConfig, pool_saturation
 from gie.view import EndpointState, PoolView
@@ -114,7 +115,7 @@ class Director:
                 fallbacks=endpoints[1:],
                 picker=self._source,
                 prompt_bytes=len(request.body),
-                block_hashes=prefix.hashes if prefix else (),
+                block_hashes=pack_hashes(prefix.hashes) if prefix else "",
                 prefix_capacity=prefix.capacity if prefix else None,
                 session=session,
             ),

@@ -69,7 +69,7 @@ class PrefixCacheState:
         self._pending.pop(event.request_id, None)
         if not event.block_hashes or event.prefix_capacity is None:
             return False
-        self.index.add(event.block_hashes, event.target, capacity=event.prefix_capacity)
+        self.index.add(event.hashes, event.target, capacity=event.prefix_capacity)
         return True
 
     # -- per request -------------------------------------------------------

@@ -21,6 +21,7 @@ from gie.events import (
     RequestRouted,
     default_codec,
 )
+from gie.events.hashes import pack_hashes
 
 POOL = "default/sim-pool"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -166,3 +167,32 @@ def test_registering_a_type_twice_is_an_error() -> None:
     codec = default_codec()
     with pytest.raises(ValueError, match="already registered"):
         codec.register(EndpointRemoved)
+
+
+def test_block_hashes_travel_packed_and_unpack_exactly() -> None:
+    hashes = (0, 1, 2**64 - 1, 12345678901234567890)
+    event = RequestRouted(
+        source="p",
+        pool=POOL,
+        request_id="r",
+        model="m",
+        target="10.0.0.1:8000",
+        picker="p",
+        block_hashes=pack_hashes(hashes),
+        prefix_capacity=10,
+    )
+    decoded = default_codec().decode(default_codec().encode(event))
+    assert isinstance(decoded, RequestRouted)
+    assert decoded.hashes == hashes
+
+
+@pytest.mark.parametrize("packed", ["not base64!", "AAAA"], ids=["not-base64", "partial-hash"])
+def test_malformed_block_hashes_are_rejected(packed: str) -> None:
+    payload = (
+        b'{"type": "RequestRouted", "source": "p", "pool": "a/b", "request_id": "r", '
+        b'"model": "m", "target": "10.0.0.1:80", "picker": "p", "block_hashes": "'
+        + packed.encode()
+        + b'"}'
+    )
+    with pytest.raises(EventDecodeError, match="block_hashes"):
+        default_codec().decode(payload)

@@ -13,6 +13,7 @@ from gie.events import (
     EndpointUpserted,
     RequestRouted,
 )
+from gie.events.hashes import pack_hashes
 from gie.prefix import block_hashes
 from gie.view import PoolView
 from gie_picker.prefix_cache import PrefixCacheState
@@ -68,7 +69,7 @@ def routed(cache: PrefixCacheState, rid: str, target: str) -> RequestRouted:
         model="m",
         target=target,
         picker="p",
-        block_hashes=result.hashes,
+        block_hashes=pack_hashes(result.hashes),
         prefix_capacity=result.capacity,
     )
 
