@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
@@ -37,10 +37,10 @@ class EndpointState:
     endpoint: Endpoint
     metrics: EndpointMetrics | None = None
     scraped_at: datetime | None = None
+    address: str = field(init=False, compare=False)  # the endpoint's, read on hot paths
 
-    @property
-    def address(self) -> str:
-        return self.endpoint.address
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", self.endpoint.address)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,8 @@ class PrefixCacheState:
         self.index = PrefixIndex()
         self._prepared: OrderedDict[str, PreparedPrefix] = OrderedDict()
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
+        # hash -> target -> how many pending decisions hold it (the overlay's index)
+        self._pending_holders: dict[int, dict[str, int]] = {}
         self._size = Gauge(
             "inference_extension_prefix_indexer_size",
             "Block hashes held by the prefix index, over all endpoints.",
@@ -66,7 +68,7 @@ class PrefixCacheState:
     def apply(self, event: Event) -> bool:
         if not isinstance(event, RequestRouted) or event.pool != self._view.pool:
             return False
-        self._pending.pop(event.request_id, None)
+        self._forget_pending(event.request_id)
         if not event.block_hashes or event.prefix_capacity is None:
             return False
         self.index.add(event.hashes, event.target, capacity=event.prefix_capacity)
@@ -86,10 +88,17 @@ class PrefixCacheState:
         """Consecutive leading blocks per endpoint: the index and pending decisions."""
         matched = self.index.match(hashes)
         self._expire_pending()
-        for pending in self._pending.values():
-            length = _common_prefix(pending.hashes, hashes)
-            if length > matched.get(pending.target, 0):
-                matched[pending.target] = length
+        overlay: dict[str, int] = {}
+        for position, block in enumerate(hashes):
+            holders = self._pending_holders.get(block)
+            if not holders:
+                break
+            for target in holders:
+                if overlay.get(target, 0) == position:
+                    overlay[target] = position + 1
+        for target, length in overlay.items():
+            if length > matched.get(target, 0):
+                matched[target] = length
         return matched
 
     def routed(self, request_id: str, target: str) -> Routed | None:
@@ -102,28 +111,39 @@ class PrefixCacheState:
         if prepared.auto_tune and state and state.metrics and state.metrics.kv_num_blocks:
             capacity = state.metrics.kv_num_blocks
         self._hit_ratio.observe(self.match(prepared.hashes).get(target, 0) / len(prepared.hashes))
+        self._forget_pending(request_id)
         self._pending[request_id] = _Pending(target, prepared.hashes, time.monotonic())
+        for block in prepared.hashes:
+            holders = self._pending_holders.setdefault(block, {})
+            holders[target] = holders.get(target, 0) + 1
         while len(self._pending) > _MAX_PENDING:
-            self._pending.popitem(last=False)
+            self._forget_pending(next(iter(self._pending)))
         return Routed(prepared.hashes, capacity)
 
     def discard(self, request_id: str) -> None:
         """The request was not routed: forget what was prepared for it."""
         self._prepared.pop(request_id, None)
 
+    def _forget_pending(self, request_id: str) -> None:
+        pending = self._pending.pop(request_id, None)
+        if pending is None:
+            return
+        for block in pending.hashes:
+            holders = self._pending_holders.get(block)
+            if holders is None:
+                continue
+            remaining = holders.get(pending.target, 0) - 1
+            if remaining > 0:
+                holders[pending.target] = remaining
+            else:
+                holders.pop(pending.target, None)
+                if not holders:
+                    del self._pending_holders[block]
+
     def _expire_pending(self) -> None:
         horizon = time.monotonic() - _PENDING_TTL_S
         while self._pending:
-            oldest = next(iter(self._pending.values()))
+            request_id, oldest = next(iter(self._pending.items()))
             if oldest.at >= horizon:
                 break
-            self._pending.popitem(last=False)
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    length = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        length += 1
-    return length
+            self._forget_pending(request_id)

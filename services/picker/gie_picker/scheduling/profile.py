@@ -78,11 +78,18 @@ class SchedulerProfile:
     def _score(
         self, request: SchedulingRequest, endpoints: list[EndpointState]
     ) -> list[ScoredEndpoint]:
-        totals = dict.fromkeys((state.address for state in endpoints), 0.0)
+        addresses = [state.address for state in endpoints]
+        totals = [0.0] * len(addresses)
         for weighted, timer in zip(self.scorers, self._scorer_timers, strict=True):
             started = time.perf_counter()
             scores = weighted.scorer.score(request, endpoints)
             timer.observe(time.perf_counter() - started)
-            for address in totals:
-                totals[address] += clamp(scores.get(address, 0.0)) * weighted.weight
-        return [ScoredEndpoint(state, totals[state.address]) for state in endpoints]
+            weight = weighted.weight
+            for index, address in enumerate(addresses):
+                value = scores.get(address, 0.0)
+                if not 0.0 <= value <= 1.0:  # the common case needs no clamping call
+                    value = clamp(value)
+                totals[index] += value * weight
+        return [
+            ScoredEndpoint(state, total) for state, total in zip(endpoints, totals, strict=True)
+        ]

@@ -34,6 +34,12 @@ class MaxScorePicker:
         return cls(context.rng, name=name, max_num_of_endpoints=params.max_num_of_endpoints)
 
     def pick(self, scored: Sequence[ScoredEndpoint]) -> ProfileRunResult:
+        if self.max_num_of_endpoints == 1:
+            # Same outcome as shuffle-then-sort for one endpoint: a uniformly random
+            # one among the best, without shuffling the whole list.
+            best = max(candidate.score for candidate in scored)
+            ties = [candidate for candidate in scored if candidate.score == best]
+            return ProfileRunResult((self._rng.choice(ties).endpoint,))
         ordered = list(scored)
         self._rng.shuffle(ordered)
         ordered.sort(key=lambda candidate: candidate.score, reverse=True)
