@@ -1,4 +1,4 @@
-"""Simulated OpenAI-compatible model server (vLLM flavour).
+"""Simulated OpenAI-compatible model server (vLLM, SGLang or TensorRT-LLM metrics).
 
 How it is put together (one concept per module):
 
@@ -13,7 +13,13 @@ How it is put together (one concept per module):
 * :mod:`~gie_sim.engine` -- the async loop driving a scheduler against an injectable
   :class:`Clock` (real :class:`MonotonicClock`, or :class:`VirtualClock` for tests).
 * :mod:`~gie_sim.openai_api` / :mod:`~gie_sim.openai_responses` -- request validation and
-  response/SSE bodies; :mod:`~gie_sim.metrics_page` -- vLLM-named Prometheus text.
+  response/SSE bodies.
+* :mod:`~gie_sim.metrics_page` -- the Prometheus page in the configured flavour
+  (:mod:`~gie_sim.page_vllm`, :mod:`~gie_sim.page_sglang`, :mod:`~gie_sim.page_trtllm`,
+  rendered by :mod:`~gie_sim.prom_format`).
+* :mod:`~gie_sim.faults` / :mod:`~gie_sim.overrides` / :mod:`~gie_sim.admin_api` -- fault
+  modes of ``/metrics`` (slow, HTTP 500, garbage, ...) and metric overrides, switched at
+  run time through ``/sim/faults`` and ``/sim/overrides``.
 * :mod:`~gie_sim.server` -- :class:`SimServer`, one aiohttp app + engine per ``ip:port``;
   :mod:`~gie_sim.cluster` -- :func:`run_servers` for N servers; :mod:`~gie_sim.__main__` -- CLI.
 
@@ -36,8 +42,10 @@ from gie_sim.clock import Clock, MonotonicClock, VirtualClock
 from gie_sim.cluster import run_servers, start_servers, stop_servers
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine, EngineSnapshot
+from gie_sim.faults import FaultMode, Faults
 from gie_sim.kv_cache import PrefixCache, hash_blocks
 from gie_sim.metrics_page import render_metrics
+from gie_sim.overrides import MetricOverrides
 from gie_sim.request import SimRequest
 from gie_sim.scheduler import EngineStats, RequestRejected, Scheduler, StepPlan
 from gie_sim.server import SERVED_BY_HEADER, SimServer
@@ -48,6 +56,9 @@ __all__ = [
     "Engine",
     "EngineSnapshot",
     "EngineStats",
+    "FaultMode",
+    "Faults",
+    "MetricOverrides",
     "MonotonicClock",
     "PrefixCache",
     "RequestRejected",

@@ -1,4 +1,4 @@
-"""``gie-sim`` / ``python -m gie_sim``: host N simulated vLLM servers in one process."""
+"""``gie-sim`` / ``python -m gie_sim``: host N simulated model servers in one process."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError
 
 from gie_sim.cluster import run_servers
 from gie_sim.config import SimConfig
+from gie_sim.faults import FaultMode, Faults
 
 __all__ = ["build_parser", "main", "parse_ports", "remove_ready_file", "write_ready_file"]
 
@@ -42,7 +44,8 @@ def parse_ports(values: Sequence[str]) -> list[int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gie-sim",
-        description="Simulated vLLM model servers (OpenAI API + vLLM metrics) in one process.",
+        description="Simulated model servers (OpenAI API + vLLM, SGLang or TensorRT-LLM "
+        "metrics) in one process.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="Address every server binds to.")
@@ -65,19 +68,38 @@ def build_parser() -> argparse.ArgumentParser:
         help='Once listening, write {"pid", "servers", "model"} JSON here (atomically).',
     )
     parser.add_argument("--log-level", default="INFO", help="Python logging level.")
+    faults = parser.add_argument_group("faults of /metrics (switch at run time: POST /sim/faults)")
+    faults.add_argument(
+        "--fault",
+        choices=[mode.value for mode in FaultMode],
+        default=FaultMode.NONE.value,
+        help="Initial fault mode of every server's /metrics page.",
+    )
+    faults.add_argument(
+        "--fault-delay-ms",
+        type=float,
+        default=Faults().delay_ms,
+        help="Delay of the 'slow' fault mode.",
+    )
     perf = parser.add_argument_group("simulated server (applies to every server)")
     for name, field in SimConfig.model_fields.items():
-        kind = _CLI_TYPES.get(field.annotation)
-        if kind is None:  # pragma: no cover - guards future fields
-            raise TypeError(f"no CLI type for SimConfig.{name}: {field.annotation}")
         perf.add_argument(
             "--" + name.replace("_", "-"),
             dest=name,
-            type=kind,
             default=field.default,
             help=field.description,
+            **_cli_type(name, field.annotation),
         )
     return parser
+
+
+def _cli_type(name: str, annotation: object) -> dict[str, Any]:
+    if get_origin(annotation) is Literal:
+        return {"type": str, "choices": list(get_args(annotation))}
+    kind = _CLI_TYPES.get(annotation)
+    if kind is None:  # pragma: no cover - guards future fields
+        raise TypeError(f"no CLI type for SimConfig.{name}: {annotation}")
+    return {"type": kind}
 
 
 def write_ready_file(path: Path, servers: Sequence[str], model: str) -> None:
@@ -94,13 +116,21 @@ def remove_ready_file(path: Path) -> None:
 
 
 async def _serve(
-    config: SimConfig, host: str, ports: list[int] | None, count: int | None, ready: Path | None
+    config: SimConfig,
+    *,
+    host: str,
+    ports: list[int] | None,
+    count: int | None,
+    ready: Path | None,
+    faults: Faults,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with run_servers(count, config=config, host=host, ports=ports) as servers:
+        for server in servers:
+            server.faults = faults
         addresses = [server.address for server in servers]
         if ready is not None:
             write_ready_file(ready, addresses, config.model)
@@ -132,10 +162,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--count must be >= 1")
     try:
         config = SimConfig(**{name: getattr(args, name) for name in SimConfig.model_fields})
+        faults = Faults(mode=FaultMode(args.fault), delay_ms=args.fault_delay_ms)
     except ValidationError as exc:
         parser.error(str(exc))
     try:
-        asyncio.run(_serve(config, args.host, ports, args.count, args.ready_file))
+        asyncio.run(
+            _serve(
+                config,
+                host=args.host,
+                ports=ports,
+                count=args.count,
+                ready=args.ready_file,
+                faults=faults,
+            )
+        )
     except OSError as exc:
         _log.error("cannot start: %s", exc)
         return 1

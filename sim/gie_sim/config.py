@@ -6,11 +6,13 @@ The defaults describe Llama-3-8B (fp16/bf16) served by vLLM on one H100-80GB-cla
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["SimConfig"]
+__all__ = ["Flavour", "SimConfig"]
+
+Flavour = Literal["vllm", "sglang", "trtllm"]
 
 
 class SimConfig(BaseModel):
@@ -22,6 +24,11 @@ class SimConfig(BaseModel):
         default="sim-llama",
         min_length=1,
         description="Served model name; requests naming another model get a 404.",
+    )
+    flavour: Flavour = Field(
+        default="vllm",
+        description="Model server whose /metrics page is served: vllm, sglang or trtllm "
+        "(Triton with the TensorRT-LLM backend).",
     )
     time_scale: float = Field(
         default=1.0,

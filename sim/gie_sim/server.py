@@ -1,7 +1,12 @@
-"""One simulated vLLM server: an aiohttp application in front of its own :class:`Engine`."""
+"""One simulated model server: an aiohttp application in front of its own :class:`Engine`.
+
+Besides the OpenAI API and ``/metrics`` it serves ``/sim/faults`` and ``/sim/overrides``
+(:mod:`gie_sim.admin_api`) to change what ``/metrics`` answers while it runs.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -11,13 +16,16 @@ from collections.abc import Awaitable, Callable, Mapping
 import orjson
 from aiohttp import web
 
+from gie_sim.admin_api import add_admin_routes
 from gie_sim.clock import Clock
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine
+from gie_sim.faults import Faults, corrupt_page
 from gie_sim.metrics_page import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gie_sim.metrics_page import render_metrics
 from gie_sim.openai_api import ApiError, ParsedRequest, parse_chat, parse_completion, parse_json
 from gie_sim.openai_responses import SSE_DONE, ResponseContext, models_list, sse_frame, usage
+from gie_sim.overrides import SimControls
 from gie_sim.request import SimRequest
 from gie_sim.scheduler import RequestRejected
 from gie_sim.tokenizer import filler_text, filler_token
@@ -44,7 +52,11 @@ def _json(body: object, status: int = 200) -> web.Response:
 
 
 class SimServer:
-    """A simulated model server listening on ``host:port`` (port 0 = ephemeral)."""
+    """A simulated model server listening on ``host:port`` (port 0 = ephemeral).
+
+    ``faults`` and ``controls`` may be changed at any time (from the same event loop);
+    the next ``/metrics`` answer follows them.
+    """
 
     def __init__(
         self,
@@ -62,6 +74,8 @@ class SimServer:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._created = int(time.time())
+        self.faults = Faults()
+        self.controls = SimControls()
 
     # ----------------------------------------------------------------- identity
     @property
@@ -84,6 +98,7 @@ class SimServer:
         app.router.add_get("/v1/models", self._models)
         app.router.add_get("/health", self._health)
         app.router.add_get("/metrics", self._metrics)
+        add_admin_routes(app, self)
         runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
         )
@@ -140,8 +155,15 @@ class SimServer:
         return _json(models_list(self.config.model, self.config.max_model_len, self._created))
 
     async def _metrics(self, _request: web.Request) -> web.Response:
-        page = render_metrics(self.config, self.engine.snapshot())
-        return web.Response(body=page.encode(), headers={"Content-Type": METRICS_CONTENT_TYPE})
+        faults = self.faults
+        if faults.delay_s:
+            await asyncio.sleep(faults.delay_s)
+        snap = self.controls.overrides.apply(self.engine.snapshot())
+        page = render_metrics(self.config, snap, self.controls.lora)
+        status, body = corrupt_page(page, faults)
+        return web.Response(
+            status=status, body=body, headers={"Content-Type": METRICS_CONTENT_TYPE}
+        )
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         return await self._generate(request, parse_completion, "cmpl")

@@ -1,62 +1,144 @@
-"""Wiring of the metrics-collector: endpoint events → scrape loops → metrics events.
+"""Lifecycle of the metrics-collector process.
 
-The endpoint set is folded from the state stream; a change starts or stops
-scrape tasks. All tasks share one HTTP client on one event loop.
+Start-up: admin app and bus (``ServiceKit``), then membership (so the first split is
+right), then the pool's endpoint and saturation subjects (replay last-per-subject, then
+follow), peers' metrics while there are peers, then the timers. Shutdown: leave the
+membership (peers take over at once), stop following, stop the scrape loops, flush the
+outbox, close the bus.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+from typing import Any
 
-import httpx
-from prometheus_client import Gauge
-
-from gie.bus import STATE, Deliver
-from gie.events import EndpointRemoved, EndpointUpserted, Event
+from gie.bus import STATE, BackgroundPublisher, Deliver, Following
 from gie.events.subjects import pool_prefix
+from gie.lifecycle import wait_either
+from gie.saturation import SaturationConfig
 from gie.service import ServiceKit
-from gie.view import PoolView
-from gie_metrics_collector.scraper import EndpointScraper, ScrapeMetrics
+from gie_metrics_collector.clock import SystemClock
+from gie_metrics_collector.collector import Collector
+from gie_metrics_collector.ha import KvMembership, Membership, PeerMetricsFeed, StaticMembership
+from gie_metrics_collector.pool import load_saturation_config
 from gie_metrics_collector.settings import CollectorSettings
 
+__all__ = ["run"]
 
-async def run(settings: CollectorSettings, stop: asyncio.Event) -> None:
-    async with ServiceKit("metrics-collector", settings) as kit, httpx.AsyncClient() as client:
-        scrape_metrics = ScrapeMetrics(kit.registry)
-        scraped = Gauge(
-            "gie_collector_endpoints", "Endpoints being scraped.", registry=kit.registry
+
+def _membership(settings: CollectorSettings, clock: SystemClock) -> Membership:
+    if not settings.membership_enabled:
+        return StaticMembership(settings.instance_id)
+    return KvMembership(
+        nats_url=settings.nats_url,
+        bucket=settings.membership_bucket,
+        pool=settings.pool,
+        me=settings.instance_id,
+        heartbeat_s=settings.membership_heartbeat_s,
+        clock=clock,
+        connect_timeout_s=settings.nats_connect_timeout_s,
+    )
+
+
+def _log_start(kit: ServiceKit, settings: CollectorSettings, saturation: SaturationConfig) -> None:
+    heartbeat = settings.effective_heartbeat_s(saturation)
+    kit.log.info(
+        "saturation thresholds and publishing",
+        **saturation.model_dump(by_alias=True),
+        heartbeat_s=heartbeat,
+        scrape_interval_s=settings.scrape_interval_s,
+        flavour=settings.metrics_flavour,
+    )
+    if heartbeat + settings.scrape_interval_s >= saturation.metrics_staleness_s:
+        kit.log.warning(
+            "heartbeat plus scrape interval reach metricsStalenessThreshold: "
+            "idle endpoints will look stale to pickers",
+            heartbeat_s=heartbeat,
+            scrape_interval_s=settings.scrape_interval_s,
         )
-        view = PoolView(settings.pool)
-        tasks: dict[str, asyncio.Task[None]] = {}
 
-        def sync_tasks() -> None:
-            wanted = {state.address for state in view.endpoints()}
-            for address in set(tasks) - wanted:
-                tasks.pop(address).cancel()
-            for address in sorted(wanted - set(tasks)):
-                scraper = EndpointScraper(
-                    address, client=client, bus=kit.bus, settings=settings, metrics=scrape_metrics
-                )
-                tasks[address] = asyncio.create_task(scraper.run(), name=f"scrape {address}")
-            scraped.set(len(tasks))
 
-        def on_event(event: Event) -> None:
-            if isinstance(event, EndpointUpserted | EndpointRemoved) and view.apply(event):
-                sync_tasks()
+def _report_end(kit: ServiceKit, task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        kit.health.alive = False  # a timer died of a bug: let the orchestrator restart us
+        kit.log.error("timer task failed", task=task.get_name(), exc_info=task.exception())
 
-        following = await kit.bus.follow(
+
+async def _follow_state(
+    kit: ServiceKit, settings: CollectorSettings, collector: Collector
+) -> list[Following]:
+    return [
+        await kit.bus.follow(
             STATE,
-            f"{pool_prefix(settings.pool)}.endpoint.>",
-            on_event,
+            f"{pool_prefix(settings.pool)}.{kind}.>",
+            collector.on_event,
             deliver=Deliver.LAST_PER_SUBJECT,
         )
-        kit.health.add_check(
-            "endpoints", lambda: None if following.caught_up.is_set() else "replaying endpoints"
+        for kind in ("endpoint", "saturation")
+    ]
+
+
+async def run(
+    settings: CollectorSettings,
+    stop: asyncio.Event,
+    *,
+    saturation: SaturationConfig | None = None,
+) -> None:
+    """Run one collector replica until ``stop`` is set."""
+    saturation = saturation or load_saturation_config(settings.config_file)
+    clock = SystemClock()
+    async with ServiceKit("metrics-collector", settings) as kit:
+        _log_start(kit, settings, saturation)
+        outbox = BackgroundPublisher(
+            kit.bus,
+            metrics=kit.bus_metrics,
+            max_queue=settings.publish_queue_size,
+            concurrency=settings.publish_concurrency,
         )
+        outbox.start()
+        collector = Collector(
+            settings, saturation=saturation, outbox=outbox, clock=clock, registry=kit.registry
+        )
+
+        @kit.admin_app.get("/debug/collector")
+        async def debug_collector() -> dict[str, Any]:
+            return collector.debug()
+
+        replayed = asyncio.Event()
+        kit.health.add_check(
+            "state", lambda: None if replayed.is_set() else "joining peers, replaying state"
+        )
+        peers = PeerMetricsFeed(kit.bus, pool=settings.pool, handler=collector.on_event)
+        followings: list[Following] = []
+        timers: list[asyncio.Task[None]] = []
         try:
-            await stop.wait()
+            async with _membership(settings, clock) as membership:
+                for listener in (collector.on_members, peers.want_for):
+                    membership.on_change(listener)
+                    listener(membership.members)
+                followings = await _follow_state(kit, settings, collector)
+                for following in followings:
+                    if await wait_either(following.caught_up, stop) is stop:
+                        return
+                replayed.set()
+                collector.monitor.arm(saturation.metrics_staleness_s)
+                interval = settings.effective_saturation_interval_s(saturation)
+                timers = [
+                    asyncio.create_task(collector.monitor.run(interval), name="saturation"),
+                    asyncio.create_task(collector.refresh_gauges(), name="gauges"),
+                ]
+                for timer in timers:
+                    timer.add_done_callback(functools.partial(_report_end, kit))
+                await stop.wait()
         finally:
-            await following.stop()
-            for task in tasks.values():
+            await peers.close()
+            for following in followings:
+                await following.stop()
+            for task in timers:
                 task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.gather(*timers, return_exceptions=True)
+            await collector.supervisor.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox.close()

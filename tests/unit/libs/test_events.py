@@ -21,6 +21,7 @@ from gie.events import (
     RequestRouted,
     default_codec,
 )
+from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
 from gie.events.hashes import pack_hashes
 
 POOL = "default/sim-pool"
@@ -67,6 +68,47 @@ SAMPLES: list[Event] = [
         duration_s=0.25,
     ),
     ObjectiveUpserted(source="ingest-0", pool=POOL, name="batch", priority=-1),
+    RequestQueued(
+        source="fc-0",
+        pool=POOL,
+        request_id="req-2",
+        fairness_id="tenant-a",
+        priority=0,
+        shard=1,
+        byte_size=120,
+        input_tokens=30,
+        output_tokens=16,
+    ),
+    RequestDispatched(
+        source="fc-0",
+        pool=POOL,
+        request_id="req-2",
+        fairness_id="tenant-a",
+        priority=0,
+        shard=1,
+        queued_s=0.5,
+        charge=46.0,
+    ),
+    RequestRejected(
+        source="fc-0",
+        pool=POOL,
+        request_id="req-3",
+        fairness_id="tenant-b",
+        priority=-1,
+        byte_size=99,
+        reason="band-bytes",
+    ),
+    RequestEvicted(
+        source="fc-0",
+        pool=POOL,
+        request_id="req-4",
+        fairness_id="tenant-b",
+        priority=0,
+        shard=0,
+        queued_s=30.0,
+        reason="ttl",
+        outcome="EvictedTTL",
+    ),
     ObjectiveRemoved(source="ingest-0", pool=POOL, name="batch"),
     PoolSaturationChanged(
         source="collector-0",

@@ -1,0 +1,194 @@
+"""Collector replicas find each other through a NATS KV bucket with TTL heartbeats.
+
+Each replica puts ``<pool>.<instance>`` into the bucket every ``heartbeat_s`` and watches
+the pool's keys. A peer counts as live while its last put was seen less than
+``1.5 * heartbeat_s`` ago (measured on this replica's monotonic clock, so clock skew
+between machines does not matter); a graceful stop deletes the key, so peers take over at
+once. A crashed replica's endpoints are therefore taken over within
+``1.5 * heartbeat_s`` plus one sweep (``heartbeat_s / 10``): under two heartbeats. The
+bucket's TTL (``3 * heartbeat_s``) only garbage-collects keys of dead replicas.
+
+The adapter owns its own NATS connection. Shutdown stops the watcher before draining
+(a live watcher makes ``drain`` hang for 30 s). Concurrency: three tasks on one event
+loop (heartbeat, watch, sweep); listeners run on that loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import nats
+import orjson
+import structlog
+from nats.aio.client import Client as NatsClient
+from nats.errors import Error as NatsError
+from nats.js.errors import BadRequestError
+from nats.js.kv import KeyValue
+
+from gie.events.subjects import escape_token, unescape_token
+from gie_metrics_collector.clock import Clock
+from gie_metrics_collector.errors import MembershipError
+from gie_metrics_collector.ha.contracts import MembershipListener
+
+__all__ = ["KvMembership"]
+
+_log = structlog.get_logger("gie.metrics_collector.ha")
+_DEAD_AFTER = 1.5  # heartbeats without a put before a peer counts as gone
+_TTL = 3.0  # heartbeats a key lives in the bucket after its last put
+_SWEEPS_PER_HEARTBEAT = 10
+
+
+def _report_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _log.error(
+            "membership task ended; peers will look gone and this replica takes over",
+            task=task.get_name(),
+            exc_info=task.exception(),
+        )
+
+
+class KvMembership:
+    """Membership through the NATS KV bucket ``bucket``."""
+
+    def __init__(
+        self,
+        *,
+        nats_url: str,
+        bucket: str,
+        pool: str,
+        me: str,
+        heartbeat_s: float,
+        clock: Clock,
+        connect_timeout_s: float = 30.0,
+    ) -> None:
+        self._url = nats_url
+        self._bucket = bucket
+        self._prefix = escape_token(pool)
+        self._me = me
+        self._key = f"{self._prefix}.{escape_token(me)}"
+        self._heartbeat_s = heartbeat_s
+        self._clock = clock
+        self._connect_timeout_s = connect_timeout_s
+        self._members = frozenset({me})
+        self._seen: dict[str, float] = {}
+        self._listeners: list[MembershipListener] = []
+        self._nc: NatsClient | None = None
+        self._kv: KeyValue | None = None
+        self._watcher: KeyValue.KeyWatcher | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._synced = asyncio.Event()
+
+    @property
+    def members(self) -> frozenset[str]:
+        return self._members
+
+    def on_change(self, listener: MembershipListener) -> None:
+        self._listeners.append(listener)
+
+    async def __aenter__(self) -> KvMembership:
+        try:
+            self._nc = await nats.connect(
+                servers=[self._url],
+                name=f"gie-metrics-collector-membership-{self._me}",
+                connect_timeout=min(self._connect_timeout_s, 5.0),
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+            )
+            js = self._nc.jetstream()
+            try:
+                self._kv = await js.create_key_value(
+                    bucket=self._bucket, ttl=_TTL * self._heartbeat_s, history=1
+                )
+            except BadRequestError:  # exists with other settings (another heartbeat)
+                self._kv = await js.key_value(self._bucket)
+            await self._kv.put(self._key, self._value())
+            self._watcher = await self._kv.watch(f"{self._prefix}.>")
+        except (NatsError, OSError, TimeoutError) as exc:
+            await self._close_connection()
+            raise MembershipError(f"membership bucket {self._bucket} unusable: {exc!r}") from exc
+        self._tasks = [
+            asyncio.create_task(self._heartbeats(), name="membership heartbeat"),
+            asyncio.create_task(self._watch(self._watcher), name="membership watch"),
+            asyncio.create_task(self._sweeps(), name="membership sweep"),
+        ]
+        for task in self._tasks:
+            task.add_done_callback(_report_end)
+        await self._synced.wait()
+        _log.info("joined collector membership", bucket=self._bucket, members=sorted(self._members))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            with contextlib.suppress(NatsError, TimeoutError):
+                await watcher.stop()  # type: ignore[no-untyped-call]
+        if self._kv is not None:
+            try:
+                await self._kv.delete(self._key)  # peers take over at once
+            except (NatsError, TimeoutError) as error:
+                _log.warning("could not leave membership", error=repr(error))
+        await self._close_connection()
+
+    def _value(self) -> bytes:
+        return orjson.dumps({"instance": self._me, "heartbeat_s": self._heartbeat_s})
+
+    async def _heartbeats(self) -> None:
+        assert self._kv is not None
+        failing = False
+        while True:
+            await asyncio.sleep(self._heartbeat_s)
+            try:
+                await self._kv.put(self._key, self._value())
+            except (NatsError, TimeoutError) as exc:
+                if not failing:
+                    _log.warning("membership heartbeat failed", error=repr(exc))
+                failing = True
+                continue
+            if failing:
+                _log.info("membership heartbeat recovered")
+            failing = False
+
+    async def _watch(self, watcher: KeyValue.KeyWatcher) -> None:
+        async for entry in watcher:
+            if entry is None:  # the initial values have all been delivered
+                self._synced.set()
+                continue
+            try:
+                member = unescape_token(entry.key.split(".", 1)[1])
+            except (IndexError, ValueError):
+                continue
+            if entry.operation in ("DEL", "PURGE"):
+                self._seen.pop(member, None)
+            else:
+                self._seen[member] = self._clock.monotonic()
+            self._evaluate()
+
+    async def _sweeps(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_s / _SWEEPS_PER_HEARTBEAT)
+            self._evaluate()
+
+    def _evaluate(self) -> None:
+        horizon = self._clock.monotonic() - _DEAD_AFTER * self._heartbeat_s
+        live = frozenset(m for m, seen in self._seen.items() if seen >= horizon) | {self._me}
+        if live == self._members:
+            return
+        joined, left = sorted(live - self._members), sorted(self._members - live)
+        self._members = live
+        _log.info("collector membership changed", members=sorted(live), joined=joined, left=left)
+        for listener in self._listeners:
+            listener(live)
+
+    async def _close_connection(self) -> None:
+        nc, self._nc = self._nc, None
+        if nc is None or nc.is_closed:
+            return
+        try:
+            await asyncio.wait_for(nc.drain(), timeout=5.0)
+        except (NatsError, TimeoutError):
+            await nc.close()
