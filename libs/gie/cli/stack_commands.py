@@ -136,9 +136,7 @@ def up(
     ] = 60.0,
     config: Annotated[
         Path | None,
-        typer.Option(
-            exists=True, dir_okay=False, help="EndpointPickerConfig YAML for the picker."
-        ),
+        typer.Option(exists=True, dir_okay=False, help="EndpointPickerConfig YAML for the picker."),
     ] = None,
     state_dir: StateDirOption = None,
 ) -> None:

@@ -314,16 +314,16 @@ class _Starter:
         }
         pool_file.write_text(yaml.safe_dump(pool), encoding="utf-8")
         grpc = f"{LOOPBACK}:{self.ports.picker_grpc}"
+        # The picker and the collector read the same EndpointPickerConfig.
+        config_env = (
+            {"GIE_CONFIG_FILE": str(self.options.config_file)} if self.options.config_file else {}
+        )
         service_env = {
             "ingest": {"GIE_POOL_FILE": str(pool_file)},
-            "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05"},
+            "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05", **config_env},
             "flow-controller": {"GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0"},
             "picker": {
-                **(
-                    {"GIE_CONFIG_FILE": str(self.options.config_file)}
-                    if self.options.config_file
-                    else {}
-                ),
+                **config_env,
                 "GIE_GRPC_PORT": str(self.ports.picker_grpc),
                 "GIE_WORKERS": str(self.options.picker_workers),
                 "GIE_WORKER_PORT_BASE": str(
