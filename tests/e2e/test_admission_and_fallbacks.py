@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -48,25 +49,30 @@ def test_destination_lists_primary_and_fallbacks_and_the_primary_serves(
     assert response.headers["x-served-by"] == destination[0]
 
 
-SATURATED_CONFIG = """\
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-saturationDetector: {metricsStalenessThreshold: 1ns}
-plugins:
-- type: queue-scorer
-"""
+async def set_sims(stack: RunningStack, path: str, body: dict[str, object]) -> None:
+    sims = [p.addresses["endpoint"] for p in stack.state.parts if p.kind == "sim"]
+    async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
+        for sim in sims:
+            (await client.post(f"http://{sim}{path}", json=body)).raise_for_status()
+
+
+async def wait_saturation(stack: RunningStack, expect: str) -> None:
+    admin = next(p.addresses["admin"] for p in stack.state.parts if p.name == "picker")
+    async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
+        for _ in range(200):
+            view = (await client.get(f"{admin}/debug/view")).json()
+            if expect in view["saturation"]["reason"]:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"saturation never became {expect!r}: {view['saturation']}")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def saturated_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
-    # Metrics are always older than 1 ns, so the pool always counts as saturated.
-    config = tmp_path / "epp.yaml"
-    config.write_text(SATURATED_CONFIG)
+async def saturable_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
     options = StackOptions(
         state_dir=tmp_path / "stack",
         sims=2,
         time_scale=0.0,
-        config_file=config,
         objectives={"batch": -1, "critical": 10},
     )
     try:
@@ -79,21 +85,37 @@ async def saturated_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
         await running.stop()
 
 
-@pytest.mark.asyncio(loop_scope="session")
-@pytest.mark.parametrize(
-    ("objective", "status"),
-    [("batch", 429), ("critical", 200), (None, 200)],
-    ids=["sheddable-shed", "critical-served", "no-objective-served"],
-)
-async def test_saturated_pool_sheds_only_sheddable_requests(
-    saturated_stack: RunningStack, objective: str | None, status: int
-) -> None:
+async def post_with_objective(stack: RunningStack, objective: str | None) -> httpx.Response:
     headers = {"x-gateway-inference-objective": objective} if objective else {}
-    async with httpx.AsyncClient(
-        base_url=saturated_stack.gateway, timeout=30.0, trust_env=False
-    ) as client:
-        response = await client.post("/v1/completions", json=BODY, headers=headers)
-    assert response.status_code == status
-    if status == 429:
-        assert "saturated" in response.json()["error"]["message"]
-        assert "x-served-by" not in response.headers
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=30.0, trust_env=False) as client:
+        return await client.post("/v1/completions", json=BODY, headers=headers)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_saturated_pool_sheds_only_sheddable_requests(
+    saturable_stack: RunningStack,
+) -> None:
+    # Every server reports a long waiting queue: the pool is saturated.
+    await set_sims(saturable_stack, "/sim/overrides", {"waiting": 50})
+    await wait_saturation(saturable_stack, "over queue depth")
+    for objective, status in (("batch", 429), ("critical", 200), (None, 200)):
+        response = await post_with_objective(saturable_stack, objective)
+        assert response.status_code == status, objective
+        if status == 429:
+            assert "saturated" in response.json()["error"]["message"]
+            assert "x-served-by" not in response.headers
+    await set_sims(saturable_stack, "/sim/overrides", {})
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_all_stale_metrics_do_not_wedge_admission(saturable_stack: RunningStack) -> None:
+    # Metrics pages fail: every endpoint goes stale. Unknown load is not full load,
+    # so sheddable requests are admitted by requests in flight instead of shed.
+    await set_sims(saturable_stack, "/sim/faults", {"mode": "http500"})
+    try:
+        await wait_saturation(saturable_stack, "stale")
+        for _ in range(3):
+            response = await post_with_objective(saturable_stack, "batch")
+            assert response.status_code == 200
+    finally:
+        await set_sims(saturable_stack, "/sim/faults", {"mode": "none"})

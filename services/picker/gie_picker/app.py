@@ -43,6 +43,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             ),
             prefix_cache=state.prefix_cache,
             routing=state.routing,
+            inflight=state.inflight,
             saturation=config.saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),

@@ -18,11 +18,13 @@ from gie.bus import BackgroundPublisher
 from gie.events import RequestCompleted, RequestRouted
 from gie.events.hashes import pack_hashes
 from gie.events.subjects import routing_subject
-from gie.saturation import SaturationConfig, pool_saturation
+from gie.saturation import SaturationConfig, is_stale, pool_saturation
 from gie.view import EndpointState, PoolView
 from gie_picker.prefix_cache import PrefixCacheState
 from gie_picker.request import InferenceRequest, RequestError
 from gie_picker.routing_memory import RoutingMemory
+from gie_picker.saturation_fallback import inflight_saturation
+from gie_picker.scheduling.contracts import InFlightCounts
 from gie_picker.telemetry import PickerMetrics
 from gie_picker.usage import Usage
 
@@ -58,6 +60,7 @@ class Director:
         now: Callable[[], datetime],
         prefix_cache: PrefixCacheState | None = None,
         routing: RoutingMemory | None = None,
+        inflight: InFlightCounts | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -68,6 +71,7 @@ class Director:
         self._now = now
         self._prefix_cache = prefix_cache
         self._routing = routing
+        self._inflight = inflight
 
     def route(
         self, request: InferenceRequest, *, subset: tuple[str, ...] | None, objective: str
@@ -84,12 +88,7 @@ class Director:
             raise RequestError(503, f"no endpoint available in pool {self._view.pool}")
         priority = self._view.priority_of(objective) if objective else 0
         if priority < 0:
-            saturation = pool_saturation(candidates, now=self._now(), config=self._saturation)
-            if saturation.saturated:
-                raise RequestError(
-                    429,
-                    f"pool saturated, sheddable objective {objective!r} shed: {saturation.reason}",
-                )
+            self._shed_if_saturated(candidates, objective)
         endpoints = self._scheduler.schedule(request, candidates, priority=priority)
         prefix = (
             self._prefix_cache.routed(request.request_id, endpoints[0])
@@ -121,6 +120,23 @@ class Director:
             ),
         )
         return RoutingDecision(request, endpoints)
+
+    def _shed_if_saturated(self, candidates: list[EndpointState], objective: str) -> None:
+        now = self._now()
+        saturation = pool_saturation(candidates, now=now, config=self._saturation)
+        if not saturation.saturated:
+            return
+        if self._inflight is not None and all(
+            is_stale(state, now=now, config=self._saturation) for state in candidates
+        ):
+            # No load signal at all: unknown is not full. Judge by requests in flight.
+            self.metrics.stale_fallback.inc()
+            saturation = inflight_saturation(candidates, self._inflight, self._saturation)
+            if not saturation.saturated:
+                return
+        raise RequestError(
+            429, f"pool saturated, sheddable objective {objective!r} shed: {saturation.reason}"
+        )
 
     def rejected(self, request: InferenceRequest | None, error: RequestError) -> None:
         self.metrics.rejected.labels(str(error.status)).inc()

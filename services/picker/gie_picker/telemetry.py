@@ -61,6 +61,12 @@ class PickerMetrics:
             ["endpoint"],
             registry=registry,
         )
+        self.stale_fallback = Counter(
+            "gie_picker_stale_fallback_total",
+            "Admission decisions taken from requests in flight because every endpoint's "
+            "metrics were stale.",
+            registry=registry,
+        )
         self.rejected = Counter(
             "gie_picker_requests_rejected_total",
             "Requests answered by the picker itself, by HTTP status.",
