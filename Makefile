@@ -13,7 +13,7 @@ ARGS ?=
 # Every importable package of the project (mypy checks them all with the strict config).
 PACKAGES := gie gie_sim gie_ingest gie_metrics_collector gie_flow_controller gie_picker bench
 
-.PHONY: help venv demo test lint up down status clean
+.PHONY: help venv demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
@@ -54,6 +54,9 @@ down: venv
 
 status: venv
 	$(BIN)/gie status
+
+proto: venv
+	$(BIN)/python -m gie.flowcontrol.codegen
 
 clean:
 	rm -rf .gie build dist .mypy_cache .ruff_cache

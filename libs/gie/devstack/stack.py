@@ -185,11 +185,14 @@ class _Ports:
     envoy_admin: int
     admin: dict[str, int]  # service -> admin port
     picker_workers: list[int]  # one ext_proc port per picker worker (when more than one)
+    flow_control: int = 0  # the flow-controller's gRPC (FlowControl.Admit) port
 
     @classmethod
     def allocate(cls, *, picker_workers: int) -> _Ports:
         others = [name for name in SERVICES if name != "picker"]
-        nats, nats_monitor, redis, grpc, gateway, envoy_admin, *admin = free_ports(6 + len(others))
+        nats, nats_monitor, redis, grpc, gateway, envoy_admin, flow, *admin = free_ports(
+            7 + len(others)
+        )
         admin_ports = dict(zip(others, admin, strict=True))
         # Picker worker i serves its admin API on the picker's admin port + i.
         # Several workers: each also listens on its own ext_proc port, and Envoy lists
@@ -198,7 +201,9 @@ class _Ports:
         base = free_port_block(picker_workers + extra)
         admin_ports["picker"] = base
         worker_ports = list(range(base + picker_workers, base + picker_workers + extra))
-        return cls(nats, nats_monitor, redis, grpc, gateway, envoy_admin, admin_ports, worker_ports)
+        return cls(
+            nats, nats_monitor, redis, grpc, gateway, envoy_admin, admin_ports, worker_ports, flow
+        )
 
 
 class _Starter:
@@ -318,10 +323,18 @@ class _Starter:
         config_env = (
             {"GIE_CONFIG_FILE": str(self.options.config_file)} if self.options.config_file else {}
         )
+        grpc_addresses = {
+            "picker": {"grpc": grpc},
+            "flow-controller": {"grpc": f"{LOOPBACK}:{self.ports.flow_control}"},
+        }
         service_env = {
             "ingest": {"GIE_POOL_FILE": str(pool_file)},
             "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05", **config_env},
-            "flow-controller": {"GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0"},
+            "flow-controller": {
+                "GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0",
+                "GIE_GRPC_PORT": str(self.ports.flow_control),
+                **config_env,
+            },
             "picker": {
                 **config_env,
                 "GIE_GRPC_PORT": str(self.ports.picker_grpc),
@@ -338,7 +351,7 @@ class _Starter:
                 pool=self.state.pool,
                 admin_port=self.ports.admin[name],
                 env={**self.options.env, **service_env[name]},
-                addresses={"grpc": grpc} if name == "picker" else None,
+                addresses=grpc_addresses.get(name),
             )
             for name in SERVICES
             if name in self.options.services

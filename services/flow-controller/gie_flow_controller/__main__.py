@@ -8,6 +8,8 @@ from pydantic import ValidationError
 
 from gie.lifecycle import run_service
 from gie_flow_controller.app import run
+from gie_flow_controller.config_file import load_config_file
+from gie_flow_controller.errors import ConfigFileError
 from gie_flow_controller.settings import FlowControllerSettings
 
 
@@ -17,7 +19,12 @@ def main() -> int:
     except ValidationError as exc:
         print(f"gie-flow-controller: invalid settings: {exc}", file=sys.stderr)
         return 2
-    return run_service(lambda stop: run(settings, stop))
+    try:
+        config = load_config_file(settings.config_file)
+    except ConfigFileError as exc:
+        print(f"gie-flow-controller: {exc}", file=sys.stderr)
+        return 2
+    return run_service(lambda stop: run(settings, stop, config=config))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,12 @@
-"""Settings of the flow-controller (environment, prefix ``GIE_``)."""
+"""Settings of the flow-controller (environment, prefix ``GIE_``).
+
+Behaviour (bands, policies, limits, TTLs, shard count) comes from the ``flowControl``
+section of the EndpointPickerConfig file; these are operational knobs.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import Field
 
@@ -11,3 +17,42 @@ class FlowControllerSettings(ServiceSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL.")
     redis_check_s: float = Field(default=2.0, gt=0, description="Redis health-check period.")
     admin_port: int = Field(default=9094, ge=0, le=65535)
+    config_file: Path | None = Field(
+        default=None,
+        description="EndpointPickerConfig YAML whose flowControl and saturationDetector "
+        "sections are used (the picker's file); unset: the defaults.",
+    )
+    grpc_host: str = Field(default="127.0.0.1", description="Bind address of FlowControl gRPC.")
+    grpc_port: int = Field(default=9004, ge=0, le=65535, description="Port of FlowControl gRPC.")
+    shard_lease_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="Lease of a shard; a dead replica's shards are taken over within it "
+        "(renewed every third of it).",
+    )
+    dispatch_tick_s: float = Field(
+        default=0.05, gt=0, description="A shard worker looks for work at least this often."
+    )
+    expiry_sweep_s: float = Field(
+        default=0.25, gt=0, description="How often a shard worker evicts expired requests."
+    )
+    outcome_poll_s: float = Field(
+        default=0.5, gt=0, description="Waiting calls poll for their outcome this often."
+    )
+    outcome_retention_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Outcomes are remembered this long: a retried Admit within it gets the "
+        "same answer.",
+    )
+    inflight_ttl_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="A dispatched request without a RequestCompleted is forgotten after this.",
+    )
+    housekeeping_s: float = Field(
+        default=1.0, gt=0, description="Period of flow collection and gauge refresh."
+    )
+    drain_grace_s: float = Field(
+        default=2.0, ge=0, description="Time given to running calls at shutdown."
+    )

@@ -1,0 +1,56 @@
+"""The ``gie.flowcontrol.v1.FlowControl`` gRPC service.
+
+Maps the Admit call onto the :class:`~gie_flow_controller.admission.Admitter` and its
+errors onto status codes: a malformed request is INVALID_ARGUMENT; a replica that
+cannot reach Redis or is shutting down answers UNAVAILABLE, and the client retries the
+same request id on another replica. The call's own gRPC deadline bounds the wait like
+the request's deadline does.
+"""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import structlog
+
+from gie.flowcontrol import AdmitRequest, InvalidAdmitRequestError
+from gie.flowcontrol.v1 import flow_control_pb2 as pb
+from gie.flowcontrol.v1 import flow_control_pb2_grpc as pb_grpc
+from gie_flow_controller.admission import Admitter
+from gie_flow_controller.errors import DrainingError, StoreError
+
+_log = structlog.get_logger("gie.flow_controller.api")
+
+SERVICE_NAME = "gie.flowcontrol.v1.FlowControl"
+
+Context = grpc.aio.ServicerContext[pb.AdmitRequest, pb.AdmitResponse]
+
+
+class FlowControlServicer(pb_grpc.FlowControlServicer):
+    def __init__(self, admitter: Admitter, *, pool: str) -> None:
+        self._admitter = admitter
+        self._pool = pool
+
+    async def Admit(self, request: pb.AdmitRequest, context: Context) -> pb.AdmitResponse:
+        try:
+            admit = AdmitRequest.from_proto(request)
+        except InvalidAdmitRequestError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        if admit.pool and admit.pool != self._pool:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"this flow-controller serves pool {self._pool}, not {admit.pool}",
+            )
+        remaining = context.time_remaining()
+        deadline_ms = None
+        if remaining is not None:
+            deadline_ms = time.time_ns() // 1_000_000 + round(remaining * 1000)
+        try:
+            result = await self._admitter.admit(admit, deadline_ms=deadline_ms)
+        except DrainingError as exc:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
+        except StoreError as exc:
+            _log.warning("admit failed", request_id=admit.request_id, error=str(exc))
+            await context.abort(grpc.StatusCode.UNAVAILABLE, f"flow state unavailable: {exc}")
+        return result.to_proto()

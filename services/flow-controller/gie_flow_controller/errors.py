@@ -1,0 +1,50 @@
+"""Errors of the flow-controller.
+
+FlowControllerError
+├── ConfigFileError      GIE_CONFIG_FILE cannot be read or its flowControl /
+│                        saturationDetector section is invalid
+├── DuplicatePolicyError a policy type was registered twice (a start-up bug)
+├── UnknownPolicyError   a band names a policy no registry entry implements
+├── ShardLayoutError     the configured shardCount differs from the one queued work uses
+├── DrainingError        this replica is shutting down; the caller should retry elsewhere
+└── StoreError           the flow state (Redis) could not be read or changed
+    └── LeaseLostError   this replica no longer owns the shard it was working on
+
+A :class:`StoreError` on the Admit path becomes gRPC UNAVAILABLE (the picker retries the
+same request id on another replica); in a shard worker it ends the pass, which is
+retried on the next tick.
+"""
+
+from __future__ import annotations
+
+
+class FlowControllerError(Exception):
+    """Base of every error raised by the flow-controller."""
+
+
+class ConfigFileError(FlowControllerError):
+    """The EndpointPickerConfig file is missing, malformed or invalid."""
+
+
+class DuplicatePolicyError(FlowControllerError):
+    """A policy type name was registered twice."""
+
+
+class UnknownPolicyError(FlowControllerError):
+    """A configured policy has no implementation."""
+
+
+class ShardLayoutError(FlowControllerError):
+    """The shard count cannot change while requests are queued."""
+
+
+class DrainingError(FlowControllerError):
+    """The replica is shutting down and answers no more calls."""
+
+
+class StoreError(FlowControllerError):
+    """The flow state could not be read or changed."""
+
+
+class LeaseLostError(StoreError):
+    """The shard's lease belongs to another replica (or to none)."""

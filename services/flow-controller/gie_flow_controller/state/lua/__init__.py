@@ -1,0 +1,1 @@
+"""The flow state's Lua scripts (data files: ``common.lua`` prefixes each of the others)."""
