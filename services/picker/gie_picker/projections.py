@@ -1,10 +1,10 @@
 """What the picker folds from the event stream, and how it follows the stream.
 
 * ``view`` (pool state: endpoints, metrics, objectives): last event per subject;
-* ``inflight`` and ``history`` (requests in flight, endpoint recency, sessions):
-  routing events of the last in-flight TTL;
-* ``prefix_cache`` (the shared prefix index): from the latest snapshot's
-  sequence on, or the last in-flight TTL of routing events without one.
+* ``inflight``, ``history`` and ``prefix_cache`` (requests in flight, endpoint
+  recency and sessions, the shared prefix index), from one subscription to the
+  routing events: from the latest prefix snapshot's sequence on, or the last
+  in-flight TTL of routing events without one.
 
 All are fed by bus callbacks on the service's event loop.
 """
@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry
 
 from gie.bus import EVENTS, STATE, Deliver, EventBus, Following, SnapshotStore
+from gie.events import Event
 from gie.events.subjects import pool_filter, pool_prefix
 from gie.view import InFlightView, PoolView, RoutingHistory
 from gie_picker.prefix_cache import PrefixCacheState
@@ -61,24 +62,25 @@ class Projections:
         self.followings["pool state"] = await bus.follow(
             STATE, pool_filter(pool), self.view.apply, deliver=Deliver.LAST_PER_SUBJECT
         )
-        self.followings["in-flight"] = await bus.follow(
-            EVENTS,
-            routing_filter,
-            lambda event: (self.inflight.apply(event), self.history.apply(event)),
-            deliver=Deliver.SINCE,
-            since=since,
-        )
+        # One subscription feeds every routing projection: from the prefix snapshot's
+        # sequence when there is one (older in-flight entries expire by themselves),
+        # else the routing events of the last in-flight TTL.
         snapshot = await load_snapshot(store, pool)
         if snapshot is not None:
             self.prefix_cache.index = snapshot.index
-        self.followings["prefix index"] = await bus.follow(
+        self.followings["routing"] = await bus.follow(
             EVENTS,
             routing_filter,
-            self.prefix_cache.apply,
+            self._on_routing,
             deliver=Deliver.FROM_SEQUENCE if snapshot else Deliver.SINCE,
             start_seq=snapshot.stream_seq + 1 if snapshot else None,
             since=None if snapshot else since,
         )
+
+    def _on_routing(self, event: Event) -> None:
+        self.inflight.apply(event)
+        self.history.apply(event)
+        self.prefix_cache.apply(event)
 
     def not_caught_up(self) -> str | None:
         """Readiness: which replays are still running."""
@@ -93,7 +95,7 @@ class Projections:
             writer = write_snapshots(
                 store,
                 self.prefix_cache,
-                self.followings["prefix index"],
+                self.followings["routing"],
                 pool=settings.pool,
                 interval_s=settings.prefix_snapshot_interval_s,
             )
@@ -101,9 +103,10 @@ class Projections:
         return tasks
 
     async def _expire_inflight(self, now: Callable[[], datetime]) -> None:
+        await self.followings["routing"].caught_up.wait()
         while True:
+            self.inflight.expire(now())  # also drops what a snapshot replay brought in
             await asyncio.sleep(5.0)
-            self.inflight.expire(now())
 
     async def stop(self) -> None:
         for following in self.followings.values():
