@@ -8,11 +8,10 @@ latency, and 200 KB bodies exercise each router's request parsing.
 
 from __future__ import annotations
 
-import random
 from dataclasses import asdict, dataclass
 
-from bench.workloads.model import COMPLETIONS, BenchRequest, Workload, streaming_body
-from bench.workloads.text import TextSource
+from bench.workloads.grouped import grouped_workload
+from bench.workloads.model import Workload
 
 __all__ = ["LongPrompt"]
 
@@ -26,29 +25,19 @@ class LongPrompt:
     output_tokens: int = 64
 
     def generate(self, *, seed: int, model: str) -> Workload:
-        rng = random.Random(seed)
-        source = TextSource(seed)
-        requests = []
-        for document in range(self.documents):
-            text = source.text(rng, tokens=self.document_tokens)
-            for _ in range(self.questions_per_document):
-                question = source.text(rng, tokens=self.question_tokens)
-                requests.append((f"document-{document}", f"{text}\n\nQuestion: {question}"))
-        rng.shuffle(requests)
-        return Workload(
+        return grouped_workload(
             name="long-prompt",
             description=f"{self.documents} documents of {self.document_tokens} tokens "
             f"(~{self.document_tokens * 4 // 1000} KB) x {self.questions_per_document} "
             f"questions, {self.output_tokens} output tokens",
-            requests=tuple(
-                BenchRequest(
-                    index=index,
-                    path=COMPLETIONS,
-                    body=streaming_body(model, self.output_tokens, prompt=prompt),
-                    group=group,
-                )
-                for index, (group, prompt) in enumerate(requests)
-            ),
             parameters=asdict(self),
-            models=(model,),
+            seed=seed,
+            model=model,
+            groups=self.documents,
+            per_group=self.questions_per_document,
+            prefix_tokens=self.document_tokens,
+            question_tokens=self.question_tokens,
+            output_tokens=self.output_tokens,
+            label="document",
+            joiner="\n\nQuestion: ",
         )

@@ -11,11 +11,10 @@ the groups outgrow one server's KV cache, keeps evicting them.
 
 from __future__ import annotations
 
-import random
 from dataclasses import asdict, dataclass
 
-from bench.workloads.model import COMPLETIONS, BenchRequest, Workload, streaming_body
-from bench.workloads.text import TextSource
+from bench.workloads.grouped import grouped_workload
+from bench.workloads.model import Workload
 
 __all__ = ["SharedPrefix"]
 
@@ -29,29 +28,19 @@ class SharedPrefix:
     output_tokens: int = 64
 
     def generate(self, *, seed: int, model: str) -> Workload:
-        rng = random.Random(seed)
-        source = TextSource(seed)
-        requests = []
-        for group in range(self.groups):
-            system = source.text(rng, tokens=self.system_prompt_tokens)
-            for _ in range(self.prompts_per_group):
-                question = source.text(rng, tokens=self.question_tokens)
-                requests.append((f"group-{group}", f"{system}\n\n{question}"))
-        rng.shuffle(requests)
-        return Workload(
+        return grouped_workload(
             name="shared-prefix",
             description=f"{self.groups} groups x {self.prompts_per_group} prompts, "
             f"{self.system_prompt_tokens}-token shared system prompt, "
             f"{self.question_tokens}-token question, {self.output_tokens} output tokens",
-            requests=tuple(
-                BenchRequest(
-                    index=index,
-                    path=COMPLETIONS,
-                    body=streaming_body(model, self.output_tokens, prompt=prompt),
-                    group=group,
-                )
-                for index, (group, prompt) in enumerate(requests)
-            ),
             parameters=asdict(self),
-            models=(model,),
+            seed=seed,
+            model=model,
+            groups=self.groups,
+            per_group=self.prompts_per_group,
+            prefix_tokens=self.system_prompt_tokens,
+            question_tokens=self.question_tokens,
+            output_tokens=self.output_tokens,
+            label="group",
+            joiner="\n\n",
         )
