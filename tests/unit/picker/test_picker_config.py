@@ -321,7 +321,7 @@ MALFORMED = [
     pytest.param(
         HEAD + "schedulingProfile: []\n",
         "schedulingProfile: unknown field; expected one of: apiVersion, kind, plugins, "
-        "schedulingProfiles, featureGates, saturationDetector",
+        "schedulingProfiles, featureGates, saturationDetector, flowControl",
         id="misspelt-top-level-field",
     ),
     pytest.param(
@@ -380,3 +380,24 @@ def test_every_problem_of_a_phase_is_reported_at_once() -> None:
         'plugins[1] (name "prefix-cache-scorer", type "prefix-cache-scorer")',
     ]
     assert "3 problems" in str(caught.value)
+
+
+def test_the_flow_control_section_loads_with_the_flow_controllers_model() -> None:
+    config = load_text(
+        HEAD
+        + "featureGates: [flowControl]\n"
+        + "flowControl:\n  shardCount: 2\n  defaultRequestTTL: 30s\n"
+        + "  defaultPriorityBand: {fairnessPolicy: virtual-token-fairness}\n"
+    )
+    assert config.feature_enabled("flowControl")
+    assert config.flow_control.shard_count == 2
+    assert config.flow_control.default_request_ttl_s == 30.0
+    assert load_text(render_effective(config)) == config
+
+
+def test_a_bad_flow_control_section_names_the_field() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(HEAD + "flowControl: {shardCount: 0, bogus: 1}\n")
+    problems = "\n".join(caught.value.problems)
+    assert "flowControl.shardCount: Input should be greater than or equal to 1" in problems
+    assert "flowControl.bogus: unknown field" in problems

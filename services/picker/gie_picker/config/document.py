@@ -49,6 +49,7 @@ class ConfigDoc(_Strict):
     scheduling_profiles: list[ProfileDoc] | None = Field(default=None, alias="schedulingProfiles")
     feature_gates: list[str] | None = Field(default=None, alias="featureGates")
     saturation_detector: dict[str, object] | None = Field(default=None, alias="saturationDetector")
+    flow_control: dict[str, object] | None = Field(default=None, alias="flowControl")
 
 
 def known_fields(model: type[BaseModel]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gie.flowcontrol import FlowControlConfig
 from gie.saturation import SaturationConfig
 from gie_picker.scheduling.contracts import PluginKind
 from gie_picker.scheduling.parameters import PluginParameters
@@ -45,6 +46,7 @@ class EffectiveConfig:
     profile_handler: str
     saturation: SaturationConfig
     feature_gates: frozenset[str] = frozenset()
+    flow_control: FlowControlConfig = field(default_factory=FlowControlConfig)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def plugin(self, name: str) -> PluginSpec:

@@ -22,7 +22,7 @@ from gie_picker.config.effective import EffectiveConfig, ProfilePlugin, ProfileS
 from gie_picker.config.errors import ConfigError
 from gie_picker.config.instantiate import instantiate_plugins
 from gie_picker.config.problems import validation_problems
-from gie_picker.config.sections import feature_gates, saturation_config
+from gie_picker.config.sections import feature_gates, flow_control_config, saturation_config
 from gie_picker.config.validation import handler_name, reference_problems
 from gie_picker.scheduling.builtins import builtin_registry
 from gie_picker.scheduling.registry import PluginRegistry
@@ -77,6 +77,8 @@ def load_text(text: str, *, plugins: PluginRegistry | None = None) -> EffectiveC
     raw = parse_yaml(text)
     doc = validate_document(raw)
     saturation, problems = saturation_config(raw, doc.saturation_detector)
+    flow_control, flow_problems = flow_control_config(raw, doc.flow_control)
+    problems += flow_problems
     gates, warnings = feature_gates(doc.feature_gates or [])
     specs, plugin_problems, plugin_warnings = instantiate_plugins(raw, doc.plugins or [], registry)
     if problems or plugin_problems:
@@ -90,6 +92,7 @@ def load_text(text: str, *, plugins: PluginRegistry | None = None) -> EffectiveC
         profiles=tuple(profiles),
         profile_handler=handler_name(specs),
         saturation=saturation,
+        flow_control=flow_control,
         feature_gates=gates,
         warnings=(*warnings, *plugin_warnings),
     )

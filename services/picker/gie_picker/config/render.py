@@ -35,6 +35,7 @@ def effective_document(config: EffectiveConfig) -> dict[str, object]:
         "kind": KIND,
         "featureGates": sorted(config.feature_gates),
         "saturationDetector": config.saturation.model_dump(by_alias=True, mode="json"),
+        "flowControl": config.flow_control.model_dump(by_alias=True, mode="json"),
         "plugins": [_plugin(spec) for spec in config.plugins],
         "schedulingProfiles": [
             {"name": profile.name, "plugins": [_reference(ref) for ref in profile.plugins]}

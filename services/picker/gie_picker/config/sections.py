@@ -1,4 +1,4 @@
-"""The ``saturationDetector`` and ``featureGates`` sections (loading phase 2).
+"""The ``saturationDetector``, ``flowControl`` and ``featureGates`` sections (phase 2).
 
 ``saturationDetector``: a field that is absent or zero takes the default, as
 upstream (whose Go fields cannot tell zero from unset); anything else must be a
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from gie.config.durations import parse_duration
+from gie.flowcontrol import FlowControlConfig
 from gie.saturation import SaturationConfig
 from gie_picker.config.document import known_fields
 from gie_picker.config.effective import KNOWN_FEATURE_GATES
@@ -49,6 +50,19 @@ def saturation_config(
             raw, exc, prefix=("saturationDetector",), model_at={(): SaturationConfig}
         )
         return SaturationConfig(), problems
+
+
+def flow_control_config(
+    raw: dict[str, object], section: dict[str, object] | None
+) -> tuple[FlowControlConfig, list[str]]:
+    """``flowControl``, validated with the model the flow-controller uses too."""
+    try:
+        return FlowControlConfig.model_validate(section or {}), []
+    except ValidationError as exc:
+        problems = validation_problems(
+            raw, exc, prefix=("flowControl",), model_at={(): FlowControlConfig}
+        )
+        return FlowControlConfig(), problems
 
 
 def feature_gates(gates: list[str]) -> tuple[frozenset[str], list[str]]:
