@@ -337,6 +337,7 @@ class _Starter:
             },
             "picker": {
                 **config_env,
+                "GIE_FLOW_CONTROL_TARGETS": f"{LOOPBACK}:{self.ports.flow_control}",
                 "GIE_GRPC_PORT": str(self.ports.picker_grpc),
                 "GIE_WORKERS": str(self.options.picker_workers),
                 "GIE_WORKER_PORT_BASE": str(

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from fastapi.responses import JSONResponse
 
 from gie.bus import BackgroundPublisher
+from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import wait_either
 from gie.service import ServiceKit
 from gie_picker.debug_view import render_view
 from gie_picker.director import Director
+from gie_picker.flow_gate import FlowGate
 from gie_picker.grpc_server import build_grpc_server
 from gie_picker.projections import Projections
 from gie_picker.settings import PickerSettings
@@ -25,8 +28,21 @@ def _now() -> datetime:
 
 async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
     config = load_picker_config(settings)  # a broken config stops start-up here
-    async with ServiceKit("picker", settings) as kit:
+    targets = [t.strip() for t in settings.flow_control_targets.split(",") if t.strip()]
+    flow_control = config.feature_enabled("flowControl")
+    if flow_control and not targets:
+        raise SystemExit("the flowControl feature gate is on but GIE_FLOW_CONTROL_TARGETS is empty")
+    async with ServiceKit("picker", settings) as kit, contextlib.AsyncExitStack() as resources:
         state = Projections.create(settings, kit.registry)
+        flow_gate = None
+        if flow_control:
+            flow_gate = FlowGate(
+                client=await resources.enter_async_context(FlowControlClient(targets)),
+                backlog=state.backlog,
+                saturation=config.saturation,
+                pool=settings.pool,
+                now=_now,
+            )
         publisher = BackgroundPublisher(
             kit.bus, metrics=kit.bus_metrics, confirm=settings.confirm_routing_events
         )
@@ -44,6 +60,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             prefix_cache=state.prefix_cache,
             routing=state.routing,
             inflight=state.inflight,
+            flow_gate=flow_gate,
             saturation=config.saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),

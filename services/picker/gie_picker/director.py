@@ -20,6 +20,7 @@ from gie.events.hashes import pack_hashes
 from gie.events.subjects import routing_subject
 from gie.saturation import SaturationConfig, is_stale, pool_saturation
 from gie.view import EndpointState, PoolView
+from gie_picker.flow_gate import FlowGate
 from gie_picker.prefix_cache import PrefixCacheState
 from gie_picker.request import InferenceRequest, RequestError
 from gie_picker.routing_memory import RoutingMemory
@@ -61,6 +62,7 @@ class Director:
         prefix_cache: PrefixCacheState | None = None,
         routing: RoutingMemory | None = None,
         inflight: InFlightCounts | None = None,
+        flow_gate: FlowGate | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -72,9 +74,15 @@ class Director:
         self._prefix_cache = prefix_cache
         self._routing = routing
         self._inflight = inflight
+        self._flow_gate = flow_gate
 
-    def route(
-        self, request: InferenceRequest, *, subset: tuple[str, ...] | None, objective: str
+    async def route(
+        self,
+        request: InferenceRequest,
+        *,
+        subset: tuple[str, ...] | None,
+        objective: str,
+        fairness_id: str = "",
     ) -> RoutingDecision:
         """Admit and schedule ``request``, or raise RequestError (429/503)."""
         self.metrics.requests.labels(request.model, request.target_model).inc()
@@ -87,7 +95,15 @@ class Director:
         if not candidates:
             raise RequestError(503, f"no endpoint available in pool {self._view.pool}")
         priority = self._view.priority_of(objective) if objective else 0
-        if priority < 0:
+        if self._flow_gate is not None:
+            await self._flow_gate.admit(
+                request,
+                candidates,
+                priority=priority,
+                fairness_id=fairness_id,
+                objective=objective,
+            )
+        elif priority < 0:
             self._shed_if_saturated(candidates, objective)
         endpoints = self._scheduler.schedule(request, candidates, priority=priority)
         prefix = (

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from gie.bus import EVENTS, STATE, Deliver, EventBus, Following, SnapshotStore
 from gie.events import Event
 from gie.events.subjects import pool_filter, pool_prefix
+from gie.flowcontrol import BacklogView
 from gie.view import InFlightView, PoolView, RoutingHistory
 from gie_picker.prefix_cache import PrefixCacheState
 from gie_picker.prefix_snapshots import load_snapshot, write_snapshots
@@ -35,6 +36,7 @@ class Projections:
     prefix_cache: PrefixCacheState
     history: RoutingHistory
     routing: RoutingMemory
+    backlog: BacklogView
     followings: dict[str, Following] = field(default_factory=dict)
 
     @classmethod
@@ -47,6 +49,7 @@ class Projections:
             prefix_cache=PrefixCacheState(view, registry=registry),
             history=history,
             routing=RoutingMemory(history),
+            backlog=BacklogView(settings.pool, ttl_s=settings.inflight_ttl_s),
         )
 
     async def follow(
@@ -75,6 +78,16 @@ class Projections:
             deliver=Deliver.FROM_SEQUENCE if snapshot else Deliver.SINCE,
             start_seq=snapshot.stream_seq + 1 if snapshot else None,
             since=None if snapshot else since,
+        )
+
+        # Queued flow-control work per band: the fast path needs no backlog at or above
+        # a request's priority.
+        self.followings["flow backlog"] = await bus.follow(
+            EVENTS,
+            f"{pool_prefix(pool)}.flow.>",
+            self.backlog.apply,
+            deliver=Deliver.SINCE,
+            since=since,
         )
 
     def _on_routing(self, event: Event) -> None:
@@ -106,6 +119,7 @@ class Projections:
         await self.followings["routing"].caught_up.wait()
         while True:
             self.inflight.expire(now())  # also drops what a snapshot replay brought in
+            self.backlog.expire(now())
             await asyncio.sleep(5.0)
 
     async def stop(self) -> None:

@@ -30,6 +30,11 @@ class PickerSettings(ServiceSettings):
         "(off: events are handed to the connection, cheaper; a few may be lost when "
         "the connection drops).",
     )
+    flow_control_targets: str = Field(
+        default="",
+        description="FlowControl gRPC targets, comma-separated host:port (or one "
+        "dns:/// name); required when the config enables the flowControl gate.",
+    )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
     admin_port: int = Field(default=9090, ge=0, le=65535)

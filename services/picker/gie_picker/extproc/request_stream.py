@@ -63,18 +63,18 @@ class RequestStream:
     def fairness_id(self) -> str:
         return self._headers.get(FAIRNESS_HEADER) or DEFAULT_FAIRNESS_ID
 
-    def on_message(self, message: ext_pb.ProcessingRequest) -> Responses:
+    async def on_message(self, message: ext_pb.ProcessingRequest) -> Responses:
         if message.HasField("protocol_config"):
             self._request_mode = message.protocol_config.request_body_mode
             self._response_mode = message.protocol_config.response_body_mode
         kind = message.WhichOneof("request")
         if kind == "request_headers":
             self._subset = protocol.subset_hint(message)
-            return self._on_request_headers(message.request_headers)
+            return await self._on_request_headers(message.request_headers)
         if kind == "request_body":
-            return self._on_request_body(message.request_body)
+            return await self._on_request_body(message.request_body)
         if kind == "request_trailers":
-            return [*self._finish_request(), protocol.continue_trailers(response=False)]
+            return [*(await self._finish_request()), protocol.continue_trailers(response=False)]
         if kind == "response_headers":
             return self._on_response_headers(message)
         if kind == "response_body":
@@ -93,16 +93,16 @@ class RequestStream:
         return bool(self._request_mode == protocol.FULL_DUPLEX_STREAMED)
 
     # -- request path ----------------------------------------------------
-    def _on_request_headers(self, headers: ext_pb.HttpHeaders) -> Responses:
+    async def _on_request_headers(self, headers: ext_pb.HttpHeaders) -> Responses:
         self._headers = protocol.header_map(headers)
         self._request_id = self._headers.get("x-request-id") or uuid.uuid4().hex
         if headers.end_of_stream:
-            return self._finish_request()
+            return await self._finish_request()
         if self._full_duplex:
             return []  # held until the body is complete
         return [protocol.continue_request_headers()]
 
-    def _on_request_body(self, body: ext_pb.HttpBody) -> Responses:
+    async def _on_request_body(self, body: ext_pb.HttpBody) -> Responses:
         if self._finished_request:
             return []
         if len(self._body) + len(body.body) > self._max_body_bytes:
@@ -112,10 +112,10 @@ class RequestStream:
             )
         self._body += body.body
         if body.end_of_stream:
-            return self._finish_request()
+            return await self._finish_request()
         return []
 
-    def _finish_request(self) -> Responses:
+    async def _finish_request(self) -> Responses:
         if self._finished_request or self.done:
             return []
         self._finished_request = True
@@ -128,8 +128,11 @@ class RequestStream:
                 headers=self._headers,
                 model_rewrite=self._headers.get(MODEL_REWRITE_HEADER, ""),
             )
-            self.decision = self._director.route(
-                request, subset=self._subset, objective=self._headers.get(OBJECTIVE_HEADER, "")
+            self.decision = await self._director.route(
+                request,
+                subset=self._subset,
+                objective=self._headers.get(OBJECTIVE_HEADER, ""),
+                fairness_id=self.fairness_id,
             )
         except RequestError as exc:
             return self._reject(request, exc)

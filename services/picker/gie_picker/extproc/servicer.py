@@ -46,7 +46,7 @@ class ExtProcServicer(ext_grpc.ExternalProcessorServicer):  # type: ignore[misc]
         try:
             async for message in request_iterator:
                 try:
-                    responses = stream.on_message(message)
+                    responses = await stream.on_message(message)
                 except Exception:  # stream boundary: answer 500, never crash the server
                     _log.exception("internal error while processing a request")
                     self._director.metrics.rejected.labels("500").inc()
