@@ -87,7 +87,10 @@ async def _bench(options: BenchOptions, *, as_json: bool, command: list[str]) ->
 def bench(
     *,
     scenario: Annotated[
-        str, typer.Option(help="shared-prefix, multi-turn-chat, long-prompt, mixed, lora-mix.")
+        str,
+        typer.Option(
+            help="shared-prefix, multi-turn-chat, long-prompt, mixed, lora-mix, fairness."
+        ),
     ] = "shared-prefix",
     quick: Annotated[
         bool, typer.Option("--quick", help="Smoke run: 2 servers, one load, few requests.")
@@ -150,6 +153,12 @@ def bench(
         raise typer.Exit(0)
     if rerender is not None:
         raise typer.Exit(_rerender(rerender))
+    if scenario == "fairness":  # its own runner: two tenants, flow control on and off
+        from bench.fairness.cli import run as run_fairness  # noqa: PLC0415
+
+        raise typer.Exit(
+            run_fairness(quick=quick, as_json=as_json, results_dir=results_dir, seed=seed)
+        )
     from bench.arms import DEFAULT_VENV_ROOT  # noqa: PLC0415
     from bench.options import BenchOptions  # noqa: PLC0415 (keeps `gie` start-up light)
 
