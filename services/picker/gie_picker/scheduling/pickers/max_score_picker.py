@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from typing import ClassVar
 
-from gie_picker.scheduling.contracts import PluginContext, ProfileRunResult, ScoredEndpoint
-from gie_picker.scheduling.parameters import DEFAULT_MAX_NUM_OF_ENDPOINTS, PickerParameters
+from gie_picker.scheduling.contracts import ProfileRunResult, ScoredEndpoint
+from gie_picker.scheduling.pickers.randomized import RandomizedPicker
 
 
-class MaxScorePicker:
+class MaxScorePicker(RandomizedPicker):
     """Shuffle, stable-sort by score (highest first), keep ``maxNumOfEndpoints``.
 
     The shuffle spreads requests evenly over endpoints with equal scores.
     """
 
     TYPE: ClassVar[str] = "max-score-picker"
-
-    def __init__(
-        self,
-        rng: random.Random,
-        *,
-        name: str = TYPE,
-        max_num_of_endpoints: int = DEFAULT_MAX_NUM_OF_ENDPOINTS,
-    ) -> None:
-        self.name = name
-        self._rng = rng
-        self.max_num_of_endpoints = max_num_of_endpoints
-
-    @classmethod
-    def create(cls, name: str, params: PickerParameters, context: PluginContext) -> MaxScorePicker:
-        return cls(context.rng, name=name, max_num_of_endpoints=params.max_num_of_endpoints)
 
     def pick(self, scored: Sequence[ScoredEndpoint]) -> ProfileRunResult:
         if self.max_num_of_endpoints == 1:
