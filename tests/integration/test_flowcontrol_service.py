@@ -21,7 +21,6 @@ import pytest
 from redis.asyncio import Redis
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
-from gie.devstack.ports import free_port
 from gie.events import Event, RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
 from gie.events.subjects import pool_prefix
 from gie.flowcontrol import (
@@ -39,7 +38,7 @@ from gie_flow_controller.app import run
 from gie_flow_controller.config_file import FlowControllerConfig
 from gie_flow_controller.settings import FlowControllerSettings
 from gie_flow_controller.state import PoolKeys
-from tests.support.flow_replicas import eventually, feed_capacity
+from tests.support.flow_replicas import eventually, feed_capacity, in_process_settings
 from tests.support.running import wait_ready
 
 pytestmark = pytest.mark.integration
@@ -72,18 +71,7 @@ class Running:
 @pytest.fixture
 async def flow_controller(nats_url: str, redis_url: str) -> AsyncIterator[Running]:
     pool = f"svc-{uuid.uuid4().hex[:8]}/pool"
-    settings = FlowControllerSettings(
-        nats_url=nats_url,
-        redis_url=redis_url,
-        pool=pool,
-        instance_id="fc-test",
-        admin_port=free_port(),
-        grpc_port=free_port(),
-        log_format="console",
-        outcome_poll_s=0.2,
-        housekeeping_s=0.2,
-        drain_grace_s=0.5,
-    )
+    settings = in_process_settings(nats_url, redis_url, pool, "fc-test")
     config = FlowControllerConfig(
         FlowControlConfig.model_validate(
             {"shardCount": 2, "defaultPriorityBand": {"maxRequests": 2}}

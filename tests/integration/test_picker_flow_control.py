@@ -11,17 +11,15 @@ import orjson
 import pytest
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
-from gie.devstack.ports import free_port
 from gie.events import Event, RequestDispatched, RequestQueued
 from gie.events.subjects import pool_prefix
 from gie.flowcontrol import FlowControlConfig
 from gie.saturation import SaturationConfig
 from gie_flow_controller.app import run as run_flow_controller
 from gie_flow_controller.config_file import FlowControllerConfig
-from gie_flow_controller.settings import FlowControllerSettings
 from gie_picker.app import run as run_picker
 from tests.support.extproc_client import Mode, body_message, exchange, headers_message, set_headers
-from tests.support.flow_replicas import eventually, feed_capacity
+from tests.support.flow_replicas import eventually, feed_capacity, in_process_settings
 from tests.support.pickers import publish_endpoints, replica_settings
 from tests.support.running import service, wait_ready
 
@@ -69,18 +67,7 @@ async def test_saturated_requests_wait_in_flow_control_then_fast_path_when_idle(
     pool = f"fcpick-{uuid.uuid4().hex[:8]}/pool"
     config_file = tmp_path / "epp.yaml"
     config_file.write_text(CONFIG)
-    fc_settings = FlowControllerSettings(
-        nats_url=nats_url,
-        redis_url=redis_url,
-        pool=pool,
-        instance_id="fc-0",
-        admin_port=free_port(),
-        grpc_port=free_port(),
-        log_format="console",
-        outcome_poll_s=0.2,
-        housekeeping_s=0.2,
-        drain_grace_s=0.5,
-    )
+    fc_settings = in_process_settings(nats_url, redis_url, pool, "fc-0")
     fc_config = FlowControllerConfig(
         FlowControlConfig.model_validate({"shardCount": 2}),
         SaturationConfig(metrics_staleness_s=2.0),

@@ -19,6 +19,7 @@ from gie.bus import NatsEventBus
 from gie.devstack.ports import free_port
 from gie.events import Endpoint, EndpointMetrics, EndpointMetricsObserved, EndpointUpserted
 from gie.events.subjects import endpoint_subject, metrics_subject
+from gie_flow_controller.settings import FlowControllerSettings
 
 
 @dataclass
@@ -140,3 +141,21 @@ async def feed_capacity(
                 ),
             )
         await asyncio.sleep(every_s)
+
+
+def in_process_settings(
+    nats_url: str, redis_url: str, pool: str, instance_id: str
+) -> FlowControllerSettings:
+    """Settings of one in-process flow-controller replica with quick test timings."""
+    return FlowControllerSettings(
+        nats_url=nats_url,
+        redis_url=redis_url,
+        pool=pool,
+        instance_id=instance_id,
+        admin_port=free_port(),
+        grpc_port=free_port(),
+        log_format="console",
+        outcome_poll_s=0.2,
+        housekeeping_s=0.2,
+        drain_grace_s=0.5,
+    )
