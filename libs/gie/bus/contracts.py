@@ -5,7 +5,9 @@ Rules every implementation follows:
 * ``publish`` returns once the bus has stored the event (or raises
   :class:`~gie.bus.errors.BusPublishError`); with ``confirm=False`` once the
   event is handed to the connection. With ``msg_id`` set, publishing the
-  same id again within the duplicate window stores it once.
+  same id again within the duplicate window stores it once; confirmed
+  publishes use the event id when no ``msg_id`` is given (so a retry is
+  stored once), unconfirmed ones are never retried and need none.
 * ``follow`` delivers events of one stream whose subject matches a filter, in
   stream order, to ``handler``, one at a time. Payloads that are not valid
   events are logged and counted, never delivered and never fatal; an exception

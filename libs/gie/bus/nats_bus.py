@@ -44,6 +44,19 @@ _DELIVER_POLICY = {
 }
 
 
+_V1_ACK_TOKENS = 9  # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>
+
+
+def delivery_sequences(msg: Msg) -> tuple[int, int, int]:
+    """(stream sequence, consumer sequence, pending) from a JetStream delivery's reply
+    subject; the common form is read directly, any other through ``msg.metadata``."""
+    tokens = msg.reply.split(".")
+    if len(tokens) == _V1_ACK_TOKENS and tokens[0] == "$JS" and tokens[1] == "ACK":
+        return int(tokens[5]), int(tokens[6]), int(tokens[8])
+    meta = msg.metadata
+    return meta.sequence.stream, meta.sequence.consumer, meta.num_pending
+
+
 class NatsFollowing:
     """A replay-then-follow subscription on one stream."""
 
@@ -64,10 +77,10 @@ class NatsFollowing:
         return self._position
 
     def note_delivered(self, msg: Msg) -> None:
-        meta = msg.metadata
-        self._delivered = meta.sequence.consumer
-        self._position = meta.sequence.stream
-        if meta.num_pending == 0 or (self._target is not None and self._delivered >= self._target):
+        stream_seq, consumer_seq, pending = delivery_sequences(msg)
+        self._delivered = consumer_seq
+        self._position = stream_seq
+        if pending == 0 or (self._target is not None and self._delivered >= self._target):
             self._caught_up.set()
 
     async def start(self, sub: JetStreamContext.PushSubscription) -> None:
@@ -182,14 +195,17 @@ class NatsEventBus:
         self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
     ) -> None:
         js = self._jetstream()
-        headers = {"Nats-Msg-Id": msg_id or event.event_id}
         payload = self._codec.encode(event)
         try:
             if confirm:
+                headers = {"Nats-Msg-Id": msg_id or event.event_id}
                 await js.publish(subject, payload, headers=headers)
             else:  # the stream still stores it; we just do not wait for the ack
                 assert self._nc is not None
-                await self._nc.publish(subject, payload, headers=headers)
+                # Never retried, so nothing to deduplicate unless the caller asks.
+                await self._nc.publish(
+                    subject, payload, headers={"Nats-Msg-Id": msg_id} if msg_id else None
+                )
         except (NatsError, TimeoutError) as exc:
             self._metrics.publish_errors.labels(event.type).inc()
             raise BusPublishError(f"{event.type} not stored on {subject}: {exc!r}") from exc

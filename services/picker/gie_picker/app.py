@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from gie.bus import BackgroundPublisher
 from gie.flowcontrol import FlowControlClient
-from gie.lifecycle import wait_either
+from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
 from gie_picker.debug_view import render_view
 from gie_picker.director import Director
@@ -44,7 +44,10 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 now=_now,
             )
         publisher = BackgroundPublisher(
-            kit.bus, metrics=kit.bus_metrics, confirm=settings.confirm_routing_events
+            kit.bus,
+            metrics=kit.bus_metrics,
+            confirm=settings.confirm_routing_events,
+            linger_s=settings.routing_events_linger_s,
         )
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))
@@ -88,6 +91,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             if all([await wait_either(event, stop) is event for event in replays]):
                 await grpc_health.set_ready(True)
                 kit.log.info("caught up", endpoints=len(state.view), digest=state.view.digest())
+                freeze_heap()
             await stop.wait()
         finally:
             for task in tasks:

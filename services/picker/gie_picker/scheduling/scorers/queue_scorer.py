@@ -10,11 +10,6 @@ from gie_picker.scheduling.contracts import PluginContext, SchedulingRequest
 from gie_picker.scheduling.parameters import NoParameters
 
 
-def waiting_queue(state: EndpointState) -> int:
-    """The endpoint's waiting queue; 0 before its first scrape (as upstream's empty metrics)."""
-    return state.metrics.waiting_queue_size if state.metrics is not None else 0
-
-
 class QueueScorer:
     """Score ``(max - q) / (max - min)`` over the candidates' waiting queues ``q``.
 
@@ -34,10 +29,17 @@ class QueueScorer:
     def score(
         self, request: SchedulingRequest, endpoints: Sequence[EndpointState]
     ) -> dict[str, float]:
-        queues = {state.address: waiting_queue(state) for state in endpoints}
-        if not queues:
+        if not endpoints:
             return {}
-        low, high = min(queues.values()), max(queues.values())
+        queues = [
+            state.metrics.waiting_queue_size if state.metrics is not None else 0
+            for state in endpoints
+        ]
+        low, high = min(queues), max(queues)
         if high == low:
-            return dict.fromkeys(queues, 1.0)
-        return {address: (high - q) / (high - low) for address, q in queues.items()}
+            return dict.fromkeys((state.address for state in endpoints), 1.0)
+        span = high - low
+        return {
+            state.address: (high - queue) / span
+            for state, queue in zip(endpoints, queues, strict=True)
+        }
