@@ -22,12 +22,9 @@ class BackgroundPublisher:
     full the event is dropped and counted (routing must never wait on the
     bus). ``close`` flushes what is queued, within a timeout. With
     ``confirm=False`` events are not acknowledged one by one (cheaper; a
-    connection lost at the wrong moment may lose a few) and are handed to the
-    bus by one task in bursts: once an event arrives it waits ``linger_s``
-    (like a Kafka producer's ``linger.ms``) and then hands over everything
-    queued, so the connection writes them at once and subscribers receive
-    them together. Each hand-off and each delivery costs a wake-up of the
-    event loop, which at a few hundred events per second is most of the cost.
+    connection lost at the wrong moment may lose a few) and one task hands
+    over everything queued each time it runs (there is nothing to wait for per
+    event, and every task wake-up costs more than the hand-over itself).
     """
 
     def __init__(
@@ -38,25 +35,18 @@ class BackgroundPublisher:
         max_queue: int = 10_000,
         concurrency: int = 32,
         confirm: bool = True,
-        linger_s: float = 0.0,
     ) -> None:
-        if linger_s < 0:
-            raise ValueError(f"linger_s must be >= 0, got {linger_s}")
         self._bus = bus
         self._metrics = metrics
         self._queue: asyncio.Queue[tuple[str, Event]] = asyncio.Queue(max_queue)
         self._concurrency = concurrency
         self._confirm = confirm
-        self._linger_s = linger_s
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        if self._tasks:
-            return
-        if self._confirm:
-            self._tasks = [asyncio.create_task(self._run()) for _ in range(self._concurrency)]
-        else:  # nothing to wait for per event: one task hands them over in bursts
-            self._tasks = [asyncio.create_task(self._run_bursts())]
+        if not self._tasks:
+            tasks = self._concurrency if self._confirm else 1
+            self._tasks = [asyncio.create_task(self._run()) for _ in range(tasks)]
 
     def submit(self, subject: str, event: Event) -> None:
         try:
@@ -76,15 +66,6 @@ class BackgroundPublisher:
         while True:
             subject, event = await self._queue.get()
             await self._hand_over(subject, event)
-
-    async def _run_bursts(self) -> None:
-        while True:
-            subject, event = await self._queue.get()
-            if self._linger_s:
-                await asyncio.sleep(self._linger_s)
-            await self._hand_over(subject, event)
-            while not self._queue.empty():
-                await self._hand_over(*self._queue.get_nowait())
 
     async def _hand_over(self, subject: str, event: Event) -> None:
         try:

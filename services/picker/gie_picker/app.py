@@ -47,7 +47,6 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             kit.bus,
             metrics=kit.bus_metrics,
             confirm=settings.confirm_routing_events,
-            linger_s=settings.routing_events_linger_s,
         )
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))

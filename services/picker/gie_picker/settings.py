@@ -30,15 +30,6 @@ class PickerSettings(ServiceSettings):
         "(off: events are handed to the connection, cheaper; a few may be lost when "
         "the connection drops).",
     )
-    routing_events_linger_s: float = Field(
-        default=0.002,
-        ge=0.0,
-        le=0.1,
-        description="With unconfirmed routing events: how long the first event of a burst "
-        "waits for others before they are handed to NATS together (fewer wake-ups for "
-        "this picker and every replica following the stream; other replicas learn of a "
-        "decision that much later).",
-    )
     flow_control_targets: str = Field(
         default="",
         description="FlowControl gRPC targets, comma-separated host:port (or one "
