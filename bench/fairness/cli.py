@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,23 +26,40 @@ def _progress(message: str) -> None:
     sys.stderr.flush()
 
 
+def _range(interval: list[float] | None, show: Callable[[float | None], str]) -> str:
+    return "n/a" if interval is None else f"{show(interval[0])} .. {show(interval[1])}"
+
+
 def _report(result: dict[str, Any]) -> str:
-    targets = result["targets"]
+    targets, setup = result["targets"], result["setup"]
     p99 = result["light_ttft_p99_s"]
+    served = result["served_per_s"]
+    interval = result["unsaturated_cpu_overhead_ci95"]
+    per_request = result["unsaturated"]["cpu_ms_per_request"]
 
     def mark(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:+.1%}"
+
     return "\n".join(
         [
-            f"fairness (quick={result['quick']})",
+            f"fairness (quick={result['quick']}): {setup['picker_replicas']} picker replicas,"
+            f" {setup['flow_controller_replicas']} flow-controller replicas",
             f"  Jain's index (flow control): {result['jain_index']}"
             f"  target >= 0.98: {mark(targets['jain_index_ge_0_98'])}",
             f"  light TTFT p99: {p99['flow_control']}s with, {p99['no_flow_control']}s without"
             f" (x{result['light_ttft_p99_improvement']}),"
             f" target >= 3x: {mark(targets['light_ttft_p99_3x_better'])}",
-            f"  unsaturated CPU overhead: {result['unsaturated_cpu_overhead']}"
+            f"  served while saturated: {served['flow_control']} req/s with,"
+            f" {served['no_flow_control']} req/s without",
+            f"  unsaturated CPU overhead: {pct(result['unsaturated_cpu_overhead'])}"
+            f" (95% CI {_range(interval, pct)};"
+            f" {per_request['flow_control']} vs {per_request['no_flow_control']} CPU-ms/request)"
             f"  target <= 5%: {mark(targets['unsaturated_overhead_le_5pct'])}",
+            f"  marginal (idle CPU removed): {pct(result['unsaturated_marginal_cpu_overhead'])}"
+            f" (95% CI {_range(result['unsaturated_marginal_cpu_overhead_ci95'], pct)})",
         ]
     )
 

@@ -7,7 +7,6 @@ when the load is cut off keep what they got. Only 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,7 +138,7 @@ async def run_load(
         cutoff = time.perf_counter() - origin
         for _, task in tasks:
             task.cancel()
-        for _, task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # The requests' own cancellations are results here; a cancellation of this
+        # coroutine itself still propagates.
+        await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
     return outcomes, cutoff

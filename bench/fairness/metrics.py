@@ -1,4 +1,5 @@
-"""Pure measurements of the fairness scenario: Jain's index, backlogged windows, p99.
+"""Pure measurements of the fairness scenario: Jain's index, backlogged windows, p99,
+rates within a common window, and a mean with its 95% confidence interval.
 
 A request *waits* from the moment it is sent until its first token (or, if it never
 got one, until the load ended). A tenant is *backlogged* at ``t`` when one of its
@@ -13,7 +14,19 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Sample", "jain_index", "percentile", "served_while_backlogged", "shares"]
+__all__ = [
+    "MeanInterval",
+    "Sample",
+    "jain_index",
+    "mean_ci95",
+    "percentile",
+    "rate_within",
+    "served_while_backlogged",
+    "shares",
+]
+
+# Two-sided 95% quantiles of Student's t by degrees of freedom (1..10); 1.96 beyond.
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,3 +82,38 @@ def percentile(values: Sequence[float], q: float) -> float:
 def shares(served: Mapping[str, float]) -> dict[str, float]:
     total = sum(served.values())
     return {name: (value / total if total else 0.0) for name, value in served.items()}
+
+
+def rate_within(times: Iterable[float | None], *, start: float, end: float) -> float:
+    """Events per second among ``times`` that fall in ``[start, end)`` (None: never)."""
+    if end <= start:
+        raise ValueError(f"the window must not be empty, got [{start}, {end})")
+    return sum(1 for t in times if t is not None and start <= t < end) / (end - start)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MeanInterval:
+    mean: float
+    half_width: float  # of the 95% confidence interval; inf with fewer than two values
+    count: int
+
+    @property
+    def low(self) -> float:
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        return self.mean + self.half_width
+
+
+def mean_ci95(values: Sequence[float]) -> MeanInterval:
+    """Mean of ``values`` and the half-width of its 95% confidence interval (Student's t)."""
+    if not values:
+        raise ValueError("mean_ci95 needs at least one value")
+    count = len(values)
+    mean = sum(values) / count
+    if count == 1:
+        return MeanInterval(mean=mean, half_width=math.inf, count=1)
+    variance = sum((v - mean) ** 2 for v in values) / (count - 1)
+    t = _T95[count - 2] if count - 1 <= len(_T95) else 1.96
+    return MeanInterval(mean=mean, half_width=t * math.sqrt(variance / count), count=count)

@@ -22,6 +22,7 @@ from gie_flow_controller.model import (
     AdmitStatus,
     DispatchStatus,
     Limits,
+    Room,
     Ticket,
     TokenWeights,
 )
@@ -256,7 +257,13 @@ ops = st.lists(
             st.sampled_from([0, 0, 40]),
             st.integers(1, 4),
         ),
-        st.tuples(st.just("dispatch"), st.integers(0, 2), st.integers(0, 3)),
+        st.tuples(
+            st.just("dispatch"),
+            st.integers(0, 2),
+            st.integers(0, 3),
+            st.sampled_from([-1, 0, 1, 3]),  # room slots (-1: no room given)
+            st.integers(0, 120),  # the room's scrape, this long ago
+        ),
         st.tuples(st.just("tick"), st.integers(1, 60)),
         st.tuples(st.just("cancel"), st.integers(0, 100)),
         st.tuples(st.just("complete"), st.integers(0, 100), st.integers(-1, 30)),
@@ -298,14 +305,16 @@ async def _run_program(program: list[tuple[object, ...]], redis_url: str) -> Non
                     answers = [await s.admit(tk, limits, shards=shards, now_ms=t) for s in stores]
                     assert answers[0] == answers[1], (op, answers)
             elif kind == "dispatch":
-                _, shard, pick = op
+                _, shard, pick, slots, back = op
+                room = None if int(slots) < 0 else Room(int(slots), since_ms=t - int(back))  # type: ignore[call-overload]
                 snaps = [await s.snapshot(int(shard), window=3) for s in stores]  # type: ignore[call-overload]
                 assert snaps[0] == snaps[1], (op, snaps)
                 heads = [r for f in (snaps[0].band.flows if snaps[0].band else ()) for r in f.head]
                 if heads:
                     rid = heads[int(pick) % len(heads)].request_id  # type: ignore[call-overload]
                     results = [
-                        await s.dispatch(int(shard), ME, rid, WEIGHTS, now_ms=t) for s in stores
+                        await s.dispatch(int(shard), ME, rid, WEIGHTS, now_ms=t, room=room)
+                        for s in stores
                     ]  # type: ignore[call-overload]
                     assert results[0] == results[1], (op, results)
             elif kind == "tick":

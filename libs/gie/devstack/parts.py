@@ -20,6 +20,7 @@ __all__ = [
     "nats_launch",
     "picker_worker_parts",
     "redis_launch",
+    "replica_name",
     "service_launch",
     "sim_launch",
     "sim_parts",
@@ -107,30 +108,44 @@ def service_launch(
     admin_port: int,
     env: dict[str, str],
     addresses: dict[str, str] | None = None,
+    replica: int = 0,
 ) -> Launch:
-    """A gie service, ``python -m gie_<svc>``, configured through ``GIE_*`` variables."""
+    """A gie service, ``python -m gie_<svc>``, configured through ``GIE_*`` variables.
+
+    Replica ``i`` of a service that runs as several processes (the flow-controller) is
+    the process and part ``<svc>-<i>``; replica 0 keeps the plain name. Each replica
+    reports itself as instance ``<svc>-<i>``.
+    """
+    if replica < 0:
+        raise ValueError(f"replica must be >= 0, got {replica}")
+    name = replica_name(service, replica)
     base = {
         "GIE_NATS_URL": nats_url,
         "GIE_POOL": pool,
         "GIE_ADMIN_HOST": LOOPBACK,
         "GIE_ADMIN_PORT": str(admin_port),
         "GIE_LOG_FORMAT": "json",
-        "GIE_INSTANCE_ID": f"{service}-0",
+        "GIE_INSTANCE_ID": f"{service}-{replica}",
         "PYTHONUNBUFFERED": "1",
     }
     part = PartRecord(
-        name=service,
+        name=name,
         kind="service",
-        process=service,
+        process=name,
         addresses={"admin": _http(admin_port), **(addresses or {})},
         health_url=f"{_http(admin_port)}/readyz",
     )
     return Launch(
-        process=service,
+        process=name,
         argv=[sys.executable, "-m", SERVICES[service]],
         env={**base, **env},
         parts=[part],
     )
+
+
+def replica_name(service: str, replica: int) -> str:
+    """Process and part name of a service's replica: ``<svc>`` for 0, else ``<svc>-<i>``."""
+    return service if replica == 0 else f"{service}-{replica}"
 
 
 def picker_worker_parts(*, admin_base: int, workers: int) -> list[PartRecord]:

@@ -1,8 +1,9 @@
 """Start, stop and hold the local stack.
 
 Start order: nats → redis → sims → the four services (started together, each waited
-for) → envoy. Every spawned process is recorded in the state file at once; if any part
-fails to come up, everything started so far is stopped, the state is cleared and the
+for; ``flow_controllers`` flow-controller processes, all serving one pool) → envoy.
+Every spawned process is recorded in the state file at once; if any part fails to come
+up, everything started so far is stopped, the state is cleared and the
 :class:`~gie.devstack.errors.PartStartError` (with the part's log tail) propagates.
 Stopping goes in reverse start order. The API is async; nothing blocks the event loop
 except short local file writes.
@@ -33,6 +34,7 @@ from gie.devstack.parts import (
     nats_launch,
     picker_worker_parts,
     redis_launch,
+    replica_name,
     service_launch,
     sim_launch,
     sim_parts,
@@ -58,6 +60,9 @@ class StackOptions:
     pool: str = "default/sim-pool"
     body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED
     picker_workers: int = 1  # picker processes sharing the ext_proc port
+    # Flow-controller replicas (one process each, own gRPC and admin ports, sharing NATS
+    # and Redis); the picker is given all of their gRPC targets.
+    flow_controllers: int = 1
     # Lua filters that set the subset hint / served endpoint from headers (tests only).
     test_hooks: bool = False
     # How Envoy reaches the chosen endpoint: a static cluster of the pool with the
@@ -76,6 +81,12 @@ class StackOptions:
     endpoints: tuple[str, ...] = ()
     # Extra environment for the four services, e.g. ``{"GIE_CONFIG_FILE": "epp.yaml"}``.
     env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.flow_controllers < 1:
+            raise ValueError(
+                f"StackOptions.flow_controllers must be >= 1, got {self.flow_controllers}"
+            )
 
 
 class RunningStack:
@@ -183,16 +194,23 @@ class _Ports:
     picker_grpc: int
     gateway: int
     envoy_admin: int
-    admin: dict[str, int]  # service -> admin port
+    admin: dict[str, int]  # process name -> admin port (picker: worker 0's)
     picker_workers: list[int]  # one ext_proc port per picker worker (when more than one)
-    flow_control: int = 0  # the flow-controller's gRPC (FlowControl.Admit) port
+    flow_control: list[int]  # each flow-controller replica's gRPC (FlowControl.Admit) port
 
     @classmethod
-    def allocate(cls, *, picker_workers: int) -> _Ports:
-        others = [name for name in SERVICES if name != "picker"]
-        nats, nats_monitor, redis, grpc, gateway, envoy_admin, flow, *admin = free_ports(
-            7 + len(others)
+    def allocate(cls, *, picker_workers: int, flow_controllers: int) -> _Ports:
+        # One admin port per process (flow-controller replicas included), picker aside.
+        others = [
+            replica_name(name, replica)
+            for name in SERVICES
+            if name != "picker"
+            for replica in range(flow_controllers if name == "flow-controller" else 1)
+        ]
+        nats, nats_monitor, redis, grpc, gateway, envoy_admin, *rest = free_ports(
+            6 + flow_controllers + len(others)
         )
+        flow, admin = rest[:flow_controllers], rest[flow_controllers:]
         admin_ports = dict(zip(others, admin, strict=True))
         # Picker worker i serves its admin API on the picker's admin port + i.
         # Several workers: each also listens on its own ext_proc port, and Envoy lists
@@ -215,7 +233,9 @@ class _Starter:
         self.options = options
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.http = local_http_client()
-        self.ports = _Ports.allocate(picker_workers=options.picker_workers)
+        self.ports = _Ports.allocate(
+            picker_workers=options.picker_workers, flow_controllers=options.flow_controllers
+        )
         self.data_dir = state.data_dir
 
     def _record(self, state: StackState) -> None:
@@ -318,26 +338,33 @@ class _Starter:
             ],
         }
         pool_file.write_text(yaml.safe_dump(pool), encoding="utf-8")
-        grpc = f"{LOOPBACK}:{self.ports.picker_grpc}"
-        # The picker and the collector read the same EndpointPickerConfig.
+        launches = [
+            launch
+            for name in SERVICES
+            if name in self.options.services
+            for launch in self._service_launches(name, pool_file)
+        ]
+        for launch in launches:
+            self.spawn(launch)
+        await _wait_all([self.wait(launch) for launch in launches])
+        return [launch.process for launch in launches]
+
+    def _service_env(self, pool_file: Path) -> dict[str, dict[str, str]]:
+        """Each service's own ``GIE_*`` settings (replica-specific ports aside)."""
+        # The picker, the collector and the flow-controllers read the same config file.
         config_env = (
             {"GIE_CONFIG_FILE": str(self.options.config_file)} if self.options.config_file else {}
         )
-        grpc_addresses = {
-            "picker": {"grpc": grpc},
-            "flow-controller": {"grpc": f"{LOOPBACK}:{self.ports.flow_control}"},
-        }
-        service_env = {
+        return {
             "ingest": {"GIE_POOL_FILE": str(pool_file)},
             "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05", **config_env},
             "flow-controller": {
                 "GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0",
-                "GIE_GRPC_PORT": str(self.ports.flow_control),
                 **config_env,
             },
             "picker": {
                 **config_env,
-                "GIE_FLOW_CONTROL_TARGETS": f"{LOOPBACK}:{self.ports.flow_control}",
+                "GIE_FLOW_CONTROL_TARGETS": ",".join(self.flow_targets),
                 "GIE_GRPC_PORT": str(self.ports.picker_grpc),
                 "GIE_WORKERS": str(self.options.picker_workers),
                 "GIE_WORKER_PORT_BASE": str(
@@ -345,31 +372,46 @@ class _Starter:
                 ),
             },
         }
-        launches = [
-            service_launch(
-                name,
-                nats_url=f"nats://{LOOPBACK}:{self.ports.nats}",
-                pool=self.state.pool,
-                admin_port=self.ports.admin[name],
-                env={**self.options.env, **service_env[name]},
-                addresses=grpc_addresses.get(name),
-            )
-            for name in SERVICES
-            if name in self.options.services
-        ]
-        workers = picker_worker_parts(
-            admin_base=self.ports.admin["picker"], workers=self.options.picker_workers
+
+    @property
+    def flow_targets(self) -> list[str]:
+        """``host:port`` of every flow-controller replica's FlowControl gRPC server."""
+        return [f"{LOOPBACK}:{port}" for port in self.ports.flow_control]
+
+    def _service_launches(self, name: str, pool_file: Path) -> list[Launch]:
+        """The launches of one service: one per flow-controller replica, else one."""
+        env = {**self.options.env, **self._service_env(pool_file)[name]}
+        nats_url, pool = f"nats://{LOOPBACK}:{self.ports.nats}", self.state.pool
+        if name == "flow-controller":
+            return [
+                service_launch(
+                    name,
+                    nats_url=nats_url,
+                    pool=pool,
+                    admin_port=self.ports.admin[replica_name(name, replica)],
+                    env={**env, "GIE_GRPC_PORT": str(port)},
+                    addresses={"grpc": target},
+                    replica=replica,
+                )
+                for replica, (port, target) in enumerate(
+                    zip(self.ports.flow_control, self.flow_targets, strict=True)
+                )
+            ]
+        addresses = {"grpc": f"{LOOPBACK}:{self.ports.picker_grpc}"} if name == "picker" else None
+        launch = service_launch(
+            name,
+            nats_url=nats_url,
+            pool=pool,
+            admin_port=self.ports.admin[name],
+            env=env,
+            addresses=addresses,
         )
-        launches = [
-            replace(launch, parts=[*launch.parts, *workers])
-            if launch.process == "picker"
-            else launch
-            for launch in launches
-        ]
-        for launch in launches:
-            self.spawn(launch)
-        await _wait_all([self.wait(launch) for launch in launches])
-        return [launch.process for launch in launches]
+        if name == "picker":
+            workers = picker_worker_parts(
+                admin_base=self.ports.admin["picker"], workers=self.options.picker_workers
+            )
+            launch = replace(launch, parts=[*launch.parts, *workers])
+        return [launch]
 
     async def start_envoy(self, binary: Path, servers: list[str]) -> None:
         config_path = self.data_dir / "envoy.yaml"

@@ -27,7 +27,7 @@ from gie_flow_controller.admission import Admitter, OutcomeWaiters
 from gie_flow_controller.clock import ManualClock
 from gie_flow_controller.errors import DrainingError, LeaseLostError
 from gie_flow_controller.gate import CapacityGate, OpenGate
-from gie_flow_controller.model import BandTable, Limits, Ticket
+from gie_flow_controller.model import BandTable, Limits, Room, Ticket
 from gie_flow_controller.policies import PolicySet, builtin_policies
 from gie_flow_controller.sharding import ShardSupervisor, ShardWorker
 from gie_flow_controller.state import MemoryFlowStore
@@ -43,11 +43,8 @@ class SomeCapacity:
 
     allowed: set[str] = field(default_factory=set)
 
-    def has_capacity(self, candidates: tuple[str, ...]) -> bool:
-        return bool(self.allowed & set(candidates))
-
-    def note_dispatch(self) -> None:
-        return None
+    def room(self, candidates: tuple[str, ...]) -> Room | None:
+        return Room.unlimited() if self.allowed & set(candidates) else None
 
 
 @dataclass
@@ -270,10 +267,7 @@ def test_the_gate_applies_the_saturation_rule_to_the_candidates() -> None:
         )
     config = SaturationConfig(queue_depth_threshold=1, metrics_staleness_s=0.2)
     gate = CapacityGate(view, config, now=lambda: now)
-    assert not gate.has_capacity(("10.0.0.2:80", "10.0.0.3:80", "10.9.9.9:80"))
-    assert gate.has_capacity(("10.0.0.1:80",))
-    assert gate.has_capacity(())  # no candidates: any endpoint of the pool
-    gate.note_dispatch()
-    assert gate.has_capacity(("10.0.0.1:80",))
-    gate.note_dispatch()  # the room the last scrape showed is used up
-    assert not gate.has_capacity(("10.0.0.1:80",))
+    assert gate.room(("10.0.0.2:80", "10.0.0.3:80", "10.9.9.9:80")) is None
+    scraped_ms = round((now - timedelta(seconds=0.05)).timestamp() * 1000)
+    assert gate.room(("10.0.0.1:80",)) == Room(2, since_ms=scraped_ms)
+    assert gate.room(()) == Room(2, since_ms=scraped_ms)  # no candidates: the whole pool

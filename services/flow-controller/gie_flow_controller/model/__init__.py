@@ -13,6 +13,7 @@ from gie_flow_controller.model.records import (
     DispatchStatus,
     Finished,
     Limits,
+    Room,
     Ticket,
     TokenWeights,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "FlowQueue",
     "Limits",
     "QueuedRequest",
+    "Room",
     "ShardSnapshot",
     "Ticket",
     "TokenWeights",

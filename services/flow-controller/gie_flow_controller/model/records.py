@@ -83,11 +83,30 @@ class Admission:
     displaced: tuple[Finished, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class Room:
+    """Dispatch room the endpoints' metrics showed, checked pool-wide at dispatch.
+
+    ``slots`` requests may be dispatched after ``since_ms`` (when the oldest of those
+    metrics was scraped): requests dispatched since then by *any* replica and still in
+    flight count against it, since the metrics cannot show them yet. ``slots`` None:
+    no limit (no saturation signal).
+    """
+
+    slots: int | None
+    since_ms: int = 0
+
+    @classmethod
+    def unlimited(cls) -> Room:
+        return cls(None)
+
+
 class DispatchStatus(StrEnum):
     DISPATCHED = "dispatched"
     GONE = "gone"  # no longer queued on this shard (finished meanwhile)
     BLOCKED = "blocked"  # a higher band has queued requests (strict priority)
     NOT_OWNER = "not-owner"  # the shard's lease is not ours
+    NO_ROOM = "no-room"  # the room was used up by dispatches since the metrics' scrape
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 
 One task per owned shard. Each pass it evicts expired requests (every sweep interval),
 then dispatches while it can: read the shard's snapshot, let the policies choose, ask
-the gate whether the chosen request's endpoints have capacity (no: head-of-line wait),
-dispatch it through the fenced Lua step. It wakes on new work (``wake``), on capacity
-changes, and on a short tick. It ends when the lease is lost (the supervisor notices).
+the gate for the room the chosen request's endpoints show (none: head-of-line wait),
+dispatch it through the fenced Lua step, which also checks that room pool-wide. It
+wakes on new work (``wake``), on capacity changes, and on a short tick. It ends when
+the lease is lost (the supervisor notices).
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ class ShardWorker:
         snapshot = await self._store.snapshot(self.shard, window=self._policies.window)
         self.backlogged = snapshot.band is not None
         chosen = choose(snapshot, self._policies)
-        if chosen is None or not self._gate.has_capacity(chosen.candidates):
+        room = None if chosen is None else self._gate.room(chosen.candidates)
+        if chosen is None or room is None:
             return False
         result = await self._store.dispatch(
             self.shard,
@@ -121,13 +123,14 @@ class ShardWorker:
             chosen.request_id,
             self._bands.weights(chosen.flow.priority),
             now_ms=self._clock.now_ms(),
+            room=room,
         )
         if result.status is DispatchStatus.NOT_OWNER:
             raise LeaseLostError(f"shard {self.shard} is no longer owned by {self._owner}")
         if result.status is DispatchStatus.DISPATCHED and result.finished is not None:
-            self._gate.note_dispatch()
             self._events.dispatched(result.finished, result.charge)
             return True
         # GONE (finished meanwhile): look again; BLOCKED (a higher band queued work
-        # elsewhere since the snapshot): wait.
+        # elsewhere since the snapshot) or NO_ROOM (dispatches since the metrics' scrape,
+        # by this replica or another, used the room up): wait for new metrics.
         return result.status is DispatchStatus.GONE

@@ -14,7 +14,9 @@ Rules every implementation follows:
   limits (displace queued requests of lower bands, lowest band and newest first; reject
   when that cannot make room). No limit is ever exceeded.
 * ``dispatch`` succeeds only for the shard's lease owner, for a request still queued on
-  that shard, and while no higher band has queued requests anywhere (strict priority).
+  that shard, while no higher band has queued requests anywhere (strict priority), and
+  while the room it is given is not used up by requests in flight that any replica
+  dispatched since the metrics showing that room were scraped.
 * A flow lives while it has requests queued or in flight; then its lease runs for the
   flow idle timeout and ``collect`` forgets it (counters included).
 * Times are wall-clock milliseconds passed in by the caller.
@@ -32,6 +34,7 @@ from gie_flow_controller.model import (
     DispatchResult,
     Finished,
     Limits,
+    Room,
     ShardSnapshot,
     Ticket,
     TokenWeights,
@@ -81,8 +84,18 @@ class FlowStore(Protocol):
     async def snapshot(self, shard: int, *, window: int) -> ShardSnapshot: ...
 
     async def dispatch(
-        self, shard: int, owner: str, request_id: str, weights: TokenWeights, *, now_ms: int
-    ) -> DispatchResult: ...
+        self,
+        shard: int,
+        owner: str,
+        request_id: str,
+        weights: TokenWeights,
+        *,
+        now_ms: int,
+        room: Room | None = None,
+    ) -> DispatchResult:
+        """Dispatch a queued request of ``shard`` (NOT_OWNER, GONE, BLOCKED otherwise);
+        with ``room``, NO_ROOM when ``room.slots`` requests dispatched at or after
+        ``room.since_ms`` (by any replica) are still in flight."""
 
     async def expire(self, shard: int, *, now_ms: int, limit: int = 100) -> list[Finished]:
         """Evict requests of ``shard`` whose TTL passed (outcome EvictedTTL)."""

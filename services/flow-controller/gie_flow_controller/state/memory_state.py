@@ -23,6 +23,7 @@ from gie_flow_controller.model import (
     FlowQueue,
     Limits,
     QueuedRequest,
+    Room,
     ShardSnapshot,
     Ticket,
     TokenWeights,
@@ -238,7 +239,14 @@ class MemoryFlowState:
         )
 
     def dispatch(
-        self, shard: int, owner: str, request_id: str, weights: TokenWeights, *, now_ms: int
+        self,
+        shard: int,
+        owner: str,
+        request_id: str,
+        weights: TokenWeights,
+        *,
+        now_ms: int,
+        room: Room | None = None,
     ) -> DispatchResult:
         if self.leases.owner(shard, now_ms) != owner:
             return DispatchResult(DispatchStatus.NOT_OWNER)
@@ -248,6 +256,10 @@ class MemoryFlowState:
         prio = request.ticket.flow.priority
         if max(self.bands, default=prio) > prio:
             return DispatchResult(DispatchStatus.BLOCKED)
+        if room is not None and room.slots is not None:
+            used = sum(1 for at in self.inflight.values() if at >= room.since_ms)
+            if used >= room.slots:
+                return DispatchResult(DispatchStatus.NO_ROOM)
         backlog = self.backlog.get(prio, {})
         if backlog:
             self.floors[prio] = max(self.floors.get(prio, 0.0), min(backlog.values()))

@@ -15,6 +15,7 @@ from gie_flow_controller.model import (
     DispatchResult,
     Finished,
     Limits,
+    Room,
     ShardSnapshot,
     Ticket,
     TokenWeights,
@@ -70,10 +71,17 @@ class MemoryFlowStore:
         return self.state.snapshot(shard, window=window)
 
     async def dispatch(
-        self, shard: int, owner: str, request_id: str, weights: TokenWeights, *, now_ms: int
+        self,
+        shard: int,
+        owner: str,
+        request_id: str,
+        weights: TokenWeights,
+        *,
+        now_ms: int,
+        room: Room | None = None,
     ) -> DispatchResult:
         before = len(self.state.published)
-        result = self.state.dispatch(shard, owner, request_id, weights, now_ms=now_ms)
+        result = self.state.dispatch(shard, owner, request_id, weights, now_ms=now_ms, room=room)
         self._announce(before)
         return result
 

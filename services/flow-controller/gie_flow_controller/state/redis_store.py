@@ -21,6 +21,7 @@ from gie_flow_controller.model import (
     DispatchResult,
     Finished,
     Limits,
+    Room,
     ShardSnapshot,
     Ticket,
     TokenWeights,
@@ -89,9 +90,17 @@ class RedisFlowStore:
         return codec.snapshot(shard, await self._json("snapshot", shard, window))
 
     async def dispatch(
-        self, shard: int, owner: str, request_id: str, weights: TokenWeights, *, now_ms: int
+        self,
+        shard: int,
+        owner: str,
+        request_id: str,
+        weights: TokenWeights,
+        *,
+        now_ms: int,
+        room: Room | None = None,
     ) -> DispatchResult:
         keep_ms = self.settings.inflight_ttl_ms + self.settings.outcome_keep_ms
+        room = room or Room.unlimited()
         reply = await self._json(
             "dispatch",
             shard,
@@ -101,6 +110,8 @@ class RedisFlowStore:
             repr(weights.input),
             repr(weights.output),
             keep_ms,
+            -1 if room.slots is None else room.slots,
+            room.since_ms,
         )
         return codec.dispatch(reply)
 

@@ -19,7 +19,8 @@
 --   s:<n>:b:<prio>:flows        zset   backlogged flows of a band on the shard (lexical)
 --   s:<n>:b:<prio>:rr           string fairness id served last (round-robin cursor)
 --   s:<n>:exp                   zset   queued request ids by expiry time
---   inflight                    zset   dispatched request ids by dispatch time
+--   inflight                    zset   dispatched request ids by dispatch time (also the
+--                                      pool-wide room check of dispatch)
 --   lease:<n>                   string the replica owning shard n (PX expiry)
 --   members                     zset   live replicas by heartbeat expiry
 --   meta                        hash   shard layout

@@ -1,8 +1,12 @@
--- Dispatch one queued request of a shard, fenced by the shard's lease and strict priority.
+-- Dispatch one queued request of a shard, fenced by the shard's lease, strict priority
+-- and the room the endpoints' metrics showed: at most `slots` requests dispatched since
+-- `since` (by any replica) may be in flight (slots < 0: no limit).
 -- ARGV: P shard owner rid now win wout keep_ms (the record is kept while in flight)
+--       slots since
 local shard, owner, rid, now = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local win, wout = tonumber(ARGV[6]), tonumber(ARGV[7])
 local keep_ms = tonumber(ARGV[8])
+local slots, since = tonumber(ARGV[9]), ARGV[10]
 if redis.call('GET', key('lease', shard)) ~= owner then
   return cjson.encode({status = 'not-owner'})
 end
@@ -11,6 +15,9 @@ if not r or r.state ~= 'queued' or r.shard ~= shard then return cjson.encode({st
 local top = redis.call('ZREVRANGE', key('bands'), 0, 0)
 if top[1] and tonumber(top[1]) > tonumber(r.prio) then
   return cjson.encode({status = 'blocked'})
+end
+if slots >= 0 and redis.call('ZCOUNT', key('inflight'), since, '+inf') >= slots then
+  return cjson.encode({status = 'no-room'})
 end
 local vk = key('vtc', r.prio)
 local lowest = redis.call('ZRANGE', vk, 0, 0, 'WITHSCORES')
