@@ -96,13 +96,15 @@ class Director:
             raise RequestError(503, f"no endpoint available in pool {self._view.pool}")
         priority = self._view.priority_of(objective) if objective else 0
         if self._flow_gate is not None:
-            await self._flow_gate.admit(
+            waited = await self._flow_gate.admit(
                 request,
                 candidates,
                 priority=priority,
                 fairness_id=fairness_id,
                 objective=objective,
             )
+            if waited:  # schedule on what the endpoints look like now, not at arrival
+                candidates = self._current(candidates)
         elif priority < 0:
             self._shed_if_saturated(candidates, objective)
         endpoints = self._scheduler.schedule(request, candidates, priority=priority)
@@ -136,6 +138,13 @@ class Director:
             ),
         )
         return RoutingDecision(request, endpoints)
+
+    def _current(self, candidates: list[EndpointState]) -> list[EndpointState]:
+        fresh = [self._view.get(state.address) for state in candidates]
+        current = [state for state in fresh if state is not None]
+        if not current:
+            raise RequestError(503, "every candidate endpoint left the pool while queued")
+        return current
 
     def _shed_if_saturated(self, candidates: list[EndpointState], objective: str) -> None:
         now = self._now()

@@ -60,10 +60,12 @@ class FlowGate:
         priority: int,
         fairness_id: str,
         objective: str,
-    ) -> None:
-        """Return once the request may proceed; RequestError (429/503) otherwise."""
+    ) -> bool:
+        """Return once the request may proceed (True if it waited in flow control, so
+        the candidates' states have moved on meanwhile); RequestError (429/503)
+        otherwise."""
         if self.fast_path(candidates, priority):
-            return
+            return False
         admit = AdmitRequest(
             request_id=request.request_id,
             flow=FlowKey.of(fairness_id, priority),
@@ -83,3 +85,4 @@ class FlowGate:
                 result.outcome.http_status,
                 f"flow control: {result.outcome.value} ({result.reason or 'no reason'})",
             )
+        return True
