@@ -128,6 +128,10 @@ def up(
     picker_workers: Annotated[
         int, typer.Option(min=1, max=64, help="Picker processes sharing the ext_proc port.")
     ] = 1,
+    flow_controllers: Annotated[
+        int,
+        typer.Option(min=1, max=16, help="Flow-controller replicas (shards split between them)."),
+    ] = 1,
     detach: Annotated[
         bool, typer.Option("--detach", "-d", help="Return once ready; leave the stack running.")
     ] = False,
@@ -149,6 +153,7 @@ def up(
         pool=pool,
         body_mode=body_mode,
         picker_workers=picker_workers,
+        flow_controllers=flow_controllers,
         ready_timeout_s=timeout,
         config_file=config.resolve() if config else None,
     )

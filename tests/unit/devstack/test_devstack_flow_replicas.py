@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from gie.cli import stack_commands
+from gie.cli.app import app
 from gie.devstack import StackOptions
 from gie.devstack.parts import replica_name, service_launch
 from gie.devstack.stack import _Ports
@@ -63,3 +66,28 @@ def test_every_replica_gets_distinct_grpc_and_admin_ports(replicas: int) -> None
 def test_zero_flow_controllers_is_an_error_naming_the_field(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="flow_controllers"):
         StackOptions(state_dir=tmp_path, flow_controllers=0)
+
+
+def test_gie_up_passes_the_flow_controller_count_to_the_stack(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[StackOptions] = []
+
+    async def fake_up(options: StackOptions, *, detach: bool) -> int:
+        seen.append(options)
+        return 0
+
+    monkeypatch.setattr(stack_commands, "_up", fake_up)
+    result = CliRunner().invoke(
+        app, ["up", "--flow-controllers", "2", "--detach", "--state-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [options.flow_controllers for options in seen] == [2]
+
+
+def test_gie_up_refuses_zero_flow_controllers(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["up", "--flow-controllers", "0", "--state-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--flow-controllers" in result.output
