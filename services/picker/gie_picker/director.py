@@ -75,6 +75,8 @@ class Director:
         self._routing = routing
         self._inflight = inflight
         self._flow_gate = flow_gate
+        self._routed_subject = routing_subject(view.pool, "routed")
+        self._completed_subject = routing_subject(view.pool, "completed")
 
     async def route(
         self,
@@ -121,7 +123,7 @@ class Director:
         self.metrics.routed.labels(endpoints[0]).inc()
         self.metrics.running.labels(request.model).inc()
         self._publish(
-            routing_subject(self._view.pool, "routed"),
+            self._routed_subject,
             RequestRouted(
                 source=self._source,
                 pool=self._view.pool,
@@ -193,7 +195,7 @@ class Director:
         if usage is not None and usage.completion_tokens is not None:
             self.metrics.output_tokens.labels(*labels).observe(usage.completion_tokens)
         self._publish(
-            routing_subject(self._view.pool, "completed"),
+            self._completed_subject,
             RequestCompleted(
                 source=self._source,
                 pool=self._view.pool,
