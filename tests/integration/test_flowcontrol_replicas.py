@@ -23,7 +23,7 @@ from gie.events import Event, RequestCompleted, RequestDispatched, RequestQueued
 from gie.events.subjects import pool_prefix, routing_subject
 from gie.flowcontrol import AdmitRequest, AdmitResult, FlowControlClient, FlowKey, Outcome
 from gie_flow_controller.state import PoolKeys
-from tests.support.flow_replicas import eventually, feed_capacity, replicas
+from tests.support.flow_replicas import eventually, feed_capacity, replica_env, replicas
 
 pytestmark = pytest.mark.integration
 
@@ -78,15 +78,7 @@ async def test_killing_the_shard_owner_loses_no_request_and_dispatches_none_twic
     keys = PoolKeys(pool)
     config = tmp_path / "epp.yaml"
     config.write_text(CONFIG)
-    env = {
-        "GIE_NATS_URL": nats_url,
-        "GIE_REDIS_URL": redis_url,
-        "GIE_POOL": pool,
-        "GIE_CONFIG_FILE": str(config),
-        "GIE_SHARD_LEASE_S": "1.0",
-        "GIE_OUTCOME_POLL_S": "0.2",
-        "GIE_HOUSEKEEPING_S": "0.2",
-    }
+    env = replica_env(nats_url, redis_url, pool, config, GIE_HOUSEKEEPING_S="0.2")
     seen: list[Event] = []
     redis = Redis.from_url(redis_url)
     async with (

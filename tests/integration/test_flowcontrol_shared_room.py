@@ -11,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from gie.bus import NatsEventBus
-from gie.events import Endpoint, EndpointMetrics, EndpointMetricsObserved, EndpointUpserted
-from gie.events.subjects import endpoint_subject, metrics_subject
+from gie.events import Endpoint, EndpointUpserted
+from gie.events.subjects import endpoint_subject
 from gie.flowcontrol import AdmitRequest, FlowControlClient, FlowKey, Outcome
 from gie_flow_controller.state import PoolKeys
 from tests.integration.test_flowcontrol_replicas import owners, queued_per_shard
-from tests.support.flow_replicas import eventually, replicas
+from tests.support.flow_replicas import eventually, observe, replica_env, replicas
 
 pytestmark = pytest.mark.integration
 
@@ -39,22 +38,6 @@ ENDPOINT = "10.9.1.1:8000"
 PER_TENANT = 3
 
 
-async def observe(bus: NatsEventBus, pool: str, *, waiting: int) -> None:
-    """One scrape of the endpoint, now: room for ``1 - waiting + 1`` requests."""
-    await bus.publish(
-        metrics_subject(pool, ENDPOINT),
-        EndpointMetricsObserved(
-            source="test",
-            pool=pool,
-            address=ENDPOINT,
-            scraped_at=datetime.now(UTC),
-            metrics=EndpointMetrics(
-                waiting_queue_size=waiting, running_requests=2, kv_cache_usage=0.1
-            ),
-        ),
-    )
-
-
 async def test_two_replicas_share_the_room_one_scrape_shows(
     nats_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -62,14 +45,7 @@ async def test_two_replicas_share_the_room_one_scrape_shows(
     keys = PoolKeys(pool)
     config = tmp_path / "epp.yaml"
     config.write_text(CONFIG)
-    env = {
-        "GIE_NATS_URL": nats_url,
-        "GIE_REDIS_URL": redis_url,
-        "GIE_POOL": pool,
-        "GIE_CONFIG_FILE": str(config),
-        "GIE_SHARD_LEASE_S": "1.0",
-        "GIE_OUTCOME_POLL_S": "0.2",
-    }
+    env = replica_env(nats_url, redis_url, pool, config)
     redis = Redis.from_url(redis_url)
     async with (
         NatsEventBus(nats_url, name="test-room") as bus,
@@ -80,7 +56,7 @@ async def test_two_replicas_share_the_room_one_scrape_shows(
             endpoint_subject(pool, ENDPOINT),
             EndpointUpserted(source="test", pool=pool, endpoint=Endpoint(address=ENDPOINT)),
         )
-        await observe(bus, pool, waiting=5)  # no capacity: everything queues
+        await observe(bus, pool, ENDPOINT, waiting=5, running=2)  # no capacity: everything queues
 
         async def one_shard_each() -> bool:
             return Counter((await owners(redis, keys)).values()) == {"fc-a": 1, "fc-b": 1}
@@ -113,18 +89,20 @@ async def test_two_replicas_share_the_room_one_scrape_shows(
             async def done_is(count: int) -> bool:
                 return sum(call.done() for call in calls) == count
 
-            await observe(bus, pool, waiting=0)  # room for 2, seen by both replicas
+            # Room for 2, seen by both replicas.
+            await observe(bus, pool, ENDPOINT, waiting=0, running=2)
             await eventually(lambda: done_is(2), timeout_s=5, what="two dispatched")
             await asyncio.sleep(1.0)  # both replicas had ample time to overspend it
             assert sum(call.done() for call in calls) == 2
             assert await redis.zcard(f"{keys.prefix}inflight") == 2
 
-            await observe(bus, pool, waiting=0)  # a newer scrape: room for 2 more
+            # A newer scrape: room for 2 more.
+            await observe(bus, pool, ENDPOINT, waiting=0, running=2)
             await eventually(lambda: done_is(4), timeout_s=5, what="two more dispatched")
             await asyncio.sleep(0.5)
             assert sum(call.done() for call in calls) == 4
 
-            await observe(bus, pool, waiting=0)
+            await observe(bus, pool, ENDPOINT, waiting=0, running=2)
             results = await asyncio.wait_for(asyncio.gather(*calls), 10)
     await redis.aclose()
     assert [r.outcome for r in results] == [Outcome.DISPATCHED] * len(calls)

@@ -117,6 +117,41 @@ async def eventually(
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
+def replica_env(
+    nats_url: str, redis_url: str, pool: str, config: Path, **extra: str
+) -> dict[str, str]:
+    """Environment of flow-controller replica processes with quick test timings."""
+    return {
+        "GIE_NATS_URL": nats_url,
+        "GIE_REDIS_URL": redis_url,
+        "GIE_POOL": pool,
+        "GIE_CONFIG_FILE": str(config),
+        "GIE_SHARD_LEASE_S": "1.0",
+        "GIE_OUTCOME_POLL_S": "0.2",
+        **extra,
+    }
+
+
+async def observe(
+    bus: NatsEventBus, pool: str, address: str, *, waiting: int = 0, running: int = 0
+) -> None:
+    """One scrape of ``address``, taken now (KV-cache 10% used while anything runs)."""
+    await bus.publish(
+        metrics_subject(pool, address),
+        EndpointMetricsObserved(
+            source="test",
+            pool=pool,
+            address=address,
+            scraped_at=datetime.now(UTC),
+            metrics=EndpointMetrics(
+                waiting_queue_size=waiting,
+                running_requests=running,
+                kv_cache_usage=0.1 if running else 0.0,
+            ),
+        ),
+    )
+
+
 async def feed_capacity(
     bus: NatsEventBus, pool: str, addresses: list[str], *, every_s: float = 0.3
 ) -> None:
@@ -128,18 +163,7 @@ async def feed_capacity(
         )
     while True:
         for address in addresses:
-            await bus.publish(
-                metrics_subject(pool, address),
-                EndpointMetricsObserved(
-                    source="test",
-                    pool=pool,
-                    address=address,
-                    scraped_at=datetime.now(UTC),
-                    metrics=EndpointMetrics(
-                        waiting_queue_size=0, running_requests=0, kv_cache_usage=0.0
-                    ),
-                ),
-            )
+            await observe(bus, pool, address)
         await asyncio.sleep(every_s)
 
 
