@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from gie.flowcontrol.policy_parameters import ROUND_ROBIN, NoParameters
+from gie.flowcontrol.policy_parameters import ROUND_ROBIN
 from gie_flow_controller.model import BandView, FlowQueue
+from gie_flow_controller.policies.parameterless import ParameterlessPolicy
 
 
-class RoundRobin:
+class RoundRobin(ParameterlessPolicy):
     """The first flow (by fairness id) after the one served last, wrapping around.
 
     While a set of flows stays backlogged, each is served once per turn: between two
@@ -16,17 +17,6 @@ class RoundRobin:
     """
 
     TYPE: ClassVar[str] = ROUND_ROBIN
-
-    def __init__(self, name: str = TYPE) -> None:
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @classmethod
-    def create(cls, name: str, params: NoParameters) -> RoundRobin:
-        return cls(name)
 
     def pick_flow(self, band: BandView) -> FlowQueue | None:
         flows = [flow for flow in band.flows if flow.head]
