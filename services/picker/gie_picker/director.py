@@ -87,7 +87,7 @@ class Director:
         fairness_id: str = "",
     ) -> RoutingDecision:
         """Admit and schedule ``request``, or raise RequestError (429/503)."""
-        self.metrics.requests.labels(request.model, request.target_model).inc()
+        self.metrics.for_model(request.model, request.target_model).requests.inc()
         candidates = self._view.endpoints()
         if subset is not None:
             allowed = set(subset)
@@ -120,8 +120,8 @@ class Director:
             if self._routing is not None
             else None
         )
-        self.metrics.routed.labels(endpoints[0]).inc()
-        self.metrics.running.labels(request.model).inc()
+        self.metrics.routed_to(endpoints[0]).inc()
+        self.metrics.for_model(request.model, request.target_model).running.inc()
         self._publish(
             self._routed_subject,
             RequestRouted(
@@ -185,15 +185,15 @@ class Director:
     ) -> None:
         """Record the end of a routed request (``served`` may be a fallback)."""
         request = decision.request
-        labels = (request.model, request.target_model)
-        self.metrics.running.labels(request.model).dec()
-        self.metrics.duration.labels(*labels).observe(duration_s)
+        model = self.metrics.for_model(request.model, request.target_model)
+        model.running.dec()
+        model.duration.observe(duration_s)
         if status >= 400:
-            self.metrics.errors.labels(*labels, str(status)).inc()
+            self.metrics.errors.labels(request.model, request.target_model, str(status)).inc()
         if usage is not None and usage.prompt_tokens is not None:
-            self.metrics.input_tokens.labels(*labels).observe(usage.prompt_tokens)
+            model.input_tokens.observe(usage.prompt_tokens)
         if usage is not None and usage.completion_tokens is not None:
-            self.metrics.output_tokens.labels(*labels).observe(usage.completion_tokens)
+            model.output_tokens.observe(usage.completion_tokens)
         self._publish(
             self._completed_subject,
             RequestCompleted(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -16,8 +17,23 @@ _MODEL = ["model_name", "target_model_name"]
 _TOKEN_BUCKETS = (16, 64, 256, 1024, 4096, 16384, 65536, 262144)
 
 
+@dataclass(frozen=True, slots=True)
+class ModelMetrics:
+    """The children of the per-model metrics for one (model, target model) pair."""
+
+    requests: Counter
+    running: Gauge
+    duration: Histogram
+    input_tokens: Histogram
+    output_tokens: Histogram
+
+
 class PickerMetrics:
-    """Request-level metrics; one instance per process registry."""
+    """Request-level metrics; one instance per process registry.
+
+    ``for_model`` and ``routed_to`` hand out labelled children looked up once
+    (``labels()`` costs microseconds, on every request otherwise).
+    """
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
         self.requests = Counter(
@@ -73,6 +89,27 @@ class PickerMetrics:
             ["status"],
             registry=registry,
         )
+        self._models: dict[tuple[str, str], ModelMetrics] = {}
+        self._routed: dict[str, Counter] = {}
+
+    def for_model(self, model: str, target_model: str) -> ModelMetrics:
+        key = (model, target_model)
+        children = self._models.get(key)
+        if children is None:
+            children = self._models[key] = ModelMetrics(
+                requests=self.requests.labels(*key),
+                running=self.running.labels(model),
+                duration=self.duration.labels(*key),
+                input_tokens=self.input_tokens.labels(*key),
+                output_tokens=self.output_tokens.labels(*key),
+            )
+        return children
+
+    def routed_to(self, endpoint: str) -> Counter:
+        counter = self._routed.get(endpoint)
+        if counter is None:
+            counter = self._routed[endpoint] = self.routed.labels(endpoint)
+        return counter
 
 
 class PoolCollector(Collector):

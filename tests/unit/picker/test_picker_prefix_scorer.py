@@ -93,8 +93,8 @@ def test_score_is_the_share_of_leading_blocks_cached(
     scorer.score(request("r1", earlier), view.endpoints())
     cache.apply(routed(cache, "r1", A))
     scores = scorer.score(request("r2", now), view.endpoints())
-    assert scores[A] == pytest.approx(expected)
-    assert scores[B] == 0.0
+    assert scores.get(A, 0.0) == pytest.approx(expected)
+    assert B not in scores  # no match: left out, scores 0
 
 
 def test_cache_salt_keeps_tenants_apart() -> None:
@@ -102,7 +102,8 @@ def test_cache_salt_keeps_tenants_apart() -> None:
     scorer, cache = scorer_for(view)
     scorer.score(request("r1", "aaaabbbb", cache_salt="tenant-1"), view.endpoints())
     cache.apply(routed(cache, "r1", A))
-    assert scorer.score(request("r2", "aaaabbbb", cache_salt="tenant-2"), view.endpoints())[A] == 0
+    other_tenant = scorer.score(request("r2", "aaaabbbb", cache_salt="tenant-2"), view.endpoints())
+    assert A not in other_tenant  # no match
     assert scorer.score(request("r3", "aaaabbbb", cache_salt="tenant-1"), view.endpoints())[A] == 1
 
 

@@ -24,6 +24,7 @@ from gie_picker.scheduling import (
     WeightedScorer,
     build_scheduler,
 )
+from gie_picker.scheduling.scorers import QueueScorer
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 POOL = "default/sim-pool"
@@ -96,6 +97,43 @@ def test_scores_are_clamped_then_weighted_and_summed() -> None:
         "10.0.0.2:1": 2.6,  # 1*2 (1.5 clamped to 1) + 0.2*3
         "10.0.0.3:1": 0.0,  # no scorer scored it
     }
+
+
+class CountingQueueScorer(QueueScorer):
+    """The built-in queue scorer (endpoints only), counting its runs."""
+
+    def __init__(self) -> None:
+        super().__init__("queue")
+        self.runs = 0
+
+    def score(
+        self, request: SchedulingRequest, endpoints: Sequence[EndpointState]
+    ) -> dict[str, float]:
+        self.runs += 1
+        return super().score(request, endpoints)
+
+
+def test_endpoint_only_scores_are_reused_until_the_metrics_change() -> None:
+    queue, picker = CountingQueueScorer(), RecordingPicker()
+    per_request = FixedScorer("sticky", {"10.0.0.2:1": 0.5})
+    profile = SchedulerProfile(
+        "p",
+        scorers=[WeightedScorer(queue, 1), WeightedScorer(per_request, 4)],
+        picker=picker,
+        metrics=SchedulerMetrics(None),
+    )
+    pool = [state("10.0.0.1:1", waiting=0), state("10.0.0.2:1", waiting=4)]
+    for _ in range(3):
+        profile.run(request(), list(pool))  # a fresh list of the same states
+    assert queue.runs == 1
+    assert picker.seen == {"10.0.0.1:1": 1.0, "10.0.0.2:1": 2.0}  # 0 + 0.5 * 4
+    pool[0] = state("10.0.0.1:1", waiting=8)  # new metrics: the queues swap ranks
+    profile.run(request(), list(pool))
+    assert queue.runs == 2
+    assert picker.seen == {"10.0.0.1:1": 0.0, "10.0.0.2:1": 3.0}
+    profile.run(request(), pool[1:])  # other candidates (a subset): scored anew
+    assert queue.runs == 3
+    assert picker.seen == {"10.0.0.2:1": 3.0}
 
 
 def test_filters_stop_once_nothing_is_left() -> None:

@@ -120,9 +120,9 @@ def test_active_request_scorer(
     assert scores_of(scorer.score(REQUEST, endpoints(*[None] * len(counts)))) == expected
 
 
-def test_prefix_cache_placeholder_scores_zero_everywhere() -> None:
+def test_prefix_cache_without_an_index_scores_nothing() -> None:
     scorer = PrefixCacheScorer(PrefixCacheParameters())
-    assert scores_of(scorer.score(REQUEST, endpoints(queued(0), None))) == [0.0, 0.0]
+    assert scorer.score(REQUEST, endpoints(queued(0), None)) == {}  # missing = 0
 
 
 def test_prefix_cache_parameters_have_upstream_defaults() -> None:

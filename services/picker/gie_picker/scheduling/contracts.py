@@ -89,6 +89,10 @@ class Filter(Plugin, Protocol):
 
 @runtime_checkable
 class Scorer(Plugin, Protocol):
+    """A scorer MAY set ``ENDPOINTS_ONLY: ClassVar[bool] = True`` when its scores are a
+    function of the endpoint states alone (not of the request, the time or any other
+    state): a profile then reuses them for as long as its candidates are unchanged."""
+
     def score(
         self, request: SchedulingRequest, endpoints: Sequence[EndpointState]
     ) -> dict[str, float]:

@@ -25,14 +25,23 @@ class WeightedScorer:
     weight: int
 
 
-def clamp(score: float) -> float:
-    """A scorer's value forced into [0, 1], as upstream enforces."""
-    return min(1.0, max(0.0, score))
+@dataclass(frozen=True, slots=True)
+class _BaseScores:
+    """The weighted sums of the endpoint-only scorers for one list of candidates."""
+
+    endpoints: list[EndpointState]
+    positions: dict[str, int]
+    scored: list[ScoredEndpoint]
 
 
 class SchedulerProfile:
     """Runs filters in order (stopping when none is left), sums each candidate's
-    clamped scores times their weights, and hands the sums to the picker."""
+    clamped scores times their weights, and hands the sums to the picker.
+
+    Scorers that declare ``ENDPOINTS_ONLY`` run once per distinct list of
+    candidates: their weighted sums are kept until the candidates (or their
+    metrics) change, and only the other scorers run for every request.
+    """
 
     def __init__(
         self,
@@ -48,8 +57,11 @@ class SchedulerProfile:
         self.scorers = tuple(scorers)
         self.picker = picker
         self._filter_timers = [metrics.for_plugin(FILTER, f) for f in self.filters]
-        self._scorer_timers = [metrics.for_plugin(SCORER, s.scorer) for s in self.scorers]
+        timed = [(s, metrics.for_plugin(SCORER, s.scorer)) for s in self.scorers]
+        self._endpoint_scorers = [(s, t) for s, t in timed if _endpoints_only(s.scorer)]
+        self._request_scorers = [(s, t) for s, t in timed if not _endpoints_only(s.scorer)]
         self._picker_timer = metrics.for_plugin(PICKER, picker)
+        self._base: _BaseScores | None = None
 
     def run(
         self, request: SchedulingRequest, candidates: Sequence[EndpointState]
@@ -78,18 +90,52 @@ class SchedulerProfile:
     def _score(
         self, request: SchedulingRequest, endpoints: list[EndpointState]
     ) -> list[ScoredEndpoint]:
-        addresses = [state.address for state in endpoints]
-        totals = [0.0] * len(addresses)
-        for weighted, timer in zip(self.scorers, self._scorer_timers, strict=True):
+        base = self._base
+        if base is None or base.endpoints != endpoints:  # identical states compare fast
+            base = self._base = self._base_scores(request, endpoints)
+        extra: dict[int, float] = {}
+        for weighted, timer in self._request_scorers:
             started = time.perf_counter()
             scores = weighted.scorer.score(request, endpoints)
             timer.observe(time.perf_counter() - started)
-            weight = weighted.weight
-            for index, address in enumerate(addresses):
-                value = scores.get(address, 0.0)
-                if not 0.0 <= value <= 1.0:  # the common case needs no clamping call
-                    value = clamp(value)
-                totals[index] += value * weight
-        return [
-            ScoredEndpoint(state, total) for state, total in zip(endpoints, totals, strict=True)
+            _add_weighted(extra, scores, weighted.weight, base.positions)
+        if not extra:
+            return base.scored
+        scored = list(base.scored)
+        for index, value in extra.items():
+            item = scored[index]
+            scored[index] = ScoredEndpoint(item.endpoint, item.score + value)
+        return scored
+
+    def _base_scores(
+        self, request: SchedulingRequest, endpoints: list[EndpointState]
+    ) -> _BaseScores:
+        positions = {state.address: index for index, state in enumerate(endpoints)}
+        totals: dict[int, float] = {}
+        for weighted, timer in self._endpoint_scorers:
+            started = time.perf_counter()
+            scores = weighted.scorer.score(request, endpoints)
+            timer.observe(time.perf_counter() - started)
+            _add_weighted(totals, scores, weighted.weight, positions)
+        scored = [
+            ScoredEndpoint(state, totals.get(index, 0.0)) for index, state in enumerate(endpoints)
         ]
+        return _BaseScores(list(endpoints), positions, scored)
+
+
+def _endpoints_only(scorer: Scorer) -> bool:
+    return bool(getattr(scorer, "ENDPOINTS_ONLY", False))
+
+
+def _add_weighted(
+    totals: dict[int, float], scores: dict[str, float], weight: int, positions: dict[str, int]
+) -> None:
+    """Add ``scores`` (clamped to [0, 1]) times ``weight`` into ``totals`` by position;
+    zero, negative, NaN and unknown addresses add nothing."""
+    for address, value in scores.items():
+        if not value > 0.0:
+            continue
+        index = positions.get(address)
+        if index is None:
+            continue
+        totals[index] = totals.get(index, 0.0) + min(value, 1.0) * weight

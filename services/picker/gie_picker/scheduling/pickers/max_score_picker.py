@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import ClassVar
 
 from gie_picker.scheduling.contracts import ProfileRunResult, ScoredEndpoint
 from gie_picker.scheduling.pickers.randomized import RandomizedPicker
+
+_score_of = attrgetter("score")
 
 
 class MaxScorePicker(RandomizedPicker):
@@ -21,7 +24,7 @@ class MaxScorePicker(RandomizedPicker):
         if self.max_num_of_endpoints == 1:
             # Same outcome as shuffle-then-sort for one endpoint: a uniformly random
             # one among the best, without shuffling the whole list.
-            best = max(candidate.score for candidate in scored)
+            best = max(map(_score_of, scored))
             ties = [candidate for candidate in scored if candidate.score == best]
             return ProfileRunResult((self._rng.choice(ties).endpoint,))
         ordered = list(scored)

@@ -73,6 +73,9 @@ class PrefixCacheScorer:
         self.name = name
         self.params = params
         self._cache = cache
+        self._seen: list[EndpointState] = []  # the candidates the two below are from
+        self._addresses: frozenset[str] = frozenset()
+        self._auto_block_size: int | None = None
 
     @classmethod
     def create(
@@ -81,18 +84,31 @@ class PrefixCacheScorer:
         return cls(params, name=name, cache=context.prefix_cache)
 
     def block_size(self, endpoints: Sequence[EndpointState]) -> int:
-        if self.params.auto_tune:
-            for state in endpoints:
-                if state.metrics is not None and state.metrics.kv_block_size:
-                    return state.metrics.kv_block_size * CHARS_PER_TOKEN
-        return self.params.block_size
+        if not self.params.auto_tune:
+            return self.params.block_size
+        self._refresh(endpoints)
+        return self._auto_block_size or self.params.block_size
+
+    def _refresh(self, endpoints: Sequence[EndpointState]) -> None:
+        """Recompute what depends on the candidates alone, when they changed."""
+        if endpoints == self._seen:  # identical states compare fast
+            return
+        self._seen = list(endpoints)
+        self._addresses = frozenset(state.address for state in endpoints)
+        self._auto_block_size = next(
+            (
+                state.metrics.kv_block_size * CHARS_PER_TOKEN
+                for state in endpoints
+                if state.metrics is not None and state.metrics.kv_block_size
+            ),
+            None,
+        )
 
     def score(
         self, request: SchedulingRequest, endpoints: Sequence[EndpointState]
     ) -> dict[str, float]:
-        scores = dict.fromkeys((state.address for state in endpoints), 0.0)
         if self._cache is None or not request.prompt:
-            return scores
+            return {}
         block_size = self.block_size(endpoints)
         limit = block_size * self.params.max_prefix_blocks_to_match
         text = request.prompt[:limit].encode()[:limit]  # a character is at least one byte
@@ -112,8 +128,11 @@ class PrefixCacheScorer:
             ),
         )
         if not hashes:
-            return scores
-        for address, matched in self._cache.match(hashes).items():
-            if address in scores:
-                scores[address] = matched / len(hashes)
-        return scores
+            return {}
+        # Sparse: endpoints without a match are left out (they score 0).
+        self._refresh(endpoints)
+        return {
+            address: matched / len(hashes)
+            for address, matched in self._cache.match(hashes).items()
+            if address in self._addresses
+        }

@@ -18,6 +18,7 @@ class QueueScorer:
     """
 
     TYPE: ClassVar[str] = "queue-scorer"
+    ENDPOINTS_ONLY: ClassVar[bool] = True  # a function of the endpoints' metrics alone
 
     def __init__(self, name: str = TYPE) -> None:
         self.name = name
