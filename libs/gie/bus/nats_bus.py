@@ -29,6 +29,7 @@ from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.metrics import BusMetrics
+from gie.bus.read_gate import ReadGate
 from gie.bus.snapshots import NatsSnapshotStore
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
 from gie.events import Event, EventCodec, default_codec
@@ -125,6 +126,7 @@ class NatsEventBus:
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._followings: list[NatsFollowing] = []
+        self._gate: ReadGate | None = None
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -260,12 +262,33 @@ class NatsEventBus:
         self._followings.append(following)
         return following
 
+    def read_in_bursts(self, max_delay_s: float) -> ReadGate:
+        """From now on read the connection only when the returned gate is poked, or
+        every ``max_delay_s`` (see :mod:`gie.bus.read_gate`); for a process that is
+        awake often anyway and follows a busy stream."""
+        if self._gate is None:
+            self._gate = ReadGate(self._socket_transport, max_delay_s=max_delay_s)
+            self._gate.start()
+        return self._gate
+
+    def _socket_transport(self) -> asyncio.ReadTransport | None:
+        # nats-py keeps its asyncio streams on its transport object; when they are not
+        # where they are expected (another transport kind), or the connection is TLS
+        # (decrypted bytes may wait above the socket), reading is left alone.
+        writer = getattr(getattr(self._nc, "_transport", None), "_io_writer", None)
+        transport = getattr(writer, "transport", None)
+        if not isinstance(transport, asyncio.ReadTransport):
+            return None
+        return None if transport.get_extra_info("sslcontext") is not None else transport
+
     def snapshots(self) -> NatsSnapshotStore:
         """The object store that keeps projection snapshots."""
         return NatsSnapshotStore(self._jetstream())
 
     async def close(self) -> None:
         """Stop subscriptions, then drain and close the connection."""
+        if self._gate is not None:
+            self._gate.stop()
         for following in self._followings:
             await following.stop()
         self._followings.clear()

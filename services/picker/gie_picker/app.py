@@ -14,6 +14,7 @@ from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
 from gie_picker.debug_view import render_view
 from gie_picker.director import Director
+from gie_picker.event_reading import EventReading
 from gie_picker.flow_gate import FlowGate
 from gie_picker.grpc_server import build_grpc_server
 from gie_picker.projections import Projections
@@ -50,6 +51,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         )
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))
+        reading = EventReading()
         director = Director(
             view=state.view,
             scheduler=configured_scheduler(
@@ -63,6 +65,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             routing=state.routing,
             inflight=state.inflight,
             flow_gate=flow_gate,
+            settle_events=reading.settle,
             saturation=config.saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),
@@ -91,6 +94,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 await grpc_health.set_ready(True)
                 kit.log.info("caught up", endpoints=len(state.view), digest=state.view.digest())
                 freeze_heap()
+                if settings.event_read_delay_s:
+                    reading.start(kit.bus.read_in_bursts(settings.event_read_delay_s))
             await stop.wait()
         finally:
             for task in tasks:

@@ -9,7 +9,7 @@ MUST be called from the event loop that feeds the view.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -63,6 +63,7 @@ class Director:
         routing: RoutingMemory | None = None,
         inflight: InFlightCounts | None = None,
         flow_gate: FlowGate | None = None,
+        settle_events: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -75,6 +76,7 @@ class Director:
         self._routing = routing
         self._inflight = inflight
         self._flow_gate = flow_gate
+        self._settle_events = settle_events
         self._routed_subject = routing_subject(view.pool, "routed")
         self._completed_subject = routing_subject(view.pool, "completed")
 
@@ -87,6 +89,8 @@ class Director:
         fairness_id: str = "",
     ) -> RoutingDecision:
         """Admit and schedule ``request``, or raise RequestError (429/503)."""
+        if self._settle_events is not None:
+            await self._settle_events()  # decide on every event that has arrived
         self.metrics.for_model(request.model, request.target_model).requests.inc()
         candidates = self._view.endpoints()
         if subset is not None:
