@@ -29,7 +29,7 @@ async def deliver(
         metrics.invalid.labels(stream).inc()
         _log.warning("invalid event skipped", subject=subject, stream=stream, error=str(exc))
         return
-    metrics.received.labels(stream).inc()
+    metrics.received_on(stream).inc()
     try:
         result = handler(event)
         if inspect.isawaitable(result):

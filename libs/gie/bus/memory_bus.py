@@ -79,7 +79,7 @@ class MemoryEventBus:
         self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
     ) -> None:
         await self.publish_raw(subject, self._codec.encode(event), msg_id=msg_id or event.event_id)
-        self._metrics.published.labels(event.type).inc()
+        self._metrics.published_of(event.type).inc()
 
     async def publish_raw(self, subject: str, payload: bytes, *, msg_id: str) -> None:
         """Store raw bytes (lets tests inject malformed payloads)."""

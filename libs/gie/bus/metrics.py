@@ -6,7 +6,11 @@ from prometheus_client import CollectorRegistry, Counter
 
 
 class BusMetrics:
-    """Counters every bus adapter updates; one instance per service registry."""
+    """Counters every bus adapter updates; one instance per service registry.
+
+    ``received_on`` and ``published_of`` hand out children looked up once: they are
+    counted for every event, and ``labels()`` costs microseconds each time.
+    """
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.received = Counter(
@@ -45,3 +49,17 @@ class BusMetrics:
             ["type"],
             registry=registry,
         )
+        self._received: dict[str, Counter] = {}
+        self._published: dict[str, Counter] = {}
+
+    def received_on(self, stream: str) -> Counter:
+        child = self._received.get(stream)
+        if child is None:
+            child = self._received[stream] = self.received.labels(stream)
+        return child
+
+    def published_of(self, event_type: str) -> Counter:
+        child = self._published.get(event_type)
+        if child is None:
+            child = self._published[event_type] = self.published.labels(event_type)
+        return child

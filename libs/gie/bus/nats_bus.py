@@ -211,7 +211,7 @@ class NatsEventBus:
         except (NatsError, TimeoutError) as exc:
             self._metrics.publish_errors.labels(event.type).inc()
             raise BusPublishError(f"{event.type} not stored on {subject}: {exc!r}") from exc
-        self._metrics.published.labels(event.type).inc()
+        self._metrics.published_of(event.type).inc()
 
     async def follow(
         self,
