@@ -39,8 +39,8 @@ class PickerSettings(ServiceSettings):
         default=0.1,
         ge=0,
         description="Once caught up, events are read in bursts: before every routing "
-        "decision, on every ext_proc message, and at least this often in between, "
-        "instead of one wake-up per event (0: read every event as it arrives).",
+        "decision, and at least this often in between, instead of one wake-up per "
+        "event (0: read every event as it arrives).",
     )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
