@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import pytest
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
+from gie.devstack.ports import free_port
 from gie.events import Event, RequestRouted
 from gie.events.subjects import pool_prefix, routing_subject
 from tests.support.flow_replicas import eventually
+from tests.support.servers import nats_server
 
 pytestmark = pytest.mark.integration
 
@@ -117,4 +120,49 @@ async def test_publishing_is_not_held_by_a_closed_gate(nats_url: str) -> None:
         assert seen == []
     finally:
         await observer.close()
+        await bus.close()
+
+
+async def test_burst_reading_survives_a_nats_restart(tmp_path: Path) -> None:
+    pool = f"gate/{uuid.uuid4().hex[:8]}"
+    port, store = free_port(), str(tmp_path / "jetstream")
+    seen: list[Event] = []
+
+    def ids() -> list[str]:
+        return [e.request_id for e in seen if isinstance(e, RequestRouted)]
+
+    async def count_is(n: int) -> bool:
+        return len(ids()) == n
+
+    with nats_server(port=port, store=store) as url:
+        bus = await following_bus(url, pool, seen)
+        bus.read_in_bursts(max_delay_s=0.1)
+        await publish(url, pool, range(2))
+        await eventually(lambda: count_is(2), timeout_s=5, what="events before the restart")
+    try:
+        with nats_server(port=port, store=store) as url:  # same port, same stored stream
+            await publish(url, pool, range(2, 4))
+            await eventually(lambda: count_is(4), timeout_s=20, what="events after the restart")
+        assert ids() == ["r0", "r1", "r2", "r3"]
+    finally:
+        await bus.close()
+
+
+async def test_a_backlog_larger_than_one_read_is_drained_by_one_settle(nats_url: str) -> None:
+    pool = f"gate/{uuid.uuid4().hex[:8]}"
+    seen: list[Event] = []
+    bus = await following_bus(nats_url, pool, seen)
+    try:
+        gate = bus.read_in_bursts(max_delay_s=30.0)
+        async with NatsEventBus(nats_url, name="publisher") as publisher:
+            big = "x" * 2000  # ~2.4 KB per event: 400 events are ~1 MB, many socket reads
+            for n in range(400):
+                event = routed(pool, n).model_copy(update={"model": big})
+                await publisher.publish(routing_subject(pool, "routed"), event, confirm=False)
+            await publisher.publish(routing_subject(pool, "routed"), routed(pool, 400))
+        await asyncio.sleep(0.5)
+        await gate.settle()
+        assert len(seen) == 401
+        assert seen[-1].request_id == "r400"  # type: ignore[attr-defined]
+    finally:
         await bus.close()

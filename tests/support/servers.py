@@ -36,10 +36,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def nats_server() -> Iterator[str]:
-    """Run nats-server with JetStream in a temporary store; yield its URL."""
-    port, monitor = free_port(), free_port()
-    with tempfile.TemporaryDirectory(prefix="gie-nats-") as store:
+def nats_server(port: int | None = None, store: str | None = None) -> Iterator[str]:
+    """Run nats-server with JetStream; yield its URL. By default on a free port with a
+    temporary store; give both to restart a server where it was."""
+    port, monitor = port or free_port(), free_port()
+    with contextlib.ExitStack() as cleanup:
+        if store is None:
+            store = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="gie-nats-"))
         proc = subprocess.Popen(
             [
                 str(find_nats_server()),

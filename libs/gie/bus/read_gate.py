@@ -23,10 +23,10 @@ from collections.abc import Callable
 
 TransportSource = Callable[[], asyncio.ReadTransport | None]
 
-# Loop iterations from a poke until what it read has reached the subscription
-# callbacks: the read (1), the client's read loop parsing it (2), the subscription
-# task calling back (3), and one more for the order among tasks woken together.
-HANDLING_ITERATIONS = 4
+# Loop iterations from the last read of a burst until its messages have reached the
+# subscription callbacks: the client's read loop parses them (1), the subscription
+# task calls back (2), and one more for the order among tasks woken together.
+HANDLING_ITERATIONS = 3
 
 
 class ReadGate:
@@ -43,6 +43,7 @@ class ReadGate:
         self._transport_of = transport_of
         self._max_delay_s = max_delay_s
         self._open = True
+        self._closed = asyncio.Event()  # set while reading is paused
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.bursts = 0  # times the gate was opened (for metrics and tests)
@@ -78,6 +79,7 @@ class ReadGate:
             return
         transport.resume_reading()
         self._open = True
+        self._closed.clear()
         self.bursts += 1
         # Close at the start of the iteration after next: closing removes the reader
         # and cancels a read its select() already queued, so closing in the next
@@ -93,14 +95,24 @@ class ReadGate:
             if transport is None or not _has_bytes_waiting(transport):
                 return
             self.poke()
+        await self._closed.wait()  # reading until the socket is drained
         for _ in range(HANDLING_ITERATIONS):
             await asyncio.sleep(0)
 
     def _close(self) -> None:
+        loop, transport = self._loop, self._transport_of()
+        if loop is None or transport is None or transport.is_closing():
+            self._open = False
+            self._closed.set()
+            return
+        if _has_bytes_waiting(transport):
+            # More than one read's worth arrived (a read takes at most 256 KiB): keep
+            # reading until drained, so a busy stream can never outrun the gate.
+            loop.call_soon(loop.call_soon, self._close)
+            return
         self._open = False
-        transport = self._transport_of()
-        if self._loop is not None and transport is not None and not transport.is_closing():
-            transport.pause_reading()
+        self._closed.set()
+        transport.pause_reading()
 
     def _arm(self) -> None:
         if self._loop is not None:

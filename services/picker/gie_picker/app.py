@@ -85,7 +85,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         await grpc_health.start()
         await server.start()
         store = kit.bus.snapshots()
-        await state.follow(kit.bus, store, settings, _now)
+        await state.follow(kit.bus, store, settings, _now, flow_control=flow_gate is not None)
         kit.health.add_check("replay", state.not_caught_up)
         tasks = state.background_tasks(store, settings, _now)
         try:

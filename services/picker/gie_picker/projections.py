@@ -58,6 +58,8 @@ class Projections:
         store: SnapshotStore,
         settings: PickerSettings,
         now: Callable[[], datetime],
+        *,
+        flow_control: bool,
     ) -> None:
         pool = settings.pool
         routing_filter = f"{pool_prefix(pool)}.routing.>"
@@ -81,7 +83,9 @@ class Projections:
         )
 
         # Queued flow-control work per band: the fast path needs no backlog at or above
-        # a request's priority.
+        # a request's priority. Without flow control nothing reads it.
+        if not flow_control:
+            return
         self.followings["flow backlog"] = await bus.follow(
             EVENTS,
             f"{pool_prefix(pool)}.flow.>",
