@@ -61,8 +61,9 @@ async def route(grpc_port: int, request_id: str) -> str:
     ]
 
 
+@pytest.mark.parametrize("read_delay_s", [0.0, 0.5], ids=["read-on-arrival", "read-in-bursts"])
 async def test_saturated_requests_wait_in_flow_control_then_fast_path_when_idle(
-    nats_url: str, redis_url: str, tmp_path: Path
+    nats_url: str, redis_url: str, tmp_path: Path, read_delay_s: float
 ) -> None:
     pool = f"fcpick-{uuid.uuid4().hex[:8]}/pool"
     config_file = tmp_path / "epp.yaml"
@@ -78,6 +79,8 @@ async def test_saturated_requests_wait_in_flow_control_then_fast_path_when_idle(
         "picker-0",
         config_file=config_file,
         flow_control_targets=f"127.0.0.1:{fc_settings.grpc_port}",
+        # In bursts the picker must still see the dispatch before its next decision.
+        event_read_delay_s=read_delay_s,
     )
     events: list[Event] = []
     async with NatsEventBus(nats_url, name="observer") as bus:

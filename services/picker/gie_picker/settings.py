@@ -9,6 +9,8 @@ from pydantic import Field
 
 from gie.config import ServiceSettings
 
+MULTI_WORKER_READ_DELAY_S = 0.5
+
 
 class PickerSettings(ServiceSettings):
     config_file: Path | None = Field(
@@ -35,12 +37,13 @@ class PickerSettings(ServiceSettings):
         description="FlowControl gRPC targets, comma-separated host:port (or one "
         "dns:/// name); required when the config enables the flowControl gate.",
     )
-    event_read_delay_s: float = Field(
-        default=0.1,
+    event_read_delay_s: float | None = Field(
+        default=None,
         ge=0,
-        description="Once caught up, events are read in bursts: before every routing "
-        "decision, and at least this often in between, instead of one wake-up per "
-        "event (0: read every event as it arrives).",
+        description="Once caught up, read events in bursts: before every routing "
+        "decision, and at least this often in between, instead of one wake-up per event "
+        "(0: read every event as it arrives; unset: 0.5 in each worker of a multi-worker "
+        "picker, where most events come from the other workers, else 0).",
     )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")

@@ -20,7 +20,7 @@ from types import FrameType
 
 import structlog
 
-from gie_picker.settings import PickerSettings
+from gie_picker.settings import MULTI_WORKER_READ_DELAY_S, PickerSettings
 
 _log = structlog.get_logger("gie.picker")
 
@@ -34,6 +34,8 @@ def worker_env(settings: PickerSettings, index: int) -> dict[str, str]:
         GIE_GRPC_PORT=str(settings.grpc_port),
         GIE_WORKER_INDEX=str(index),
     )
+    if settings.event_read_delay_s is None:  # each worker follows every worker's events
+        env["GIE_EVENT_READ_DELAY_S"] = str(MULTI_WORKER_READ_DELAY_S)
     return env
 
 

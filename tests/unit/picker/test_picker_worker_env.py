@@ -1,0 +1,39 @@
+"""What the supervisor hands each worker of a multi-worker picker."""
+
+from __future__ import annotations
+
+import pytest
+
+from gie_picker.settings import MULTI_WORKER_READ_DELAY_S, PickerSettings
+from gie_picker.workers import worker_env
+
+
+def settings(**values: object) -> PickerSettings:
+    return PickerSettings.model_validate(
+        {"workers": 4, "grpc_port": 9002, "admin_port": 9090, "instance_id": "p", **values}
+    )
+
+
+def test_each_worker_is_one_process_with_its_own_identity_and_admin_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GIE_EVENT_READ_DELAY_S", raising=False)
+    env = worker_env(settings(), 2)
+    assert env["GIE_WORKERS"] == "1"
+    assert env["GIE_WORKER_INDEX"] == "2"
+    assert env["GIE_INSTANCE_ID"] == "p-w2"
+    assert env["GIE_ADMIN_PORT"] == "9092"
+    assert env["GIE_GRPC_PORT"] == "9002"
+
+
+def test_workers_read_events_in_bursts_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GIE_EVENT_READ_DELAY_S", raising=False)
+    assert float(worker_env(settings(), 0)["GIE_EVENT_READ_DELAY_S"]) == MULTI_WORKER_READ_DELAY_S
+    monkeypatch.setenv("GIE_EVENT_READ_DELAY_S", "0")  # the operator's choice is kept
+    assert worker_env(settings(event_read_delay_s=0.0), 0)["GIE_EVENT_READ_DELAY_S"] == "0"
+
+
+def test_a_single_process_picker_reads_events_on_arrival_by_default() -> None:
+    assert not PickerSettings.model_validate({}).event_read_delay_s
