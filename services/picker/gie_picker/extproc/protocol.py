@@ -74,8 +74,8 @@ def served_endpoint(message: ext_pb.ProcessingRequest) -> str | None:
 
 
 def destination_metadata(destination: str) -> struct_pb2.Struct:
-    metadata = struct_pb2.Struct()
-    metadata.update({LB_NAMESPACE: {DESTINATION_HEADER: destination}})
+    metadata = struct_pb2.Struct()  # filled field by field: Struct.update is slow Python
+    metadata.fields[LB_NAMESPACE].struct_value.fields[DESTINATION_HEADER].string_value = destination
     return metadata
 
 
