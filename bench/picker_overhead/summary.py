@@ -24,6 +24,7 @@ class WindowSummary:
     ext_proc_ms: float  # ext_proc CPU per request (all workers)
     ext_proc_ms_min: float
     ext_proc_ms_max: float
+    ext_proc_ms_rounds: tuple[float, ...]  # each round's, in round order
     envoy_ms: float
     nats_ms: float
     upstreams_ms: float
@@ -68,6 +69,7 @@ def _summarize_windows(windows: Sequence[Window]) -> WindowSummary:
         ext_proc_ms=_median(cpu_ms),
         ext_proc_ms_min=min(cpu_ms),
         ext_proc_ms_max=max(cpu_ms),
+        ext_proc_ms_rounds=tuple(cpu_ms),
         envoy_ms=_median([w.per_request_ms(w.cpu.envoy) for w in windows]),
         nats_ms=_median([w.per_request_ms(w.cpu.nats) for w in windows]),
         upstreams_ms=_median([w.per_request_ms(w.cpu.upstreams) for w in windows]),
