@@ -134,10 +134,13 @@ async def test_burst_reading_survives_a_nats_restart(tmp_path: Path) -> None:
     with contextlib.ExitStack() as first_server:
         url = first_server.enter_context(nats_server(port=port, store=store))
         async with follower(url) as f:
-            f.bus.read_in_bursts(max_delay_s=0.1)
+            gate = f.bus.read_in_bursts(max_delay_s=0.1)
             await publish(url, f.pool, range(2))
             await f.has(3, within_s=5, what="events before the restart")
             first_server.close()  # NATS goes away under the gated connection
+            for _ in range(5):  # deciding while NATS is down: no error, nothing to read
+                await gate.settle()
+                await asyncio.sleep(0.1)
             with nats_server(port=port, store=store) as url:  # same port, same stream
                 await publish(url, f.pool, range(2, 4))
                 await f.has(6, within_s=20, what="events after the restart")

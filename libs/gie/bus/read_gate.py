@@ -92,8 +92,8 @@ class ReadGate:
             return
         if not self._open:
             transport = self._transport_of()
-            if transport is None or not _has_bytes_waiting(transport):
-                return
+            if transport is None or transport.is_closing() or not _has_bytes_waiting(transport):
+                return  # nothing to read (or no connection: the client reconnects)
             self.poke()
         await self._closed.wait()  # reading until the socket is drained
         for _ in range(HANDLING_ITERATIONS):
@@ -127,5 +127,8 @@ def _has_bytes_waiting(transport: asyncio.BaseTransport) -> bool:
     sock = transport.get_extra_info("socket")
     if sock is None:
         return True  # cannot tell: assume so
-    readable, _, _ = select.select([sock], [], [], 0)
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):  # closed under us: the client's reconnect takes over
+        return False
     return bool(readable)
