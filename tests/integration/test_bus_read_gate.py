@@ -19,23 +19,12 @@ from gie.devstack.ports import free_port
 from gie.events import Event, RequestRouted
 from gie.events.subjects import pool_prefix, routing_subject
 from tests.support.flow_replicas import eventually
+from tests.support.routing_events import routed
 from tests.support.servers import nats_server
 
 pytestmark = pytest.mark.integration
 
 QUIET = 30.0  # a timer that does not fire during a test
-
-
-def routed(pool: str, n: int, model: str = "m") -> RequestRouted:
-    return RequestRouted(
-        source="t",
-        pool=pool,
-        correlation_id=f"r{n}",
-        request_id=f"r{n}",
-        model=model,
-        target="10.0.0.1:8000",
-        picker="t",
-    )
 
 
 @dataclass

@@ -7,7 +7,7 @@ import contextlib
 
 import structlog
 
-from gie.bus.contracts import EventPublisher
+from gie.bus.contracts import EventPublisher, NowaitPublisher
 from gie.bus.errors import GieBusError
 from gie.bus.metrics import BusMetrics
 from gie.events import Event
@@ -24,7 +24,9 @@ class BackgroundPublisher:
     ``confirm=False`` events are not acknowledged one by one (cheaper; a
     connection lost at the wrong moment may lose a few) and one task hands
     over everything queued each time it runs (there is nothing to wait for per
-    event, and every task wake-up costs more than the hand-over itself).
+    event, and every task wake-up costs more than the hand-over itself); on a bus
+    that can take an unconfirmed event synchronously (:class:`NowaitPublisher`) it
+    is handed over inside ``submit`` while nothing waits in the queue.
     """
 
     def __init__(
@@ -42,6 +44,8 @@ class BackgroundPublisher:
         self._concurrency = concurrency
         self._confirm = confirm
         self._tasks: list[asyncio.Task[None]] = []
+        self._in_hand = 0
+        self._direct = bus if not confirm and isinstance(bus, NowaitPublisher) else None
 
     def start(self) -> None:
         if not self._tasks:
@@ -49,6 +53,15 @@ class BackgroundPublisher:
             self._tasks = [asyncio.create_task(self._run()) for _ in range(tasks)]
 
     def submit(self, subject: str, event: Event) -> None:
+        # Unconfirmed, nothing queued ahead of it (order kept): hand it over now.
+        direct = self._direct
+        if (
+            direct is not None
+            and self._queue.empty()
+            and self._in_hand == 0
+            and direct.publish_nowait(subject, event)
+        ):
+            return
         try:
             self._queue.put_nowait((subject, event))
         except asyncio.QueueFull:
@@ -65,6 +78,7 @@ class BackgroundPublisher:
     async def _run(self) -> None:
         while True:
             subject, event = await self._queue.get()
+            self._in_hand += 1
             await self._hand_over(subject, event)
 
     async def _hand_over(self, subject: str, event: Event) -> None:
@@ -73,4 +87,5 @@ class BackgroundPublisher:
         except GieBusError as exc:
             _log.warning("event not published", type=event.type, error=str(exc))
         finally:
+            self._in_hand -= 1
             self._queue.task_done()

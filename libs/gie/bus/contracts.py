@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gie.bus.streams import Deliver, StreamSpec
 from gie.events import Event
@@ -49,6 +49,13 @@ class EventPublisher(Protocol):
     ) -> None:
         """``confirm=False`` hands the event to the bus without waiting for its
         acknowledgement (cheaper; a lost connection may lose it)."""
+
+
+@runtime_checkable
+class NowaitPublisher(Protocol):
+    def publish_nowait(self, subject: str, event: Event) -> bool:
+        """``publish(confirm=False)`` done synchronously; False (nothing sent) when
+        the bus cannot do it right now, and the caller uses ``publish``."""
 
 
 class EventBus(EventPublisher, Protocol):

@@ -29,6 +29,12 @@ from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.metrics import BusMetrics
+from gie.bus.nats_internals import (
+    answer_flow_control,
+    quiet_flow_control,
+    socket_transport,
+    write_unconfirmed,
+)
 from gie.bus.read_gate import ReadGate
 from gie.bus.snapshots import NatsSnapshotStore
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
@@ -68,6 +74,7 @@ class NatsFollowing:
         self._delivered = 0
         self._target: int | None = None
         self._position = 0
+        self._quiet = False
 
     @property
     def caught_up(self) -> asyncio.Event:
@@ -84,8 +91,10 @@ class NatsFollowing:
         if pending == 0 or (self._target is not None and self._delivered >= self._target):
             self._caught_up.set()
 
-    async def start(self, sub: JetStreamContext.PushSubscription) -> None:
+    async def start(self, sub: JetStreamContext.PushSubscription, nc: NatsClient) -> None:
         self._sub = sub
+        self._quiet = quiet_flow_control(sub)
+        self.answer_flow_control(nc)  # one may have been waiting for the cancelled task
         info = await sub.consumer_info()
         if info.num_pending == 0:
             # Everything stored was already sent: caught up once the handler
@@ -93,6 +102,11 @@ class NatsFollowing:
             self._target = info.delivered.consumer_seq if info.delivered else 0
             if self._delivered >= (self._target or 0):
                 self._caught_up.set()
+
+    def answer_flow_control(self, nc: NatsClient) -> None:
+        """After a delivery: the flow-control answer nats-py's polling task would send."""
+        if self._quiet and self._sub is not None:
+            answer_flow_control(nc, self._sub)
 
     async def stop(self) -> None:
         sub, self._sub = self._sub, None
@@ -213,6 +227,17 @@ class NatsEventBus:
             raise BusPublishError(f"{event.type} not stored on {subject}: {exc!r}") from exc
         self._metrics.published_of(event.type).inc()
 
+    def publish_nowait(self, subject: str, event: Event) -> bool:
+        """Hand ``event`` to the connection unconfirmed, right now, as
+        ``publish(confirm=False)`` would; False when it cannot be done synchronously
+        (not connected, write buffer full): then nothing was sent or counted."""
+        if self._nc is None:
+            return False
+        if not write_unconfirmed(self._nc, subject, self._codec.encode(event)):
+            return False
+        self._metrics.published_of(event.type).inc()
+        return True
+
     async def follow(
         self,
         stream: StreamSpec,
@@ -234,6 +259,8 @@ class NatsEventBus:
                 raise ValueError("Deliver.FROM_SEQUENCE needs a start sequence >= 1")
             config = js_api.ConsumerConfig(opt_start_seq=start_seq)
         following = NatsFollowing(stream)
+        nc = self._nc
+        assert nc is not None  # connected: _jetstream() said so
 
         async def on_msg(msg: Msg) -> None:
             await deliver_payload(
@@ -245,6 +272,7 @@ class NatsEventBus:
                 metrics=self._metrics,
             )
             following.note_delivered(msg)
+            following.answer_flow_control(nc)
 
         try:
             sub = await js.subscribe(
@@ -256,7 +284,7 @@ class NatsEventBus:
                 deliver_policy=_DELIVER_POLICY[deliver],
                 config=config,
             )
-            await following.start(sub)
+            await following.start(sub, nc)
         except (NatsError, NotFoundError) as exc:
             raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc
         self._followings.append(following)
@@ -272,14 +300,7 @@ class NatsEventBus:
         return self._gate
 
     def _socket_transport(self) -> asyncio.ReadTransport | None:
-        # nats-py keeps its asyncio streams on its transport object; when they are not
-        # where they are expected (another transport kind), or the connection is TLS
-        # (decrypted bytes may wait above the socket), reading is left alone.
-        writer = getattr(getattr(self._nc, "_transport", None), "_io_writer", None)
-        transport = getattr(writer, "transport", None)
-        if not isinstance(transport, asyncio.ReadTransport):
-            return None
-        return None if transport.get_extra_info("sslcontext") is not None else transport
+        return socket_transport(self._nc)
 
     def snapshots(self) -> NatsSnapshotStore:
         """The object store that keeps projection snapshots."""

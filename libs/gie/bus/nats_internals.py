@@ -1,0 +1,106 @@
+"""The few places where the NATS adapter reaches into nats-py's private state.
+
+Each saves task hops or timer wake-ups on the picker's hot path, and each checks
+that the state looks as expected first and otherwise does nothing (returns
+False or None), leaving nats-py's public path to do the work:
+
+* :func:`write_unconfirmed` puts an unacknowledged publish into the connection's
+  write buffer and wakes its flusher, as ``Client.publish`` does, without the
+  coroutines and the hand-over task around it;
+* :func:`quiet_flow_control` stops the task nats-py runs per ordered consumer to
+  answer flow-control requests (it polls four times a second, forever);
+  :func:`answer_flow_control` gives the same answer right after each delivered
+  message instead, and a stalled consumer is still revived by nats-py itself from
+  the next idle heartbeat;
+* :func:`socket_transport` finds the socket under the connection (for the read
+  gate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from nats.aio.client import Client as NatsClient
+
+_CRLF = b"\r\n"
+
+
+def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:
+    """Queue ``PUB subject payload`` for the next flush; False when not done (not
+    connected, the buffer would pass its limit, or internals not as expected)."""
+    if not nc.is_connected or len(payload) > nc.max_payload:
+        return False
+    pending: Any = getattr(nc, "_pending", None)
+    size: Any = getattr(nc, "_pending_data_size", None)
+    limit: Any = getattr(nc, "_max_pending_size", None)
+    flush_queue: Any = getattr(nc, "_flush_queue", None)
+    flusher: Any = getattr(nc, "_flusher_task", None)
+    if not (
+        isinstance(pending, list)
+        and isinstance(size, int)
+        and isinstance(limit, int)
+        and isinstance(flush_queue, asyncio.Queue)
+        and isinstance(flusher, asyncio.Task)
+        and not flusher.done()
+    ):
+        return False
+    command = b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(payload), payload)
+    if limit > 0 and size + len(command) > limit:
+        return False  # the public path flushes first
+    pending.append(command)
+    nc._pending_data_size = size + len(command)
+    stats: Any = getattr(nc, "stats", None)
+    if isinstance(stats, dict):
+        stats["out_msgs"] = stats.get("out_msgs", 0) + 1
+        stats["out_bytes"] = stats.get("out_bytes", 0) + len(payload)
+    if flush_queue.empty():
+        flush_queue.put_nowait(asyncio.get_running_loop().create_future())
+    return True
+
+
+def quiet_flow_control(sub: object) -> bool:
+    """Cancel the flow-control polling task of an ordered consumer's subscription;
+    True when it was there to cancel."""
+    jsi = _consumer_state(sub)
+    task: Any = getattr(jsi, "_fctask", None)
+    if not isinstance(task, asyncio.Task):
+        return False
+    task.cancel()
+    jsi._fctask = None
+    return True
+
+
+def answer_flow_control(nc: NatsClient, sub: object) -> None:
+    """Send a pending flow-control answer once the message it waits for was
+    delivered (the check nats-py's polling task makes)."""
+    jsi = _consumer_state(sub)
+    reply = getattr(jsi, "_fcr", None)
+    if not reply:
+        return
+    queue: Any = getattr(getattr(sub, "_sub", sub), "_pending_queue", None)
+    with contextlib.suppress(AttributeError, TypeError):
+        if jsi._fciseq - queue.qsize() < jsi._fcd:
+            return
+        jsi._fcr = None
+        jsi._fcd = 0
+        if write_unconfirmed(nc, reply, b""):
+            return
+        # Not writable now: keep it for the next message or the next heartbeat.
+        jsi._fcr = reply
+
+
+def _consumer_state(sub: object) -> Any:
+    # A JetStream push subscription wraps the core subscription that holds the state.
+    return getattr(getattr(sub, "_sub", sub), "_jsi", None)
+
+
+def socket_transport(nc: NatsClient | None) -> asyncio.ReadTransport | None:
+    """The plain TCP transport under ``nc``; None for TLS (decrypted bytes may wait
+    above the socket) or any other transport kind."""
+    writer = getattr(getattr(nc, "_transport", None), "_io_writer", None)
+    transport = getattr(writer, "transport", None)
+    if not isinstance(transport, asyncio.ReadTransport):
+        return None
+    return None if transport.get_extra_info("sslcontext") is not None else transport

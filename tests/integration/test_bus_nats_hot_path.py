@@ -1,0 +1,97 @@
+"""The NATS adapter's shortcuts on real NATS: unconfirmed events handed over
+synchronously, and ordered consumers without nats-py's flow-control polling."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from gie.bus import EVENTS, BusMetrics, Deliver, NatsEventBus
+from gie.events import Event, RequestRouted
+from gie.events.subjects import pool_prefix, routing_subject
+from tests.support.flow_replicas import eventually
+from tests.support.routing_events import routed
+
+pytestmark = pytest.mark.integration
+
+
+async def follow_all(bus: NatsEventBus, pool: str, count: int) -> list[str]:
+    seen: list[Event] = []
+    following = await bus.follow(
+        EVENTS, f"{pool_prefix(pool)}.routing.>", seen.append, deliver=Deliver.ALL
+    )
+
+    async def arrived() -> bool:
+        return len(seen) >= count
+
+    await eventually(arrived, timeout_s=30, what=f"{count} routing events")
+    await following.stop()
+    return [e.request_id for e in seen if isinstance(e, RequestRouted)]
+
+
+async def test_events_handed_over_synchronously_are_stored_in_order(nats_url: str) -> None:
+    pool = f"nowait/{uuid.uuid4().hex[:8]}"
+    registry = CollectorRegistry()
+    subject = routing_subject(pool, "routed")
+    async with NatsEventBus(nats_url, name="pub", metrics=BusMetrics(registry)) as bus:
+        await bus.ensure_streams()
+        await bus.publish(subject, routed(pool, 0), confirm=False)
+        assert all([bus.publish_nowait(subject, routed(pool, n)) for n in range(1, 50)])
+        await bus.publish(subject, routed(pool, 50), confirm=False)
+        assert bus.publish_nowait(subject, routed(pool, 51))
+        published = registry.get_sample_value(
+            "gie_bus_events_published_total", {"type": "RequestRouted"}
+        )
+        assert published == 52
+        await bus.publish(subject, routed(pool, 52))  # confirmed: everything before is stored
+        assert await follow_all(bus, pool, 53) == [f"r{n}" for n in range(53)]
+
+
+async def test_a_closed_connection_takes_nothing_synchronously(nats_url: str) -> None:
+    registry = CollectorRegistry()
+    bus = NatsEventBus(nats_url, name="closed", metrics=BusMetrics(registry))
+    await bus.connect()
+    await bus.close()
+    assert not bus.publish_nowait(routing_subject("p/q", "routed"), routed("p/q", 1))
+    assert registry.get_sample_value(
+        "gie_bus_events_published_total", {"type": "RequestRouted"}
+    ) in (
+        None,
+        0.0,
+    )
+
+
+async def test_a_backlog_that_needs_flow_control_arrives_without_the_polling_task(
+    nats_url: str,
+) -> None:
+    pool = f"flow/{uuid.uuid4().hex[:8]}"
+    subject = routing_subject(pool, "routed")
+    count = 3000  # ~2.4 KB each, ~7 MB: the server asks for flow control on the way
+    async with NatsEventBus(nats_url, name="pub") as publisher:
+        await publisher.ensure_streams()
+        for n in range(count):
+            event = routed(pool, n, model="m" * 2400)
+            if not publisher.publish_nowait(subject, event):  # buffer full: flush first
+                await publisher.publish(subject, event, confirm=False)
+        await publisher.publish(subject, routed(pool, count))
+    seen: list[Event] = []
+    async with NatsEventBus(nats_url, name="follower") as bus:
+        following = await bus.follow(
+            EVENTS, f"{pool_prefix(pool)}.routing.>", seen.append, deliver=Deliver.ALL
+        )
+
+        async def arrived() -> bool:
+            return len(seen) > count
+
+        await eventually(arrived, timeout_s=30, what=f"{count + 1} routing events")
+        polling = [
+            t for t in asyncio.all_tasks() if "check_flow_control_response" in repr(t.get_coro())
+        ]
+        await following.stop()
+    assert [e.request_id for e in seen if isinstance(e, RequestRouted)] == [
+        f"r{n}" for n in range(count + 1)
+    ]
+    assert polling == []
