@@ -95,3 +95,35 @@ async def test_a_backlog_that_needs_flow_control_arrives_without_the_polling_tas
         f"r{n}" for n in range(count + 1)
     ]
     assert polling == []
+
+
+async def test_own_events_come_back_without_decoding_and_others_are_decoded(
+    nats_url: str,
+) -> None:
+    pool = f"echo/{uuid.uuid4().hex[:8]}"
+    subject = routing_subject(pool, "routed")
+    seen: list[Event] = []
+    async with (
+        NatsEventBus(nats_url, name="me") as bus,
+        NatsEventBus(nats_url, name="other") as other,
+    ):
+        await bus.ensure_streams()
+        following = await bus.follow(
+            EVENTS, f"{pool_prefix(pool)}.routing.>", seen.append, deliver=Deliver.NEW
+        )
+        await asyncio.wait_for(following.caught_up.wait(), 10)
+        mine, theirs = routed(pool, 1), routed(pool, 2)
+        assert bus.publish_nowait(subject, mine)
+        await other.publish(subject, theirs)
+
+        async def both() -> bool:
+            return len(seen) == 2
+
+        await eventually(both, timeout_s=10, what="both events")
+        # Not following it: nothing kept for a subject that never comes back.
+        assert bus.publish_nowait(routing_subject(f"{pool}x", "routed"), routed(pool, 3))
+        kept = len(bus._own)
+        await following.stop()
+    assert seen[0] is mine  # handed back as published, not decoded again
+    assert seen[1] == theirs and seen[1] is not theirs
+    assert kept == 0

@@ -8,7 +8,7 @@ import structlog
 
 from gie.bus.contracts import EventHandler
 from gie.bus.metrics import BusMetrics
-from gie.events import EventCodec, EventDecodeError
+from gie.events import Event, EventCodec, EventDecodeError
 
 _log = structlog.get_logger("gie.bus")
 
@@ -21,14 +21,19 @@ async def deliver(
     codec: EventCodec,
     handler: EventHandler,
     metrics: BusMetrics,
+    decoded: Event | None = None,
 ) -> None:
-    """Decode ``payload`` and run ``handler`` on it; never raises for bad input."""
-    try:
-        event = codec.decode(payload)
-    except EventDecodeError as exc:
-        metrics.invalid.labels(stream).inc()
-        _log.warning("invalid event skipped", subject=subject, stream=stream, error=str(exc))
-        return
+    """Decode ``payload`` (unless ``decoded`` is the event it encodes) and run
+    ``handler`` on it; never raises for bad input."""
+    if decoded is not None:
+        event = decoded
+    else:
+        try:
+            event = codec.decode(payload)
+        except EventDecodeError as exc:
+            metrics.invalid.labels(stream).inc()
+            _log.warning("invalid event skipped", subject=subject, stream=stream, error=str(exc))
+            return
     metrics.received_on(stream).inc()
     try:
         result = handler(event)

@@ -35,9 +35,11 @@ from gie.bus.nats_internals import (
     socket_transport,
     write_unconfirmed,
 )
+from gie.bus.own_events import OwnEvents
 from gie.bus.read_gate import ReadGate
 from gie.bus.snapshots import NatsSnapshotStore
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
+from gie.bus.subject_match import subject_matches
 from gie.events import Event, EventCodec, default_codec
 
 _log = structlog.get_logger("gie.bus")
@@ -51,6 +53,7 @@ _DELIVER_POLICY = {
 }
 
 
+_MAX_SUBJECTS_REMEMBERED = 10_000
 _V1_ACK_TOKENS = 9  # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>
 
 
@@ -141,6 +144,9 @@ class NatsEventBus:
         self._js: JetStreamContext | None = None
         self._followings: list[NatsFollowing] = []
         self._gate: ReadGate | None = None
+        self._own = OwnEvents()  # published here, not yet back from the stream
+        self._follow_filters: list[str] = []
+        self._echoed: dict[str, bool] = {}  # subject -> a following receives it
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -233,8 +239,11 @@ class NatsEventBus:
         (not connected, write buffer full): then nothing was sent or counted."""
         if self._nc is None:
             return False
-        if not write_unconfirmed(self._nc, subject, self._codec.encode(event)):
+        payload = self._codec.encode(event)
+        if not write_unconfirmed(self._nc, subject, payload):
             return False
+        if self._comes_back(subject):
+            self._own.remember(payload, event)
         self._metrics.published_of(event.type).inc()
         return True
 
@@ -270,6 +279,7 @@ class NatsEventBus:
                 codec=self._codec,
                 handler=handler,
                 metrics=self._metrics,
+                decoded=self._own.take(msg.data),
             )
             following.note_delivered(msg)
             following.answer_flow_control(nc)
@@ -288,7 +298,19 @@ class NatsEventBus:
         except (NatsError, NotFoundError) as exc:
             raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc
         self._followings.append(following)
+        self._follow_filters.append(filter_subject)
+        self._echoed.clear()
         return following
+
+    def _comes_back(self, subject: str) -> bool:
+        """Whether one of this bus's followings receives what is published on ``subject``."""
+        known = self._echoed.get(subject)
+        if known is None:
+            if len(self._echoed) >= _MAX_SUBJECTS_REMEMBERED:
+                self._echoed.clear()
+            known = any(subject_matches(f, subject) for f in self._follow_filters)
+            self._echoed[subject] = known
+        return known
 
     def read_in_bursts(self, max_delay_s: float) -> ReadGate:
         """From now on read the connection only when the returned gate is poked, or
@@ -313,6 +335,8 @@ class NatsEventBus:
         for following in self._followings:
             await following.stop()
         self._followings.clear()
+        self._follow_filters.clear()
+        self._echoed.clear()
         nc, self._nc, self._js = self._nc, None, None
         if nc is None or nc.is_closed:
             return

@@ -1,0 +1,31 @@
+"""Events this process published, kept by payload until they come back from the stream.
+
+A follower of a stream it also publishes to receives its own events back; the
+payload bytes are exactly what it sent, so the event it already has can be
+handed over instead of decoding the payload again. Bounded: an event that never
+comes back (not subscribed, lost) is forgotten once ``capacity`` newer ones wait.
+"""
+
+from __future__ import annotations
+
+from gie.events import Event
+
+
+class OwnEvents:
+    def __init__(self, capacity: int = 4096) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be >= 1")
+        self._capacity = capacity
+        self._by_payload: dict[bytes, Event] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_payload)
+
+    def remember(self, payload: bytes, event: Event) -> None:
+        if len(self._by_payload) >= self._capacity:
+            del self._by_payload[next(iter(self._by_payload))]  # the oldest
+        self._by_payload[payload] = event
+
+    def take(self, payload: bytes) -> Event | None:
+        """The event sent as ``payload``, once (None: not ours, or forgotten)."""
+        return self._by_payload.pop(payload, None)
