@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
-import uuid
+import itertools
+import os
 from datetime import UTC, datetime
 from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class _EventIds:
+    """Event ids: a random 64-bit prefix per process and a counter, as 32 hex digits
+    (the shape of a UUID's hex). As unique as random UUIDs across processes, and no
+    system call per event; a forked child draws a prefix of its own."""
+
+    def __init__(self) -> None:
+        self._reseed()
+        os.register_at_fork(after_in_child=self._reseed)
+
+    def _reseed(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_event_ids = _EventIds()
+
+
 def new_event_id() -> str:
-    """A fresh, globally unique event id (UUID4, hex)."""
-    return uuid.uuid4().hex
+    """A fresh, globally unique event id (32 hex digits)."""
+    return _event_ids.next()
 
 
 def utc_now() -> datetime:
