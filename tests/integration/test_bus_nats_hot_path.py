@@ -4,12 +4,14 @@ synchronously, and ordered consumers without nats-py's flow-control polling."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from gie.bus import EVENTS, BusMetrics, Deliver, NatsEventBus
+from gie.bus import EVENTS, BusMetrics, Deliver, Following, NatsEventBus
 from gie.events import Event, RequestRouted
 from gie.events.subjects import pool_prefix, routing_subject
 from tests.support.flow_replicas import eventually
@@ -97,12 +99,11 @@ async def test_a_backlog_that_needs_flow_control_arrives_without_the_polling_tas
     assert polling == []
 
 
-async def test_own_events_come_back_without_decoding_and_others_are_decoded(
-    nats_url: str,
-) -> None:
-    pool = f"echo/{uuid.uuid4().hex[:8]}"
-    subject = routing_subject(pool, "routed")
-    seen: list[Event] = []
+@contextlib.asynccontextmanager
+async def two_publishers(
+    nats_url: str, pool: str, seen: list[Event]
+) -> AsyncIterator[tuple[NatsEventBus, NatsEventBus, Following]]:
+    """Our bus following the pool's routing events into ``seen``, and another bus."""
     async with (
         NatsEventBus(nats_url, name="me") as bus,
         NatsEventBus(nats_url, name="other") as other,
@@ -112,6 +113,16 @@ async def test_own_events_come_back_without_decoding_and_others_are_decoded(
             EVENTS, f"{pool_prefix(pool)}.routing.>", seen.append, deliver=Deliver.NEW
         )
         await asyncio.wait_for(following.caught_up.wait(), 10)
+        yield bus, other, following
+
+
+async def test_own_events_come_back_without_decoding_and_others_are_decoded(
+    nats_url: str,
+) -> None:
+    pool = f"echo/{uuid.uuid4().hex[:8]}"
+    subject = routing_subject(pool, "routed")
+    seen: list[Event] = []
+    async with two_publishers(nats_url, pool, seen) as (bus, other, following):
         mine, theirs = routed(pool, 1), routed(pool, 2)
         assert bus.publish_nowait(subject, mine)
         await other.publish(subject, theirs)
@@ -124,6 +135,38 @@ async def test_own_events_come_back_without_decoding_and_others_are_decoded(
         assert bus.publish_nowait(routing_subject(f"{pool}x", "routed"), routed(pool, 3))
         kept = len(bus._own)
         await following.stop()
-    assert seen[0] is mine  # handed back as published, not decoded again
-    assert seen[1] == theirs and seen[1] is not theirs
+    # The two publishers race to the stream: find each by id.
+    by_id = {event.event_id: event for event in seen}
+    assert by_id[mine.event_id] is mine  # handed back as published, not decoded again
+    assert by_id[theirs.event_id] == theirs and by_id[theirs.event_id] is not theirs
     assert kept == 0
+
+
+async def test_batches_are_stored_as_one_message_and_followed_event_by_event(
+    nats_url: str,
+) -> None:
+    pool = f"batch/{uuid.uuid4().hex[:8]}"
+    subject = routing_subject(pool, "routed")
+    seen: list[Event] = []
+    async with two_publishers(nats_url, pool, seen) as (bus, other, following):
+        mine = [routed(pool, n) for n in range(1, 4)]
+        theirs = [routed(pool, n) for n in range(4, 6)]
+        assert bus.publish_batch_nowait(subject, mine)
+        assert other.publish_batch_nowait(subject, theirs)
+        huge = [routed(pool, n) for n in range(20_000)]  # far above one message's limit
+        assert not bus.publish_batch_nowait(subject, huge)
+
+        async def all_five() -> bool:
+            return len(seen) == 5
+
+        await eventually(all_five, timeout_s=10, what="both batches")
+        await following.stop()
+        info = await bus._jetstream().stream_info(EVENTS.name, subjects_filter=subject)
+    assert info.state.subjects == {subject: 2}  # two messages: one per batch
+    ids = [event.event_id for event in seen]
+    first = ids.index(mine[0].event_id)
+    assert seen[first : first + 3] == mine and all(
+        a is b for a, b in zip(seen[first : first + 3], mine, strict=True)
+    )  # our own batch: handed back as published
+    other_first = ids.index(theirs[0].event_id)
+    assert seen[other_first : other_first + 2] == theirs  # decoded, in order

@@ -1,4 +1,5 @@
-"""Publish events off the hot path: bounded queue, one sender task, counted drops."""
+"""Publish events off the hot path: bounded queue, one sender task, counted drops,
+and optionally events held briefly so several share one message."""
 
 from __future__ import annotations
 
@@ -14,19 +15,31 @@ from gie.events import Event
 
 _log = structlog.get_logger("gie.bus")
 
+# Held events go out with the next submit once the oldest has waited this share of
+# the longest hold: under steady traffic the timer (a wake-up of its own) never fires.
+_RIDE_ALONG = 0.2
+
 
 class BackgroundPublisher:
     """Queues events for publishing without ever blocking the caller.
 
     ``submit`` MUST be called from the owning event loop. When the queue is
     full the event is dropped and counted (routing must never wait on the
-    bus). ``close`` flushes what is queued, within a timeout. With
+    bus). ``close`` flushes what is held and queued, within a timeout. With
     ``confirm=False`` events are not acknowledged one by one (cheaper; a
     connection lost at the wrong moment may lose a few) and one task hands
     over everything queued each time it runs (there is nothing to wait for per
     event, and every task wake-up costs more than the hand-over itself); on a bus
     that can take an unconfirmed event synchronously (:class:`NowaitPublisher`) it
     is handed over inside ``submit`` while nothing waits in the queue.
+
+    With ``batch_s > 0`` (unconfirmed, on a :class:`NowaitPublisher` only) events
+    are held, then each subject's held events go out as one batch message, in
+    submission order: when ``batch_max`` are held, at the first ``submit`` after the
+    oldest has waited a fifth of ``batch_s`` (riding on a wake-up the process has
+    anyway), and at the latest ``batch_s`` after the first was held (a timer).
+    Order is kept per subject; events of different subjects held in the same
+    window may reach the stream in either order.
     """
 
     def __init__(
@@ -37,7 +50,11 @@ class BackgroundPublisher:
         max_queue: int = 10_000,
         concurrency: int = 32,
         confirm: bool = True,
+        batch_s: float = 0.0,
+        batch_max: int = 64,
     ) -> None:
+        if batch_s < 0 or batch_max < 1:
+            raise ValueError("batch_s must be >= 0 and batch_max >= 1")
         self._bus = bus
         self._metrics = metrics
         self._queue: asyncio.Queue[tuple[str, Event]] = asyncio.Queue(max_queue)
@@ -46,6 +63,12 @@ class BackgroundPublisher:
         self._tasks: list[asyncio.Task[None]] = []
         self._in_hand = 0
         self._direct = bus if not confirm and isinstance(bus, NowaitPublisher) else None
+        self._batch_s = batch_s if self._direct is not None else 0.0
+        self._batch_max = batch_max
+        self._held: dict[str, list[Event]] = {}
+        self._held_count = 0
+        self._held_since = 0.0
+        self._timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         if not self._tasks:
@@ -53,27 +76,70 @@ class BackgroundPublisher:
             self._tasks = [asyncio.create_task(self._run()) for _ in range(tasks)]
 
     def submit(self, subject: str, event: Event) -> None:
-        # Unconfirmed, nothing queued ahead of it (order kept): hand it over now.
         direct = self._direct
-        if (
-            direct is not None
-            and self._queue.empty()
-            and self._in_hand == 0
-            and direct.publish_nowait(subject, event)
-        ):
-            return
-        try:
-            self._queue.put_nowait((subject, event))
-        except asyncio.QueueFull:
-            self._metrics.dropped.labels(event.type).inc()
+        if direct is not None and self._queue.empty() and self._in_hand == 0:
+            # Unconfirmed, nothing queued ahead of it (order kept): hold it for a
+            # batch, or hand it over now.
+            if self._batch_s:
+                self._hold(subject, event)
+                return
+            if direct.publish_nowait(subject, event):
+                return
+        self._enqueue(subject, event)
+
+    def flush(self) -> None:
+        """Send every held event now (one message per subject)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        held, self._held, self._held_count = self._held, {}, 0
+        for subject, events in held.items():
+            self._send(subject, events)
 
     async def close(self, *, timeout_s: float = 5.0) -> None:
+        self.flush()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), timeout_s)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    def _hold(self, subject: str, event: Event) -> None:
+        held = self._held.get(subject)
+        if held is None:
+            held = self._held[subject] = []
+        held.append(event)
+        self._held_count += 1
+        loop = asyncio.get_running_loop()
+        if self._timer is None:
+            self._held_since = loop.time()
+            self._timer = loop.call_later(self._batch_s, self.flush)
+        if (
+            self._held_count >= self._batch_max
+            or loop.time() - self._held_since >= self._batch_s * _RIDE_ALONG
+        ):
+            self.flush()
+
+    def _send(self, subject: str, events: list[Event]) -> None:
+        direct = self._direct
+        assert direct is not None  # only direct publishers hold events
+        if self._queue.empty() and self._in_hand == 0:
+            sent = (
+                direct.publish_nowait(subject, events[0])
+                if len(events) == 1
+                else direct.publish_batch_nowait(subject, events)
+            )
+            if sent:
+                return
+        for event in events:  # not now (disconnected, buffer full): one by one, in order
+            self._enqueue(subject, event)
+
+    def _enqueue(self, subject: str, event: Event) -> None:
+        try:
+            self._queue.put_nowait((subject, event))
+        except asyncio.QueueFull:
+            self._metrics.dropped.labels(event.type).inc()
 
     async def _run(self) -> None:
         while True:

@@ -9,9 +9,10 @@ Rules every implementation follows:
   publishes use the event id when no ``msg_id`` is given (so a retry is
   stored once), unconfirmed ones are never retried and need none.
 * ``follow`` delivers events of one stream whose subject matches a filter, in
-  stream order, to ``handler``, one at a time. Payloads that are not valid
-  events are logged and counted, never delivered and never fatal; an exception
-  raised by the handler is logged and counted and delivery goes on.
+  stream order, to ``handler``, one at a time; the events of a batch message in
+  the batch's order. Payloads (or events of a batch) that are not valid events
+  are logged and counted, never delivered and never fatal; an exception raised
+  by the handler is logged and counted and delivery goes on.
 * :class:`Following.caught_up` is set once every event stored when ``follow``
   was called has been handed to the handler.
 """
@@ -19,7 +20,7 @@ Rules every implementation follows:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -56,6 +57,11 @@ class NowaitPublisher(Protocol):
     def publish_nowait(self, subject: str, event: Event) -> bool:
         """``publish(confirm=False)`` done synchronously; False (nothing sent) when
         the bus cannot do it right now, and the caller uses ``publish``."""
+
+    def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
+        """``events`` as one batch message (see :meth:`EventCodec.encode_batch`),
+        like ``publish_nowait``; False (nothing sent) when it cannot be done now,
+        for instance when the batch is larger than one message may be."""
 
 
 class EventBus(EventPublisher, Protocol):

@@ -1,8 +1,9 @@
-"""Decode a payload and hand it to a handler: the part every adapter shares."""
+"""Decode a payload and hand its events to a handler: the part every adapter shares."""
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 
 import structlog
 
@@ -21,24 +22,31 @@ async def deliver(
     codec: EventCodec,
     handler: EventHandler,
     metrics: BusMetrics,
-    decoded: Event | None = None,
+    decoded: Sequence[Event] | None = None,
 ) -> None:
-    """Decode ``payload`` (unless ``decoded`` is the event it encodes) and run
-    ``handler`` on it; never raises for bad input."""
+    """Decode ``payload`` (one event or a batch; unless ``decoded`` holds the events
+    it encodes) and run ``handler`` on each event in order; never raises for bad
+    input: an invalid event of a batch is logged and counted, the others delivered."""
     if decoded is not None:
-        event = decoded
+        events = decoded
     else:
         try:
-            event = codec.decode(payload)
+            batch = codec.decode_batch(payload)
         except EventDecodeError as exc:
             metrics.invalid.labels(stream).inc()
             _log.warning("invalid event skipped", subject=subject, stream=stream, error=str(exc))
             return
-    metrics.received_on(stream).inc()
-    try:
-        result = handler(event)
-        if inspect.isawaitable(result):
-            await result
-    except Exception:  # a broken handler must not stop the subscription
-        metrics.handler_errors.labels(stream).inc()
-        _log.exception("event handler failed", subject=subject, type=event.type)
+        for error in batch.errors:
+            metrics.invalid.labels(stream).inc()
+            _log.warning("invalid event skipped", subject=subject, stream=stream, error=str(error))
+        events = batch.events
+    received = metrics.received_on(stream)
+    for event in events:
+        received.inc()
+        try:
+            result = handler(event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # a broken handler must not stop the subscription
+            metrics.handler_errors.labels(stream).inc()
+            _log.exception("event handler failed", subject=subject, type=event.type)

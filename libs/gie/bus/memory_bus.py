@@ -8,6 +8,7 @@ ids), so a consumer behaves the same on both.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -72,8 +73,16 @@ class MemoryEventBus:
         self._followings: list[tuple[StreamSpec, _MemoryFollowing]] = []
 
     def stored(self, stream: StreamSpec) -> list[Event]:
-        """Every event currently stored in ``stream``, in order."""
-        return [self._codec.decode(item.payload) for item in self._log[stream.name]]
+        """Every event currently stored in ``stream``, in order (batches unpacked)."""
+        return [
+            event
+            for item in self._log[stream.name]
+            for event in self._codec.decode_batch(item.payload).events
+        ]
+
+    def messages(self, stream: StreamSpec) -> list[bytes]:
+        """The payload of every message stored in ``stream``, in order."""
+        return [item.payload for item in self._log[stream.name]]
 
     async def publish(
         self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
@@ -81,12 +90,35 @@ class MemoryEventBus:
         await self.publish_raw(subject, self._codec.encode(event), msg_id=msg_id or event.event_id)
         self._metrics.published_of(event.type).inc()
 
+    def publish_nowait(self, subject: str, event: Event) -> bool:
+        """Store ``event`` unconfirmed; False when no stream stores ``subject``."""
+        return self.publish_batch_nowait(subject, (event,))
+
+    def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
+        """Store ``events`` as one message (one event: a plain event message)."""
+        if not events:
+            return True
+        payload = (
+            self._codec.encode(events[0]) if len(events) == 1 else self._codec.encode_batch(events)
+        )
+        try:
+            self._store(subject, payload, msg_id=None)
+        except BusPublishError:
+            return False
+        for event in events:
+            self._metrics.published_of(event.type).inc()
+        return True
+
     async def publish_raw(self, subject: str, payload: bytes, *, msg_id: str) -> None:
         """Store raw bytes (lets tests inject malformed payloads)."""
+        self._store(subject, payload, msg_id=msg_id)
+
+    def _store(self, subject: str, payload: bytes, *, msg_id: str | None) -> None:
         spec = self._stream_for(subject)
-        if msg_id in self._seen_ids:
-            return
-        self._seen_ids.add(msg_id)
+        if msg_id is not None:
+            if msg_id in self._seen_ids:
+                return
+            self._seen_ids.add(msg_id)
         self._seq += 1
         item = _Stored(self._seq, subject, payload, datetime.now(UTC))
         log = self._log[spec.name]

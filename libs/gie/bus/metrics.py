@@ -21,7 +21,8 @@ class BusMetrics:
         )
         self.invalid = Counter(
             "gie_bus_events_invalid_total",
-            "Payloads that were not valid events and were skipped, by stream.",
+            "Payloads, or events of a batch, that were not valid events and were skipped, "
+            "by stream.",
             ["stream"],
             registry=registry,
         )

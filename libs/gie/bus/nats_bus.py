@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -243,8 +244,23 @@ class NatsEventBus:
         if not write_unconfirmed(self._nc, subject, payload):
             return False
         if self._comes_back(subject):
-            self._own.remember(payload, event)
+            self._own.remember(payload, (event,))
         self._metrics.published_of(event.type).inc()
+        return True
+
+    def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
+        """``events`` as one batch message, as ``publish_nowait`` hands one over."""
+        if self._nc is None:
+            return False
+        if not events:
+            return True
+        payload = self._codec.encode_batch(events)
+        if not write_unconfirmed(self._nc, subject, payload):
+            return False
+        if self._comes_back(subject):
+            self._own.remember(payload, events)
+        for event in events:
+            self._metrics.published_of(event.type).inc()
         return True
 
     async def follow(

@@ -8,7 +8,7 @@ the common envelope). :func:`default_codec` knows every built-in event type;
 from __future__ import annotations
 
 from gie.events.base import Event, new_event_id, utc_now
-from gie.events.codec import EventCodec, Upcaster
+from gie.events.codec import DecodedBatch, EventCodec, Upcaster
 from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted, validate_address
 from gie.events.errors import EventDecodeError, GieEventError
 from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
@@ -40,6 +40,7 @@ def default_codec() -> EventCodec:
 
 __all__ = [
     "BUILTIN_EVENT_TYPES",
+    "DecodedBatch",
     "Endpoint",
     "EndpointMetrics",
     "EndpointMetricsObserved",

@@ -4,11 +4,16 @@ Encoding is the pydantic JSON of the event. Decoding reads ``type`` and
 ``schema_version``, runs any upcasters registered for older versions of that
 type, then validates into the current model. Everything that can go wrong on
 decode raises :class:`EventDecodeError` naming the problem.
+
+A *batch* is one payload carrying several events: a JSON array of encoded
+events, oldest first (``encode_batch``). ``decode_batch`` reads either form and
+keeps every valid event of a batch in which some are not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,6 +23,14 @@ from gie.events.base import Event
 from gie.events.errors import EventDecodeError
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBatch:
+    """The events of one payload in order, and what was wrong with the others."""
+
+    events: list[Event]
+    errors: list[EventDecodeError]
 
 
 class EventCodec:
@@ -50,22 +63,54 @@ class EventCodec:
     def encode(self, event: Event) -> bytes:
         return event.model_dump_json().encode()
 
+    def encode_batch(self, events: Sequence[Event]) -> bytes:
+        """One payload for ``events`` (a JSON array, even of one)."""
+        return b"[" + b",".join(self.encode(event) for event in events) + b"]"
+
     def decode(self, payload: bytes) -> Event:
-        try:
-            raw = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            raise EventDecodeError(f"event payload is not JSON: {exc}") from exc
+        raw = self._parse(payload)
         if not isinstance(raw, dict):
             raise EventDecodeError("event payload is not a JSON object")
+        # Current version: let pydantic parse the JSON itself (faster).
+        return self._validate(raw, payload)
+
+    def decode_batch(self, payload: bytes) -> DecodedBatch:
+        """The events of a payload holding one event or a batch; raises
+        EventDecodeError only when the payload as a whole is unreadable."""
+        raw = self._parse(payload)
+        if isinstance(raw, dict):
+            return DecodedBatch([self._validate(raw, payload)], [])
+        if not isinstance(raw, list):
+            raise EventDecodeError("event payload is neither a JSON object nor an array")
+        events: list[Event] = []
+        errors: list[EventDecodeError] = []
+        for position, item in enumerate(raw):
+            try:
+                if not isinstance(item, dict):
+                    raise EventDecodeError("not a JSON object")
+                events.append(self._validate(item, None))
+            except EventDecodeError as exc:
+                errors.append(EventDecodeError(f"event {position + 1} of {len(raw)}: {exc}"))
+        return DecodedBatch(events, errors)
+
+    def _parse(self, payload: bytes) -> object:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise EventDecodeError(f"event payload is not JSON: {exc}") from exc
+
+    def _validate(self, raw: dict[str, Any], payload: bytes | None) -> Event:
+        """``raw`` as an event; ``payload`` is its JSON when it is the whole payload."""
         type_name = raw.get("type")
         event_type = self._types.get(type_name) if isinstance(type_name, str) else None
         if event_type is None:
             raise EventDecodeError(f"unknown event type {type_name!r}")
         try:
-            if raw.get("schema_version", 1) == event_type.SCHEMA_VERSION:
-                # Current version: let pydantic parse the JSON itself (faster).
+            if raw.get("schema_version", 1) != event_type.SCHEMA_VERSION:
+                return event_type.model_validate(self._upcast(event_type, raw))
+            if payload is not None:
                 return event_type.model_validate_json(payload)
-            return event_type.model_validate(self._upcast(event_type, raw))
+            return event_type.model_validate(raw)
         except ValidationError as exc:
             raise EventDecodeError(f"invalid {type_name} event: {exc}") from exc
 

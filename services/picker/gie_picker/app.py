@@ -48,6 +48,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             kit.bus,
             metrics=kit.bus_metrics,
             confirm=settings.confirm_routing_events,
+            batch_s=settings.routing_event_batch_s,
+            batch_max=settings.routing_event_batch_max,
         )
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))
@@ -66,6 +68,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             inflight=state.inflight,
             flow_gate=flow_gate,
             settle_events=reading.settle,
+            fold_own=state.fold_own,
             saturation=config.saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),

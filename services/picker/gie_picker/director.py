@@ -4,7 +4,10 @@ The director is the picker's request controller: candidates from the view
 (narrowed by the gateway's subset hint), admission (sheddable requests are
 rejected while the pool is saturated), scheduling, then ``RequestRouted``; on
 the response path, ``RequestCompleted`` with the usage the server reported.
-MUST be called from the event loop that feeds the view.
+Both are built from values already checked (no validation on the hot path) and
+handed to ``fold_own`` at once, before the stream brings them back: projections
+that count requests in flight see this replica's decisions without waiting for
+the publisher's batch. MUST be called from the event loop that feeds the view.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from gie.bus import BackgroundPublisher
-from gie.events import RequestCompleted, RequestRouted
+from gie.events import Event, RequestCompleted, RequestRouted
 from gie.events.hashes import pack_hashes
 from gie.events.subjects import routing_subject
 from gie.saturation import SaturationConfig, is_stale, pool_saturation
@@ -64,6 +67,7 @@ class Director:
         inflight: InFlightCounts | None = None,
         flow_gate: FlowGate | None = None,
         settle_events: Callable[[], Awaitable[None]] | None = None,
+        fold_own: Callable[[Event], object] | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -77,6 +81,7 @@ class Director:
         self._inflight = inflight
         self._flow_gate = flow_gate
         self._settle_events = settle_events
+        self._fold_own = fold_own
         self._routed_subject = routing_subject(view.pool, "routed")
         self._completed_subject = routing_subject(view.pool, "completed")
 
@@ -128,7 +133,7 @@ class Director:
         self.metrics.for_model(request.model, request.target_model).running.inc()
         self._publish(
             self._routed_subject,
-            RequestRouted(
+            RequestRouted.trusted(
                 source=self._source,
                 pool=self._view.pool,
                 correlation_id=request.request_id,
@@ -200,7 +205,7 @@ class Director:
             model.output_tokens.observe(usage.completion_tokens)
         self._publish(
             self._completed_subject,
-            RequestCompleted(
+            RequestCompleted.trusted(
                 source=self._source,
                 pool=self._view.pool,
                 correlation_id=request.request_id,
@@ -216,5 +221,7 @@ class Director:
         )
 
     def _publish(self, subject: str, event: RequestRouted | RequestCompleted) -> None:
+        if self._fold_own is not None:
+            self._fold_own(event)
         if self._publisher is not None:
             self._publisher.submit(subject, event)

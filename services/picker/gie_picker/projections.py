@@ -94,6 +94,11 @@ class Projections:
             since=since,
         )
 
+    def fold_own(self, event: Event) -> None:
+        """This replica's routing event, as it publishes it: counted in flight at
+        once (the copy the stream brings back later changes nothing there)."""
+        self.inflight.apply(event)
+
     def _on_routing(self, event: Event) -> None:
         self.inflight.apply(event)
         self.history.apply(event)

@@ -32,6 +32,18 @@ class PickerSettings(ServiceSettings):
         "(off: events are handed to the connection, cheaper; a few may be lost when "
         "the connection drops).",
     )
+    routing_event_batch_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=5.0,
+        description="Longest a routing event waits to share one NATS message with "
+        "others (a batch; the other replicas learn of a decision at most this late; "
+        "under steady traffic batches go out after a fifth of it). 0: one message per "
+        "event. Ignored with confirm_routing_events.",
+    )
+    routing_event_batch_max: int = Field(
+        default=64, ge=1, le=10_000, description="Most routing events in one batch message."
+    )
     flow_control_targets: str = Field(
         default="",
         description="FlowControl gRPC targets, comma-separated host:port (or one "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from gie.bus import STATE, BackgroundPublisher, BusMetrics, Deliver, MemoryEventBus
@@ -30,6 +32,12 @@ class CountingBus(MemoryEventBus):
     ) -> None:
         self.calls.append(asyncio.get_running_loop().time())
         await super().publish(subject, event, msg_id=msg_id, confirm=confirm)
+
+    def publish_nowait(self, subject: str, event: Event) -> bool:
+        return False  # no synchronous path here: everything goes through the queue
+
+    def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
+        return False
 
 
 async def stored_events(bus: MemoryEventBus, expected: int) -> list[Event]:
@@ -92,6 +100,9 @@ class NowaitBus(CountingBus):
         self._stored.append((subject, event))
         return True
 
+    def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
+        return self.accepting and MemoryEventBus.publish_batch_nowait(self, subject, events)
+
     async def flush_direct(self) -> None:
         stored, self._stored = self._stored, []
         for subject, event in stored:
@@ -141,3 +152,84 @@ async def test_confirmed_publishing_never_takes_the_synchronous_path() -> None:
     await publisher.close()
     assert bus.direct == []
     assert len(bus.calls) == 1
+
+
+def held_publisher(
+    bus: MemoryEventBus, *, batch_s: float, batch_max: int = 64
+) -> BackgroundPublisher:
+    return BackgroundPublisher(
+        bus,
+        metrics=BusMetrics(CollectorRegistry()),
+        confirm=False,
+        batch_s=batch_s,
+        batch_max=batch_max,
+    )
+
+
+async def test_held_events_go_out_as_one_batch_message_per_subject_in_order() -> None:
+    bus = NowaitBus()
+    publisher = held_publisher(bus, batch_s=0.02)
+    publisher.start()
+    first, second = endpoint_subject(POOL, "10.0.0.1:80"), endpoint_subject(POOL, "10.0.0.2:80")
+    events = [upsert(i) for i in range(1, 7)]
+    for index, event in enumerate(events):
+        publisher.submit(first if index % 2 == 0 else second, event)
+    assert bus.messages(STATE) == []  # held, not sent yet
+    await asyncio.sleep(0.05)
+    messages = bus.messages(STATE)
+    assert len(messages) == 2 and all(m.startswith(b"[") for m in messages)
+    seen = await stored_events(bus, 6)
+    assert seen == events[0::2] + events[1::2]  # order kept within each subject
+    await publisher.close()
+
+
+async def test_a_full_batch_goes_out_at_once_and_a_lone_event_as_a_plain_message() -> None:
+    bus = NowaitBus()
+    publisher = held_publisher(bus, batch_s=60.0, batch_max=3)
+    publisher.start()
+    subject = endpoint_subject(POOL, "10.0.0.1:80")
+    events = [upsert(i) for i in range(1, 5)]
+    for event in events:
+        publisher.submit(subject, event)
+    assert len(bus.messages(STATE)) == 1  # the first three, without waiting a minute
+    await publisher.close()  # the fourth: flushed on close, alone
+    assert bus.direct == events[3:]
+    await bus.flush_direct()
+    messages = bus.messages(STATE)
+    assert len(messages) == 2 and messages[1].startswith(b"{")
+    assert await stored_events(bus, 4) == events
+
+
+async def test_a_batch_the_bus_cannot_take_goes_through_the_queue_in_order() -> None:
+    bus = NowaitBus()
+    publisher = held_publisher(bus, batch_s=0.01)
+    publisher.start()
+    subject = endpoint_subject(POOL, "10.0.0.1:80")
+    events = [upsert(i) for i in range(1, 4)]
+    bus.accepting = False
+    for event in events:
+        publisher.submit(subject, event)
+    await asyncio.sleep(0.05)
+    assert len(bus.calls) == 3  # one confirmed-path publish each, after the hold
+    await publisher.close()
+    assert await stored_events(bus, 3) == events
+
+
+def test_batch_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="batch_max"):
+        held_publisher(MemoryEventBus(), batch_s=0.01, batch_max=0)
+
+
+async def test_under_steady_traffic_held_events_ride_out_with_a_later_submit() -> None:
+    bus = NowaitBus()
+    publisher = held_publisher(bus, batch_s=1.0)
+    publisher.start()
+    subject = endpoint_subject(POOL, "10.0.0.1:80")
+    events = [upsert(1), upsert(2)]
+    publisher.submit(subject, events[0])
+    await asyncio.sleep(0.25)  # past a fifth of the longest hold, long before the timer
+    assert bus.messages(STATE) == []
+    publisher.submit(subject, events[1])
+    assert len(bus.messages(STATE)) == 1  # both, in one batch, inside that submit
+    await publisher.close()
+    assert await stored_events(bus, 2) == events
