@@ -1,0 +1,31 @@
+"""The admin server: probes answered with a current Date header, and gone once stopped."""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+
+from gie.events import utc_now
+from gie.telemetry.admin import AdminServer, build_admin_app
+from gie.telemetry.health import Health
+
+
+async def test_probes_carry_a_current_date_and_stop_closes_the_port() -> None:
+    app = build_admin_app(service="t", health=Health(), registry=CollectorRegistry())
+    server = AdminServer(app, host="127.0.0.1", port=0)
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}"
+    try:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            answer = await client.get(f"{url}/healthz")
+        assert answer.status_code == 200
+        sent = parsedate_to_datetime(answer.headers["date"])
+        assert abs((utc_now() - sent).total_seconds()) < 5
+    finally:
+        await server.stop()
+    async with httpx.AsyncClient(trust_env=False) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"{url}/healthz")
