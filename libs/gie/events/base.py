@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self, cast
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,14 +59,6 @@ class Event(BaseModel):
     source: str = Field(min_length=1)
     pool: str = Field(min_length=1)
     correlation_id: str | None = None
-
-    @classmethod
-    def trusted(cls, **fields: Any) -> Self:
-        """The event built without validation, from values this process has already
-        validated (its own decisions, on a hot path): the same fields, defaults and
-        wire form as the validated constructor, without the cost of checking them."""
-        event = cls.model_construct(type=cls.TYPE, schema_version=cls.SCHEMA_VERSION, **fields)
-        return cast(Self, event)
 
     @model_validator(mode="after")
     def _fill_type_and_version(self) -> Self:

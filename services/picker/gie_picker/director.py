@@ -4,10 +4,9 @@ The director is the picker's request controller: candidates from the view
 (narrowed by the gateway's subset hint), admission (sheddable requests are
 rejected while the pool is saturated), scheduling, then ``RequestRouted``; on
 the response path, ``RequestCompleted`` with the usage the server reported.
-Both are built from values already checked (no validation on the hot path) and
-handed to ``fold_own`` at once, before the stream brings them back: projections
-that count requests in flight see this replica's decisions without waiting for
-the publisher's batch. MUST be called from the event loop that feeds the view.
+Both are handed to ``fold_own`` at once, before the stream brings them back:
+projections that count requests in flight see this replica's decisions without
+waiting for the publisher's batch. MUST be called from the event loop that feeds the view.
 """
 
 from __future__ import annotations
@@ -133,7 +132,7 @@ class Director:
         self.metrics.for_model(request.model, request.target_model).running.inc()
         self._publish(
             self._routed_subject,
-            RequestRouted.trusted(
+            RequestRouted(
                 source=self._source,
                 pool=self._view.pool,
                 correlation_id=request.request_id,
@@ -205,7 +204,7 @@ class Director:
             model.output_tokens.observe(usage.completion_tokens)
         self._publish(
             self._completed_subject,
-            RequestCompleted.trusted(
+            RequestCompleted(
                 source=self._source,
                 pool=self._view.pool,
                 correlation_id=request.request_id,

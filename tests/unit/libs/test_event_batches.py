@@ -13,7 +13,6 @@ from gie.events import (
     EventCodec,
     EventDecodeError,
     RequestCompleted,
-    RequestRouted,
     default_codec,
 )
 from gie.events.subjects import routing_subject
@@ -119,24 +118,3 @@ async def test_a_follower_gets_every_valid_event_of_a_batch_and_counts_the_bad_o
     assert [getattr(e, "request_id", None) for e in seen] == ["r1", "r2"]
     assert registry.get_sample_value("gie_bus_events_invalid_total", {"stream": EVENTS.name}) == 1
     assert registry.get_sample_value("gie_bus_events_received_total", {"stream": EVENTS.name}) == 2
-
-
-def test_a_trusted_event_has_the_validated_events_fields_and_wire_form() -> None:
-    fields = {
-        "source": "p",
-        "pool": POOL,
-        "correlation_id": "r1",
-        "request_id": "r1",
-        "model": "m",
-        "target": "10.0.0.1:8000",
-        "fallbacks": ("10.0.0.2:8000",),
-        "picker": "p",
-    }
-    checked = RequestRouted(**fields)  # type: ignore[arg-type]
-    trusted = RequestRouted.trusted(**fields)
-    codec = default_codec()
-    decoded = codec.decode(codec.encode(trusted))
-    assert decoded.model_dump(exclude={"event_id", "occurred_at"}) == checked.model_dump(
-        exclude={"event_id", "occurred_at"}
-    )
-    assert trusted.event_id != checked.event_id and trusted.occurred_at.tzinfo is not None
