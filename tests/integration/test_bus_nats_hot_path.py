@@ -99,6 +99,13 @@ async def test_a_backlog_that_needs_flow_control_arrives_without_the_polling_tas
     assert polling == []
 
 
+async def until_seen(seen: list[Event], count: int) -> None:
+    async def arrived() -> bool:
+        return len(seen) == count
+
+    await eventually(arrived, timeout_s=10, what=f"{count} events")
+
+
 @contextlib.asynccontextmanager
 async def two_publishers(
     nats_url: str, pool: str, seen: list[Event]
@@ -126,11 +133,7 @@ async def test_own_events_come_back_without_decoding_and_others_are_decoded(
         mine, theirs = routed(pool, 1), routed(pool, 2)
         assert bus.publish_nowait(subject, mine)
         await other.publish(subject, theirs)
-
-        async def both() -> bool:
-            return len(seen) == 2
-
-        await eventually(both, timeout_s=10, what="both events")
+        await until_seen(seen, 2)
         # Not following it: nothing kept for a subject that never comes back.
         assert bus.publish_nowait(routing_subject(f"{pool}x", "routed"), routed(pool, 3))
         kept = len(bus._own)
@@ -155,11 +158,7 @@ async def test_batches_are_stored_as_one_message_and_followed_event_by_event(
         assert other.publish_batch_nowait(subject, theirs)
         huge = [routed(pool, n) for n in range(20_000)]  # far above one message's limit
         assert not bus.publish_batch_nowait(subject, huge)
-
-        async def all_five() -> bool:
-            return len(seen) == 5
-
-        await eventually(all_five, timeout_s=10, what="both batches")
+        await until_seen(seen, 5)
         await following.stop()
         info = await bus._jetstream().stream_info(EVENTS.name, subjects_filter=subject)
     assert info.state.subjects == {subject: 2}  # two messages: one per batch

@@ -92,15 +92,15 @@ class MemoryEventBus:
 
     def publish_nowait(self, subject: str, event: Event) -> bool:
         """Store ``event`` unconfirmed; False when no stream stores ``subject``."""
-        return self.publish_batch_nowait(subject, (event,))
+        return self._store_unconfirmed(subject, self._codec.encode(event), (event,))
 
     def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
-        """Store ``events`` as one message (one event: a plain event message)."""
-        if not events:
-            return True
-        payload = (
-            self._codec.encode(events[0]) if len(events) == 1 else self._codec.encode_batch(events)
+        """Store ``events`` as one batch message, as ``publish_nowait`` stores one."""
+        return not events or self._store_unconfirmed(
+            subject, self._codec.encode_batch(events), events
         )
+
+    def _store_unconfirmed(self, subject: str, payload: bytes, events: Sequence[Event]) -> bool:
         try:
             self._store(subject, payload, msg_id=None)
         except BusPublishError:
