@@ -6,14 +6,20 @@ connections, so a port picked here cannot be taken by a simulated server binding
 0 or by a service's outgoing connection in the moment between picking it and the
 child process binding it. Each candidate is checked by binding it (no
 ``SO_REUSEADDR``, so ports in TIME_WAIT are skipped too), and every probe socket stays
-open until the call returns: the ports of one call are distinct. Where the ephemeral
-range leaves no room below it, the kernel picks (``bind(0)``).
+open until the call returns: the ports of one call are distinct. Ports handed out are
+remembered for :data:`HANDED_OUT_S` and not handed out again by later calls of this
+process, so parts started concurrently (two stacks, a stack and a test's servers) never
+pick the same port before either has bound it. Where the ephemeral range leaves no room
+below it, the kernel picks (``bind(0)``).
 """
 
 from __future__ import annotations
 
 import random
 import socket
+import threading
+import time
+from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -24,6 +30,24 @@ LOOPBACK = "127.0.0.1"
 _LOWEST = 10_000
 _SPAN = 12_768  # 20000-32767 with the default ephemeral range
 _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+HANDED_OUT_S = 120.0  # long enough for any started part to have bound its ports
+_handed_out: dict[int, float] = {}  # port -> when it was handed out (monotonic)
+_handed_out_lock = threading.Lock()
+
+
+def _recently_handed_out() -> set[int]:
+    now = time.monotonic()
+    with _handed_out_lock:
+        for port in [p for p, at in _handed_out.items() if now - at > HANDED_OUT_S]:
+            del _handed_out[port]
+        return set(_handed_out)
+
+
+def _hand_out(ports: Iterable[int]) -> None:
+    now = time.monotonic()
+    with _handed_out_lock:
+        _handed_out.update((port, now) for port in ports)
 
 
 def _candidate_ports() -> list[int]:
@@ -37,11 +61,15 @@ def _candidate_ports() -> list[int]:
     return candidates
 
 
+def _fresh(candidates: Iterable[int], taken: set[int]) -> list[int]:
+    return [port for port in candidates if port not in taken]
+
+
 def free_ports(count: int, *, host: str = LOOPBACK) -> list[int]:
     """Return ``count`` distinct TCP ports that were free on ``host`` a moment ago."""
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
-    candidates = iter(_candidate_ports())
+    candidates = iter(_fresh(_candidate_ports(), _recently_handed_out()))
     ports: list[int] = []
     with ExitStack() as sockets:
         while len(ports) < count:
@@ -56,6 +84,7 @@ def free_ports(count: int, *, host: str = LOOPBACK) -> list[int]:
                 continue
             sockets.enter_context(sock)
             ports.append(int(sock.getsockname()[1]))
+    _hand_out(ports)
     return ports
 
 
@@ -82,8 +111,11 @@ def free_port_block(count: int, *, host: str = LOOPBACK) -> int:
     """
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
+    taken = _recently_handed_out()
     candidates = _candidate_ports() or [free_port(host=host) for _ in range(100)]
     for base in candidates:
-        if base + count <= 65536 and _bindable(host, range(base, base + count)):
+        block = range(base, base + count)
+        if base + count <= 65536 and taken.isdisjoint(block) and _bindable(host, block):
+            _hand_out(block)
             return base
     raise OSError(f"no block of {count} free ports on {host}")

@@ -67,6 +67,23 @@ def test_port_block_skips_a_base_whose_block_is_busy(monkeypatch: pytest.MonkeyP
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
         busy.bind(("127.0.0.1", 0))
         taken = int(busy.getsockname()[1])
-        fallback = free_port()
+        fallback = _unused_port()
         monkeypatch.setattr(ports_module, "_candidate_ports", lambda: [taken - 1, fallback])
         assert free_port_block(2) == fallback
+
+
+def _unused_port() -> int:
+    """A bindable port that no call of this module has handed out."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_port_handed_out_is_not_handed_out_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two stacks started at once: the second must not pick a port of the first's
+    # block before the first has bound it.
+    base = _unused_port()
+    other = next(p for p in iter(_unused_port, None) if p not in (base, base + 1))
+    monkeypatch.setattr(ports_module, "_candidate_ports", lambda: [base, base + 1, other])
+    assert free_port_block(2) == base
+    assert free_ports(1) == [other]
