@@ -19,10 +19,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Gauge
 
 from gie.events import Event, RequestRouted
 from gie.prefix import PrefixIndex
+from gie.telemetry.loop_metrics import LoopHistogram
 from gie.view import PoolView
 from gie_picker.scheduling.contracts import PreparedPrefix
 
@@ -57,7 +58,7 @@ class PrefixCacheState:
             registry=registry,
         )
         self._size.set_function(lambda: self.index.size)
-        self._hit_ratio = Histogram(
+        self._hit_ratio = LoopHistogram(
             "inference_extension_prefix_indexer_hit_ratio",
             "Share of a routed prompt's blocks found on the chosen endpoint.",
             buckets=(0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0),

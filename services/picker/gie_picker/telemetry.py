@@ -6,11 +6,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gie.saturation import SaturationConfig, pool_saturation
+from gie.telemetry.loop_metrics import (
+    CounterChild,
+    GaugeChild,
+    HistogramChild,
+    LoopCounter,
+    LoopGauge,
+    LoopHistogram,
+)
 from gie.view import PoolView
 
 _MODEL = ["model_name", "target_model_name"]
@@ -21,76 +29,76 @@ _TOKEN_BUCKETS = (16, 64, 256, 1024, 4096, 16384, 65536, 262144)
 class ModelMetrics:
     """The children of the per-model metrics for one (model, target model) pair."""
 
-    requests: Counter
-    running: Gauge
-    duration: Histogram
-    input_tokens: Histogram
-    output_tokens: Histogram
+    requests: CounterChild
+    running: GaugeChild
+    duration: HistogramChild
+    input_tokens: HistogramChild
+    output_tokens: HistogramChild
 
 
 class PickerMetrics:
     """Request-level metrics; one instance per process registry.
 
-    ``for_model`` and ``routed_to`` hand out labelled children looked up once
-    (``labels()`` costs microseconds, on every request otherwise).
+    Updated on the event loop only (lock-free, :mod:`gie.telemetry.loop_metrics`).
+    ``for_model`` and ``routed_to`` hand out labelled children looked up once.
     """
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
-        self.requests = Counter(
+        self.requests = LoopCounter(
             "inference_objective_request_total", "Requests received.", _MODEL, registry=registry
         )
-        self.errors = Counter(
+        self.errors = LoopCounter(
             "inference_objective_request_error_total",
             "Requests that failed, by error code.",
             [*_MODEL, "error_code"],
             registry=registry,
         )
-        self.duration = Histogram(
+        self.duration = LoopHistogram(
             "inference_objective_request_duration_seconds",
             "Time from routing to the end of the response.",
             _MODEL,
             registry=registry,
         )
-        self.input_tokens = Histogram(
+        self.input_tokens = LoopHistogram(
             "inference_objective_input_tokens",
             "Prompt tokens per request.",
             _MODEL,
             buckets=_TOKEN_BUCKETS,
             registry=registry,
         )
-        self.output_tokens = Histogram(
+        self.output_tokens = LoopHistogram(
             "inference_objective_output_tokens",
             "Completion tokens per request.",
             _MODEL,
             buckets=_TOKEN_BUCKETS,
             registry=registry,
         )
-        self.running = Gauge(
+        self.running = LoopGauge(
             "inference_objective_running_requests",
             "Requests routed by this process and not finished.",
             ["model_name"],
             registry=registry,
         )
-        self.routed = Counter(
+        self.routed = LoopCounter(
             "gie_picker_requests_routed_total",
             "Requests routed, by destination endpoint.",
             ["endpoint"],
             registry=registry,
         )
-        self.stale_fallback = Counter(
+        self.stale_fallback = LoopCounter(
             "gie_picker_stale_fallback_total",
             "Admission decisions taken from requests in flight because every endpoint's "
             "metrics were stale.",
             registry=registry,
         )
-        self.rejected = Counter(
+        self.rejected = LoopCounter(
             "gie_picker_requests_rejected_total",
             "Requests answered by the picker itself, by HTTP status.",
             ["status"],
             registry=registry,
         )
         self._models: dict[tuple[str, str], ModelMetrics] = {}
-        self._routed: dict[str, Counter] = {}
+        self._routed: dict[str, CounterChild] = {}
 
     def for_model(self, model: str, target_model: str) -> ModelMetrics:
         key = (model, target_model)
@@ -105,7 +113,7 @@ class PickerMetrics:
             )
         return children
 
-    def routed_to(self, endpoint: str) -> Counter:
+    def routed_to(self, endpoint: str) -> CounterChild:
         counter = self._routed.get(endpoint)
         if counter is None:
             counter = self._routed[endpoint] = self.routed.labels(endpoint)
