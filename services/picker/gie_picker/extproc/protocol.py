@@ -27,9 +27,20 @@ _OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 def header_map(headers: ext_pb.HttpHeaders) -> dict[str, str]:
     """Headers as a dict of lower-case names (Envoy sends raw_value bytes)."""
     result: dict[str, str] = {}
+    for header in headers.headers.headers:  # each attribute read costs: read each once
+        raw = header.raw_value
+        result[header.key.lower()] = raw.decode("utf-8", "replace") if raw else header.value
+    return result
+
+
+def header_values(headers: ext_pb.HttpHeaders, names: frozenset[str]) -> dict[str, str]:
+    """Only the headers named in ``names`` (lower case), as ``header_map`` reads them."""
+    result: dict[str, str] = {}
     for header in headers.headers.headers:
-        value = header.raw_value.decode("utf-8", "replace") if header.raw_value else header.value
-        result[header.key.lower()] = value
+        key = header.key.lower()
+        if key in names:
+            raw = header.raw_value
+            result[key] = raw.decode("utf-8", "replace") if raw else header.value
     return result
 
 

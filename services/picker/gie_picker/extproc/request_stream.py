@@ -26,6 +26,7 @@ OBJECTIVE_HEADER = "x-gateway-inference-objective"
 MODEL_REWRITE_HEADER = "x-gateway-model-name-rewrite"
 _REMOVED_HEADERS = (FAIRNESS_HEADER, OBJECTIVE_HEADER, MODEL_REWRITE_HEADER)
 DEFAULT_FAIRNESS_ID = "default-flow"
+_RESPONSE_HEADERS_READ = frozenset((":status", "content-type"))
 
 Responses = list[ext_pb.ProcessingResponse]
 
@@ -165,7 +166,7 @@ class RequestStream:
 
     # -- response path ---------------------------------------------------
     def _on_response_headers(self, message: ext_pb.ProcessingRequest) -> Responses:
-        headers = protocol.header_map(message.response_headers)
+        headers = protocol.header_values(message.response_headers, _RESPONSE_HEADERS_READ)
         status = headers.get(":status", "")
         self.response_status = int(status) if status.isdigit() else None
         self._served = protocol.served_endpoint(message)
