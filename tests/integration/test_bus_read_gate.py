@@ -134,3 +134,22 @@ async def test_burst_reading_survives_a_nats_restart(tmp_path: Path) -> None:
                 await publish(url, f.pool, range(2, 4))
                 await f.has(6, within_s=20, what="events after the restart")
                 assert f.ids() == ["r0", "r1", "r-1", "r2", "r3", "r-1"]
+
+
+async def test_the_gate_still_holds_events_after_a_burst_larger_than_the_reader_buffer(
+    nats_url: str,
+) -> None:
+    # nats-py's stream reader pauses the socket itself above 64 KiB buffered and
+    # resumes it once drained; it must not leave the socket read on every arrival.
+    async with follower(nats_url) as f:
+        gate: ReadGate = f.bus.read_in_bursts(max_delay_s=QUIET)
+        await publish(nats_url, f.pool, range(200), model="x" * 2000)  # ~0.5 MB
+        await asyncio.sleep(0.5)
+        await gate.settle()
+        assert len(f.seen) == 201
+        await asyncio.sleep(0.2)  # the reader has drained what the burst buffered
+        await publish(nats_url, f.pool, range(200, 203))
+        await asyncio.sleep(0.3)
+        assert len(f.seen) == 201  # waiting in the socket again, not read one by one
+        await gate.settle()
+        assert f.ids()[-4:] == ["r200", "r201", "r202", "r-1"]

@@ -32,6 +32,7 @@ from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_internals import (
     answer_flow_control,
+    hand_reading_to_gate,
     quiet_flow_control,
     socket_transport,
     write_unconfirmed,
@@ -338,6 +339,9 @@ class NatsEventBus:
         return self._gate
 
     def _socket_transport(self) -> asyncio.ReadTransport | None:
+        # Every time: a reconnect brings a new reader, whose own flow control would
+        # undo the gate's pauses.
+        hand_reading_to_gate(self._nc)
         return socket_transport(self._nc)
 
     def snapshots(self) -> NatsSnapshotStore:

@@ -13,7 +13,11 @@ False or None), leaving nats-py's public path to do the work:
   message instead, and a stalled consumer is still revived by nats-py itself from
   the next idle heartbeat;
 * :func:`socket_transport` finds the socket under the connection (for the read
-  gate).
+  gate), and :func:`hand_reading_to_gate` widens the buffer of nats-py's stream
+  reader so that the reader's own flow control (it pauses the socket above twice
+  its limit, 32 KiB, and resumes it once drained) never resumes reading that the
+  gate has paused: after any burst above 64 KiB every event would otherwise be
+  read, one wake-up each, until the gate's next read.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from typing import Any
 from nats.aio.client import Client as NatsClient
 
 _CRLF = b"\r\n"
+# Buffered bytes above which a gated connection's reader still pauses the socket
+# (at twice this), so a reader that cannot keep up stays bounded in memory.
+GATED_READER_LIMIT = 8 * 1024 * 1024
 
 
 def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:
@@ -104,3 +111,12 @@ def socket_transport(nc: NatsClient | None) -> asyncio.ReadTransport | None:
     if not isinstance(transport, asyncio.ReadTransport):
         return None
     return None if transport.get_extra_info("sslcontext") is not None else transport
+
+
+def hand_reading_to_gate(nc: NatsClient | None) -> None:
+    """Let the read gate alone pause and resume ``nc``'s socket (see module doc)."""
+    reader = getattr(getattr(nc, "_transport", None), "_io_reader", None)
+    if isinstance(reader, asyncio.StreamReader):
+        limit = getattr(reader, "_limit", None)
+        if isinstance(limit, int) and limit < GATED_READER_LIMIT:
+            reader._limit = GATED_READER_LIMIT  # type: ignore[attr-defined]
