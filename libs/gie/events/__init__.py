@@ -7,9 +7,10 @@ the common envelope). :func:`default_codec` knows every built-in event type;
 
 from __future__ import annotations
 
+from gie.events.address import validate_address
 from gie.events.base import Event, new_event_id, utc_now
 from gie.events.codec import DecodedBatch, EventCodec, Upcaster
-from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted, validate_address
+from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted
 from gie.events.errors import EventDecodeError, GieEventError
 from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
 from gie.events.metrics import EndpointMetrics, EndpointMetricsObserved

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from gie.events.address import Address
 from gie.events.base import Event
-
-_ADDRESS = re.compile(r"^(?P<host>\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
-
-
-def validate_address(value: str) -> str:
-    """Check an ``ip:port`` (or ``[v6]:port``) endpoint address and return it."""
-    match = _ADDRESS.match(value)
-    if match is None or not 0 < int(match["port"]) < 65536:
-        raise ValueError(f"endpoint address must be ip:port, got {value!r}")
-    return value
 
 
 class Endpoint(BaseModel):
@@ -25,11 +15,9 @@ class Endpoint(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    address: str
+    address: Address
     name: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
-
-    _check_address = field_validator("address")(validate_address)
 
 
 class EndpointUpserted(Event):
@@ -45,6 +33,4 @@ class EndpointRemoved(Event):
 
     TYPE: ClassVar[str] = "EndpointRemoved"
 
-    address: str
-
-    _check_address = field_validator("address")(validate_address)
+    address: Address

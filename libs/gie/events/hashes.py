@@ -32,6 +32,8 @@ def unpack_hashes(packed: str) -> tuple[int, ...]:
 
 def check_packed(packed: str) -> str:
     """Validate the wire form: base64 of a whole number of 8-byte hashes."""
+    if not packed:
+        return packed
     try:
         raw = base64.b64decode(packed, validate=True)
     except binascii.Error as exc:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from gie.events.address import Address
 from gie.events.base import Event
-from gie.events.endpoint import validate_address
 
 
 class EndpointMetrics(BaseModel):
@@ -33,8 +33,6 @@ class EndpointMetricsObserved(Event):
 
     TYPE: ClassVar[str] = "EndpointMetricsObserved"
 
-    address: str
+    address: Address
     scraped_at: datetime
     metrics: EndpointMetrics
-
-    _check_address = field_validator("address")(validate_address)

@@ -6,8 +6,8 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator
 
+from gie.events.address import Address
 from gie.events.base import Event
-from gie.events.endpoint import validate_address
 from gie.events.hashes import check_packed, unpack_hashes
 
 
@@ -21,8 +21,8 @@ class RequestRouted(Event):
 
     request_id: str = Field(min_length=1)
     model: str
-    target: str
-    fallbacks: tuple[str, ...] = ()
+    target: Address
+    fallbacks: tuple[Address, ...] = ()
     picker: str = Field(min_length=1)
     prompt_bytes: int = Field(default=0, ge=0)
     # The prompt's chained prefix-block hashes (uint64, see gie.prefix), packed
@@ -33,18 +33,12 @@ class RequestRouted(Event):
     # A hash of the client's session header (never its value), for stickiness.
     session: str | None = Field(default=None, max_length=64)
 
-    _check_target = field_validator("target")(validate_address)
     _check_hashes = field_validator("block_hashes")(check_packed)
 
     @property
     def hashes(self) -> tuple[int, ...]:
         """``block_hashes`` unpacked."""
         return unpack_hashes(self.block_hashes)
-
-    @field_validator("fallbacks")
-    @classmethod
-    def _check_fallbacks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(validate_address(v) for v in value)
 
 
 class RequestCompleted(Event):
@@ -57,12 +51,10 @@ class RequestCompleted(Event):
     TYPE: ClassVar[str] = "RequestCompleted"
 
     request_id: str = Field(min_length=1)
-    target: str
+    target: Address
     picker: str = Field(min_length=1)
     status: int = Field(ge=0, le=999)
     prompt_tokens: int | None = Field(default=None, ge=0)
     completion_tokens: int | None = Field(default=None, ge=0)
     cached_tokens: int | None = Field(default=None, ge=0)
     duration_s: float = Field(default=0.0, ge=0.0)
-
-    _check_target = field_validator("target")(validate_address)

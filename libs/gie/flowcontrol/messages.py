@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gie.events.endpoint import validate_address
+from gie.events.address import validate_address
 from gie.flowcontrol.errors import FlowControlCallError, InvalidAdmitRequestError
 from gie.flowcontrol.flow_key import FlowKey, check_id
 from gie.flowcontrol.outcome import Outcome
