@@ -45,7 +45,7 @@ async def deliver(
         received.inc()
         try:
             result = handler(event)
-            if inspect.isawaitable(result):
+            if result is not None and type(result) is not bool and inspect.isawaitable(result):
                 await result
         except Exception:  # a broken handler must not stop the subscription
             metrics.handler_errors.labels(stream).inc()

@@ -61,7 +61,8 @@ class EventCodec:
         return frozenset(self._types)
 
     def encode(self, event: Event) -> bytes:
-        return event.model_dump_json().encode()
+        # The serializer's bytes as they are (model_dump_json decodes them to str).
+        return event.__pydantic_serializer__.to_json(event)
 
     def encode_batch(self, events: Sequence[Event]) -> bytes:
         """One payload for ``events`` (a JSON array, even of one)."""

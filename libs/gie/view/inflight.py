@@ -20,7 +20,6 @@ instants are equal, and so are their digests. Not thread-safe: one task feeds it
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,7 +46,7 @@ class InFlightView:
         self.ttl = timedelta(seconds=ttl_s)
         self._requests: dict[str, _InFlight] = {}
         self._completed: dict[str, datetime] = {}
-        self._counts: Counter[str] = Counter()
+        self._counts: dict[str, int] = {}  # only addresses with requests in flight
 
     def apply(self, event: Event) -> bool:
         """Fold one event in; return True when a count changed."""
@@ -63,7 +62,8 @@ class InFlightView:
         if event.request_id in self._requests or event.request_id in self._completed:
             return False
         self._requests[event.request_id] = _InFlight(event.target, event.occurred_at)
-        self._counts[event.target] += 1
+        counts = self._counts
+        counts[event.target] = counts.get(event.target, 0) + 1
         return True
 
     def _completed_event(self, event: RequestCompleted) -> bool:
@@ -76,8 +76,10 @@ class InFlightView:
         entry = self._requests.pop(request_id, None)
         if entry is None:
             return False
-        self._counts[entry.address] -= 1
-        if not self._counts[entry.address]:
+        left = self._counts[entry.address] - 1
+        if left:
+            self._counts[entry.address] = left
+        else:
             del self._counts[entry.address]
         return True
 

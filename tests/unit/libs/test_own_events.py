@@ -38,3 +38,12 @@ def test_events_that_never_come_back_are_forgotten_oldest_first() -> None:
 def test_capacity_must_be_positive() -> None:
     with pytest.raises(ValueError, match="capacity"):
         OwnEvents(capacity=0)
+
+
+def test_a_payload_with_the_same_head_but_other_bytes_is_not_ours() -> None:
+    own = OwnEvents()
+    event = routed("p/q", 1)
+    head = b'[{"event_id":"' + b"0" * 80
+    own.remember(head + b"ours]", (event,))
+    assert own.take(head + b"theirs]") is None
+    assert own.take(head + b"ours]") == (event,)  # still there for the real echo
