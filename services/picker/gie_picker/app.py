@@ -53,7 +53,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         )
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))
-        reading = EventReading()
+        reading = EventReading(min_interval_s=settings.event_settle_interval_s)
         director = Director(
             view=state.view,
             scheduler=configured_scheduler(

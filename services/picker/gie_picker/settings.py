@@ -57,6 +57,15 @@ class PickerSettings(ServiceSettings):
         "(0: read every event as it arrives; unset: 0.5 in each worker of a multi-worker "
         "picker, where most events come from the other workers, else 0).",
     )
+    event_settle_interval_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=5.0,
+        description="While reading in bursts: a routing decision first reads what has "
+        "arrived only if the last decision to do so was at least this long ago, so the "
+        "other replicas' decisions reach this one at most this much later (0: every "
+        "decision reads first).",
+    )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
     admin_port: int = Field(default=9090, ge=0, le=65535)
