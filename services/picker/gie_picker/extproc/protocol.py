@@ -115,21 +115,44 @@ def routed_body_response(
     )
 
 
-def streamed_body_chunks(body: bytes, chunk: int) -> Iterator[ext_pb.ProcessingResponse]:
-    """Re-stream a request body in ``chunk``-byte pieces, end_of_stream on the last."""
-    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
-    for index, piece in enumerate(pieces):
-        yield ext_pb.ProcessingResponse(
-            request_body=ext_pb.BodyResponse(
-                response=ext_pb.CommonResponse(
-                    body_mutation=ext_pb.BodyMutation(
-                        streamed_response=ext_pb.StreamedBodyResponse(
-                            body=piece, end_of_stream=index == len(pieces) - 1
-                        )
-                    )
+def _streamed(body: bytes, *, end_of_stream: bool, request: bool) -> ext_pb.ProcessingResponse:
+    answer = ext_pb.BodyResponse(
+        response=ext_pb.CommonResponse(
+            body_mutation=ext_pb.BodyMutation(
+                streamed_response=ext_pb.StreamedBodyResponse(
+                    body=body, end_of_stream=end_of_stream
                 )
             )
         )
+    )
+    if request:
+        return ext_pb.ProcessingResponse(request_body=answer)
+    return ext_pb.ProcessingResponse(response_body=answer)
+
+
+# Answers are copied from these and the varying fields set: building the nested
+# messages field by field costs three to four times as much, on every chunk.
+_REQUEST_CHUNK = _streamed(b"", end_of_stream=False, request=True)
+_RESPONSE_CHUNK = _streamed(b"", end_of_stream=False, request=False)
+
+
+def _chunk(
+    template: ext_pb.ProcessingResponse, body: bytes, end_of_stream: bool, *, request: bool
+) -> ext_pb.ProcessingResponse:
+    answer = ext_pb.ProcessingResponse()
+    answer.CopyFrom(template)
+    part = answer.request_body if request else answer.response_body
+    streamed = part.response.body_mutation.streamed_response
+    streamed.body = body
+    streamed.end_of_stream = end_of_stream
+    return answer
+
+
+def streamed_body_chunks(body: bytes, chunk: int) -> Iterator[ext_pb.ProcessingResponse]:
+    """Re-stream a request body in ``chunk``-byte pieces, end_of_stream on the last."""
+    last = max(len(body) - 1, 0) // chunk * chunk
+    for start in range(0, last + 1, chunk):
+        yield _chunk(_REQUEST_CHUNK, body[start : start + chunk], start == last, request=True)
 
 
 def continue_request_headers() -> ext_pb.ProcessingResponse:
@@ -141,17 +164,7 @@ def continue_response_headers() -> ext_pb.ProcessingResponse:
 
 
 def streamed_response_body(body: bytes, *, end_of_stream: bool) -> ext_pb.ProcessingResponse:
-    return ext_pb.ProcessingResponse(
-        response_body=ext_pb.BodyResponse(
-            response=ext_pb.CommonResponse(
-                body_mutation=ext_pb.BodyMutation(
-                    streamed_response=ext_pb.StreamedBodyResponse(
-                        body=body, end_of_stream=end_of_stream
-                    )
-                )
-            )
-        )
-    )
+    return _chunk(_RESPONSE_CHUNK, body, end_of_stream, request=False)
 
 
 def continue_trailers(*, response: bool) -> ext_pb.ProcessingResponse:

@@ -17,6 +17,7 @@ from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
 from gie_picker.director import Director, RoutingDecision
 from gie_picker.extproc import protocol
+from gie_picker.extproc.routed_answers import RoutedAnswers
 from gie_picker.request import InferenceRequest, RequestError, parse_inference_request
 from gie_picker.usage import UsageParser
 
@@ -27,6 +28,7 @@ MODEL_REWRITE_HEADER = "x-gateway-model-name-rewrite"
 _REMOVED_HEADERS = (FAIRNESS_HEADER, OBJECTIVE_HEADER, MODEL_REWRITE_HEADER)
 DEFAULT_FAIRNESS_ID = "default-flow"
 _RESPONSE_HEADERS_READ = frozenset((":status", "content-type"))
+_ANSWERS = RoutedAnswers(remove=_REMOVED_HEADERS)
 
 Responses = list[ext_pb.ProcessingResponse]
 
@@ -143,19 +145,18 @@ class RequestStream:
 
     def _routed_responses(self, decision: RoutingDecision) -> Responses:
         request, destination = decision.request, decision.destination
-        set_headers = {protocol.DESTINATION_HEADER: destination}
+        extra: dict[str, str] = {}  # set after the destination header
         if "x-request-id" not in self._headers:
-            set_headers["x-request-id"] = request.request_id
+            extra["x-request-id"] = request.request_id
         if request.body_changed:
-            set_headers["content-length"] = str(len(request.body))
-        mutation = protocol.header_mutation(set_headers=set_headers, remove=_REMOVED_HEADERS)
+            extra["content-length"] = str(len(request.body))
         if not request.body:  # headers-only request: route on the headers answer
-            return [protocol.routed_headers_response(mutation, destination)]
+            return [_ANSWERS.headers(destination, extra)]
         if not self._full_duplex:
             new_body = request.body if request.body_changed else None
-            return [protocol.routed_body_response(mutation, destination, body=new_body)]
+            return [_ANSWERS.body(destination, extra, new_body=new_body)]
         return [
-            protocol.routed_headers_response(mutation, destination),
+            _ANSWERS.headers(destination, extra),
             *protocol.streamed_body_chunks(request.body, self._chunk_bytes),
         ]
 

@@ -1,0 +1,65 @@
+"""The answers that route a request, copied from templates.
+
+Every routed request gets the same answer but for the destination (header and
+``envoy.lb`` metadata), sometimes ``x-request-id`` and ``content-length``, and in
+``BUFFERED`` mode a rewritten body. Copying a prebuilt answer and setting those
+fields costs about a third of building the nested messages field by field; the
+answer is the same message either way (``protocol.routed_headers_response`` and
+``protocol.routed_body_response`` remain the reference).
+"""
+
+from __future__ import annotations
+
+from envoy.config.core.v3 import base_pb2
+from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
+
+from gie_picker.extproc import protocol
+
+_OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+
+
+class RoutedAnswers:
+    """Routing answers that set the destination first and remove ``remove``."""
+
+    def __init__(self, *, remove: tuple[str, ...]) -> None:
+        mutation = protocol.header_mutation(
+            set_headers={protocol.DESTINATION_HEADER: ""}, remove=remove
+        )
+        self._headers = protocol.routed_headers_response(mutation, "")
+        self._body = protocol.routed_body_response(mutation, "", body=None)
+
+    def headers(self, destination: str, extra: dict[str, str]) -> ext_pb.ProcessingResponse:
+        """The request-headers answer (FULL_DUPLEX_STREAMED, or a headers-only request)."""
+        answer = ext_pb.ProcessingResponse()
+        answer.CopyFrom(self._headers)
+        _route(answer, answer.request_headers.response, destination, extra)
+        return answer
+
+    def body(
+        self, destination: str, extra: dict[str, str], *, new_body: bytes | None
+    ) -> ext_pb.ProcessingResponse:
+        """The request-body answer (BUFFERED), with the rewritten body if any."""
+        answer = ext_pb.ProcessingResponse()
+        answer.CopyFrom(self._body)
+        common = answer.request_body.response
+        _route(answer, common, destination, extra)
+        if new_body is not None:
+            common.body_mutation.body = new_body
+        return answer
+
+
+def _route(
+    answer: ext_pb.ProcessingResponse,
+    common: ext_pb.CommonResponse,
+    destination: str,
+    extra: dict[str, str],
+) -> None:
+    set_headers = common.header_mutation.set_headers
+    set_headers[0].header.raw_value = destination.encode()
+    for key, value in extra.items():
+        option = set_headers.add()
+        option.header.key = key
+        option.header.raw_value = value.encode()
+        option.append_action = _OVERWRITE
+    lb = answer.dynamic_metadata.fields[protocol.LB_NAMESPACE].struct_value
+    lb.fields[protocol.DESTINATION_HEADER].string_value = destination
