@@ -36,8 +36,9 @@ class BackgroundPublisher:
     With ``batch_s > 0`` (unconfirmed, on a :class:`NowaitPublisher` only) events
     are held, then each subject's held events go out as one batch message, in
     submission order: when ``batch_max`` are held, at the first ``submit`` after the
-    oldest has waited a fifth of ``batch_s`` (riding on a wake-up the process has
-    anyway), and at the latest ``batch_s`` after the first was held (a timer).
+    oldest has waited ``ride_along_s`` (a fifth of ``batch_s`` unless given; riding
+    on a wake-up the process has anyway), and at the latest ``batch_s`` after the
+    first was held (a timer).
     Order is kept per subject; events of different subjects held in the same
     window may reach the stream in either order.
     """
@@ -52,9 +53,12 @@ class BackgroundPublisher:
         confirm: bool = True,
         batch_s: float = 0.0,
         batch_max: int = 64,
+        ride_along_s: float | None = None,
     ) -> None:
         if batch_s < 0 or batch_max < 1:
             raise ValueError("batch_s must be >= 0 and batch_max >= 1")
+        if ride_along_s is not None and not 0 <= ride_along_s <= batch_s:
+            raise ValueError(f"ride_along_s must be within [0, batch_s], got {ride_along_s}")
         self._bus = bus
         self._metrics = metrics
         self._queue: asyncio.Queue[tuple[str, Event]] = asyncio.Queue(max_queue)
@@ -65,6 +69,7 @@ class BackgroundPublisher:
         self._direct = bus if not confirm and isinstance(bus, NowaitPublisher) else None
         self._batch_s = batch_s if self._direct is not None else 0.0
         self._batch_max = batch_max
+        self._ride_along_s = self._batch_s * _RIDE_ALONG if ride_along_s is None else ride_along_s
         self._held: dict[str, list[Event]] = {}
         self._held_count = 0
         self._held_since = 0.0
@@ -117,7 +122,7 @@ class BackgroundPublisher:
             self._timer = loop.call_later(self._batch_s, self.flush)
         if (
             self._held_count >= self._batch_max
-            or loop.time() - self._held_since >= self._batch_s * _RIDE_ALONG
+            or loop.time() - self._held_since >= self._ride_along_s
         ):
             self.flush()
 

@@ -50,6 +50,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             confirm=settings.confirm_routing_events,
             batch_s=settings.routing_event_batch_s,
             batch_max=settings.routing_event_batch_max,
+            ride_along_s=settings.routing_event_ride_along_s,
         )
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from gie.config import ServiceSettings
 
 MULTI_WORKER_READ_DELAY_S = 0.5
+RIDE_ALONG_SHARE = 0.2  # of GIE_ROUTING_EVENT_BATCH_S, per worker
 
 
 class PickerSettings(ServiceSettings):
@@ -40,6 +41,16 @@ class PickerSettings(ServiceSettings):
         "others (a batch; the other replicas learn of a decision at most this late; "
         "under steady traffic batches go out after a fifth of it). 0: one message per "
         "event. Ignored with confirm_routing_events.",
+    )
+    routing_event_ride_along_s: float | None = Field(
+        default=None,
+        ge=0,
+        le=5.0,
+        description="Under steady traffic, how long the oldest held routing event waits "
+        "before its batch goes out with a later decision (at most "
+        "GIE_ROUTING_EVENT_BATCH_S). Unset: a fifth of GIE_ROUTING_EVENT_BATCH_S, times "
+        "the number of workers in each worker of a multi-worker picker (each sees a "
+        "share of the traffic: batches as large as one process's).",
     )
     routing_event_batch_max: int = Field(
         default=64, ge=1, le=10_000, description="Most routing events in one batch message."
@@ -90,3 +101,13 @@ class PickerSettings(ServiceSettings):
     body_chunk_bytes: int = Field(
         default=62_000, gt=0, description="Chunk size when re-streaming the request body."
     )
+
+    @model_validator(mode="after")
+    def _ride_along_within_the_batch(self) -> Self:
+        ride_along = self.routing_event_ride_along_s
+        if ride_along is not None and ride_along > self.routing_event_batch_s:
+            raise ValueError(
+                f"routing_event_ride_along_s ({ride_along}) must not exceed "
+                f"routing_event_batch_s ({self.routing_event_batch_s})"
+            )
+        return self

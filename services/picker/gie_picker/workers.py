@@ -20,7 +20,7 @@ from types import FrameType
 
 import structlog
 
-from gie_picker.settings import MULTI_WORKER_READ_DELAY_S, PickerSettings
+from gie_picker.settings import MULTI_WORKER_READ_DELAY_S, RIDE_ALONG_SHARE, PickerSettings
 
 _log = structlog.get_logger("gie.picker")
 
@@ -36,6 +36,10 @@ def worker_env(settings: PickerSettings, index: int) -> dict[str, str]:
     )
     if settings.event_read_delay_s is None:  # each worker follows every worker's events
         env["GIE_EVENT_READ_DELAY_S"] = str(MULTI_WORKER_READ_DELAY_S)
+    if settings.routing_event_ride_along_s is None:  # each worker sees 1/N of the traffic
+        batch_s = settings.routing_event_batch_s
+        ride_along = min(batch_s, batch_s * RIDE_ALONG_SHARE * settings.workers)
+        env["GIE_ROUTING_EVENT_RIDE_ALONG_S"] = str(ride_along)
     return env
 
 

@@ -233,3 +233,37 @@ async def test_under_steady_traffic_held_events_ride_out_with_a_later_submit() -
     assert len(bus.messages(STATE)) == 1  # both, in one batch, inside that submit
     await publisher.close()
     assert await stored_events(bus, 2) == events
+
+
+async def test_a_longer_ride_along_keeps_events_held_until_it_has_passed() -> None:
+    bus = NowaitBus()
+    publisher = BackgroundPublisher(
+        bus,
+        metrics=BusMetrics(CollectorRegistry()),
+        confirm=False,
+        batch_s=1.0,
+        ride_along_s=0.5,
+    )
+    publisher.start()
+    subject = endpoint_subject(POOL, "10.0.0.1:80")
+    events = [upsert(1), upsert(2), upsert(3)]
+    publisher.submit(subject, events[0])
+    await asyncio.sleep(0.25)  # past a fifth of the batch, not past the ride-along
+    publisher.submit(subject, events[1])
+    assert bus.messages(STATE) == []
+    await asyncio.sleep(0.3)
+    publisher.submit(subject, events[2])
+    assert len(bus.messages(STATE)) == 1  # all three, in one batch
+    await publisher.close()
+    assert await stored_events(bus, 3) == events
+
+
+def test_a_ride_along_outside_the_batch_is_refused() -> None:
+    with pytest.raises(ValueError, match="ride_along_s"):
+        BackgroundPublisher(
+            MemoryEventBus(),
+            metrics=BusMetrics(CollectorRegistry()),
+            confirm=False,
+            batch_s=0.05,
+            ride_along_s=0.1,
+        )

@@ -37,3 +37,21 @@ def test_workers_read_events_in_bursts_unless_told_otherwise(
 
 def test_a_single_process_picker_reads_events_on_arrival_by_default() -> None:
     assert not PickerSettings.model_validate({}).event_read_delay_s
+
+
+def test_workers_hold_routing_events_as_long_as_their_share_of_the_traffic_needs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GIE_ROUTING_EVENT_RIDE_ALONG_S", raising=False)
+    four = worker_env(settings(routing_event_batch_s=0.05), 0)
+    assert float(four["GIE_ROUTING_EVENT_RIDE_ALONG_S"]) == pytest.approx(0.04)
+    eight = worker_env(settings(workers=8, routing_event_batch_s=0.05), 0)
+    assert float(eight["GIE_ROUTING_EVENT_RIDE_ALONG_S"]) == pytest.approx(0.05)  # capped
+    monkeypatch.setenv("GIE_ROUTING_EVENT_RIDE_ALONG_S", "0.01")  # the operator's choice
+    chosen = worker_env(settings(routing_event_ride_along_s=0.01), 0)
+    assert chosen["GIE_ROUTING_EVENT_RIDE_ALONG_S"] == "0.01"
+
+
+def test_a_ride_along_longer_than_the_batch_is_refused_naming_both() -> None:
+    with pytest.raises(ValueError, match=r"routing_event_ride_along_s .* routing_event_batch_s"):
+        settings(routing_event_batch_s=0.05, routing_event_ride_along_s=0.2)

@@ -41,6 +41,8 @@ def header_values(headers: ext_pb.HttpHeaders, names: frozenset[str]) -> dict[st
         if key in names:
             raw = header.raw_value
             result[key] = raw.decode("utf-8", "replace") if raw else header.value
+            if len(result) == len(names):
+                break  # the rest is not read at all
     return result
 
 
