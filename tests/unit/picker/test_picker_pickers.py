@@ -49,6 +49,20 @@ def test_max_score_picker_spreads_ties_evenly() -> None:
     assert all(900 < n < 1100 for n in wins.values())
 
 
+def test_max_score_picker_follows_new_scores_and_spreads_ties_of_a_kept_tuple() -> None:
+    picker = MaxScorePicker(random.Random(11))
+    kept = tuple(scored(1.0, 1.0, 0.2))  # a profile hands the same tuple back
+    wins = Counter(picker.pick(kept).endpoints[0].address for _ in range(2000))
+    assert set(wins) == {"10.0.0.1:8000", "10.0.0.2:8000"}
+    assert all(850 < n < 1150 for n in wins.values())
+    changed = tuple(scored(0.1, 0.1, 0.9))  # new scores: a new tuple
+    assert addresses(picker.pick(changed).endpoints) == ["10.0.0.3:8000"]
+    mutable = scored(0.9, 0.1)
+    assert addresses(picker.pick(mutable).endpoints) == ["10.0.0.1:8000"]
+    mutable[1] = ScoredEndpoint(mutable[1].endpoint, 2.0)  # a list may change in place
+    assert addresses(picker.pick(mutable).endpoints) == ["10.0.0.2:8000"]
+
+
 @pytest.mark.parametrize("count", [1, 2, 3])
 def test_random_picker_returns_distinct_endpoints(count: int) -> None:
     picker = RandomPicker(random.Random(3), max_num_of_endpoints=count)

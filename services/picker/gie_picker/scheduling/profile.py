@@ -31,7 +31,7 @@ class _BaseScores:
 
     endpoints: list[EndpointState]
     positions: dict[str, int]
-    scored: list[ScoredEndpoint]
+    scored: tuple[ScoredEndpoint, ...]  # the same object while nothing else scores
 
 
 class SchedulerProfile:
@@ -89,7 +89,7 @@ class SchedulerProfile:
 
     def _score(
         self, request: SchedulingRequest, endpoints: list[EndpointState]
-    ) -> list[ScoredEndpoint]:
+    ) -> Sequence[ScoredEndpoint]:
         base = self._base
         if base is None or base.endpoints != endpoints:  # identical states compare fast
             base = self._base = self._base_scores(request, endpoints)
@@ -117,9 +117,9 @@ class SchedulerProfile:
             scores = weighted.scorer.score(request, endpoints)
             timer.observe(time.perf_counter() - started)
             _add_weighted(totals, scores, weighted.weight, positions)
-        scored = [
+        scored = tuple(
             ScoredEndpoint(state, totals.get(index, 0.0)) for index, state in enumerate(endpoints)
-        ]
+        )
         return _BaseScores(list(endpoints), positions, scored)
 
 
