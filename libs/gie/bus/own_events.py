@@ -36,8 +36,9 @@ class OwnEvents:
 
     def take(self, payload: bytes) -> Sequence[Event] | None:
         """The events sent as ``payload``, once (None: not ours, or forgotten)."""
-        entry = self._by_head.get(payload[:_HEAD])
+        head = payload[:_HEAD]
+        entry = self._by_head.get(head)
         if entry is None or entry[0] != payload:
             return None
-        del self._by_head[payload[:_HEAD]]
+        del self._by_head[head]
         return entry[1]

@@ -107,6 +107,7 @@ class _LoopMetric(Collector, Generic[Child]):
     ) -> None:
         if not _METRIC_NAME.fullmatch(name):
             raise ValueError(f"invalid metric name {name!r}")
+        name = self._family_name(name)
         for label in labelnames:
             if not _LABEL_NAME.fullmatch(label) or label.startswith("__"):
                 raise ValueError(f"{name}: invalid label name {label!r}")
@@ -134,6 +135,10 @@ class _LoopMetric(Collector, Generic[Child]):
         if child is None:
             child = self._children[key] = self._new_child()
         return child
+
+    @staticmethod
+    def _family_name(name: str) -> str:
+        return name
 
     def _unlabelled(self) -> Child:
         if self._own is None:
@@ -183,15 +188,9 @@ class LoopCounter(_ValueMetric[CounterChild]):
 
     _FAMILY = CounterMetricFamily
 
-    def __init__(
-        self,
-        name: str,
-        documentation: str,
-        labelnames: Sequence[str] = (),
-        *,
-        registry: CollectorRegistry | None,
-    ) -> None:
-        super().__init__(name.removesuffix("_total"), documentation, labelnames, registry=registry)
+    @staticmethod
+    def _family_name(name: str) -> str:
+        return name.removesuffix("_total")
 
     def _new_child(self) -> CounterChild:
         return CounterChild()

@@ -138,11 +138,9 @@ _REQUEST_CHUNK = _streamed(b"", end_of_stream=False, request=True)
 _RESPONSE_CHUNK = _streamed(b"", end_of_stream=False, request=False)
 
 
-def _chunk(
-    template: ext_pb.ProcessingResponse, body: bytes, end_of_stream: bool, *, request: bool
-) -> ext_pb.ProcessingResponse:
+def _chunk(body: bytes, end_of_stream: bool, *, request: bool) -> ext_pb.ProcessingResponse:
     answer = ext_pb.ProcessingResponse()
-    answer.CopyFrom(template)
+    answer.CopyFrom(_REQUEST_CHUNK if request else _RESPONSE_CHUNK)
     part = answer.request_body if request else answer.response_body
     streamed = part.response.body_mutation.streamed_response
     streamed.body = body
@@ -154,7 +152,7 @@ def streamed_body_chunks(body: bytes, chunk: int) -> Iterator[ext_pb.ProcessingR
     """Re-stream a request body in ``chunk``-byte pieces, end_of_stream on the last."""
     last = max(len(body) - 1, 0) // chunk * chunk
     for start in range(0, last + 1, chunk):
-        yield _chunk(_REQUEST_CHUNK, body[start : start + chunk], start == last, request=True)
+        yield _chunk(body[start : start + chunk], start == last, request=True)
 
 
 def continue_request_headers() -> ext_pb.ProcessingResponse:
@@ -166,7 +164,7 @@ def continue_response_headers() -> ext_pb.ProcessingResponse:
 
 
 def streamed_response_body(body: bytes, *, end_of_stream: bool) -> ext_pb.ProcessingResponse:
-    return _chunk(_RESPONSE_CHUNK, body, end_of_stream, request=False)
+    return _chunk(body, end_of_stream, request=False)
 
 
 def continue_trailers(*, response: bool) -> ext_pb.ProcessingResponse:
