@@ -1,9 +1,11 @@
 """Wire format of events: JSON, with a registry of types and upcasters.
 
-Encoding is the pydantic JSON of the event. Decoding reads ``type`` and
-``schema_version``, runs any upcasters registered for older versions of that
-type, then validates into the current model. Everything that can go wrong on
-decode raises :class:`EventDecodeError` naming the problem.
+Encoding is the pydantic JSON of the event (written by orjson for the flat
+models whose pydantic JSON it reproduces byte for byte: gie.events.plain_json).
+Decoding reads ``type`` and ``schema_version``, runs any upcasters registered
+for older versions of that type, then validates into the current model.
+Everything that can go wrong on decode raises :class:`EventDecodeError` naming
+the problem.
 
 A *batch* is one payload carrying several events: a JSON array of encoded
 events, oldest first (``encode_batch``). ``decode_batch`` reads either form and
@@ -20,7 +22,9 @@ import orjson
 from pydantic import ValidationError
 
 from gie.events.base import Event
+from gie.events.batch_validator import BatchValidator
 from gie.events.errors import EventDecodeError
+from gie.events.plain_json import encode_plain, encode_plain_batch, plain_json
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -39,6 +43,7 @@ class EventCodec:
     def __init__(self, types: Iterable[type[Event]] = ()) -> None:
         self._types: dict[str, type[Event]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._batches: BatchValidator | None = None  # built on first use
         for event_type in types:
             self.register(event_type)
 
@@ -48,6 +53,7 @@ class EventCodec:
         if event_type.TYPE in self._types:
             raise ValueError(f"event type {event_type.TYPE!r} is already registered")
         self._types[event_type.TYPE] = event_type
+        self._batches = None
 
     def register_upcaster(self, type_name: str, from_version: int, upcaster: Upcaster) -> None:
         """Register a function turning a ``from_version`` payload into the next version."""
@@ -61,11 +67,21 @@ class EventCodec:
         return frozenset(self._types)
 
     def encode(self, event: Event) -> bytes:
+        if plain_json(type(event)):  # routing events and other flat records: as pydantic would
+            try:
+                return encode_plain(event)
+            except orjson.JSONEncodeError:  # a value orjson does not write (an int above 64 bits)
+                pass
         # The serializer's bytes as they are (model_dump_json decodes them to str).
         return event.__pydantic_serializer__.to_json(event)
 
     def encode_batch(self, events: Sequence[Event]) -> bytes:
         """One payload for ``events`` (a JSON array, even of one)."""
+        if all(plain_json(type(event)) for event in events):
+            try:
+                return encode_plain_batch(events)
+            except orjson.JSONEncodeError:
+                pass
         return b"[" + b",".join(self.encode(event) for event in events) + b"]"
 
     def decode(self, payload: bytes) -> Event:
@@ -77,6 +93,12 @@ class EventCodec:
     def decode_batch(self, payload: bytes) -> DecodedBatch:
         """The events of a payload holding one event or a batch; raises
         EventDecodeError only when the payload as a whole is unreadable."""
+        if payload[:1] == b"[":  # a batch of valid current events: one pass in pydantic
+            if self._batches is None:
+                self._batches = BatchValidator(self._types.values())
+            valid = self._batches.validate(payload)
+            if valid is not None:
+                return DecodedBatch(valid, [])
         raw = self._parse(payload)
         if isinstance(raw, dict):
             return DecodedBatch([self._validate(raw, payload)], [])

@@ -132,7 +132,9 @@ class Director:
         self.metrics.for_model(request.model, request.target_model).running.inc()
         self._publish(
             self._routed_subject,
-            RequestRouted(
+            # Built from validated parts (the request's id and model, addresses of the
+            # view, counts and hashes computed here): no second validation per request.
+            RequestRouted.trusted(
                 source=self._source,
                 pool=self._view.pool,
                 correlation_id=request.request_id,
@@ -191,7 +193,13 @@ class Director:
         usage: Usage | None,
         duration_s: float,
     ) -> None:
-        """Record the end of a routed request (``served`` may be a fallback)."""
+        """Record the end of a routed request (``served`` may be a fallback).
+
+        ``status`` is 0 (none) or an HTTP status up to 999 and ``duration_s`` is not
+        negative: the event is built from them without a second validation.
+        """
+        if not 0 <= status <= 999 or duration_s < 0:
+            raise ValueError(f"status {status} / duration {duration_s} s out of range")
         request = decision.request
         model = self.metrics.for_model(request.model, request.target_model)
         model.running.dec()
@@ -204,7 +212,7 @@ class Director:
             model.output_tokens.observe(usage.completion_tokens)
         self._publish(
             self._completed_subject,
-            RequestCompleted(
+            RequestCompleted.trusted(  # as RequestRouted; status and usage checked upstream
                 source=self._source,
                 pool=self._view.pool,
                 correlation_id=request.request_id,

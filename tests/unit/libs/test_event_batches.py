@@ -118,3 +118,62 @@ async def test_a_follower_gets_every_valid_event_of_a_batch_and_counts_the_bad_o
     assert [getattr(e, "request_id", None) for e in seen] == ["r1", "r2"]
     assert registry.get_sample_value("gie_bus_events_invalid_total", {"stream": EVENTS.name}) == 1
     assert registry.get_sample_value("gie_bus_events_received_total", {"stream": EVENTS.name}) == 2
+
+
+def batch_of(*items: bytes) -> bytes:
+    return b"[" + b",".join(items) + b"]"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ((b'"schema_version":1', b'"schema_version":0'), "invalid schema_version 0"),
+        ((b'"schema_version":1', b'"schema_version":9'), "newer than this build"),
+        ((b'"type":"RequestRouted"', b'"type":""'), "unknown event type ''"),
+        ((b'"pool":"test/batches"', b'"pool":""'), "invalid RequestRouted event"),
+    ],
+    ids=["version-zero", "version-from-the-future", "empty-type", "empty-pool"],
+)
+def test_an_envelope_that_is_not_the_current_event_is_refused_inside_a_batch(
+    change: tuple[bytes, bytes], problem: str
+) -> None:
+    # Whole valid batches take a faster path than item-by-item decoding: it must refuse
+    # exactly what the item-by-item path refuses, and never half-accept a batch.
+    codec = default_codec()
+    good = routed(POOL, 1)
+    bad = codec.encode(routed(POOL, 2)).replace(*change)
+    decoded = codec.decode_batch(batch_of(codec.encode(good), bad))
+    assert decoded.events == [good]
+    assert len(decoded.errors) == 1
+    assert str(decoded.errors[0]).startswith("event 2 of 2: ")
+    assert problem in str(decoded.errors[0])
+
+
+def test_an_item_without_a_version_is_version_one_and_upcast_to_the_current() -> None:
+    codec = EventCodec([Renamed, RequestCompleted])
+
+    def v1_to_v2(raw: dict[str, object]) -> dict[str, object]:
+        raw["new_name"] = raw.pop("old_name")
+        return raw
+
+    codec.register_upcaster(Renamed.TYPE, 1, v1_to_v2)
+    unversioned = b'{"type": "BatchRenamedForTest", "source": "s", "pool": "a/b", "old_name": "x"}'
+    first = completed(1)
+    decoded = codec.decode_batch(batch_of(codec.encode(first), unversioned))
+    assert decoded.errors == []
+    assert decoded.events[0] == first
+    assert isinstance(decoded.events[1], Renamed)
+    assert decoded.events[1].new_name == "x"
+    assert decoded.events[1].schema_version == 2
+
+
+def test_types_registered_after_the_first_batch_are_decoded_too() -> None:
+    codec = EventCodec([RequestCompleted])
+    first = completed(1)
+    assert codec.decode_batch(batch_of(codec.encode(first))).events == [first]
+    codec.register(Renamed)
+    late = Renamed(source="s", pool="a/b", new_name="late")
+    assert codec.decode_batch(batch_of(codec.encode(late), codec.encode(first))).events == [
+        late,
+        first,
+    ]

@@ -169,7 +169,9 @@ class RequestStream:
     def _on_response_headers(self, message: ext_pb.ProcessingRequest) -> Responses:
         headers = protocol.header_values(message.response_headers, _RESPONSE_HEADERS_READ)
         status = headers.get(":status", "")
-        self.response_status = int(status) if status.isdigit() else None
+        # An HTTP status is three ASCII digits; anything else is no status at all.
+        valid = len(status) == 3 and status.isascii() and status.isdigit()
+        self.response_status = int(status) if valid else None
         self._served = protocol.served_endpoint(message)
         streaming = headers.get("content-type", "").startswith("text/event-stream")
         self._usage = UsageParser(streaming=streaming)
