@@ -3,34 +3,12 @@ its routing events are still held for a batch; the stream's copies change nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-
-from prometheus_client import CollectorRegistry
-
-from gie.bus import EVENTS, BackgroundPublisher, BusMetrics, MemoryEventBus
-from gie.events import Endpoint, EndpointUpserted
-from gie.saturation import SaturationConfig
-from gie.view import EndpointState
-from gie_picker.director import Director
-from gie_picker.projections import Projections
+from gie.bus import EVENTS
 from gie_picker.request import InferenceRequest, parse_inference_request
-from gie_picker.settings import PickerSettings
-from gie_picker.telemetry import PickerMetrics
+from tests.support.memory_director import memory_director
 
 POOL = "test/own-events"
 A = "10.0.0.1:8000"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-class FirstEndpoint:
-    def schedule(
-        self, request: InferenceRequest, candidates: Sequence[EndpointState], *, priority: int
-    ) -> tuple[str, ...]:
-        return (candidates[0].address,)
 
 
 def request(n: int) -> InferenceRequest:
@@ -44,25 +22,8 @@ def request(n: int) -> InferenceRequest:
 
 
 async def test_own_requests_count_in_flight_before_their_batch_goes_out() -> None:
-    registry = CollectorRegistry()
-    state = Projections.create(PickerSettings(pool=POOL), registry)
-    state.view.apply(EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=A)))
-    bus = MemoryEventBus(metrics=BusMetrics(registry))
-    publisher = BackgroundPublisher(
-        bus, metrics=BusMetrics(CollectorRegistry()), confirm=False, batch_s=60.0
-    )
-    publisher.start()
-    director = Director(
-        view=state.view,
-        scheduler=FirstEndpoint(),
-        saturation=SaturationConfig(),
-        publisher=publisher,
-        metrics=PickerMetrics(registry),
-        source="picker-test",
-        now=now,
-        inflight=state.inflight,
-        fold_own=state.fold_own,
-    )
+    parts = memory_director(POOL, A, batch_s=60.0)
+    state, bus, publisher, director = parts.state, parts.bus, parts.publisher, parts.director
     first = await director.route(request(1), subset=None, objective="")
     await director.route(request(2), subset=None, objective="")
     assert bus.messages(EVENTS) == []  # both events still held for a batch

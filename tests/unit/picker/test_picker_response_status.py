@@ -4,36 +4,19 @@ are valid events every replica accepts (they are built without a second validati
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-
 import pytest
 from envoy.config.core.v3 import base_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
-from prometheus_client import CollectorRegistry
 
-from gie.bus import EVENTS, BackgroundPublisher, BusMetrics, MemoryEventBus
-from gie.events import Endpoint, EndpointUpserted, RequestCompleted, default_codec
-from gie.saturation import SaturationConfig
-from gie.view import EndpointState
-from gie_picker.director import Director
+from gie.bus import EVENTS
+from gie.events import RequestCompleted, default_codec
 from gie_picker.extproc import protocol
 from gie_picker.extproc.request_stream import RequestStream
-from gie_picker.projections import Projections
-from gie_picker.request import InferenceRequest
-from gie_picker.settings import PickerSettings
-from gie_picker.telemetry import PickerMetrics
 from tests.support.extproc_client import body_message, headers_message
+from tests.support.memory_director import memory_director
 
 POOL = "test/response-status"
 A = "10.0.0.1:8000"
-
-
-class FirstEndpoint:
-    def schedule(
-        self, request: InferenceRequest, candidates: Sequence[EndpointState], *, priority: int
-    ) -> tuple[str, ...]:
-        return (candidates[0].address,)
 
 
 def response_headers(status: str) -> ext_pb.ProcessingRequest:
@@ -51,23 +34,8 @@ def response_headers(status: str) -> ext_pb.ProcessingRequest:
 
 
 async def completed_status(status: str) -> tuple[int, list[bytes]]:
-    registry = CollectorRegistry()
-    state = Projections.create(PickerSettings(pool=POOL), registry)
-    state.view.apply(EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=A)))
-    bus = MemoryEventBus(metrics=BusMetrics(registry))
-    publisher = BackgroundPublisher(bus, metrics=BusMetrics(CollectorRegistry()), confirm=False)
-    publisher.start()
-    director = Director(
-        view=state.view,
-        scheduler=FirstEndpoint(),
-        saturation=SaturationConfig(),
-        publisher=publisher,
-        metrics=PickerMetrics(registry),
-        source="picker-test",
-        now=lambda: datetime.now(UTC),
-        inflight=state.inflight,
-        fold_own=state.fold_own,
-    )
+    parts = memory_director(POOL, A)
+    bus, publisher, director = parts.bus, parts.publisher, parts.director
     stream = RequestStream(
         director,
         max_body_bytes=1 << 20,
