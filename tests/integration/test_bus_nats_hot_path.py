@@ -52,6 +52,22 @@ async def test_events_handed_over_synchronously_are_stored_in_order(nats_url: st
         assert await follow_all(bus, pool, 53) == [f"r{n}" for n in range(53)]
 
 
+async def test_on_an_idle_connection_an_event_goes_to_the_socket_at_once(nats_url: str) -> None:
+    pool = f"idle/{uuid.uuid4().hex[:8]}"
+    subject = routing_subject(pool, "routed")
+    async with NatsEventBus(nats_url, name="idle") as bus:
+        await bus.ensure_streams()
+        await bus.publish(subject, routed(pool, 0))  # confirmed: nothing waits anywhere
+        assert bus.publish_nowait(subject, routed(pool, 1))
+        client = bus._nc
+        assert client is not None
+        assert client._pending == [] and client._pending_data_size == 0  # not left for a flush
+        # A public publish waits for the flusher; what is handed over meanwhile queues behind.
+        await bus.publish(subject, routed(pool, 2), confirm=False)
+        assert bus.publish_nowait(subject, routed(pool, 3))
+        assert await follow_all(bus, pool, 4) == ["r0", "r1", "r2", "r3"]
+
+
 async def test_a_closed_connection_takes_nothing_synchronously(nats_url: str) -> None:
     registry = CollectorRegistry()
     bus = NatsEventBus(nats_url, name="closed", metrics=BusMetrics(registry))

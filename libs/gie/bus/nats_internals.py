@@ -4,7 +4,9 @@ Each saves task hops or timer wake-ups on the picker's hot path, and each checks
 that the state looks as expected first and otherwise does nothing (returns
 False or None), leaving nats-py's public path to do the work:
 
-* :func:`write_unconfirmed` puts an unacknowledged publish into the connection's
+* :func:`write_unconfirmed` hands an unacknowledged publish to the socket at once
+  when nothing is waiting ahead of it (no flusher wake-up, no task step: at low
+  rates each event batch costs one write), else puts it into the connection's
   write buffer and wakes its flusher, as ``Client.publish`` does, without the
   coroutines and the hand-over task around it;
 * :func:`quiet_flow_control` stops the task nats-py runs per ordered consumer to
@@ -56,15 +58,28 @@ def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:
     command = b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(payload), payload)
     if limit > 0 and size + len(command) > limit:
         return False  # the public path flushes first
-    pending.append(command)
-    nc._pending_data_size = size + len(command)
     stats: Any = getattr(nc, "stats", None)
     if isinstance(stats, dict):
         stats["out_msgs"] = stats.get("out_msgs", 0) + 1
         stats["out_bytes"] = stats.get("out_bytes", 0) + len(payload)
+    writer = _idle_writer(nc) if not pending and size == 0 else None
+    if writer is not None:  # nothing ahead of it in either buffer: order is kept
+        writer.write(command)
+        return True
+    pending.append(command)
+    nc._pending_data_size = size + len(command)
     if flush_queue.empty():
         flush_queue.put_nowait(asyncio.get_running_loop().create_future())
     return True
+
+
+def _idle_writer(nc: NatsClient) -> asyncio.WriteTransport | None:
+    """The plain TCP transport under ``nc`` when it has nothing buffered (a write
+    goes straight to the socket, memory stays bounded); else None."""
+    transport = socket_transport(nc)
+    if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+        return None
+    return transport if transport.get_write_buffer_size() == 0 else None
 
 
 def quiet_flow_control(sub: object) -> bool:
