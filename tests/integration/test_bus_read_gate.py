@@ -96,6 +96,18 @@ async def test_an_idle_gate_still_reads_within_its_delay(nats_url: str) -> None:
         assert gate.bursts >= 1
 
 
+async def test_a_gate_poked_often_enough_never_reads_by_its_timer(nats_url: str) -> None:
+    async with follower(nats_url) as f:
+        gate = f.bus.read_in_bursts(max_delay_s=0.3)
+        for _ in range(8):  # 0.8 s of pokes 0.1 s apart: each one opens the gate
+            gate.poke()
+            await asyncio.sleep(0.1)
+        assert gate.bursts == 8  # the timer found a recent burst every time
+        await publish(nats_url, f.pool, range(2))  # after the last poke: the timer reads it
+        await f.has(3, within_s=2.0, what="the timer's read after the pokes stopped")
+        assert gate.bursts >= 9
+
+
 async def test_publishing_is_not_held_by_a_closed_gate(nats_url: str) -> None:
     async with follower(nats_url) as gated, follower(nats_url, gated.pool) as observer:
         gated.bus.read_in_bursts(max_delay_s=QUIET)

@@ -6,7 +6,8 @@ caches, far more than handling the message. A :class:`ReadGate` keeps the
 socket's reading paused, so arriving messages wait in the kernel's socket
 buffer, and opens it for one read when the process is awake anyway
 (:meth:`ReadGate.poke`, e.g. for every request it serves) and at the latest
-every ``max_delay_s``: many messages per wake-up, none held longer than that.
+``max_delay_s`` after the last burst: many messages per wake-up, none held longer
+than that, and no timed read while pokes come often enough anyway.
 Before a decision that must see everything that has arrived, ``await
 gate.settle()``: when bytes are waiting it reads them and lets the client
 hand them to the subscriptions before returning.
@@ -46,6 +47,7 @@ class ReadGate:
         self._closed = asyncio.Event()  # set while reading is paused
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_burst = 0.0  # loop time of the last poke that opened the gate
         self.bursts = 0  # times the gate was opened (for metrics and tests)
 
     @property
@@ -81,6 +83,7 @@ class ReadGate:
         self._open = True
         self._closed.clear()
         self.bursts += 1
+        self._last_burst = loop.time()
         # Close at the start of the iteration after next: closing removes the reader
         # and cancels a read its select() already queued, so closing in the next
         # iteration (which runs before that read) would read nothing.
@@ -114,11 +117,19 @@ class ReadGate:
         self._closed.set()
         transport.pause_reading()
 
-    def _arm(self) -> None:
+    def _arm(self, delay_s: float | None = None) -> None:
         if self._loop is not None:
-            self._timer = self._loop.call_later(self._max_delay_s, self._tick)
+            delay = self._max_delay_s if delay_s is None else delay_s
+            self._timer = self._loop.call_later(delay, self._tick)
 
     def _tick(self) -> None:
+        # A burst since the last tick read everything that had arrived before it:
+        # nothing has waited longer than max_delay_s until max_delay_s after that burst.
+        loop = self._loop
+        since = loop.time() - self._last_burst if loop is not None else self._max_delay_s
+        if since < self._max_delay_s:
+            self._arm(self._max_delay_s - since)
+            return
         self.poke()
         self._arm()
 

@@ -11,6 +11,11 @@ from gie.config import ServiceSettings
 
 MULTI_WORKER_READ_DELAY_S = 0.5
 RIDE_ALONG_SHARE = 0.2  # of GIE_ROUTING_EVENT_BATCH_S, per worker
+# Each worker of a multi-worker picker follows every other worker's routing events:
+# unless set, it batches its own and settles before decisions half as often as a
+# single process (the other workers learn of a decision up to ~0.2 s late).
+MULTI_WORKER_BATCH_S = 0.1
+MULTI_WORKER_SETTLE_INTERVAL_S = 0.1
 
 
 class PickerSettings(ServiceSettings):
@@ -40,7 +45,8 @@ class PickerSettings(ServiceSettings):
         description="Longest a routing event waits to share one NATS message with "
         "others (a batch; the other replicas learn of a decision at most this late; "
         "under steady traffic batches go out after a fifth of it). 0: one message per "
-        "event. Ignored with confirm_routing_events.",
+        "event. Ignored with confirm_routing_events. Unset in a multi-worker picker: "
+        "0.1 in each worker.",
     )
     routing_event_ride_along_s: float | None = Field(
         default=None,
@@ -75,7 +81,7 @@ class PickerSettings(ServiceSettings):
         description="While reading in bursts: a routing decision first reads what has "
         "arrived only if the last decision to do so was at least this long ago, so the "
         "other replicas' decisions reach this one at most this much later (0: every "
-        "decision reads first).",
+        "decision reads first). Unset in a multi-worker picker: 0.1 in each worker.",
     )
     grpc_host: str = Field(default="127.0.0.1", description="Bind address of ext_proc gRPC.")
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")

@@ -20,7 +20,13 @@ from types import FrameType
 
 import structlog
 
-from gie_picker.settings import MULTI_WORKER_READ_DELAY_S, RIDE_ALONG_SHARE, PickerSettings
+from gie_picker.settings import (
+    MULTI_WORKER_BATCH_S,
+    MULTI_WORKER_READ_DELAY_S,
+    MULTI_WORKER_SETTLE_INTERVAL_S,
+    RIDE_ALONG_SHARE,
+    PickerSettings,
+)
 
 _log = structlog.get_logger("gie.picker")
 
@@ -36,8 +42,14 @@ def worker_env(settings: PickerSettings, index: int) -> dict[str, str]:
     )
     if settings.event_read_delay_s is None:  # each worker follows every worker's events
         env["GIE_EVENT_READ_DELAY_S"] = str(MULTI_WORKER_READ_DELAY_S)
+    given = settings.model_fields_set  # what the operator set (environment or flags)
+    batch_s = settings.routing_event_batch_s
+    if "routing_event_batch_s" not in given:  # every worker folds every worker's batches
+        batch_s = MULTI_WORKER_BATCH_S
+        env["GIE_ROUTING_EVENT_BATCH_S"] = str(batch_s)
+    if "event_settle_interval_s" not in given:
+        env["GIE_EVENT_SETTLE_INTERVAL_S"] = str(MULTI_WORKER_SETTLE_INTERVAL_S)
     if settings.routing_event_ride_along_s is None:  # each worker sees 1/N of the traffic
-        batch_s = settings.routing_event_batch_s
         ride_along = min(batch_s, batch_s * RIDE_ALONG_SHARE * settings.workers)
         env["GIE_ROUTING_EVENT_RIDE_ALONG_S"] = str(ride_along)
     return env

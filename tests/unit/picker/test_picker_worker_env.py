@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gie_picker.settings import MULTI_WORKER_READ_DELAY_S, PickerSettings
+from gie_picker.settings import (
+    MULTI_WORKER_BATCH_S,
+    MULTI_WORKER_READ_DELAY_S,
+    MULTI_WORKER_SETTLE_INTERVAL_S,
+    PickerSettings,
+)
 from gie_picker.workers import worker_env
 
 
@@ -55,3 +60,31 @@ def test_workers_hold_routing_events_as_long_as_their_share_of_the_traffic_needs
 def test_a_ride_along_longer_than_the_batch_is_refused_naming_both() -> None:
     with pytest.raises(ValueError, match=r"routing_event_ride_along_s .* routing_event_batch_s"):
         settings(routing_event_batch_s=0.05, routing_event_ride_along_s=0.2)
+
+
+def test_workers_batch_and_settle_less_often_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("BATCH_S", "RIDE_ALONG_S"):
+        monkeypatch.delenv(f"GIE_ROUTING_EVENT_{name}", raising=False)
+    monkeypatch.delenv("GIE_EVENT_SETTLE_INTERVAL_S", raising=False)
+    env = worker_env(settings(), 0)
+    assert float(env["GIE_ROUTING_EVENT_BATCH_S"]) == MULTI_WORKER_BATCH_S
+    assert float(env["GIE_EVENT_SETTLE_INTERVAL_S"]) == MULTI_WORKER_SETTLE_INTERVAL_S
+    assert float(env["GIE_ROUTING_EVENT_RIDE_ALONG_S"]) == pytest.approx(0.08)  # 4 fifths of it
+    for name in ("GIE_ROUTING_EVENT_BATCH_S", "GIE_ROUTING_EVENT_RIDE_ALONG_S"):
+        monkeypatch.setenv(name, env[name])
+    worker = PickerSettings()  # the worker accepts what it is handed
+    assert worker.routing_event_ride_along_s == pytest.approx(0.08)
+
+
+def test_an_operators_batch_and_settle_interval_reach_every_worker_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GIE_ROUTING_EVENT_BATCH_S", "0.02")
+    monkeypatch.setenv("GIE_EVENT_SETTLE_INTERVAL_S", "0")
+    monkeypatch.delenv("GIE_ROUTING_EVENT_RIDE_ALONG_S", raising=False)
+    env = worker_env(PickerSettings(workers=4, grpc_port=9002, instance_id="p"), 0)
+    assert env["GIE_ROUTING_EVENT_BATCH_S"] == "0.02"
+    assert env["GIE_EVENT_SETTLE_INTERVAL_S"] == "0"
+    assert float(env["GIE_ROUTING_EVENT_RIDE_ALONG_S"]) == pytest.approx(0.016)
