@@ -58,7 +58,7 @@ class ReadGate:
         """Pause reading now; from here on read only in bursts."""
         self._loop = asyncio.get_running_loop()
         self._close()
-        self._arm()
+        self._arm(self._max_delay_s)
 
     def stop(self) -> None:
         """Back to reading on every arrival."""
@@ -117,21 +117,21 @@ class ReadGate:
         self._closed.set()
         transport.pause_reading()
 
-    def _arm(self, delay_s: float | None = None) -> None:
+    def _arm(self, delay_s: float) -> None:
         if self._loop is not None:
-            delay = self._max_delay_s if delay_s is None else delay_s
-            self._timer = self._loop.call_later(delay, self._tick)
+            self._timer = self._loop.call_later(delay_s, self._tick)
 
     def _tick(self) -> None:
-        # A burst since the last tick read everything that had arrived before it:
-        # nothing has waited longer than max_delay_s until max_delay_s after that burst.
+        # A burst read everything that had arrived before it: nothing has waited
+        # max_delay_s until max_delay_s after the last one.
         loop = self._loop
-        since = loop.time() - self._last_burst if loop is not None else self._max_delay_s
-        if since < self._max_delay_s:
-            self._arm(self._max_delay_s - since)
+        assert loop is not None  # stop() cancels the timer
+        wait = self._last_burst + self._max_delay_s - loop.time()
+        if wait > 0:
+            self._arm(wait)
             return
         self.poke()
-        self._arm()
+        self._arm(self._max_delay_s)
 
 
 def _has_bytes_waiting(transport: asyncio.BaseTransport) -> bool:
