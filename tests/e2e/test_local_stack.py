@@ -166,9 +166,11 @@ def test_foreground_up_stops_everything_on_ctrl_c(state_dir: Path, tmp_path: Pat
 
 
 def test_demo_command_passes() -> None:
-    demo = _gie("demo", "--sims", "2", "--requests", "8", "--time-scale", "0.05", timeout=120)
+    # Idle simulators score the same, and max-score-picker breaks ties at random: with
+    # 8 requests all landed on one of two servers once in 128 runs; with 24, once in 8 million.
+    demo = _gie("demo", "--sims", "2", "--requests", "24", "--time-scale", "0.05", timeout=120)
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert "demo passed: all 8 requests succeeded" in demo.stdout
+    assert "demo passed: all 24 requests succeeded" in demo.stdout
 
 
 async def test_a_part_that_fails_stops_what_was_started(
