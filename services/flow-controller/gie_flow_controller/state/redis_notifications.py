@@ -59,4 +59,4 @@ class RedisNotifications:
                 else:
                     on_outcome(finished(orjson.loads(data)))
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # typed from redis 8
