@@ -13,13 +13,24 @@ from gie_picker.settings import PickerSettings
 
 _log = structlog.get_logger("gie.picker")
 
+# Room for an ext_proc message's headers, attributes and metadata around the body.
+MESSAGE_OVERHEAD_BYTES = 1 << 20
+
 
 def build_grpc_server(
     settings: PickerSettings, director: Director
 ) -> tuple[grpc.aio.Server, GrpcHealth]:
     """ext_proc on the shared port (and the worker's own port, if any), plus health."""
-    # SO_REUSEPORT lets several worker processes serve one port.
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 1)])
+    # SO_REUSEPORT lets several worker processes serve one port. A BUFFERED body comes
+    # in one message: gRPC's default 4 MiB cap would refuse bodies below our own limit
+    # before they reach the handler (no 413, nothing logged); above the limit plus the
+    # message's other fields it still does.
+    server = grpc.aio.server(
+        options=[
+            ("grpc.so_reuseport", 1),
+            ("grpc.max_receive_message_length", settings.max_body_bytes + MESSAGE_OVERHEAD_BYTES),
+        ]
+    )
     mode = BUFFERED if settings.default_body_mode == "BUFFERED" else FULL_DUPLEX_STREAMED
     add_servicer(
         server,

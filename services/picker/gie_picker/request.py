@@ -6,9 +6,10 @@ Supported bodies (OpenAI-compatible):
 * ``/v1/chat/completions``: ``messages`` (``content`` a string or a list of
   parts with ``text``), optional ``tools``; serialised into one prompt text.
 
-Both may carry ``cache_salt`` (isolates prefix-cache sharing) and ``stream``.
-Any other path with a JSON body is routed on its ``model``. A request without
-a body (``GET /v1/models``) is routed without a model.
+Both may carry ``cache_salt`` (isolates prefix-cache sharing; null is none) and
+``stream``. Any JSON body, whatever the path, needs ``model`` and ``prompt`` or
+``messages`` (400 otherwise). A request without a body (``GET /v1/models``) is
+routed without a model.
 """
 
 from __future__ import annotations
@@ -85,9 +86,19 @@ def _prompt_of(payload: dict[str, object]) -> str:
         return prompt
     if isinstance(prompt, list) and all(isinstance(p, str) for p in prompt):
         return "".join(str(p) for p in prompt)
-    if isinstance(prompt, list) and all(isinstance(t, int) for t in prompt):
+    if isinstance(prompt, list) and all(_is_token(t) for t in prompt):
         return " ".join(str(t) for t in prompt)  # token ids
-    raise RequestError(400, "'prompt' must be a string, a list of strings or of token ids")
+    if isinstance(prompt, list) and all(
+        isinstance(ids, list) and all(_is_token(t) for t in ids) for ids in prompt
+    ):
+        return "\n".join(" ".join(str(t) for t in ids) for ids in prompt)  # a batch of them
+    raise RequestError(
+        400, "'prompt' must be a string, a list of strings, of token ids or of token-id lists"
+    )
+
+
+def _is_token(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_inference_request(
@@ -114,8 +125,10 @@ def parse_inference_request(
     if "prompt" not in payload and "messages" not in payload:
         raise RequestError(400, "request body has neither 'prompt' nor 'messages'")
     prompt = _prompt_of(payload)
-    salt = payload.get("cache_salt", "")
-    if not isinstance(salt, str):
+    salt = payload.get("cache_salt")
+    if salt is None:
+        salt = ""
+    elif not isinstance(salt, str):
         raise RequestError(400, "'cache_salt' must be a string")
     target = model_rewrite or model
     if target != model:

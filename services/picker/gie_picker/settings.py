@@ -87,7 +87,10 @@ class PickerSettings(ServiceSettings):
     grpc_port: int = Field(default=9002, ge=0, le=65535, description="Port of ext_proc gRPC.")
     admin_port: int = Field(default=9090, ge=0, le=65535)
     max_body_bytes: int = Field(
-        default=16 * 1024 * 1024, gt=0, description="Largest request body accepted (413 above)."
+        default=16 * 1024 * 1024,
+        gt=0,
+        le=1024 * 1024 * 1024,
+        description="Largest request body accepted (413 above); at most 1 GiB.",
     )
     default_body_mode: Literal["FULL_DUPLEX_STREAMED", "BUFFERED"] = Field(
         default="FULL_DUPLEX_STREAMED",

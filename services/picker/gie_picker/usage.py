@@ -70,6 +70,10 @@ class UsageParser:
 
     def _feed_sse(self, chunk: bytes) -> None:
         self._buffer += chunk
+        if b"\r" in self._buffer:
+            # Lines may end in CRLF (SSE allows it); a CR at the end of a chunk stays
+            # until its LF arrives with the next one.
+            self._buffer = bytearray(self._buffer.replace(b"\r\n", b"\n"))
         while True:
             end = self._buffer.find(b"\n\n")
             if end < 0:

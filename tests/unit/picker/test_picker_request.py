@@ -19,6 +19,7 @@ def parse(body: object, **kwargs: str) -> object:
         ({"model": "m", "prompt": "hello"}, "hello"),
         ({"model": "m", "prompt": ["ab", "cd"]}, "abcd"),
         ({"model": "m", "prompt": [1, 2, 3]}, "1 2 3"),
+        ({"model": "m", "prompt": [[1, 2], [3]]}, "1 2\n3"),
         (
             {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
             "<user>hi",
@@ -34,7 +35,7 @@ def parse(body: object, **kwargs: str) -> object:
             "<system>be brief\n<user>hi",
         ),
     ],
-    ids=["string", "list", "token-ids", "chat", "chat-parts"],
+    ids=["string", "list", "token-ids", "token-id-batch", "chat", "chat-parts"],
 )
 def test_prompts_are_extracted(body: dict[str, object], prompt: str) -> None:
     request = parse(body)
@@ -67,6 +68,11 @@ def test_model_rewrite_changes_the_body_and_keeps_the_rest() -> None:
     assert request.cache_salt == "s" and request.stream  # type: ignore[attr-defined]
 
 
+def test_a_null_cache_salt_is_no_salt() -> None:
+    request = parse({"model": "m", "prompt": "p", "cache_salt": None})
+    assert request.cache_salt == ""  # type: ignore[attr-defined]
+
+
 def test_no_rewrite_keeps_the_exact_bytes() -> None:
     raw = b'{"model":  "m", "prompt": "p"}'
     request = parse(raw)
@@ -87,6 +93,8 @@ def test_no_rewrite_keeps_the_exact_bytes() -> None:
         ({"model": "m", "messages": [{"content": "x"}]}, "messages[0] has no 'role'"),
         ({"model": "m", "prompt": {"a": 1}}, "'prompt' must be"),
         ({"model": "m", "prompt": "p", "cache_salt": 3}, "'cache_salt' must be a string"),
+        ({"model": "m", "prompt": [[1], ["a"]]}, "'prompt' must be"),
+        ({"model": "m", "prompt": [True]}, "'prompt' must be"),
     ],
     ids=[
         "json",
@@ -99,6 +107,8 @@ def test_no_rewrite_keeps_the_exact_bytes() -> None:
         "no-role",
         "prompt-object",
         "salt-number",
+        "token-id-batch-with-text",
+        "boolean-token",
     ],
 )
 def test_bad_bodies_are_400_naming_the_problem(body: object, message: str) -> None:

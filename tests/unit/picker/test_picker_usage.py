@@ -26,14 +26,16 @@ def test_json_usage_whatever_the_chunking(size: int) -> None:
     assert parser.finish() == Usage(12, 5, 8)
 
 
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"], ids=["lf", "crlf"])
 @pytest.mark.parametrize("size", [1, 13, 10_000], ids=["byte", "small", "whole"])
-def test_sse_usage_from_the_last_usage_chunk(size: int) -> None:
+def test_sse_usage_from_the_last_usage_chunk(size: int, eol: bytes) -> None:
     events = [
         {"choices": [{"text": "a"}]},
         {"choices": [{"text": "b"}], "usage": None},
         {"choices": [], "usage": USAGE},
     ]
-    stream = b"".join(b"data: " + orjson.dumps(e) + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+    end = eol + eol  # SSE lines end in LF or CRLF
+    stream = b"".join(b"data: " + orjson.dumps(e) + end for e in events) + b"data: [DONE]" + end
     parser = UsageParser(streaming=True)
     for piece in chunks(stream, size):
         parser.feed(piece)

@@ -53,6 +53,7 @@ class RequestStream:
         self._subset: tuple[str, ...] | None = None
         self._request_id = ""
         self._body = bytearray()
+        self._body_seen = False  # a request-body message arrived (it gets the answer)
         self._finished_request = False
         self._started = 0.0
         self._usage: UsageParser | None = None
@@ -77,7 +78,8 @@ class RequestStream:
         if kind == "request_body":
             return await self._on_request_body(message.request_body)
         if kind == "request_trailers":
-            return [*(await self._finish_request()), protocol.continue_trailers(response=False)]
+            routed = await self._finish_request(on_headers=not self._body_seen)
+            return [*routed, protocol.continue_trailers(response=False)]
         if kind == "response_headers":
             return self._on_response_headers(message)
         if kind == "response_body":
@@ -100,7 +102,7 @@ class RequestStream:
         self._headers = protocol.header_map(headers)
         self._request_id = self._headers.get("x-request-id") or uuid.uuid4().hex
         if headers.end_of_stream:
-            return await self._finish_request()
+            return await self._finish_request(on_headers=True)
         if self._full_duplex:
             return []  # held until the body is complete
         return [protocol.continue_request_headers()]
@@ -108,17 +110,20 @@ class RequestStream:
     async def _on_request_body(self, body: ext_pb.HttpBody) -> Responses:
         if self._finished_request:
             return []
+        self._body_seen = True
         if len(self._body) + len(body.body) > self._max_body_bytes:
             self._body.clear()
             return self._reject(
                 None, RequestError(413, f"request body exceeds {self._max_body_bytes} bytes")
             )
         self._body += body.body
-        if body.end_of_stream:
+        # BUFFERED sends the whole body in one message, without end_of_stream when
+        # trailers follow: that message still expects the body answer.
+        if body.end_of_stream or self._request_mode == protocol.BUFFERED:
             return await self._finish_request()
         return []
 
-    async def _finish_request(self) -> Responses:
+    async def _finish_request(self, *, on_headers: bool = False) -> Responses:
         if self._finished_request or self.done:
             return []
         self._finished_request = True
@@ -141,16 +146,16 @@ class RequestStream:
             return self._reject(request, exc)
         self._body.clear()
         self._started = time.monotonic()
-        return self._routed_responses(self.decision)
+        return self._routed_responses(self.decision, on_headers=on_headers)
 
-    def _routed_responses(self, decision: RoutingDecision) -> Responses:
+    def _routed_responses(self, decision: RoutingDecision, *, on_headers: bool) -> Responses:
         request, destination = decision.request, decision.destination
         extra: dict[str, str] = {}  # set after the destination header
-        if "x-request-id" not in self._headers:
+        if not self._headers.get("x-request-id"):  # missing or empty: ours goes upstream
             extra["x-request-id"] = request.request_id
         if request.body_changed:
             extra["content-length"] = str(len(request.body))
-        if not request.body:  # headers-only request: route on the headers answer
+        if on_headers:  # headers-only request: route on the headers answer
             return [_ANSWERS.headers(destination, extra)]
         if not self._full_duplex:
             new_body = request.body if request.body_changed else None
