@@ -32,9 +32,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
-from gie.config.durations import parse_duration
+from gie.config.durations import format_duration, from_document, parse_duration
 from gie.flowcontrol.policy_parameters import (
     BEST_HEAD,
     FAIRNESS_POLICY_PARAMETERS,
@@ -55,10 +63,10 @@ DEFAULT_SHARD_COUNT = 4
 MAX_SHARD_COUNT = 256
 
 
-def _duration(value: object) -> float:
+def _duration(value: object, info: ValidationInfo) -> float:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"must be a duration such as '30s' or '1m', got {value!r}")
-    return parse_duration(value)
+    return parse_duration(value, document=from_document(info))
 
 
 class _Section(BaseModel):
@@ -189,15 +197,23 @@ class FlowControlConfig(_Section):
 
     @field_validator("default_request_ttl_s", "flow_idle_timeout_s", mode="before")
     @classmethod
-    def _duration(cls, value: object) -> float:
-        return _duration(value)
+    def _duration(cls, value: object, info: ValidationInfo) -> float:
+        return _duration(value, info)
+
+    @field_serializer("default_request_ttl_s", "flow_idle_timeout_s")
+    def _render_duration(self, value: float) -> str:
+        return format_duration(value)
+
+    @field_serializer("objective_request_ttls_s")
+    def _render_ttls(self, value: dict[str, float]) -> dict[str, str]:
+        return {name: format_duration(ttl) for name, ttl in value.items()}
 
     @field_validator("objective_request_ttls_s", mode="before")
     @classmethod
-    def _ttls(cls, value: object) -> dict[str, float]:
+    def _ttls(cls, value: object, info: ValidationInfo) -> dict[str, float]:
         if not isinstance(value, dict):
             raise ValueError("must be a mapping of InferenceObjective name to duration")
-        return {str(name): _duration(ttl) for name, ttl in value.items()}
+        return {str(name): _duration(ttl, info) for name, ttl in value.items()}
 
     @field_validator("priority_bands", mode="before")
     @classmethod

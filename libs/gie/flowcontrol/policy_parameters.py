@@ -19,7 +19,7 @@ FCFS = "fcfs"
 class PolicyParameters(BaseModel):
     """Base of every policy's parameters: unknown fields are errors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class NoParameters(PolicyParameters):

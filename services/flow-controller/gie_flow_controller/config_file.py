@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from gie.config.durations import parse_duration
+from gie.config.durations import DOCUMENT_CONTEXT, parse_duration
+from gie.config.strict_yaml import safe_load_strict
 from gie.flowcontrol import FlowControlConfig
 from gie.saturation import SaturationConfig
 from gie_flow_controller.errors import ConfigFileError
@@ -58,7 +59,7 @@ def parse_sections(document: object, *, origin: str) -> FlowControllerConfig:
     if section is not None and not isinstance(section, dict):
         raise ConfigFileError(f"{origin}: flowControl must be a mapping")
     try:
-        flow_control = FlowControlConfig.model_validate(section or {})
+        flow_control = FlowControlConfig.model_validate(section or {}, context=DOCUMENT_CONTEXT)
     except ValidationError as exc:
         raise ConfigFileError(f"{origin}: {_problems(exc, 'flowControl')}") from exc
     detector = document.get("saturationDetector")
@@ -66,7 +67,7 @@ def parse_sections(document: object, *, origin: str) -> FlowControllerConfig:
         raise ConfigFileError(f"{origin}: saturationDetector must be a mapping")
     given = {key: value for key, value in (detector or {}).items() if not _is_zero(value)}
     try:
-        saturation = SaturationConfig.model_validate(given)
+        saturation = SaturationConfig.model_validate(given, context=DOCUMENT_CONTEXT)
     except ValidationError as exc:
         raise ConfigFileError(f"{origin}: {_problems(exc, 'saturationDetector')}") from exc
     return FlowControllerConfig(flow_control, saturation)
@@ -77,7 +78,7 @@ def load_config_file(path: Path | None) -> FlowControllerConfig:
     if path is None:
         return FlowControllerConfig()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = safe_load_strict(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigFileError(f"cannot read GIE_CONFIG_FILE {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

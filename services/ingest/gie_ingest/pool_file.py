@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from gie.config.strict_yaml import safe_load_strict
 from gie.events import Endpoint
 
 
@@ -86,7 +87,7 @@ def load_pool_file(path: Path) -> tuple[PoolFile, str]:
     except OSError as exc:
         raise PoolFileError(f"cannot read pool file {path}: {exc.strerror}") from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_load_strict(text)
     except yaml.YAMLError as exc:
         raise PoolFileError(f"pool file {path} is not valid YAML: {exc}") from exc
     try:

@@ -81,6 +81,32 @@ def test_bad_durations_are_rejected(text: str) -> None:
         parse_duration(text)
 
 
-def test_durations_render_back() -> None:
-    assert format_duration(0.2) == "200ms"
-    assert format_duration(2.0) == "2s"
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.2, "200ms"),
+        (2.0, "2s"),
+        (90.0, "90s"),
+        (120.0, "2m"),
+        (7200.0, "2h"),
+        (1.234567, "1234567us"),
+        (1e-6, "1us"),
+        (0.0, "0s"),
+    ],
+)
+def test_durations_render_exactly_and_parse_back(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert parse_duration(text) == pytest.approx(seconds, rel=1e-12)
+
+
+@pytest.mark.parametrize("value", [200, 0.5, float("inf")])
+def test_a_document_needs_a_unit_on_every_duration_but_zero(value: float) -> None:
+    with pytest.raises(ValueError, match="needs a unit"):
+        parse_duration(value, document=True)
+    assert parse_duration(0, document=True) == 0.0
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), "9" * 400 + "h"])
+def test_durations_are_finite(value: float | str) -> None:
+    with pytest.raises(ValueError, match="finite|too large"):
+        parse_duration(value)

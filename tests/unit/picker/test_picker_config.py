@@ -237,6 +237,17 @@ MALFORMED = [
         id="fractional-weight",
     ),
     pytest.param(
+        profile("[{pluginRef: queue-scorer, weight: 1" + "0" * 30 + "}]", "type: queue-scorer"),
+        'schedulingProfiles[0] (name "p"): plugins[0] (pluginRef "queue-scorer", type '
+        '"queue-scorer"): weight: Input should be less than or equal to 1000000',
+        id="huge-weight",
+    ),
+    pytest.param(
+        plugins("type: queue-scorer\n  type: kv-cache-utilization-scorer"),
+        "not valid YAML (line 5, column 3): duplicate key 'type'",
+        id="repeated-key",
+    ),
+    pytest.param(
         profile("[{pluginRef: random-picker, weight: 2}]", "type: random-picker"),
         'schedulingProfiles[0] (name "p"): plugins[0] (pluginRef "random-picker", type '
         '"random-picker"): weight: only scorers take a weight',
@@ -285,6 +296,23 @@ MALFORMED = [
         "saturationDetector.metricsStalenessThreshold: "
         "not a duration like '200ms' or '1.5s': 'soon'",
         id="bad-staleness-duration",
+    ),
+    pytest.param(
+        HEAD + "saturationDetector: {metricsStalenessThreshold: 200}\n",
+        "saturationDetector.metricsStalenessThreshold: "
+        "a duration needs a unit, such as '200s' or '200ms'; got 200",
+        id="staleness-without-unit",
+    ),
+    pytest.param(
+        HEAD + "flowControl: {defaultRequestTTL: 30}\n",
+        "flowControl.defaultRequestTTL: a duration needs a unit, such as '30s' or '30ms'; got 30",
+        id="ttl-without-unit",
+    ),
+    pytest.param(
+        plugins("{type: max-score-picker, parameters: {max_num_of_endpoints: 3}}"),
+        'plugins[0] (name "max-score-picker", type "max-score-picker"): '
+        "parameters.max_num_of_endpoints: unknown field; expected one of: maxNumOfEndpoints",
+        id="parameter-in-snake-case",
     ),
     pytest.param(
         HEAD + "saturationDetector: {queueDepth: 3}\n",

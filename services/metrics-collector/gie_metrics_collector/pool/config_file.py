@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gie.config.durations import parse_duration
+from gie.config.durations import DOCUMENT_CONTEXT, parse_duration
+from gie.config.strict_yaml import safe_load_strict
 from gie.saturation import SaturationConfig
 from gie_metrics_collector.errors import ConfigFileError
 
@@ -48,7 +49,7 @@ def load_saturation_config(path: Path | None) -> SaturationConfig:
     if path is None:
         return SaturationConfig()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = safe_load_strict(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigFileError(f"cannot read GIE_CONFIG_FILE {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
@@ -62,6 +63,6 @@ def load_saturation_config(path: Path | None) -> SaturationConfig:
         raise ConfigFileError(f"GIE_CONFIG_FILE {path}: saturationDetector must be a mapping")
     kept = {key: value for key, value in section.items() if not _defaulted(key, value)}
     try:
-        return SaturationConfig.model_validate(kept)
+        return SaturationConfig.model_validate(kept, context=DOCUMENT_CONTEXT)
     except ValidationError as exc:
         raise ConfigFileError(f"GIE_CONFIG_FILE {path}: invalid saturationDetector: {exc}") from exc

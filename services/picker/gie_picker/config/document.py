@@ -18,6 +18,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
+MAX_WEIGHT = 1_000_000
+
+
 class PluginDoc(_Strict):
     """``plugins[]``: a plugin instance. The name defaults to the type."""
 
@@ -30,7 +33,8 @@ class ProfilePluginDoc(_Strict):
     """``schedulingProfiles[].plugins[]``: a reference to a plugin, with a scorer's weight."""
 
     plugin_ref: str = Field(min_length=1, alias="pluginRef")
-    weight: int | None = Field(default=None, ge=0)
+    # Bounded so that weight x score stays an exact, finite float.
+    weight: int | None = Field(default=None, ge=0, le=MAX_WEIGHT)
 
 
 class ProfileDoc(_Strict):

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from gie.config.strict_yaml import safe_load_strict
 from gie_picker.config.defaults import apply_defaults
 from gie_picker.config.document import MODEL_AT, ConfigDoc
 from gie_picker.config.effective import EffectiveConfig, ProfilePlugin, ProfileSpec
@@ -33,7 +34,7 @@ DEFAULT_CONFIG_FILE = "default-plugins.yaml"
 def parse_yaml(text: str) -> dict[str, object]:
     """Phase 1: the document as a mapping."""
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_load_strict(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from gie.config.durations import parse_duration
+from gie.config.durations import DOCUMENT_CONTEXT, parse_duration
 from gie.flowcontrol import FlowControlConfig
 from gie.saturation import SaturationConfig
 from gie_picker.config.document import known_fields
@@ -44,7 +44,9 @@ def saturation_config(
     ]
     given = {k: v for k, v in (section or {}).items() if k in known and not _is_zero(v)}
     try:
-        return SaturationConfig.model_validate(given, strict=True), problems
+        return SaturationConfig.model_validate(
+            given, strict=True, context=DOCUMENT_CONTEXT
+        ), problems
     except ValidationError as exc:
         problems += validation_problems(
             raw, exc, prefix=("saturationDetector",), model_at={(): SaturationConfig}
@@ -57,7 +59,7 @@ def flow_control_config(
 ) -> tuple[FlowControlConfig, list[str]]:
     """``flowControl``, validated with the model the flow-controller uses too."""
     try:
-        return FlowControlConfig.model_validate(section or {}), []
+        return FlowControlConfig.model_validate(section or {}, context=DOCUMENT_CONTEXT), []
     except ValidationError as exc:
         problems = validation_problems(
             raw, exc, prefix=("flowControl",), model_at={(): FlowControlConfig}

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class PluginParameters(BaseModel):
     """Base of every plugin's parameters."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     def warnings(self) -> tuple[str, ...]:
         """Things the operator should know about these values (logged at load)."""
