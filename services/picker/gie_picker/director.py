@@ -28,7 +28,7 @@ from gie_picker.request import InferenceRequest, RequestError
 from gie_picker.routing_memory import RoutingMemory
 from gie_picker.saturation_fallback import inflight_saturation
 from gie_picker.scheduling.contracts import InFlightCounts
-from gie_picker.telemetry import PickerMetrics
+from gie_picker.telemetry import MODEL_SERVER_ERROR, PickerMetrics, picker_error_code
 from gie_picker.usage import Usage
 
 
@@ -182,7 +182,8 @@ class Director:
         if request is not None and self._routing is not None:
             self._routing.discard(request.request_id)
         if request is not None:
-            self.metrics.errors.labels(request.model, request.target_model, str(error.status)).inc()
+            code = picker_error_code(error.status)
+            self.metrics.errors.labels(request.model, request.target_model, code).inc()
 
     def completed(
         self,
@@ -205,7 +206,9 @@ class Director:
         model.running.dec()
         model.duration.observe(duration_s)
         if status >= 400:
-            self.metrics.errors.labels(request.model, request.target_model, str(status)).inc()
+            self.metrics.errors.labels(
+                request.model, request.target_model, MODEL_SERVER_ERROR
+            ).inc()
         if usage is not None and usage.prompt_tokens is not None:
             model.input_tokens.observe(usage.prompt_tokens)
         if usage is not None and usage.completion_tokens is not None:

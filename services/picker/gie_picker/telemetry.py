@@ -22,7 +22,28 @@ from gie.telemetry.loop_metrics import (
 from gie.view import PoolView
 
 _MODEL = ["model_name", "target_model_name"]
-_TOKEN_BUCKETS = (16, 64, 256, 1024, 4096, 16384, 65536, 262144)
+# Upstream's buckets, so dashboards built for its EPP read ours the same.
+_DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6,
+                     8, 10, 15, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200,
+                     1800, 2700, 3600)  # fmt: skip
+_POWERS_OF_TWO = tuple(2**n for n in range(3, 21))  # 8 .. 1,048,576
+_INPUT_TOKEN_BUCKETS = (1, *_POWERS_OF_TWO)
+_OUTPUT_TOKEN_BUCKETS = (1, *(b for b in _POWERS_OF_TWO if b <= 8192))
+
+# ``error_code`` values of inference_objective_request_error_total, as upstream names them.
+_PICKER_ERROR_CODES = {
+    400: "BadRequest",
+    413: "BadRequest",
+    429: "InferencePoolResourceExhausted",
+    500: "Internal",
+    503: "ServiceUnavailable",
+}
+MODEL_SERVER_ERROR = "ModelServerError"
+
+
+def picker_error_code(status: int) -> str:
+    """The ``error_code`` of a request the picker answered itself with ``status``."""
+    return _PICKER_ERROR_CODES.get(status, "Unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +70,8 @@ class PickerMetrics:
         )
         self.errors = LoopCounter(
             "inference_objective_request_error_total",
-            "Requests that failed, by error code.",
+            "Requests that failed, by error code (upstream's: BadRequest, "
+            "InferencePoolResourceExhausted, ServiceUnavailable, Internal, ModelServerError).",
             [*_MODEL, "error_code"],
             registry=registry,
         )
@@ -57,20 +79,21 @@ class PickerMetrics:
             "inference_objective_request_duration_seconds",
             "Time from routing to the end of the response.",
             _MODEL,
+            buckets=_DURATION_BUCKETS,
             registry=registry,
         )
         self.input_tokens = LoopHistogram(
             "inference_objective_input_tokens",
             "Prompt tokens per request.",
             _MODEL,
-            buckets=_TOKEN_BUCKETS,
+            buckets=_INPUT_TOKEN_BUCKETS,
             registry=registry,
         )
         self.output_tokens = LoopHistogram(
             "inference_objective_output_tokens",
             "Completion tokens per request.",
             _MODEL,
-            buckets=_TOKEN_BUCKETS,
+            buckets=_OUTPUT_TOKEN_BUCKETS,
             registry=registry,
         )
         self.running = LoopGauge(

@@ -108,5 +108,5 @@ def test_a_document_needs_a_unit_on_every_duration_but_zero(value: float) -> Non
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), "9" * 400 + "h"])
 def test_durations_are_finite(value: float | str) -> None:
-    with pytest.raises(ValueError, match="finite|too large"):
+    with pytest.raises(ValueError, match=r"finite|too large"):
         parse_duration(value)
