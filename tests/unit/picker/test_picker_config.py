@@ -167,6 +167,16 @@ def test_deprecated_parameter_is_a_warning_naming_the_plugin() -> None:
     )
 
 
+def test_a_scorer_listed_twice_in_a_profile_is_a_warning() -> None:
+    config = load_text(
+        profile("[{pluginRef: queue-scorer}, {pluginRef: queue-scorer}]", "type: queue-scorer")
+    )
+    assert config.warnings == (
+        'schedulingProfiles[0] (name "p"): plugins[1] (pluginRef "queue-scorer"): repeats '
+        "plugins[0]; a scorer listed twice counts twice",
+    )
+
+
 @pytest.mark.parametrize(
     "text", [default_config_text(), EVERY_PLUGIN], ids=["default", "every-plugin"]
 )

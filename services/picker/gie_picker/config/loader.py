@@ -24,7 +24,7 @@ from gie_picker.config.errors import ConfigError
 from gie_picker.config.instantiate import instantiate_plugins
 from gie_picker.config.problems import validation_problems
 from gie_picker.config.sections import feature_gates, flow_control_config, saturation_config
-from gie_picker.config.validation import handler_name, reference_problems
+from gie_picker.config.validation import handler_name, profile_warnings, reference_problems
 from gie_picker.scheduling.builtins import builtin_registry
 from gie_picker.scheduling.registry import PluginRegistry
 
@@ -95,7 +95,7 @@ def load_text(text: str, *, plugins: PluginRegistry | None = None) -> EffectiveC
         saturation=saturation,
         flow_control=flow_control,
         feature_gates=gates,
-        warnings=(*warnings, *plugin_warnings),
+        warnings=(*warnings, *plugin_warnings, *profile_warnings(profiles)),
     )
 
 

@@ -93,6 +93,22 @@ def reference_problems(plugins: list[PluginSpec], profiles: list[ProfileSpec]) -
     return problems + _handler_problems(plugins, profiles)
 
 
+def profile_warnings(profiles: list[ProfileSpec]) -> list[str]:
+    """Profiles that load but probably do not say what was meant."""
+    warnings = []
+    for number, profile in enumerate(profiles):
+        first: dict[str, int] = {}
+        for index, ref in enumerate(profile.plugins):
+            if ref.plugin_ref in first:
+                warnings.append(
+                    f'schedulingProfiles[{number}] (name "{profile.name}"): plugins[{index}] '
+                    f'(pluginRef "{ref.plugin_ref}"): repeats plugins[{first[ref.plugin_ref]}]; '
+                    "a scorer listed twice counts twice"
+                )
+            first.setdefault(ref.plugin_ref, index)
+    return warnings
+
+
 def handler_name(plugins: list[PluginSpec]) -> str:
     """The profile handler's name (call after ``reference_problems`` found none)."""
     return next(spec.name for spec in plugins if "profile-handler" in spec.kinds)
