@@ -51,7 +51,7 @@ def parse_duration(value: str | float | int, *, document: bool = False) -> float
         raise ValueError(f"not a duration like '200ms' or '1.5s': {value!r}")
     if not math.isfinite(total):
         raise ValueError(f"duration too large: {value!r}")
-    return total
+    return round(total * 1e9) / 1e9  # whole nanoseconds, as Go's: what renders reloads
 
 
 def format_duration(seconds: float) -> str:

@@ -16,13 +16,18 @@ from yaml.nodes import MappingNode, Node
 
 __all__ = ["safe_load_strict"]
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, MappingNode):
-            self.flatten_mapping(node)  # merge keys (<<) first, as the base loader does
+            # The node's own keys only: a merged mapping (``<<: *base``) was checked
+            # when it was built, and a key written here overrides its value.
             seen: set[object] = set()
             for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
                 key = self.construct_object(key_node, deep=True)
                 try:
                     repeated = key in seen

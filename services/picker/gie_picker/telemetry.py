@@ -26,9 +26,10 @@ _MODEL = ["model_name", "target_model_name"]
 _DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6,
                      8, 10, 15, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200,
                      1800, 2700, 3600)  # fmt: skip
-_POWERS_OF_TWO = tuple(2**n for n in range(3, 21))  # 8 .. 1,048,576
-_INPUT_TOKEN_BUCKETS = (1, *_POWERS_OF_TWO)
-_OUTPUT_TOKEN_BUCKETS = (1, *(b for b in _POWERS_OF_TWO if b <= 8192))
+# 32778, not 32768: upstream's list has it so, and a bucket bound is part of the series.
+_INPUT_TOKEN_BUCKETS = (1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384,
+                        32778, 65536, 131072, 262144, 524288, 1048576)  # fmt: skip
+_OUTPUT_TOKEN_BUCKETS = (1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 
 # ``error_code`` values of inference_objective_request_error_total, as upstream names them.
 _PICKER_ERROR_CODES = {

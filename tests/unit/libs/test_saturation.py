@@ -106,6 +106,13 @@ def test_a_document_needs_a_unit_on_every_duration_but_zero(value: float) -> Non
     assert parse_duration(0, document=True) == 0.0
 
 
+def test_durations_are_whole_nanoseconds_so_a_rendered_one_reloads_the_same() -> None:
+    assert parse_duration("0.4ns") == 0.0  # not 4e-10, which would render as "0s"
+    for text in ("1.2345678912s", "1.5ns", "2h0.5ns"):
+        seconds = parse_duration(text)
+        assert parse_duration(format_duration(seconds)) == seconds
+
+
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), "9" * 400 + "h"])
 def test_durations_are_finite(value: float | str) -> None:
     with pytest.raises(ValueError, match=r"finite|too large"):
