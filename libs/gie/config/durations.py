@@ -24,6 +24,13 @@ def from_document(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("gie.config.document"))
 
 
+def validate_duration(value: object, info: ValidationInfo, *, example: str) -> float:
+    """A pydantic ``mode="before"`` validator's body for a duration field."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"must be a duration such as {example}, got {value!r}")
+    return parse_duration(value, document=from_document(info))
+
+
 def parse_duration(value: str | float | int, *, document: bool = False) -> float:
     """Seconds from a Go duration string (or, outside documents, a number of seconds).
 

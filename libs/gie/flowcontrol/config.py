@@ -42,7 +42,7 @@ from pydantic import (
     model_validator,
 )
 
-from gie.config.durations import format_duration, from_document, parse_duration
+from gie.config.durations import format_duration, validate_duration
 from gie.flowcontrol.policy_parameters import (
     BEST_HEAD,
     FAIRNESS_POLICY_PARAMETERS,
@@ -64,9 +64,7 @@ MAX_SHARD_COUNT = 256
 
 
 def _duration(value: object, info: ValidationInfo) -> float:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"must be a duration such as '30s' or '1m', got {value!r}")
-    return parse_duration(value, document=from_document(info))
+    return validate_duration(value, info, example="'30s' or '1m'")
 
 
 class _Section(BaseModel):

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_serializer, field_validator
 
-from gie.config.durations import format_duration, from_document, parse_duration
+from gie.config.durations import format_duration, validate_duration
 from gie.view import EndpointState
 
 
@@ -33,9 +33,7 @@ class SaturationConfig(BaseModel):
     @field_validator("metrics_staleness_s", mode="before")
     @classmethod
     def _duration(cls, value: object, info: ValidationInfo) -> float:
-        if not isinstance(value, str | int | float):
-            raise ValueError("must be a duration such as '200ms'")
-        return parse_duration(value, document=from_document(info))
+        return validate_duration(value, info, example="'200ms'")
 
     @field_serializer("metrics_staleness_s")
     def _render(self, value: float) -> str:
