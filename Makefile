@@ -7,33 +7,44 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.gie-installed
+# The lock: every package of the whole dependency set pinned (a pip constraints file).
+LOCK := constraints.txt
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # Extra options for `make up`, e.g. make up ARGS="--sims 2 --time-scale 0.1"
 ARGS ?=
 # Every importable package of the project (mypy checks them all with the strict config).
 PACKAGES := gie gie_sim gie_ingest gie_metrics_collector gie_flow_controller gie_picker bench
 
-.PHONY: help venv demo test lint up down status clean proto
+.PHONY: help venv lock demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
 	@echo "make demo    start a local stack, send requests through the gateway, stop it"
 	@echo "make test    run the whole test suite (unit, integration, e2e)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make lock    re-resolve every dependency afresh and rewrite $(LOCK)"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
 	@echo "make status  show the running stack;  make down  stop it"
 
 venv: $(STAMP)
 
-# Re-installs whenever pyproject.toml changes; otherwise a no-op.
-$(STAMP): pyproject.toml
+# Installs exactly the locked versions; re-installs whenever pyproject.toml or the lock
+# changes, otherwise a no-op.
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) -e '.[dev]'
+	@touch $(STAMP)
+
+$(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "python3.11 (or python3 >= 3.11) not found" >&2; exit 1; }
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	@$(PYTHON) -m venv $(VENV) || { \
 	  echo "could not create a virtualenv; on Debian/Ubuntu: apt-get install python3.11-venv" >&2; \
 	  exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+
+# Resolves pyproject.toml's whole dependency set (every extra) afresh to the newest
+# versions its ranges allow and writes the lock; `make venv` then installs it.
+lock: | $(BIN)/python
+	$(BIN)/python scripts/lock.py --out $(LOCK)
 
 demo: venv
 	$(BIN)/gie demo

@@ -33,6 +33,8 @@ from gie.bus.metrics import BusMetrics
 from gie.bus.nats_internals import (
     answer_flow_control,
     hand_reading_to_gate,
+    moved_internals,
+    nats_py_version,
     quiet_flow_control,
     socket_transport,
     write_unconfirmed,
@@ -191,6 +193,13 @@ class NatsEventBus:
                 delay = min(delay * 2, 2.0)
         self._js = self._nc.jetstream(timeout=self._publish_timeout_s)
         _log.info("connected to NATS", url=self._url, client=self._name)
+        moved = moved_internals(self._nc)
+        if moved:
+            _log.warning(
+                "nats-py internals moved: their shortcuts are off, its public paths do the work",
+                internals=moved,
+                nats_py=nats_py_version(),
+            )
 
     async def ensure_streams(self, specs: tuple[StreamSpec, ...] = ALL_STREAMS) -> None:
         """Create the streams, or update them to ``specs``; safe from many processes."""

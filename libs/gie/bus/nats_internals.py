@@ -20,12 +20,18 @@ False or None), leaving nats-py's public path to do the work:
   its limit, 32 KiB, and resumes it once drained) never resumes reading that the
   gate has paused: after any burst above 64 KiB every event would otherwise be
   read, one wake-up each, until the gate's next read.
+
+:func:`moved_internals` lists what of this is not where these functions expect it
+in the installed nats-py: the bus logs it once per connection, and a test names
+it when a new nats-py release moves one (the upper bound on nats-py in
+``pyproject.toml`` is raised only once that test passes on the new release).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 from typing import Any
 
 from nats.aio.client import Client as NatsClient
@@ -34,6 +40,51 @@ _CRLF = b"\r\n"
 # Buffered bytes above which a gated connection's reader still pauses the socket
 # (at twice this), so a reader that cannot keep up stays bounded in memory.
 GATED_READER_LIMIT = 8 * 1024 * 1024
+
+
+_CLIENT_INTERNALS: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+    ("_pending", list),
+    ("_pending_data_size", int),
+    ("_max_pending_size", int),
+    ("_flush_queue", asyncio.Queue),
+    ("_flusher_task", asyncio.Task),
+    ("stats", dict),
+)
+_CONSUMER_INTERNALS = ("_fctask", "_fcr", "_fciseq", "_fcd")
+
+
+def moved_internals(nc: NatsClient, sub: object | None = None) -> list[str]:
+    """The private nats-py state this module uses that the connected client ``nc``
+    (and the ordered consumer's subscription ``sub``, when given) do not hold in the
+    expected shape, named as ``Client._pending``; empty when all is in place."""
+    moved = [
+        f"Client.{name}"
+        for name, kind in _CLIENT_INTERNALS
+        if not isinstance(getattr(nc, name, None), kind)
+    ]
+    transport = getattr(nc, "_transport", None)
+    writer = getattr(transport, "_io_writer", None)
+    if not isinstance(getattr(writer, "transport", None), asyncio.BaseTransport):
+        moved.append("Client._transport._io_writer.transport")
+    reader = getattr(transport, "_io_reader", None)
+    if not isinstance(getattr(reader, "_limit", None), int):
+        moved.append("Client._transport._io_reader._limit")
+    if sub is not None:
+        core = getattr(sub, "_sub", None)
+        if not isinstance(getattr(core, "_pending_queue", None), asyncio.Queue):
+            moved.append("PushSubscription._sub._pending_queue")
+        state = _consumer_state(sub)
+        moved.extend(
+            f"PushSubscription._sub._jsi.{name}"
+            for name in _CONSUMER_INTERNALS
+            if not hasattr(state, name)
+        )
+    return moved
+
+
+def nats_py_version() -> str:
+    """The installed nats-py release."""
+    return importlib.metadata.version("nats-py")
 
 
 def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:

@@ -7,8 +7,10 @@
   ``mypy --strict``.
 
 Every file starts with a header that keeps ruff from reformatting or linting generated
-code. ``--check`` writes nothing and exits 1 when a committed file differs from what
-would be generated. Needs the dev tools ``grpcio-tools`` and ``mypy-protobuf``.
+code. ``--check`` writes nothing and exits 1 when a committed file declares something
+other than what would be generated (:mod:`gie.flowcontrol.stub_essence`: descriptor,
+RPC methods, typed names; the generators' own version stamps do not count). Needs the
+dev tools ``grpcio-tools`` and ``mypy-protobuf``, pinned by the lock file.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from gie.flowcontrol.stub_essence import essence
 
 PROTO_ROOT = Path(__file__).resolve().parents[2]  # libs/
 PROTO = Path("gie/flowcontrol/v1/flow_control.proto")
@@ -68,13 +72,16 @@ def generate() -> dict[str, str]:
 
 
 def stale_files(target: Path) -> list[str]:
-    """Names of the committed stubs in ``target`` that differ from fresh ones."""
-    fresh = generate()
-    return [
-        name
-        for name, text in fresh.items()
-        if not (target / name).is_file() or (target / name).read_text(encoding="utf-8") != text
-    ]
+    """Names of the committed stubs in ``target`` that declare other things than fresh
+    ones (or are missing or unreadable)."""
+    return [name for name, text in generate().items() if not _current(target / name, text)]
+
+
+def _current(committed: Path, fresh: str) -> bool:
+    if not committed.is_file():
+        return False
+    declared = essence(committed.name, committed.read_text(encoding="utf-8"))
+    return declared is not None and declared == essence(committed.name, fresh)
 
 
 def main(argv: list[str] | None = None) -> int:
