@@ -29,10 +29,10 @@ from gie.events import (
 from gie.saturation import SaturationConfig
 from gie.view import InFlightView, PoolView
 from gie_picker.config import default_config
-from gie_picker.director import Director
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import FULL_DUPLEX_STREAMED
-from gie_picker.telemetry import PickerMetrics
+from gie_picker.requestcontrol.director import Director
+from gie_picker.telemetry.metrics import PickerMetrics
 from gie_picker.wiring import configured_scheduler
 from tests.support.extproc_client import (
     Mode,

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from gie.devstack.ports import free_port
-from gie_picker.director import Director
-from gie_picker.grpc_server import build_grpc_server
+from gie_picker.requestcontrol.director import Director
+from gie_picker.server.grpc_server import build_grpc_server
 from gie_picker.settings import PickerSettings
 from tests.support.extproc_client import Mode, body_message, exchange, headers_message, set_headers
 from tests.support.memory_director import memory_director

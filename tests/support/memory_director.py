@@ -13,11 +13,11 @@ from gie.bus import BackgroundPublisher, BusMetrics, MemoryEventBus
 from gie.events import Endpoint, EndpointUpserted
 from gie.saturation import SaturationConfig
 from gie.view import EndpointState
-from gie_picker.director import Director
-from gie_picker.projections import Projections
-from gie_picker.request import InferenceRequest
+from gie_picker.projections.state import Projections
+from gie_picker.requestcontrol.director import Director
+from gie_picker.requestcontrol.request import InferenceRequest
 from gie_picker.settings import PickerSettings
-from gie_picker.telemetry import PickerMetrics
+from gie_picker.telemetry.metrics import PickerMetrics
 
 
 class FirstEndpoint:

@@ -12,9 +12,9 @@ from gie.lifecycle import run_service
 from gie.telemetry import configure_logging
 from gie_picker.app import run
 from gie_picker.config import ConfigError
+from gie_picker.server.workers import supervise
 from gie_picker.settings import PickerSettings
 from gie_picker.wiring import load_picker_config
-from gie_picker.workers import supervise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,14 +12,14 @@ from gie.bus import BackgroundPublisher
 from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
-from gie_picker.debug_view import render_view
-from gie_picker.director import Director
-from gie_picker.event_reading import EventReading
-from gie_picker.flow_gate import FlowGate
-from gie_picker.grpc_server import build_grpc_server
-from gie_picker.projections import Projections
+from gie_picker.admission.flow_gate import FlowGate
+from gie_picker.projections.event_reading import EventReading
+from gie_picker.projections.state import Projections
+from gie_picker.requestcontrol.director import Director
+from gie_picker.server.grpc_server import build_grpc_server
 from gie_picker.settings import PickerSettings
-from gie_picker.telemetry import PickerMetrics, PoolCollector
+from gie_picker.telemetry.debug_view import render_view
+from gie_picker.telemetry.metrics import PickerMetrics, PoolCollector
 from gie_picker.wiring import configured_scheduler, load_picker_config
 
 

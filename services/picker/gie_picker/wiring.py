@@ -9,8 +9,8 @@ from prometheus_client import CollectorRegistry
 
 from gie.view import InFlightView
 from gie_picker.config import EffectiveConfig, default_config, load_config, log_effective
-from gie_picker.prefix_cache import PrefixCacheState
-from gie_picker.routing_memory import RoutingMemory
+from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.projections.routing_memory import RoutingMemory
 from gie_picker.scheduling import build_scheduler
 from gie_picker.scheduling.configured import ConfiguredScheduler
 from gie_picker.settings import PickerSettings

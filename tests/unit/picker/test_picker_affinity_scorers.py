@@ -9,8 +9,8 @@ import pytest
 from gie.events import Endpoint, EndpointMetrics, RequestRouted
 from gie.saturation import SaturationConfig
 from gie.view import EndpointState, PoolView, RoutingHistory
-from gie_picker.prefix_cache import PrefixCacheState
-from gie_picker.routing_memory import RoutingMemory
+from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.projections.routing_memory import RoutingMemory
 from gie_picker.scheduling.contracts import PreparedPrefix, SchedulingRequest
 from gie_picker.scheduling.scorers import (
     NoHitLRUScorer,

@@ -17,10 +17,14 @@ from gie.events import (
 )
 from gie.saturation import SaturationConfig
 from gie.view import EndpointState, PoolView
-from gie_picker.director import Director
-from gie_picker.flow_gate import FlowGate
-from gie_picker.request import InferenceRequest, RequestError, parse_inference_request
-from gie_picker.telemetry import PickerMetrics
+from gie_picker.admission.flow_gate import FlowGate
+from gie_picker.requestcontrol.director import Director
+from gie_picker.requestcontrol.request import (
+    InferenceRequest,
+    RequestError,
+    parse_inference_request,
+)
+from gie_picker.telemetry.metrics import PickerMetrics
 
 POOL = "test/flow-wait"
 A, B = "10.0.0.1:8000", "10.0.0.2:8000"

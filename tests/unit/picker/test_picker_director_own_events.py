@@ -4,7 +4,7 @@ its routing events are still held for a batch; the stream's copies change nothin
 from __future__ import annotations
 
 from gie.bus import EVENTS
-from gie_picker.request import InferenceRequest, parse_inference_request
+from gie_picker.requestcontrol.request import InferenceRequest, parse_inference_request
 from tests.support.memory_director import memory_director
 
 POOL = "test/own-events"

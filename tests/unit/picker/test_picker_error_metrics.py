@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry
 
-from gie_picker.director import RoutingDecision
-from gie_picker.request import InferenceRequest, RequestError
-from gie_picker.telemetry import PickerMetrics
+from gie_picker.requestcontrol.director import RoutingDecision
+from gie_picker.requestcontrol.request import InferenceRequest, RequestError
+from gie_picker.telemetry.metrics import PickerMetrics
 from tests.support.memory_director import memory_director
 
 POOL = "test/error-metrics"

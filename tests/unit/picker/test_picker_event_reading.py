@@ -7,7 +7,7 @@ from typing import cast
 import pytest
 
 from gie.bus.read_gate import ReadGate
-from gie_picker.event_reading import EventReading
+from gie_picker.projections.event_reading import EventReading
 
 
 class CountingGate:

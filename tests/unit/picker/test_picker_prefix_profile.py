@@ -14,9 +14,9 @@ import gie_picker.config
 from gie.events import Endpoint, EndpointMetrics, EndpointMetricsObserved, EndpointUpserted
 from gie.view import InFlightView, PoolView, RoutingHistory
 from gie_picker.config import load_config
-from gie_picker.prefix_cache import PrefixCacheState
-from gie_picker.request import InferenceRequest
-from gie_picker.routing_memory import RoutingMemory
+from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.projections.routing_memory import RoutingMemory
+from gie_picker.requestcontrol.request import InferenceRequest
 from gie_picker.wiring import configured_scheduler
 
 POOL = "default/p"

@@ -16,7 +16,7 @@ from gie.events import (
 from gie.events.hashes import pack_hashes
 from gie.prefix import block_hashes
 from gie.view import PoolView
-from gie_picker.prefix_cache import PrefixCacheState
+from gie_picker.prefixcache.state import PrefixCacheState
 from gie_picker.scheduling.contracts import SchedulingRequest
 from gie_picker.scheduling.scorers.prefix_cache_scorer import (
     PrefixCacheParameters,

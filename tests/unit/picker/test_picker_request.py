@@ -5,7 +5,7 @@ import re
 import orjson
 import pytest
 
-from gie_picker.request import RequestError, parse_inference_request
+from gie_picker.requestcontrol.request import RequestError, parse_inference_request
 
 
 def parse(body: object, **kwargs: str) -> object:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from gie_picker.usage import Usage, UsageParser
+from gie_picker.requestcontrol.usage import Usage, UsageParser
 
 USAGE = {
     "prompt_tokens": 12,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from gie_picker.server.workers import worker_env
 from gie_picker.settings import (
     MULTI_WORKER_BATCH_S,
     MULTI_WORKER_READ_DELAY_S,
     MULTI_WORKER_SETTLE_INTERVAL_S,
     PickerSettings,
 )
-from gie_picker.workers import worker_env
 
 
 def settings(**values: object) -> PickerSettings:

@@ -15,11 +15,15 @@ import uuid
 
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
-from gie_picker.director import Director, RoutingDecision
 from gie_picker.extproc import protocol
 from gie_picker.extproc.routed_answers import RoutedAnswers
-from gie_picker.request import InferenceRequest, RequestError, parse_inference_request
-from gie_picker.usage import UsageParser
+from gie_picker.requestcontrol.director import Director, RoutingDecision
+from gie_picker.requestcontrol.request import (
+    InferenceRequest,
+    RequestError,
+    parse_inference_request,
+)
+from gie_picker.requestcontrol.usage import UsageParser
 
 # Gateway headers that configure routing; read, then never forwarded upstream.
 FAIRNESS_HEADER = "x-gateway-inference-fairness-id"

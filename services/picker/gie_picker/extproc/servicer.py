@@ -9,9 +9,9 @@ import structlog
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ext_grpc
 
-from gie_picker.director import Director
 from gie_picker.extproc import protocol
 from gie_picker.extproc.request_stream import RequestStream
+from gie_picker.requestcontrol.director import Director
 
 _log = structlog.get_logger("gie.picker")
 

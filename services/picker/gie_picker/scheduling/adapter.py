@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gie_picker.request import InferenceRequest
+from gie_picker.requestcontrol.request import InferenceRequest
 from gie_picker.scheduling.contracts import SchedulingRequest
 
 

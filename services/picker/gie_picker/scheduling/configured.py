@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gie.view import EndpointState
-from gie_picker.request import InferenceRequest, RequestError
+from gie_picker.requestcontrol.request import InferenceRequest, RequestError
 from gie_picker.scheduling.adapter import scheduling_request
 from gie_picker.scheduling.errors import NoEndpointError
 from gie_picker.scheduling.scheduler import Scheduler

@@ -154,7 +154,7 @@ class PreparedPrefix:
 
 
 class PrefixLookup(Protocol):
-    """The shared prefix cache (see ``gie_picker.prefix_cache.PrefixCacheState``)."""
+    """The shared prefix cache (see ``gie_picker.prefixcache.state.PrefixCacheState``)."""
 
     def prepare(self, request_id: str, prepared: PreparedPrefix) -> None: ...
 

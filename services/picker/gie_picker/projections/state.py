@@ -23,9 +23,9 @@ from gie.events import Event
 from gie.events.subjects import pool_filter, pool_prefix
 from gie.flowcontrol import BacklogView
 from gie.view import InFlightView, PoolView, RoutingHistory
-from gie_picker.prefix_cache import PrefixCacheState
-from gie_picker.prefix_snapshots import load_snapshot, write_snapshots
-from gie_picker.routing_memory import RoutingMemory
+from gie_picker.prefixcache.snapshots import load_snapshot, write_snapshots
+from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.projections.routing_memory import RoutingMemory
 from gie_picker.settings import PickerSettings
 
 

@@ -22,14 +22,14 @@ from gie.events.hashes import pack_hashes
 from gie.events.subjects import routing_subject
 from gie.saturation import SaturationConfig, is_stale, pool_saturation
 from gie.view import EndpointState, PoolView
-from gie_picker.flow_gate import FlowGate
-from gie_picker.prefix_cache import PrefixCacheState
-from gie_picker.request import InferenceRequest, RequestError
-from gie_picker.routing_memory import RoutingMemory
-from gie_picker.saturation_fallback import inflight_saturation
+from gie_picker.admission.flow_gate import FlowGate
+from gie_picker.admission.saturation_fallback import inflight_saturation
+from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.projections.routing_memory import RoutingMemory
+from gie_picker.requestcontrol.request import InferenceRequest, RequestError
+from gie_picker.requestcontrol.usage import Usage
 from gie_picker.scheduling.contracts import InFlightCounts
-from gie_picker.telemetry import MODEL_SERVER_ERROR, PickerMetrics, picker_error_code
-from gie_picker.usage import Usage
+from gie_picker.telemetry.metrics import MODEL_SERVER_ERROR, PickerMetrics, picker_error_code
 
 
 class EndpointScheduler(Protocol):

@@ -23,7 +23,7 @@ from gie.flowcontrol import (
 )
 from gie.saturation import SaturationConfig, pool_saturation
 from gie.view import EndpointState
-from gie_picker.request import InferenceRequest, RequestError
+from gie_picker.requestcontrol.request import InferenceRequest, RequestError
 
 _log = structlog.get_logger("gie.picker")
 

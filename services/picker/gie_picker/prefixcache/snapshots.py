@@ -15,7 +15,7 @@ import structlog
 from gie.bus import Following, GieBusError, SnapshotStore
 from gie.events.subjects import escape_token
 from gie.prefix import PrefixSnapshot, SnapshotError, decode_snapshot, encode_snapshot
-from gie_picker.prefix_cache import PrefixCacheState
+from gie_picker.prefixcache.state import PrefixCacheState
 
 _log = structlog.get_logger("gie.picker")
 

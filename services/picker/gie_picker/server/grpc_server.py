@@ -5,10 +5,10 @@ from __future__ import annotations
 import grpc
 import structlog
 
-from gie_picker.director import Director
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
-from gie_picker.health import GrpcHealth
+from gie_picker.requestcontrol.director import Director
+from gie_picker.server.health import GrpcHealth
 from gie_picker.settings import PickerSettings
 
 _log = structlog.get_logger("gie.picker")
