@@ -123,14 +123,20 @@ def test_summarise_one_point() -> None:
 
 
 def test_cpu_of_a_busy_process_group_is_counted() -> None:
+    # Busy for 0.5 s of its own CPU time (however loaded the machine), then idle.
     busy_then_idle = (
-        "import time\nt = time.time()\nwhile time.time() - t < 0.5: pass\ntime.sleep(30)"
+        "import sys, time\nwhile time.process_time() < 0.5: pass\n"
+        "print('done', flush=True)\ntime.sleep(30)"
     )
-    child = subprocess.Popen([sys.executable, "-c", busy_then_idle], start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", busy_then_idle], start_new_session=True, stdout=subprocess.PIPE
+    )
     groups = {"busy": child.pid, "absent": 2**22 + 1}
     try:
         before = take_snapshot(groups)
-        time.sleep(1.0)
+        started = time.monotonic()
+        assert child.stdout is not None and child.stdout.readline() == b"done\n"
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
         delta = take_snapshot(groups).since(before)
     finally:
         child.kill()
