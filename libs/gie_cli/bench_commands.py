@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from gie.cli.runtime import EXIT_FAILED, console, err_console, print_progress, run_command
+from gie_cli.runtime import EXIT_FAILED, console, err_console, print_progress, run_command
 
 if TYPE_CHECKING:
     from bench.options import BenchOptions
