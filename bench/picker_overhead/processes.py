@@ -6,7 +6,7 @@ its own session, so it leads a process group) and stops through
 grace period, only while ``/proc`` shows the pid is still the process it started).
 Leaving the ``async with`` stops every process it started, last started first, even
 when the block raised or was cancelled. Programs of this package are started by path
-with the repository root on ``PYTHONPATH``.
+with the directory holding ``bench`` (the repository root in a checkout) on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
