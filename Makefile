@@ -13,7 +13,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # Extra options for `make up`, e.g. make up ARGS="--sims 2 --time-scale 0.1"
 ARGS ?=
 # Every importable package of the project (mypy checks them all with the strict config).
-PACKAGES := gie gie_sim gie_ingest gie_metrics_collector gie_flow_controller gie_picker bench
+PACKAGES := gie gie_cli gie_sim gie_ingest gie_metrics_collector gie_flow_controller gie_picker bench
 
 .PHONY: help venv lock demo test lint up down status clean proto
 

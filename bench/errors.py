@@ -7,7 +7,7 @@
     ├── ArmStartError           an arm's router did not come up (log path and tail)
     └── PeerInstallError        a peer router could not be installed (the arm is skipped)
 
-Errors of the local stack (:class:`gie.devstack.DevstackError`) are translated into
+Errors of the local stack (:class:`gie_cli.devstack.DevstackError`) are translated into
 :class:`ArmStartError` at the arm boundary.
 """
 

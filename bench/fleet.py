@@ -16,10 +16,10 @@ from pathlib import Path
 
 from bench.errors import ArmStartError
 from bench.processes import stop_group
-from gie.devstack import PartStartError
-from gie.devstack.processes import spawn
-from gie.devstack.readiness import wait_until_ready
-from gie.devstack.state import ProcessRecord
+from gie_cli.devstack import PartStartError
+from gie_cli.devstack.processes import spawn
+from gie_cli.devstack.readiness import wait_until_ready
+from gie_cli.devstack.state import ProcessRecord
 
 __all__ = ["FleetSpec", "SimFleet"]
 

@@ -20,7 +20,7 @@ from bench.measure import scrape_all, summarise, take_snapshot
 from bench.options import Plan
 from bench.preflight import wait_routable
 from bench.results import PointResult
-from gie.devstack.readiness import local_http_client
+from gie_cli.devstack.readiness import local_http_client
 
 __all__ = ["run_point"]
 

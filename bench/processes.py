@@ -1,6 +1,6 @@
 """Processes the benchmark starts itself, stopped through the handle it holds.
 
-Each is spawned in its own session (:func:`gie.devstack.processes.spawn`), so it leads a
+Each is spawned in its own session (:func:`gie_cli.devstack.processes.spawn`), so it leads a
 process group. Peer routers retitle themselves (``/proc/<pid>/cmdline`` becomes
 ``sglang::router``), so the devstack's command-line ownership check cannot recognise
 them; here ownership comes from the ``Popen`` handle instead: the leader is not reaped

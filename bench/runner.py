@@ -29,8 +29,8 @@ from bench.options import BenchOptions, Plan
 from bench.point import run_point
 from bench.preflight import check_models
 from bench.results import ArmResult, BenchResult, PointResult
-from gie.devstack import DevstackError
-from gie.devstack.readiness import local_http_client
+from gie_cli.devstack import DevstackError
+from gie_cli.devstack.readiness import local_http_client
 
 __all__ = ["Progress", "run_bench"]
 

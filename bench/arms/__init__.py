@@ -1,7 +1,7 @@
 """Arms: the routers a benchmark compares, each in front of the same fresh servers.
 
 * :mod:`~bench.arms.contracts`: the :class:`Arm` / :class:`RunningArm` protocols.
-* :mod:`~bench.arms.gie_arm`: Envoy + gie via :mod:`gie.devstack` (``gie``, ``gie-<cfg>``).
+* :mod:`~bench.arms.gie_arm`: Envoy + gie via :mod:`gie_cli.devstack` (``gie``, ``gie-<cfg>``).
 * :mod:`~bench.arms.round_robin_envoy`: Envoy alone, ``ROUND_ROBIN`` (``round-robin``).
 * :mod:`~bench.arms.peer_router` + :mod:`~bench.arms.peer_venv`: ``sglang-router`` and
   ``vllm-router`` wheels, installed into their own virtualenvs on first use.

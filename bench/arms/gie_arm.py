@@ -1,6 +1,6 @@
 """The ``gie`` arm: Envoy + the gie picker (and the services it needs), via the devstack.
 
-Started with :func:`gie.devstack.start_stack` in front of the benchmark's own servers
+Started with :func:`gie_cli.devstack.start_stack` in front of the benchmark's own servers
 (``StackOptions.endpoints``: the stack starts no simulators of its own). An
 EndpointPickerConfig file, when given, reaches the services as ``GIE_CONFIG_FILE``;
 each config is its own arm (``gie-<file stem>``). The router's CPU is the picker's
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.arms.contracts import RunningArm
 from bench.errors import ArmStartError
-from gie.devstack import (
+from gie_cli.devstack import (
     DevstackError,
     PartStartError,
     RunningStack,

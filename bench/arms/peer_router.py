@@ -19,7 +19,7 @@ from bench.arms.contracts import RunningArm
 from bench.arms.launched import launch_router
 from bench.arms.peer_venv import PeerPackage, PeerVenv
 from bench.errors import PeerInstallError
-from gie.devstack import free_ports
+from gie_cli.devstack import free_ports
 
 __all__ = ["SGLANG_ROUTER", "VLLM_ROUTER", "PeerFlavour", "PeerRouterArm"]
 

@@ -17,7 +17,7 @@ import yaml
 
 from bench.arms.contracts import RunningArm
 from bench.arms.launched import launch_router
-from gie.devstack import find_envoy, free_ports
+from gie_cli.devstack import find_envoy, free_ports
 
 __all__ = ["RoundRobinArm", "round_robin_envoy_config"]
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 
 from gie.bus import NatsEventBus
-from gie.devstack.binaries import find_nats_server
-from gie.devstack.ports import free_port
 from gie.events import Endpoint, EndpointUpserted
 from gie.events.subjects import endpoint_subject
+from gie_cli.devstack.binaries import find_nats_server
+from gie_cli.devstack.ports import free_port
 
 __all__ = ["Stack", "scale_stack"]
 

@@ -38,7 +38,7 @@ from bench.fairness.scenario import (
 )
 from bench.fairness.sims import start_sims, stop_sims
 from bench.measure.cpu import take_snapshot
-from gie.devstack import RunningStack, start_stack
+from gie_cli.devstack import RunningStack, start_stack
 
 __all__ = ["run_overhead"]
 

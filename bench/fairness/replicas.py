@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from gie.devstack import RunningStack
+from gie_cli.devstack import RunningStack
 
 __all__ = ["flow_controller_parts", "flow_controller_stats"]
 

@@ -34,7 +34,7 @@ from bench.fairness.scenario import (
     stack_options,
 )
 from bench.fairness.sims import start_sims, stop_sims
-from gie.devstack import start_stack
+from gie_cli.devstack import start_stack
 
 __all__ = ["run_saturated", "summarise_saturated"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gie.devstack import RunningStack, StackOptions
+from gie_cli.devstack import RunningStack, StackOptions
 
 __all__ = [
     "HEAVY",

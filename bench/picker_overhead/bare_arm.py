@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bench.picker_overhead.processes import ProcessSet, program
 from bench.picker_overhead.shared_servers import SharedServers
-from gie.devstack import free_ports
+from gie_cli.devstack import free_ports
 
 __all__ = ["BareServers", "start_bare"]
 

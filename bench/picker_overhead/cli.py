@@ -23,8 +23,8 @@ from bench.picker_overhead.picker_source import export_revision, pythonpath_of
 from bench.picker_overhead.profiling import find_py_spy
 from bench.picker_overhead.report import checks_of, render_json, render_markdown
 from bench.picker_overhead.runner import BenchOptions, BenchRun, run_benchmark
-from gie.devstack import DevstackError
 from gie.telemetry import configure_logging
+from gie_cli.devstack import DevstackError
 
 __all__ = ["main"]
 

@@ -1,6 +1,6 @@
 """The Envoy gateway of one arm: the shipped configuration, or the same without ext_proc.
 
-Arms with an ext_proc server get exactly :func:`gie.devstack.build_envoy_config` (the
+Arms with an ext_proc server get exactly :func:`gie_cli.devstack.build_envoy_config` (the
 configuration the local stack ships: ``FULL_DUPLEX_STREAMED``, one ext_proc host per
 worker port, round-robin, ``max_concurrent_streams: 2``), without an access log. The
 ``envoy-direct`` arm gets that configuration with the ext_proc filter and its cluster
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.picker_overhead.processes import ProcessSet
-from gie.devstack import build_envoy_config, find_envoy, free_ports
-from gie.devstack.envoy_config import EXT_PROC_CLUSTER
-from gie.devstack.readiness import local_http_client, probe
+from gie_cli.devstack import build_envoy_config, find_envoy, free_ports
+from gie_cli.devstack.envoy_config import EXT_PROC_CLUSTER
+from gie_cli.devstack.readiness import local_http_client, probe
 
 __all__ = ["Gateway", "gateway_config", "start_gateway"]
 

@@ -6,7 +6,7 @@
     ├── ServerStartError    a process of an arm did not become ready (log path and tail)
     └── LoadError           the load generator failed, or requests failed during warm-up
 
-Errors of the local-stack helpers (:class:`gie.devstack.PartStartError`) are translated
+Errors of the local-stack helpers (:class:`gie_cli.devstack.PartStartError`) are translated
 into :class:`ServerStartError` where a process is waited on.
 """
 

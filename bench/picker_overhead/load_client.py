@@ -21,7 +21,7 @@ from typing import BinaryIO, Self
 from bench.picker_overhead.errors import LoadError
 from bench.picker_overhead.processes import child_env, program
 from bench.picker_overhead.results import PhaseResult
-from gie.devstack.readiness import log_tail
+from gie_cli.devstack.readiness import log_tail
 
 __all__ = ["LoadClient"]
 

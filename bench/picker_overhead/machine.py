@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.picker_overhead.picker_source import PICKER_SOURCE_DIRS
 from bench.picker_overhead.processes import REPO_ROOT
-from gie.devstack import find_envoy
+from gie_cli.devstack import find_envoy
 
 __all__ = ["describe_machine"]
 

@@ -27,7 +27,7 @@ from bench.picker_overhead.processes import ProcessSet
 from bench.picker_overhead.profiling import PySpy, write_hot_spots
 from bench.picker_overhead.results import ArmRound, Window
 from bench.picker_overhead.shared_servers import SharedServers
-from gie.devstack.envoy_config import DESTINATION_HEADER
+from gie_cli.devstack.envoy_config import DESTINATION_HEADER
 
 __all__ = ["LoadPlan", "measure_arm"]
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.picker_overhead.processes import ProcessSet
-from gie.devstack import find_nats_server, free_ports
-from gie.devstack.readiness import local_http_client, probe
+from gie_cli.devstack import find_nats_server, free_ports
+from gie_cli.devstack.readiness import local_http_client, probe
 
 __all__ = ["NatsServer", "start_nats"]
 

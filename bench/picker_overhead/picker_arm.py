@@ -19,8 +19,8 @@ import httpx
 from bench.picker_overhead.pool_events import fresh_pool, seed_pool
 from bench.picker_overhead.processes import ProcessSet
 from bench.picker_overhead.shared_servers import SharedServers
-from gie.devstack.ports import free_port_block
-from gie.devstack.readiness import local_http_client
+from gie_cli.devstack.ports import free_port_block
+from gie_cli.devstack.readiness import local_http_client
 
 __all__ = ["PickerServers", "routed_total", "start_picker"]
 

@@ -1,12 +1,12 @@
 """The processes one part of the benchmark started, stopped together whatever happens.
 
-:class:`ProcessSet` spawns through :func:`gie.devstack.processes.spawn` (each child in
+:class:`ProcessSet` spawns through :func:`gie_cli.devstack.processes.spawn` (each child in
 its own session, so it leads a process group) and stops through
-:func:`gie.devstack.processes.stop_process` (SIGTERM to the group, SIGKILL after a
+:func:`gie_cli.devstack.processes.stop_process` (SIGTERM to the group, SIGKILL after a
 grace period, only while ``/proc`` shows the pid is still the process it started).
 Leaving the ``async with`` stops every process it started, last started first, even
 when the block raised or was cancelled. Programs of this package are started by path
-with the repository root on ``PYTHONPATH``.
+with the directory holding ``bench`` (the repository root in a checkout) on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from types import TracebackType
 from typing import Self
 
 from bench.picker_overhead.errors import ServerStartError
-from gie.devstack.errors import PartStartError
-from gie.devstack.processes import spawn, stop_process
-from gie.devstack.readiness import wait_until_ready
-from gie.devstack.state import ProcessRecord
+from gie_cli.devstack.errors import PartStartError
+from gie_cli.devstack.processes import spawn, stop_process
+from gie_cli.devstack.readiness import wait_until_ready
+from gie_cli.devstack.state import ProcessRecord
 
 __all__ = ["PACKAGE_DIR", "REPO_ROOT", "ProcessSet", "Started", "child_env", "program"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.picker_overhead.nats_server import NatsServer, start_nats
 from bench.picker_overhead.processes import ProcessSet, program
-from gie.devstack import free_ports
+from gie_cli.devstack import free_ports
 
 __all__ = ["SharedServers", "start_shared"]
 

@@ -21,7 +21,7 @@ from bench.arms import (
     round_robin_envoy_config,
 )
 from bench.errors import BenchError
-from gie.devstack import find_envoy
+from gie_cli.devstack import find_envoy
 
 
 @pytest.mark.parametrize(

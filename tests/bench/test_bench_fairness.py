@@ -57,7 +57,7 @@ def test_quick_json_has_the_promised_numbers(tmp_path: Path) -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
-    command = [sys.executable, "-m", "gie.cli", "bench", "--scenario", "fairness"]
+    command = [sys.executable, "-m", "gie_cli", "bench", "--scenario", "fairness"]
     command += ["--quick", "--json", "--results-dir", str(tmp_path / "results")]
     started = time.monotonic()
     done = subprocess.run(

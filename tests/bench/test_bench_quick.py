@@ -64,7 +64,7 @@ def test_quick_json_runs_every_arm(tmp_path: Path) -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
-    command = [sys.executable, "-m", "gie.cli", "bench", "--scenario", "shared-prefix"]
+    command = [sys.executable, "-m", "gie_cli", "bench", "--scenario", "shared-prefix"]
     command += ["--quick", "--json", "--results-dir", str(results)]
     started = time.monotonic()
     done = subprocess.run(

@@ -1,7 +1,7 @@
 """End-to-end fixtures: the whole local stack (nats, redis, sims, services, Envoy).
 
 ``e2e_stack`` is session-scoped: one stack with three simulated servers (time scale
-0.05) started through the :mod:`gie.devstack` API and shared by every e2e test.
+0.05) started through the :mod:`gie_cli.devstack` API and shared by every e2e test.
 ``gateway_client`` is an HTTP client whose base URL is the gateway.
 """
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from gie.devstack import (
+from gie_cli.devstack import (
     PartRecord,
     PartStartError,
     StackOptions,

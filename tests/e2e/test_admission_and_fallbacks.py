@@ -13,8 +13,8 @@ import orjson
 import pytest
 import pytest_asyncio
 
-from gie.devstack import PartStartError, StackOptions, start_stack
-from gie.devstack.stack import RunningStack
+from gie_cli.devstack import PartStartError, StackOptions, start_stack
+from gie_cli.devstack.stack import RunningStack
 from tests.e2e.conftest import E2E_FALLBACKS, E2EStack
 
 pytestmark = pytest.mark.e2e

@@ -16,9 +16,9 @@ import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
-from gie.devstack import PartStartError, StackOptions, check_stack, start_stack, stop_stack
-from gie.devstack.processes import is_ours
-from gie.devstack.stack import RunningStack
+from gie_cli.devstack import PartStartError, StackOptions, check_stack, start_stack, stop_stack
+from gie_cli.devstack.processes import is_ours
+from gie_cli.devstack.stack import RunningStack
 from tests.e2e.test_admission_and_fallbacks import set_sims, wait_saturation
 from tests.support.flow_replicas import eventually
 

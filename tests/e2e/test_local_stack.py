@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gie.devstack import PartStartError, StackOptions, StateStore, start_stack
-from gie.devstack.processes import is_ours, read_proc
-from gie.devstack.state import StackState
+from gie_cli.devstack import PartStartError, StackOptions, StateStore, start_stack
+from gie_cli.devstack.processes import is_ours, read_proc
+from gie_cli.devstack.state import StackState
 from tests.e2e.conftest import E2E_SIMS, E2EStack
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ PARTS = {"nats", "redis", "ingest", "metrics-collector", "flow-controller", "pic
 def _gie(*args: str, timeout: float = 90.0) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "GIE_STATE_DIR"}
     return subprocess.run(
-        [sys.executable, "-m", "gie.cli", *args],
+        [sys.executable, "-m", "gie_cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -137,7 +137,7 @@ def test_up_status_down_from_the_command_line(state_dir: Path) -> None:
 
 def test_foreground_up_stops_everything_on_ctrl_c(state_dir: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "GIE_STATE_DIR"}
-    argv = [sys.executable, "-m", "gie.cli", "up", "--sims", "1", "--time-scale", "0.05"]
+    argv = [sys.executable, "-m", "gie_cli", "up", "--sims", "1", "--time-scale", "0.05"]
     output_file = tmp_path / "up.out"
     with open(output_file, "w", encoding="utf-8") as out:
         up = subprocess.Popen(

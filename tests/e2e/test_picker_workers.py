@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
-from gie.devstack import PartStartError, StackOptions, start_stack
-from gie.devstack.stack import RunningStack
+from gie_cli.devstack import PartStartError, StackOptions, start_stack
+from gie_cli.devstack.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 

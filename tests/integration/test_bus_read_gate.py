@@ -15,9 +15,9 @@ import pytest
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
 from gie.bus.read_gate import ReadGate
-from gie.devstack.ports import free_port
 from gie.events import Event, RequestRouted
 from gie.events.subjects import pool_prefix, routing_subject
+from gie_cli.devstack.ports import free_port
 from tests.support.flow_replicas import eventually
 from tests.support.routing_events import routed
 from tests.support.servers import nats_server

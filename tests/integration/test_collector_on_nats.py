@@ -21,11 +21,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gie.bus import STATE, Deliver, NatsEventBus
-from gie.devstack.ports import free_port
 from gie.events import Endpoint, EndpointUpserted, Event, PoolSaturationChanged
 from gie.events.subjects import endpoint_subject, pool_filter
 from gie.view import PoolView
 from gie.view.staleness import metrics_age_s
+from gie_cli.devstack.ports import free_port
 from gie_metrics_collector.app import run
 from gie_metrics_collector.settings import CollectorSettings
 from gie_sim import SimConfig, SimServer, run_servers

@@ -8,7 +8,7 @@ import contextlib
 import httpx
 import pytest
 
-from gie.devstack.ports import free_port
+from gie_cli.devstack.ports import free_port
 from gie_flow_controller.app import run
 from gie_flow_controller.settings import FlowControllerSettings
 

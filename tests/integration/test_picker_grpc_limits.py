@@ -11,7 +11,7 @@ import grpc
 import orjson
 import pytest
 
-from gie.devstack.ports import free_port
+from gie_cli.devstack.ports import free_port
 from gie_picker.requestcontrol.director import Director
 from gie_picker.server.grpc_server import build_grpc_server
 from gie_picker.settings import PickerSettings

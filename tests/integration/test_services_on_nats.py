@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
-from gie.devstack.ports import free_port
 from gie.events import Event, RequestCompleted, RequestRouted
 from gie.events.subjects import pool_filter
+from gie_cli.devstack.ports import free_port
 from gie_ingest.app import run as run_ingest
 from gie_ingest.settings import IngestSettings
 from gie_metrics_collector.app import run as run_collector

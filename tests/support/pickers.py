@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import httpx
 
 from gie.bus import NatsEventBus
-from gie.devstack.ports import free_port
 from gie.events import Endpoint, EndpointMetrics, EndpointMetricsObserved, EndpointUpserted
 from gie.events.subjects import endpoint_subject, metrics_subject
+from gie_cli.devstack.ports import free_port
 from gie_picker.settings import PickerSettings
 
 

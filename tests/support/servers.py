@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import httpx
 
-from gie.devstack.binaries import find_nats_server, find_redis_server
-from gie.devstack.ports import free_port
+from gie_cli.devstack.binaries import find_nats_server, find_redis_server
+from gie_cli.devstack.ports import free_port
 
 
 def _wait(check: object, what: str, proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gie.cli.demo import DemoResult, demo_succeeded
+from gie_cli.demo import DemoResult, demo_succeeded
 
 
 def _r(status: int | None, served_by: str | None) -> DemoResult:

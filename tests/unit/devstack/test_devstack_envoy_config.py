@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gie.devstack import BodyMode, build_envoy_config, find_envoy
-from gie.devstack.envoy_config import DESTINATION_HEADER
+from gie_cli.devstack import BodyMode, build_envoy_config, find_envoy
+from gie_cli.devstack.envoy_config import DESTINATION_HEADER
 
 
 def _config(body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED, **kw: Any) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gie.cli import stack_commands
-from gie.cli.app import app
-from gie.devstack import StackOptions
-from gie.devstack.parts import replica_name, service_launch
-from gie.devstack.stack import _Ports
+from gie_cli import stack_commands
+from gie_cli.app import app
+from gie_cli.devstack import StackOptions
+from gie_cli.devstack.parts import replica_name, service_launch
+from gie_cli.devstack.stack import _Ports
 
 
 @pytest.mark.parametrize(

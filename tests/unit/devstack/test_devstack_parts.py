@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gie.devstack import SERVICES
-from gie.devstack.parts import (
+from gie_cli.devstack import SERVICES
+from gie_cli.devstack.parts import (
     envoy_launch,
     nats_launch,
     picker_worker_parts,
@@ -17,7 +17,7 @@ from gie.devstack.parts import (
     sim_launch,
     sim_parts,
 )
-from gie.devstack.stack import _read_ready_file
+from gie_cli.devstack.stack import _read_ready_file
 
 
 @pytest.mark.parametrize("service", list(SERVICES))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gie.devstack import free_port, free_ports
-from gie.devstack import ports as ports_module
-from gie.devstack.ports import free_port_block
+from gie_cli.devstack import free_port, free_ports
+from gie_cli.devstack import ports as ports_module
+from gie_cli.devstack.ports import free_port_block
 
 
 def test_ports_of_one_call_are_distinct_and_bindable() -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from gie.devstack import StopOutcome
-from gie.devstack.processes import cmdline_matches, is_ours, read_proc, spawn, stop_process
-from gie.devstack.state import ProcessRecord
+from gie_cli.devstack import StopOutcome
+from gie_cli.devstack.processes import cmdline_matches, is_ours, read_proc, spawn, stop_process
+from gie_cli.devstack.state import ProcessRecord
 
 SH = shutil.which("sh") or "/bin/sh"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gie.devstack import PartStartError, free_port
-from gie.devstack.readiness import log_tail, probe, redis_ping, wait_until_ready
+from gie_cli.devstack import PartStartError, free_port
+from gie_cli.devstack.readiness import log_tail, probe, redis_ping, wait_until_ready
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gie.devstack import (
+from gie_cli.devstack import (
     DevstackError,
     PartRecord,
     ProcessRecord,

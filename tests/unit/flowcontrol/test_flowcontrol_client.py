@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import grpc
 import pytest
 
-from gie.devstack.ports import free_port
 from gie.flowcontrol import (
     AdmitRequest,
     FlowControlClient,
@@ -20,6 +19,7 @@ from gie.flowcontrol import (
 )
 from gie.flowcontrol.v1 import flow_control_pb2 as pb
 from gie.flowcontrol.v1 import flow_control_pb2_grpc as pb_grpc
+from gie_cli.devstack.ports import free_port
 
 Context = grpc.aio.ServicerContext[pb.AdmitRequest, pb.AdmitResponse]
 

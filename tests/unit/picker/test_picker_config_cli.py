@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from gie.cli.config_commands import config_app
+from gie_cli.config_commands import config_app
 from gie_picker.config import default_config_text
 
 runner = CliRunner()

@@ -4,7 +4,7 @@ Start order: nats → redis → sims → the four services (started together, ea
 for; ``flow_controllers`` flow-controller processes, all serving one pool) → envoy.
 Every spawned process is recorded in the state file at once; if any part fails to come
 up, everything started so far is stopped, the state is cleared and the
-:class:`~gie.devstack.errors.PartStartError` (with the part's log tail) propagates.
+:class:`~gie_cli.devstack.errors.PartStartError` (with the part's log tail) propagates.
 Stopping goes in reverse start order. The API is async; nothing blocks the event loop
 except short local file writes.
 """
@@ -24,10 +24,10 @@ from typing import Literal
 
 import yaml
 
-from gie.devstack.binaries import find_envoy, find_nats_server, find_redis_server
-from gie.devstack.envoy_config import BodyMode, build_envoy_config
-from gie.devstack.errors import StackAlreadyRunningError
-from gie.devstack.parts import (
+from gie_cli.devstack.binaries import find_envoy, find_nats_server, find_redis_server
+from gie_cli.devstack.envoy_config import BodyMode, build_envoy_config
+from gie_cli.devstack.errors import StackAlreadyRunningError
+from gie_cli.devstack.parts import (
     SERVICES,
     Launch,
     envoy_launch,
@@ -39,10 +39,10 @@ from gie.devstack.parts import (
     sim_launch,
     sim_parts,
 )
-from gie.devstack.ports import LOOPBACK, free_port_block, free_ports
-from gie.devstack.processes import StopOutcome, is_ours, spawn, stop_process
-from gie.devstack.readiness import local_http_client, probe, wait_until_ready
-from gie.devstack.state import ProcessRecord, StackState, StateStore
+from gie_cli.devstack.ports import LOOPBACK, free_port_block, free_ports
+from gie_cli.devstack.processes import StopOutcome, is_ours, spawn, stop_process
+from gie_cli.devstack.readiness import local_http_client, probe, wait_until_ready
+from gie_cli.devstack.state import ProcessRecord, StackState, StateStore
 
 __all__ = ["RunningStack", "StackOptions", "start_stack", "stop_stack"]
 

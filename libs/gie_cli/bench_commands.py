@@ -2,11 +2,14 @@
 
 Progress goes to stderr; stdout gets the markdown table, or with ``--json`` exactly one
 JSON object (:meth:`bench.BenchResult.summary`). Exit code 0 when every arm that was not
-skipped ran every load point, 1 otherwise or on bad input.
+skipped ran every load point, 1 otherwise or on bad input. The ``bench`` package ships
+with gie, its own dependencies with the ``bench`` extra (``pip install 'gie[bench]'``);
+without them ``gie bench`` says so and exits 1.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from datetime import UTC, datetime
@@ -16,14 +19,21 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from gie.cli.runtime import EXIT_FAILED, console, err_console, print_progress, run_command
+from gie_cli.runtime import EXIT_FAILED, console, err_console, print_progress, run_command
 
 if TYPE_CHECKING:
     from bench.options import BenchOptions
 
-__all__ = ["bench"]
+__all__ = ["BENCH_EXTRA_MODULES", "bench"]
 
 _DEFAULT_ARMS = "gie,round-robin,sglang-router,vllm-router"
+# Modules the `bench` extra installs (pyproject.toml, [project.optional-dependencies]).
+BENCH_EXTRA_MODULES = ("matplotlib",)
+_BENCH_EXTRA_HINT = "pip install 'gie[bench]' (in a checkout: pip install '.[bench]' or make venv)"
+
+
+def _missing_bench_modules() -> list[str]:
+    return [name for name in BENCH_EXTRA_MODULES if importlib.util.find_spec(name) is None]
 
 
 def _floats(text: str | None, option: str) -> tuple[float, ...] | None:
@@ -148,6 +158,14 @@ def bench(
 ) -> None:
     """Benchmark routers (gie, Envoy round-robin, sglang-router, vllm-router) on simulated
     servers: TTFT, throughput, prefix-cache hit rate, load spread, router CPU."""
+    missing = _missing_bench_modules()
+    if missing:
+        err_console.print(
+            f"[bold red]error:[/] gie bench needs the 'bench' extra (missing: "
+            f"{', '.join(missing)}); install it with {escape(_BENCH_EXTRA_HINT)}",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_FAILED)
     if list_all:
         _list()
         raise typer.Exit(0)

@@ -11,9 +11,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from gie.devstack.processes import is_ours
-from gie.devstack.readiness import local_http_client, probe
-from gie.devstack.state import PartKind, StackState
+from gie_cli.devstack.processes import is_ours
+from gie_cli.devstack.readiness import local_http_client, probe
+from gie_cli.devstack.state import PartKind, StackState
 
 __all__ = ["PartStatus", "StackStatus", "check_stack"]
 

@@ -1,7 +1,7 @@
 """How each part of the local stack is launched: argv, environment, addresses, health.
 
 Pure functions: each returns a :class:`Launch` (what to run, what it serves) and starts
-nothing. :mod:`gie.devstack.stack` spawns them in order and waits for readiness.
+nothing. :mod:`gie_cli.devstack.stack` spawns them in order and waits for readiness.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gie.devstack.ports import LOOPBACK
-from gie.devstack.state import PartRecord
+from gie_cli.devstack.ports import LOOPBACK
+from gie_cli.devstack.state import PartRecord
 
 __all__ = [
     "SERVICES",

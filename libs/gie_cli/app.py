@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from gie.cli.bench_commands import bench
-from gie.cli.config_commands import config_app
-from gie.cli.demo import demo
-from gie.cli.stack_commands import down, status, up
+from gie_cli.bench_commands import bench
+from gie_cli.config_commands import config_app
+from gie_cli.demo import demo
+from gie_cli.stack_commands import down, status, up
 
 __all__ = ["app", "main"]
 

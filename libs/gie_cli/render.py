@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from gie.devstack import StackStatus
+from gie_cli.devstack import StackStatus
 
 __all__ = ["print_status"]
 

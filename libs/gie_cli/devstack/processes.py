@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from gie.devstack.state import ProcessRecord
+from gie_cli.devstack.state import ProcessRecord
 
 __all__ = [
     "ProcInfo",

@@ -3,7 +3,7 @@
 A part's health URL is either ``http://...`` (healthy when it answers 200) or
 ``redis://host:port`` (healthy when ``PING`` answers ``+PONG``). :func:`wait_until_ready`
 polls a check until it passes, failing fast when the process exits and with a
-:class:`~gie.devstack.errors.PartStartError` naming the part and quoting the tail of its
+:class:`~gie_cli.devstack.errors.PartStartError` naming the part and quoting the tail of its
 log when the deadline passes. HTTP clients here ignore proxy settings from the
 environment: every probe goes to 127.0.0.1.
 """
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from gie.devstack.errors import PartStartError
+from gie_cli.devstack.errors import PartStartError
 
 __all__ = ["local_http_client", "log_tail", "probe", "redis_ping", "wait_until_ready"]
 

@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from gie.devstack.test_hooks import served_endpoint_filter, subset_hint_filter
+from gie_cli.devstack.test_hooks import served_endpoint_filter, subset_hint_filter
 
 __all__ = [
     "DESTINATION_HEADER",
@@ -263,7 +263,7 @@ def build_envoy_config(
     With ``pool_endpoints`` the gateway routes over a static cluster of them with
     Envoy's ``override_host`` policy, so the picker's fallbacks are honoured;
     without, over an ``ORIGINAL_DST`` cluster (any endpoint, primary only).
-    ``test_hooks`` adds the Lua filters of :mod:`gie.devstack.test_hooks` (subset
+    ``test_hooks`` adds the Lua filters of :mod:`gie_cli.devstack.test_hooks` (subset
     hint and served endpoint from headers), for protocol tests.
 
     The gateway listens on ``127.0.0.1:gateway_port``, the admin interface on

@@ -18,9 +18,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from gie.cli.runtime import EXIT_FAILED, console, err_console, print_progress, run_command
-from gie.devstack import RunningStack, StackOptions, start_stack
-from gie.devstack.readiness import local_http_client
+from gie_cli.devstack import RunningStack, StackOptions, start_stack
+from gie_cli.devstack.readiness import local_http_client
+from gie_cli.runtime import EXIT_FAILED, console, err_console, print_progress, run_command
 
 __all__ = ["DemoResult", "demo", "demo_succeeded", "send_completions"]
 

@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gie.devstack.errors import DevstackError, StackAlreadyRunningError
+from gie_cli.devstack.errors import DevstackError, StackAlreadyRunningError
 
 __all__ = [
     "STATE_FILE",

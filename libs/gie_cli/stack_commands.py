@@ -13,16 +13,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gie.cli.render import print_status
-from gie.cli.runtime import (
-    EXIT_FAILED,
-    console,
-    err_console,
-    print_log_tail,
-    print_progress,
-    run_command,
-)
-from gie.devstack import (
+from gie_cli.devstack import (
     BodyMode,
     ProcessRecord,
     RunningStack,
@@ -34,7 +25,16 @@ from gie.devstack import (
     start_stack,
     stop_stack,
 )
-from gie.devstack.readiness import log_tail
+from gie_cli.devstack.readiness import log_tail
+from gie_cli.render import print_status
+from gie_cli.runtime import (
+    EXIT_FAILED,
+    console,
+    err_console,
+    print_log_tail,
+    print_progress,
+    run_command,
+)
 
 __all__ = ["down", "status", "up"]
 

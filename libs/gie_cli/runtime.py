@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from gie.devstack import DevstackError, PartStartError
+from gie_cli.devstack import DevstackError, PartStartError
 
 __all__ = [
     "EXIT_FAILED",

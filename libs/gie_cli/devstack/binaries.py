@@ -22,7 +22,7 @@ import sysconfig
 from collections.abc import Iterable
 from pathlib import Path
 
-from gie.devstack.errors import BinaryNotFoundError
+from gie_cli.devstack.errors import BinaryNotFoundError
 
 __all__ = ["find_envoy", "find_nats_server", "find_redis_server"]
 
