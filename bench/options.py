@@ -43,7 +43,7 @@ class BenchOptions:
     quick: bool = False
     arms: tuple[str, ...] = DEFAULT_ARMS
     gie_configs: tuple[Path | None, ...] = (None,)  # None: gie without a config file
-    gie_replicas: tuple[int, ...] = (1,)  # picker replicas behind Envoy, one gie arm each
+    gie_workers: tuple[int, ...] = (1,)  # picker worker processes, one gie arm each
     rates: tuple[float, ...] | None = None  # requests/s; None: the scenario's sweep
     concurrency: tuple[int, ...] | None = None  # closed loop instead of rates
     sims: int | None = None

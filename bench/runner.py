@@ -108,7 +108,7 @@ async def run_bench(
     arms = build_arms(
         options.arms,
         gie_configs=options.gie_configs,
-        gie_replicas=options.gie_replicas,
+        gie_workers=options.gie_workers,
         venv_root=options.venv_root,
     )
     work_root = options.results_dir.absolute() / "runs"

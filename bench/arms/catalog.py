@@ -3,7 +3,8 @@
 A name is a kind (``gie``, ``round-robin``, ``sglang-router``, ``vllm-router``: the
 kind's default arms), an arm's full name (``sglang-router-cache-aware``), or
 ``<peer>:<policy>`` for any policy a peer router accepts (``vllm-router:kv_aware``).
-``gie`` gives one arm per ``gie_configs`` entry (None = no config file). Peer arms of
+``gie`` gives one arm per ``gie_configs`` entry (None = no config file) and per
+``gie_workers`` entry (picker worker processes; ``gie-x<N>`` beyond one). Peer arms of
 one package share one virtualenv.
 """
 
@@ -35,15 +36,15 @@ def _expand(
     name: str,
     *,
     gie_configs: Sequence[Path | None],
-    gie_replicas: Sequence[int],
+    gie_workers: Sequence[int],
     venv_root: Path,
     venvs: dict[str, PeerVenv],
 ) -> list[Arm]:
     if name == "gie":
         return [
-            GieArm(config=config, picker_workers=replicas)
+            GieArm(config=config, picker_workers=workers)
             for config in gie_configs
-            for replicas in gie_replicas
+            for workers in gie_workers
         ]
     if name == "round-robin":
         return [RoundRobinArm()]
@@ -67,7 +68,7 @@ def build_arms(
     names: Sequence[str],
     *,
     gie_configs: Sequence[Path | None] = (None,),
-    gie_replicas: Sequence[int] = (1,),
+    gie_workers: Sequence[int] = (1,),
     venv_root: Path,
 ) -> list[Arm]:
     """The arms for ``names``, in order, without duplicates (by arm name)."""
@@ -77,7 +78,7 @@ def build_arms(
         expanded = _expand(
             name,
             gie_configs=gie_configs,
-            gie_replicas=gie_replicas,
+            gie_workers=gie_workers,
             venv_root=venv_root,
             venvs=venvs,
         )

@@ -52,6 +52,21 @@ def _ints(text: str | None, option: str) -> tuple[int, ...] | None:
     return None if values is None else tuple(int(v) for v in values)
 
 
+def _gie_workers(workers: str | None, replicas: str | None) -> tuple[int, ...]:
+    """``--gie-workers``, or its deprecated former name ``--gie-replicas`` (with a warning)."""
+    if replicas is None:
+        return _ints(workers, "--gie-workers") or (1,)
+    if workers is not None:
+        raise typer.BadParameter(
+            "give --gie-workers or its deprecated alias --gie-replicas, not both"
+        )
+    err_console.print(
+        "[yellow]warning:[/] --gie-replicas is deprecated: it sets picker worker processes; "
+        "use --gie-workers"
+    )
+    return _ints(replicas, "--gie-replicas") or (1,)
+
+
 def _list() -> None:
     from bench.arms import KINDS  # noqa: PLC0415
     from bench.workloads import SCENARIOS  # noqa: PLC0415 (keeps `gie` start-up light)
@@ -125,13 +140,21 @@ def bench(
             "('default' = no file) [default: default]."
         ),
     ] = None,
-    gie_replicas: Annotated[
-        str,
+    gie_workers: Annotated[
+        str | None,
         typer.Option(
-            help="Picker replicas behind Envoy for the gie arms, e.g. 1,2 (one arm each; "
-            "Envoy alternates requests between replicas)."
+            help="Picker worker processes for the gie arms, e.g. 1,2 (one arm each): one "
+            "picker runs N processes on its ext_proc port, each with its own view and prefix "
+            "index, and Envoy alternates requests between them [default: 1]."
         ),
-    ] = "1",
+    ] = None,
+    gie_replicas: Annotated[
+        str | None,
+        typer.Option(
+            help="Deprecated: the former name of --gie-workers (it sets picker worker "
+            "processes, not replicas)."
+        ),
+    ] = None,
     sims: Annotated[int | None, typer.Option(min=1, help="Simulated servers per run.")] = None,
     time_scale: Annotated[
         float | None, typer.Option(min=0.0, help="Simulated time multiplier.")
@@ -188,7 +211,7 @@ def bench(
         gie_configs=tuple(
             None if c == "default" else Path(c).absolute() for c in (gie_config or ["default"])
         ),
-        gie_replicas=_ints(gie_replicas, "--gie-replicas") or (1,),
+        gie_workers=_gie_workers(gie_workers, gie_replicas),
         rates=_floats(rates, "--rates"),
         concurrency=_ints(concurrency, "--concurrency"),
         sims=sims,

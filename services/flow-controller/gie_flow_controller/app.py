@@ -6,13 +6,17 @@ the shard layout check, then the supervisor and housekeeping. The gRPC health tu
 SERVING once the view has caught up. Stop, in reverse: refuse new calls and hand waiting
 ones back (UNAVAILABLE, the picker retries elsewhere), stop the tasks, release the shards
 so another replica takes them over at once, stop following, flush events, close Redis.
+
+The long-lived tasks (Redis health, notices, outcome polling, the shard supervisor,
+housekeeping) run supervised: one that fails is logged, counted and started again with
+backoff, and ``/readyz`` names it (``task:<name>``) while it is down.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
@@ -28,7 +32,7 @@ from gie_flow_controller.config_file import FlowControllerConfig, load_config_fi
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.redis_health import RedisHealth
 from gie_flow_controller.settings import FlowControllerSettings
-from gie_flow_controller.tasks import cancel_and_wait
+from gie_flow_controller.tasks import Supervised, cancel_and_wait
 from gie_flow_controller.wiring import Parts, build
 
 _log = structlog.get_logger("gie.flow_controller")
@@ -97,6 +101,15 @@ def _add_checks(kit: ServiceKit, parts: Parts, state: Following, redis_health: R
     kit.health.add_check("notices", notices)
 
 
+def _supervised(
+    kit: ServiceKit, parts: Parts, name: str, loop: Callable[[], Awaitable[None]]
+) -> asyncio.Task[None]:
+    """``loop`` as a task, restarted when it fails; readiness fails while it is down."""
+    supervised = Supervised(name, loop, on_restart=parts.metrics.count_restart)
+    kit.health.add_check(f"task:{name}", lambda: supervised.problem)
+    return asyncio.create_task(supervised.run(), name=name)
+
+
 async def run(
     settings: FlowControllerSettings,
     stop: asyncio.Event,
@@ -145,20 +158,21 @@ async def run(
         stack.push_async_callback(cancel_and_wait, tasks)
         redis_health = RedisHealth(client, period_s=settings.redis_check_s)
         _add_checks(kit, parts, state, redis_health)
-        tasks += [
-            asyncio.create_task(redis_health.run(), name="redis-health"),
-            asyncio.create_task(
-                parts.notifications.run(parts.waiters.deliver, parts.supervisor.wake),
-                name="notices",
-            ),
-            asyncio.create_task(parts.waiters.poll_forever(), name="outcome-poll"),
-        ]
+
+        def supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+            tasks.append(_supervised(kit, parts, name, loop))
+
+        supervise("redis-health", redis_health.run)
+        supervise(
+            "notices",
+            lambda: parts.notifications.run(parts.waiters.deliver, parts.supervisor.wake),
+        )
+        supervise("outcome-poll", parts.waiters.poll_forever)
         await stack.enter_async_context(_serve(parts, settings.drain_grace_s))
         kit.log.info("FlowControl serving", grpc_port=parts.server.port)
         if await _confirm_layout(parts, config.flow_control.shard_count, stop):
-            tasks.append(asyncio.create_task(parts.supervisor.run(), name="supervisor"))
-            housekeeping = _housekeeping(parts, clock, settings.housekeeping_s)
-            tasks.append(asyncio.create_task(housekeeping, name="housekeeping"))
+            supervise("supervisor", parts.supervisor.run)
+            supervise("housekeeping", lambda: _housekeeping(parts, clock, settings.housekeeping_s))
         if await wait_either(state.caught_up, stop) is state.caught_up:
             await parts.server.set_ready(True)
             kit.log.info("ready", endpoints=len(parts.view), shards=parts.supervisor.owned)

@@ -36,6 +36,7 @@ class Parts:
     server: FlowControlServer
     publisher: BackgroundPublisher
     gauges: QueueGauges
+    metrics: FlowControlMetrics
 
 
 def store_settings(settings: FlowControllerSettings, config: FlowControllerConfig) -> StoreSettings:
@@ -108,7 +109,9 @@ def build(
     )
     return Parts(
         store=store,
-        notifications=RedisNotifications(client, pool),
+        notifications=RedisNotifications(
+            client, pool, count_malformed=metrics.count_malformed_notice
+        ),
         view=view,
         supervisor=supervisor,
         admitter=admitter,
@@ -117,6 +120,7 @@ def build(
         server=server,
         publisher=publisher,
         gauges=QueueGauges(store, metrics),
+        metrics=metrics,
     )
 
 

@@ -14,6 +14,8 @@ import contextlib
 import functools
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from gie.bus import STATE, BackgroundPublisher, Deliver, Following
 from gie.events.subjects import pool_prefix
 from gie.lifecycle import wait_either
@@ -28,7 +30,9 @@ from gie_metrics_collector.settings import CollectorSettings
 __all__ = ["run"]
 
 
-def _membership(settings: CollectorSettings, clock: SystemClock) -> Membership:
+def _membership(
+    settings: CollectorSettings, clock: SystemClock, registry: CollectorRegistry
+) -> Membership:
     if not settings.membership_enabled:
         return StaticMembership(settings.instance_id)
     return KvMembership(
@@ -39,6 +43,8 @@ def _membership(settings: CollectorSettings, clock: SystemClock) -> Membership:
         heartbeat_s=settings.membership_heartbeat_s,
         clock=clock,
         connect_timeout_s=settings.nats_connect_timeout_s,
+        sync_timeout_s=settings.membership_sync_timeout_s,
+        registry=registry,
     )
 
 
@@ -114,7 +120,7 @@ async def run(
         followings: list[Following] = []
         timers: list[asyncio.Task[None]] = []
         try:
-            async with _membership(settings, clock) as membership:
+            async with _membership(settings, clock, kit.registry) as membership:
                 for listener in (collector.on_members, peers.want_for):
                     membership.on_change(listener)
                     listener(membership.members)

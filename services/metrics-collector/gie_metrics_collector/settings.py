@@ -126,6 +126,12 @@ class CollectorSettings(ServiceSettings):
         gt=0,
         description="Membership heartbeat; a dead replica is replaced within two of them.",
     )
+    membership_sync_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait at start-up for the membership bucket's current members; "
+        "then the replica starts with those seen so far (logged and counted).",
+    )
 
     @field_validator(*SIGNAL_SETTINGS)
     @classmethod

@@ -4,14 +4,18 @@ Resolves the request's TTL (its objective's, else the default; bounded by the ca
 deadline), admits it into the flow state, publishes what happened (queued, rejected,
 displaced), wakes the shard's worker, and waits for the outcome, whichever replica
 decides it. Idempotent per request id: a repeated call attaches to the same request.
-A call cancelled by its caller cancels the request if it is still queued; a call cut
-short because this replica drains does not (the caller retries elsewhere).
+A call cancelled by its caller cancels the request if it is still queued (when the flow
+state cannot be reached, that is logged and counted, and the request stays queued until
+dispatched or evicted by its TTL); a call cut short because this replica drains does not
+(the caller retries elsewhere).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+
+import structlog
 
 from gie.flowcontrol import AdmitRequest, AdmitResult, FlowControlConfig
 from gie_flow_controller.admission.waiters import OutcomeWaiters
@@ -20,6 +24,8 @@ from gie_flow_controller.errors import DrainingError, StoreError
 from gie_flow_controller.model import AdmitStatus, BandTable, Finished, Ticket
 from gie_flow_controller.state import FlowStore
 from gie_flow_controller.telemetry import FlowControlMetrics, FlowEvents
+
+_log = structlog.get_logger("gie.flow_controller.admission")
 
 
 class Admitter:
@@ -77,7 +83,7 @@ class Admitter:
             done = await self._admit_and_wait(ticket, future, now_ms)
         except asyncio.CancelledError:
             if not self._draining:
-                await asyncio.shield(self._cancel(request.request_id))
+                await asyncio.shield(self._cancel(request))
             raise
         finally:
             self._waiters.forget(request.request_id, future)
@@ -107,11 +113,19 @@ class Admitter:
             self._wake(admission.shard)
         return await future
 
-    async def _cancel(self, request_id: str) -> None:
+    async def _cancel(self, request: AdmitRequest) -> None:
         try:
-            done = await self._store.cancel(request_id, now_ms=self._clock.now_ms())
-        except StoreError:
-            return  # it will be evicted by its TTL instead
+            done = await self._store.cancel(request.request_id, now_ms=self._clock.now_ms())
+        except StoreError as exc:  # it stays queued: dispatched, or evicted by its TTL
+            _log.warning(
+                "cancelling a request failed",
+                request_id=request.request_id,
+                fairness_id=request.flow.fairness_id,
+                priority=request.flow.priority,
+                error=str(exc),
+            )
+            self._metrics.cancel_failures.inc()
+            return
         if done is not None:
             self._events.evicted(done)
 

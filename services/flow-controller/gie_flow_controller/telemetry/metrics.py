@@ -68,6 +68,25 @@ class FlowControlMetrics:
             "Shards whose lease this replica holds.",
             registry=registry,
         )
+        self.notices_malformed = Counter(
+            "gie_flow_control_notices_malformed_total",
+            "Pub/sub notices skipped because their payload could not be read, by channel "
+            "(outcomes, wake).",
+            ["channel"],
+            registry=registry,
+        )
+        self.task_restarts = Counter(
+            "gie_flow_control_task_restarts_total",
+            "Long-lived tasks of this replica started again after they failed, by task.",
+            ["task"],
+            registry=registry,
+        )
+        self.cancel_failures = Counter(
+            "gie_flow_control_cancel_failures_total",
+            "Calls cancelled by their caller whose request could not be cancelled in the "
+            "flow state (it stays queued until dispatched or evicted by its TTL).",
+            registry=registry,
+        )
 
     def observe_call(
         self, fairness_id: str, priority: int, outcome: Outcome, seconds: float
@@ -76,3 +95,9 @@ class FlowControlMetrics:
 
     def count_outcome(self, priority: int, outcome: Outcome, reason: str) -> None:
         self.outcomes.labels(str(priority), outcome.value, reason).inc()
+
+    def count_malformed_notice(self, channel: str) -> None:
+        self.notices_malformed.labels(channel).inc()
+
+    def count_restart(self, task: str) -> None:
+        self.task_restarts.labels(task).inc()

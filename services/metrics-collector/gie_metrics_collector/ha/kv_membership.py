@@ -8,6 +8,14 @@ once. A crashed replica's endpoints are therefore taken over within
 ``1.5 * heartbeat_s`` plus one sweep (``heartbeat_s / 10``): under two heartbeats. The
 bucket's TTL (``3 * heartbeat_s``) only garbage-collects keys of dead replicas.
 
+Entering waits until the watch has delivered the bucket's current keys, at most
+``sync_timeout_s``: then it goes on with the members seen so far (logged and counted;
+the watch keeps running, so the others appear as their keys arrive, and meanwhile this
+replica may scrape endpoints a peer scrapes too, which is harmless). A watch that ends
+before that makes entering fail with :class:`MembershipError`, everything closed. A key
+under the pool's prefix that is not ``<pool>.<instance>`` (written by something else) is
+skipped, counted, and logged the first time it is seen.
+
 The adapter owns its own NATS connection. Shutdown stops the watcher before draining
 (a live watcher makes ``drain`` hang for 30 s). Concurrency: three tasks on one event
 loop (heartbeat, watch, sweep); listeners run on that loop.
@@ -25,11 +33,13 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
+from prometheus_client import CollectorRegistry
 
 from gie.events.subjects import escape_token, unescape_token
 from gie_metrics_collector.clock import Clock
 from gie_metrics_collector.errors import MembershipError
 from gie_metrics_collector.ha.contracts import MembershipListener
+from gie_metrics_collector.ha.membership_metrics import MembershipMetrics
 
 __all__ = ["KvMembership"]
 
@@ -37,6 +47,7 @@ _log = structlog.get_logger("gie.metrics_collector.ha")
 _DEAD_AFTER = 1.5  # heartbeats without a put before a peer counts as gone
 _TTL = 3.0  # heartbeats a key lives in the bucket after its last put
 _SWEEPS_PER_HEARTBEAT = 10
+_MALFORMED_LOGGED = 1024  # distinct malformed keys logged (each is counted regardless)
 
 
 def _report_end(task: asyncio.Task[None]) -> None:
@@ -61,6 +72,8 @@ class KvMembership:
         heartbeat_s: float,
         clock: Clock,
         connect_timeout_s: float = 30.0,
+        sync_timeout_s: float = 10.0,
+        registry: CollectorRegistry | None = None,
     ) -> None:
         self._url = nats_url
         self._bucket = bucket
@@ -70,6 +83,9 @@ class KvMembership:
         self._heartbeat_s = heartbeat_s
         self._clock = clock
         self._connect_timeout_s = connect_timeout_s
+        self._sync_timeout_s = sync_timeout_s
+        self._metrics = MembershipMetrics(registry)
+        self._malformed_seen: set[str] = set()
         self._members = frozenset({me})
         self._seen: dict[str, float] = {}
         self._listeners: list[MembershipListener] = []
@@ -114,9 +130,41 @@ class KvMembership:
         ]
         for task in self._tasks:
             task.add_done_callback(_report_end)
-        await self._synced.wait()
+        try:
+            await self._wait_synced(self._tasks[1])
+        except BaseException:
+            await self.__aexit__()
+            raise
         _log.info("joined collector membership", bucket=self._bucket, members=sorted(self._members))
         return self
+
+    async def _wait_synced(self, watch: asyncio.Task[None]) -> None:
+        """Until the watch delivered the bucket's current keys, at most sync_timeout_s.
+
+        Raises MembershipError when the watch ends first."""
+        synced = asyncio.create_task(self._synced.wait())
+        try:
+            await asyncio.wait(
+                {synced, watch}, timeout=self._sync_timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            synced.cancel()
+        if self._synced.is_set():
+            return
+        if watch.done():
+            error = None if watch.cancelled() else watch.exception()
+            raise MembershipError(
+                f"membership watch of bucket {self._bucket} ended before its keys were read: "
+                f"{error!r}"
+            ) from error
+        self._metrics.sync_timeouts.inc()
+        _log.warning(
+            "membership not synced in time",
+            bucket=self._bucket,
+            me=self._me,
+            timeout_s=self._sync_timeout_s,
+            members=sorted(self._seen.keys() | {self._me}),
+        )
 
     async def __aexit__(self, *exc: object) -> None:
         for task in self._tasks:
@@ -160,13 +208,26 @@ class KvMembership:
                 continue
             try:
                 member = unescape_token(entry.key.split(".", 1)[1])
-            except (IndexError, ValueError):
+            except (IndexError, ValueError) as exc:
+                self._skip_malformed(entry.key, exc)
                 continue
             if entry.operation in ("DEL", "PURGE"):
                 self._seen.pop(member, None)
             else:
                 self._seen[member] = self._clock.monotonic()
             self._evaluate()
+
+    def _skip_malformed(self, key: str, error: Exception) -> None:
+        self._metrics.malformed_keys.inc()
+        if key in self._malformed_seen or len(self._malformed_seen) >= _MALFORMED_LOGGED:
+            return
+        self._malformed_seen.add(key)
+        _log.warning(
+            "malformed membership key skipped",
+            bucket=self._bucket,
+            key=key,
+            error=repr(error),
+        )
 
     async def _sweeps(self) -> None:
         while True:
