@@ -26,8 +26,8 @@ from nats.errors import Error as NatsError
 from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
 
+from gie.clock import Clock
 from gie.events.subjects import escape_token, unescape_token
-from gie_metrics_collector.clock import Clock
 from gie_metrics_collector.errors import MembershipError
 from gie_metrics_collector.ha.contracts import MembershipListener
 
