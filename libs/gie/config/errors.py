@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ConfigProblem", "GieConfigError"]
+__all__ = ["ConfigProblem", "FieldPath", "GieConfigError", "dotted"]
 
-Path = tuple[str | int, ...]
+# Keys and list indexes from the document's root: ("plugins", 2, "type").
+FieldPath = tuple[str | int, ...]
 
 
-def dotted(path: Path) -> str:
+def dotted(path: FieldPath) -> str:
     """A path as the document would spell it: ``saturationDetector.queueDepthThreshold``,
     ``plugins[2].type``."""
     text = ""
@@ -31,7 +32,7 @@ def dotted(path: Path) -> str:
 class ConfigProblem:
     """One problem: where it is in the document (``path``), and what is wrong."""
 
-    path: Path
+    path: FieldPath
     message: str
 
     def __str__(self) -> str:
