@@ -17,10 +17,10 @@ import orjson
 
 from bench.loadgen.arrivals import poisson_offsets
 from bench.workloads.model import COMPLETIONS, streaming_body
+from gie.flowcontrol import FAIRNESS_ID_HEADER
 
-__all__ = ["FAIRNESS_HEADER", "Outcome", "TenantLoad", "run_load"]
+__all__ = ["Outcome", "TenantLoad", "run_load"]
 
-FAIRNESS_HEADER = "x-gateway-inference-fairness-id"
 _DATA = b"data: "
 
 
@@ -64,7 +64,7 @@ async def _send(
     origin: float,
 ) -> None:
     try:
-        headers = {FAIRNESS_HEADER: tenant}
+        headers = {FAIRNESS_ID_HEADER: tenant}
         async with session.post(url + COMPLETIONS, json=body, headers=headers) as response:
             outcome.status = response.status
             if response.status != 200:

@@ -34,6 +34,7 @@ from bench.fairness.scenario import (
     stack_options,
 )
 from bench.fairness.sims import start_sims, stop_sims
+from gie.tokens import CHARS_PER_TOKEN
 from gie_cli.devstack import start_stack
 
 __all__ = ["run_saturated", "summarise_saturated"]
@@ -42,7 +43,7 @@ Progress = Callable[[str], None]
 
 
 def _samples(outcomes: list[Outcome], options: FairnessOptions) -> list[Sample]:
-    nominal_in = options.prompt_chars // 4
+    nominal_in = options.prompt_chars // CHARS_PER_TOKEN
     samples = []
     for o in outcomes:
         tokens_in = o.prompt_tokens or nominal_in

@@ -3,7 +3,8 @@
 Text is made of pseudo-words drawn from a seeded vocabulary, so different seeds give
 texts that share no prefix, and the same seed gives the same text on every machine.
 Sizes are in *simulator tokens*: the simulator counts one token per
-:data:`CHARS_PER_TOKEN` characters, so ``text(rng, tokens=n)`` has ``4 * n`` characters.
+:data:`~gie.tokens.CHARS_PER_TOKEN` characters, so ``text(rng, tokens=n)`` has ``4 * n``
+characters.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import random
 import string
 
-__all__ = ["CHARS_PER_TOKEN", "TextSource"]
+from gie.tokens import CHARS_PER_TOKEN
 
-CHARS_PER_TOKEN = 4
+__all__ = ["TextSource"]
+
 _VOCABULARY_SIZE = 4096
 
 

@@ -11,7 +11,8 @@ How it is put together (one concept per module):
 * :mod:`~gie_sim.scheduler` -- continuous batching with chunked prefill; pure and synchronous:
   ``schedule(start) -> StepPlan`` then ``complete(plan, end)``.
 * :mod:`~gie_sim.engine` -- the async loop driving a scheduler against an injectable
-  :class:`Clock` (real :class:`MonotonicClock`, or :class:`VirtualClock` for tests).
+  :class:`gie.clock.Clock` (real :class:`~gie.clock.SystemClock`, or
+  :class:`~gie.clock.ManualClock` for tests, whose sleeps advance time at once).
 * :mod:`~gie_sim.openai_api` / :mod:`~gie_sim.openai_responses` -- request validation and
   response/SSE bodies.
 * :mod:`~gie_sim.metrics_page` -- the Prometheus page in the configured flavour
@@ -38,7 +39,6 @@ Quick start inside an existing event loop::
 
 from __future__ import annotations
 
-from gie_sim.clock import Clock, MonotonicClock, VirtualClock
 from gie_sim.cluster import run_servers, start_servers, stop_servers
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine, EngineSnapshot
@@ -52,14 +52,12 @@ from gie_sim.server import SERVED_BY_HEADER, SimServer
 
 __all__ = [
     "SERVED_BY_HEADER",
-    "Clock",
     "Engine",
     "EngineSnapshot",
     "EngineStats",
     "FaultMode",
     "Faults",
     "MetricOverrides",
-    "MonotonicClock",
     "PrefixCache",
     "RequestRejected",
     "Scheduler",
@@ -67,7 +65,6 @@ __all__ = [
     "SimRequest",
     "SimServer",
     "StepPlan",
-    "VirtualClock",
     "hash_blocks",
     "render_metrics",
     "run_servers",

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from gie_sim.clock import Clock
+from gie.clock import Clock
 from gie_sim.config import SimConfig
 from gie_sim.server import SimServer
 

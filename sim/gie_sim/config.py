@@ -10,6 +10,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gie.tokens import CHARS_PER_TOKEN
+
 __all__ = ["Flavour", "SimConfig"]
 
 Flavour = Literal["vllm", "sglang", "trtllm"]
@@ -76,7 +78,7 @@ class SimConfig(BaseModel):
         description="Extra step cost per sequence in the batch (KV reads, sampling).",
     )
     chars_per_token: int = Field(
-        default=4,
+        default=CHARS_PER_TOKEN,
         ge=1,
         description="Simulated tokenizer: one token per this many characters of text.",
     )

@@ -1,10 +1,13 @@
-"""Async driver: runs a :class:`~gie_sim.scheduler.Scheduler` against a :class:`Clock`.
+"""Async driver: runs a :class:`~gie_sim.scheduler.Scheduler` against a
+:class:`~gie.clock.Clock` (its monotonic time line, and its ``sleep``).
 
 One engine task per simulated server. It sleeps on an :class:`asyncio.Event` while the
 server is idle and otherwise loops *plan step -> wait for the step's duration -> apply it*.
 
-Simulated time (``sim_now``) is kept on the clock's time line. A step ends at
-``start + duration``; the task only really sleeps when that end is at least
+Simulated time (``sim_now``) is kept on the clock's monotonic time line: real with
+:class:`~gie.clock.SystemClock`; with :class:`~gie.clock.ManualClock` (tests), ``sleep(d)``
+moves it forward by ``d`` at once, so simulated durations are exact and nothing waits.
+A step ends at ``start + duration``; the task only really sleeps when that end is at least
 :data:`MIN_SLEEP_S` in the future, so with a tiny ``time_scale`` several simulated steps are
 computed per real wake-up (simulated time runs slightly ahead of the clock, by less than
 ``MIN_SLEEP_S``) instead of spinning on sub-millisecond sleeps. If the process falls behind
@@ -23,7 +26,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gie_sim.clock import Clock, MonotonicClock
+from gie.clock import Clock, SystemClock
 from gie_sim.config import SimConfig
 from gie_sim.kv_cache import hash_blocks
 from gie_sim.request import SimRequest
@@ -53,12 +56,12 @@ class Engine:
 
     def __init__(self, config: SimConfig, clock: Clock | None = None, name: str = "") -> None:
         self.config = config
-        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.clock: Clock = clock if clock is not None else SystemClock()
         self.name = name
         self.scheduler = Scheduler(config)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._sim_now = self.clock.now()
+        self._sim_now = self.clock.monotonic()
         self._ids = itertools.count()
 
     # ----------------------------------------------------------------- lifecycle
@@ -76,7 +79,7 @@ class Engine:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.scheduler.abort_all(self.clock.now())
+        self.scheduler.abort_all(self.clock.monotonic())
 
     async def __aenter__(self) -> Engine:
         self.start()
@@ -103,7 +106,7 @@ class Engine:
             request_id=request_id or f"req-{next(self._ids)}",
             prompt_len=len(prompt_tokens),
             max_tokens=max_tokens,
-            arrival_time=self.clock.now(),
+            arrival_time=self.clock.monotonic(),
             block_hashes=hash_blocks(prompt_tokens, self.config.block_size),
         )
         self.scheduler.add(req)
@@ -112,7 +115,7 @@ class Engine:
 
     def abort(self, req: SimRequest) -> None:
         """Cancel a request (client went away); frees its KV blocks."""
-        self.scheduler.abort(req, self.clock.now())
+        self.scheduler.abort(req, self.clock.monotonic())
 
     def snapshot(self) -> EngineSnapshot:
         sched = self.scheduler
@@ -131,10 +134,10 @@ class Engine:
             if not sched.has_work:
                 self._wake.clear()
                 await self._wake.wait()
-                self._sim_now = max(self._sim_now, clock.now())
+                self._sim_now = max(self._sim_now, clock.monotonic())
                 steps_without_yield = 0
                 continue
-            start = max(self._sim_now, clock.now() - MAX_LAG_S)
+            start = max(self._sim_now, clock.monotonic() - MAX_LAG_S)
             plan = sched.schedule(start)
             if plan is None:  # defensive: work exists but nothing can run yet
                 self._wake.clear()
@@ -142,7 +145,7 @@ class Engine:
                 continue
             end = start + plan.duration
             self._sim_now = end
-            ahead = end - clock.now()
+            ahead = end - clock.monotonic()
             if ahead >= MIN_SLEEP_S:
                 await clock.sleep(ahead)
                 steps_without_yield = 0

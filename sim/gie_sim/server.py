@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 import orjson
 from aiohttp import web
 
+from gie.clock import Clock
 from gie_sim.admin_api import add_admin_routes
-from gie_sim.clock import Clock
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine
 from gie_sim.faults import Faults, corrupt_page

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import zlib
 
+from gie.tokens import CHARS_PER_TOKEN
+
 __all__ = [
     "BOS_TOKEN_ID",
     "MAX_TOKEN_ID",
@@ -46,7 +48,7 @@ _FILLER_WORDS: tuple[str, ...] = (
 )
 
 
-def encode(text: str, chars_per_token: int = 4, *, add_bos: bool = True) -> list[int]:
+def encode(text: str, chars_per_token: int = CHARS_PER_TOKEN, *, add_bos: bool = True) -> list[int]:
     """Token ids of ``text``: one per ``chars_per_token`` characters, BOS first if asked."""
     step = max(1, chars_per_token)
     ids = [BOS_TOKEN_ID] if add_bos else []

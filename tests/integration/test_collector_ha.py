@@ -24,10 +24,10 @@ import httpx
 import pytest
 
 from gie.bus import STATE, Deliver, NatsEventBus
+from gie.clock import SystemClock
 from gie.events import Endpoint, EndpointMetricsObserved, EndpointUpserted, Event
 from gie.events.subjects import endpoint_subject, pool_filter
 from gie_cli.devstack.ports import free_port
-from gie_metrics_collector.clock import SystemClock
 from gie_metrics_collector.ha import KvMembership
 from gie_sim import SimConfig, run_servers
 

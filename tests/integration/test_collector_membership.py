@@ -13,8 +13,8 @@ import pytest
 from nats.js.kv import KeyValue
 from prometheus_client import CollectorRegistry
 
+from gie.clock import SystemClock
 from gie.events.subjects import escape_token
-from gie_metrics_collector.clock import SystemClock
 from gie_metrics_collector.errors import MembershipError
 from gie_metrics_collector.ha import KvMembership
 from tests.support.logs import captured_logs

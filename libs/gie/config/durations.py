@@ -38,6 +38,8 @@ def parse_duration(value: str | float | int, *, document: bool = False) -> float
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {value!r}")
     if isinstance(value, int | float):
+        if document and value != 0 and not math.isfinite(value):
+            raise ValueError(f"a duration needs a unit and must be finite; got {value!r}")
         if document and value != 0:
             raise ValueError(
                 f"a duration needs a unit, such as '{value:g}s' or '{value:g}ms'; got {value!r}"

@@ -20,13 +20,16 @@ from gie.view import EndpointState
 
 
 class SaturationConfig(BaseModel):
-    """The ``saturationDetector`` section of an EndpointPickerConfig."""
+    """The ``saturationDetector`` section of an EndpointPickerConfig.
+
+    Read a document's section with :func:`~gie.saturation.parse_saturation_detector`,
+    which applies upstream's defaulting (absent, null or zero means the default)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     queue_depth_threshold: int = Field(default=5, ge=0, alias="queueDepthThreshold")
     kv_cache_util_threshold: float = Field(
-        default=0.8, ge=0.0, le=1.0, alias="kvCacheUtilThreshold"
+        default=0.8, ge=0.0, le=1.0, allow_inf_nan=False, alias="kvCacheUtilThreshold"
     )
     metrics_staleness_s: float = Field(default=0.2, gt=0.0, alias="metricsStalenessThreshold")
 

@@ -23,11 +23,11 @@ import structlog
 from redis.asyncio import Redis
 
 from gie.bus import EVENTS, STATE, Deliver, Following
+from gie.clock import Clock, SystemClock
 from gie.events import Event
 from gie.events.subjects import pool_filter, routing_subject
 from gie.lifecycle import wait_either
 from gie.service import ServiceKit
-from gie_flow_controller.clock import Clock, SystemClock
 from gie_flow_controller.config_file import FlowControllerConfig, load_config_file
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.redis_health import RedisHealth

@@ -2,7 +2,9 @@
 
 The picker and the flow-controller read the same file. Only two sections matter here:
 ``flowControl`` (validated strictly by :class:`~gie.flowcontrol.FlowControlConfig`) and
-``saturationDetector`` (as the picker reads it: a field absent or zero takes its default).
+``saturationDetector`` (by :func:`~gie.saturation.parse_saturation_detector`, the rule the
+picker and the metrics-collector share: a field absent, null or zero takes upstream's
+default; any other out-of-range value is an error).
 Other sections are the picker's and are not looked at. Every problem raises
 :class:`~gie_flow_controller.errors.ConfigFileError` naming the file and the field.
 """
@@ -15,10 +17,11 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from gie.config.durations import DOCUMENT_CONTEXT, parse_duration
+from gie.config import GieConfigError
+from gie.config.durations import DOCUMENT_CONTEXT
 from gie.config.strict_yaml import safe_load_strict
 from gie.flowcontrol import FlowControlConfig
-from gie.saturation import SaturationConfig
+from gie.saturation import SATURATION_DETECTOR, SaturationConfig, parse_saturation_detector
 from gie_flow_controller.errors import ConfigFileError
 
 
@@ -36,19 +39,6 @@ def _problems(exc: ValidationError, section: str) -> str:
     return "; ".join(lines)
 
 
-def _is_zero(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return value == 0
-    try:
-        return isinstance(value, str) and parse_duration(value) == 0
-    except ValueError:
-        return False
-
-
 def parse_sections(document: object, *, origin: str) -> FlowControllerConfig:
     """Validate the two sections of an already-parsed config document."""
     if document is None:
@@ -62,14 +52,10 @@ def parse_sections(document: object, *, origin: str) -> FlowControllerConfig:
         flow_control = FlowControlConfig.model_validate(section or {}, context=DOCUMENT_CONTEXT)
     except ValidationError as exc:
         raise ConfigFileError(f"{origin}: {_problems(exc, 'flowControl')}") from exc
-    detector = document.get("saturationDetector")
-    if detector is not None and not isinstance(detector, dict):
-        raise ConfigFileError(f"{origin}: saturationDetector must be a mapping")
-    given = {key: value for key, value in (detector or {}).items() if not _is_zero(value)}
     try:
-        saturation = SaturationConfig.model_validate(given, context=DOCUMENT_CONTEXT)
-    except ValidationError as exc:
-        raise ConfigFileError(f"{origin}: {_problems(exc, 'saturationDetector')}") from exc
+        saturation = parse_saturation_detector(document.get(SATURATION_DETECTOR))
+    except GieConfigError as exc:
+        raise ConfigFileError(f"{origin}: {exc}") from exc
     return FlowControllerConfig(flow_control, saturation)
 
 

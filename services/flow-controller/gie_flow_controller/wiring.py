@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from gie.bus import BackgroundPublisher, BusMetrics, EventPublisher
+from gie.clock import Clock
 from gie.view import PoolView
 from gie_flow_controller.admission import Admitter, Completions, OutcomeWaiters
 from gie_flow_controller.api import FlowControlServer, FlowControlServicer
-from gie_flow_controller.clock import Clock
 from gie_flow_controller.config_file import FlowControllerConfig
 from gie_flow_controller.gate import CapacityGate
 from gie_flow_controller.model import BandTable
@@ -68,7 +66,7 @@ def build(
     publisher = BackgroundPublisher(bus, metrics=bus_metrics)
     events = FlowEvents(publisher, pool=pool, source=replica, metrics=metrics)
     view = PoolView(pool)
-    gate = CapacityGate(view, config.saturation, now=_wall_clock(clock))
+    gate = CapacityGate(view, config.saturation, now=clock.now)
 
     def make_worker(shard: int) -> ShardWorker:
         return ShardWorker(
@@ -122,7 +120,3 @@ def build(
         gauges=QueueGauges(store, metrics),
         metrics=metrics,
     )
-
-
-def _wall_clock(clock: Clock) -> Callable[[], datetime]:
-    return lambda: datetime.fromtimestamp(clock.now_ms() / 1000, UTC)

@@ -17,11 +17,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from gie.bus import STATE, BackgroundPublisher, Deliver, Following
+from gie.clock import SystemClock
 from gie.events.subjects import pool_prefix
 from gie.lifecycle import wait_either
 from gie.saturation import SaturationConfig
 from gie.service import ServiceKit
-from gie_metrics_collector.clock import SystemClock
 from gie_metrics_collector.collector import Collector
 from gie_metrics_collector.ha import KvMembership, Membership, PeerMetricsFeed, StaticMembership
 from gie_metrics_collector.pool import load_saturation_config

@@ -17,10 +17,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
+from gie.clock import Clock
 from gie.events import EndpointRemoved, EndpointUpserted, Event
 from gie.saturation import SaturationConfig
 from gie.view import PoolView
-from gie_metrics_collector.clock import Clock
 from gie_metrics_collector.ha import Ownership
 from gie_metrics_collector.pool import PoolGauges, SaturationMonitor
 from gie_metrics_collector.publish import ChangePolicy, MetricsPublisher, Outbox, PublishMetrics

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from gie.clock import ManualClock
 from gie.events import Event
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class FakeClock:
-    """Time moves only when a test says so."""
+class FakeClock(ManualClock):
+    """Time moves only when a test says so: the kernel's manual clock, at START."""
 
     def __init__(self) -> None:
-        self.mono = 1000.0
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def now(self) -> datetime:
-        return START + timedelta(seconds=self.mono - 1000.0)
-
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
+        super().__init__(int(START.timestamp()) * 1000, monotonic=1000.0)
 
 
 class RecordingOutbox:

@@ -30,12 +30,12 @@ HEADER = "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPick
             ),
         ),
         (
-            "saturationDetector:\n  queueDepthThreshold: 0\n  kvCacheUtilThreshold: 1.5\n"
+            "saturationDetector:\n  queueDepthThreshold: 0\n  kvCacheUtilThreshold: 0.0\n"
             "  metricsStalenessThreshold: 0s\n",
             SaturationConfig(),
         ),
     ],
-    ids=["no-section", "empty-section", "all-set", "zero-and-out-of-range-are-defaults"],
+    ids=["no-section", "empty-section", "all-set", "zero-is-the-default"],
 )
 def test_thresholds_come_from_the_pickers_config(
     tmp_path: Path, section: str, expected: SaturationConfig
@@ -43,6 +43,30 @@ def test_thresholds_come_from_the_pickers_config(
     path = tmp_path / "epp.yaml"
     path.write_text(HEADER + "plugins: [{type: queue-scorer}]\n" + section)
     assert load_saturation_config(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("{queueDepthThreshold: -1}", "queueDepthThreshold"),
+        ("{kvCacheUtilThreshold: 1.5}", "kvCacheUtilThreshold"),
+        ("{kvCacheUtilThreshold: -0.5}", "kvCacheUtilThreshold"),
+        ("{kvCacheUtilThreshold: .nan}", "kvCacheUtilThreshold"),
+        ("{kvCacheUtilThreshold: .inf}", "kvCacheUtilThreshold"),
+        ("{metricsStalenessThreshold: .inf}", "metricsStalenessThreshold"),
+    ],
+    ids=["negative-queue-depth", "kv-above-one", "negative-kv", "kv-nan", "kv-inf", "stale-inf"],
+)
+def test_an_out_of_range_threshold_is_refused_as_the_picker_refuses_it(
+    tmp_path: Path, value: str, field: str
+) -> None:
+    # The picker refuses these values; a collector that took the default instead would
+    # judge saturation by other thresholds than the picker's.
+    path = tmp_path / "epp.yaml"
+    path.write_text(HEADER + f"saturationDetector: {value}\n")
+    with pytest.raises(ConfigFileError, match=f"saturationDetector.{field}: ") as caught:
+        load_saturation_config(path)
+    assert str(path) in str(caught.value)
 
 
 def test_no_file_means_upstream_defaults() -> None:

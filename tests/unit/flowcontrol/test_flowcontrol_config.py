@@ -19,6 +19,7 @@ from gie.flowcontrol import (
 )
 from gie.flowcontrol.policy_parameters import VirtualTokenFairnessParameters
 from gie.flowcontrol.quantity import parse_quantity
+from gie.saturation import SaturationConfig
 from gie_flow_controller.config_file import load_config_file, parse_sections
 from gie_flow_controller.errors import ConfigFileError
 
@@ -202,6 +203,34 @@ flowControl: {shardCount: 8}
 def test_config_file_problems_name_file_and_field(document: str, problem: str) -> None:
     with pytest.raises(ConfigFileError, match=problem):
         parse_sections(yaml.safe_load(document), origin="GIE_CONFIG_FILE x.yaml")
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("{queueDepthThreshold: -1}", "queueDepthThreshold"),
+        ("{kvCacheUtilThreshold: 1.5}", "kvCacheUtilThreshold"),
+        ("{kvCacheUtilThreshold: .nan}", "kvCacheUtilThreshold"),
+        ("{kvCacheUtilThreshold: .inf}", "kvCacheUtilThreshold"),
+        ("{queueDepthThreshold: '5'}", "queueDepthThreshold"),
+    ],
+    ids=["negative-queue-depth", "kv-above-one", "kv-nan", "kv-inf", "queue-depth-as-text"],
+)
+def test_an_out_of_range_threshold_is_refused_as_the_picker_refuses_it(
+    value: str, field: str
+) -> None:
+    with pytest.raises(ConfigFileError, match=f"x.yaml: saturationDetector.{field}: "):
+        parse_sections(
+            yaml.safe_load(f"saturationDetector: {value}"), origin="GIE_CONFIG_FILE x.yaml"
+        )
+
+
+def test_zero_and_null_thresholds_take_the_default() -> None:
+    document = yaml.safe_load(
+        "saturationDetector: {queueDepthThreshold: 0, kvCacheUtilThreshold: 0.0, "
+        "metricsStalenessThreshold: null}"
+    )
+    assert parse_sections(document, origin="x").saturation == SaturationConfig()
 
 
 def test_unreadable_config_file(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from gie.bus import BackgroundPublisher, BusMetrics, MemoryEventBus
+from gie.clock import ManualClock
 from gie.flowcontrol import AdmitRequest, FlowControlConfig, FlowKey
 from gie_flow_controller.admission import Admitter, OutcomeWaiters
-from gie_flow_controller.clock import ManualClock
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.model import BandTable, Finished
 from gie_flow_controller.state import MemoryFlowStore

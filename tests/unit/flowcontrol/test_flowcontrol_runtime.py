@@ -12,6 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from gie.bus import EVENTS, BackgroundPublisher, BusMetrics, MemoryEventBus
+from gie.clock import ManualClock
 from gie.events import (
     Endpoint,
     EndpointMetrics,
@@ -24,7 +25,6 @@ from gie.flowcontrol import AdmitRequest, FlowControlConfig, FlowKey, Outcome
 from gie.saturation import SaturationConfig
 from gie.view import PoolView
 from gie_flow_controller.admission import Admitter, OutcomeWaiters
-from gie_flow_controller.clock import ManualClock
 from gie_flow_controller.errors import DrainingError, LeaseLostError
 from gie_flow_controller.gate import CapacityGate, OpenGate
 from gie_flow_controller.model import BandTable, Limits, Room, Ticket

@@ -149,6 +149,31 @@ def test_zero_saturation_values_mean_the_default_as_upstream() -> None:
     assert load_text(text).saturation == default_config().saturation
 
 
+@pytest.mark.parametrize(
+    ("value", "field", "message"),
+    [
+        ("{kvCacheUtilThreshold: 1.5}", "kvCacheUtilThreshold", "less than or equal to 1"),
+        ("{kvCacheUtilThreshold: .nan}", "kvCacheUtilThreshold", "a finite number"),
+        ("{kvCacheUtilThreshold: .inf}", "kvCacheUtilThreshold", "a finite number"),
+        ("{metricsStalenessThreshold: .inf}", "metricsStalenessThreshold", "must be finite"),
+    ],
+    ids=["kv-above-one", "kv-nan", "kv-inf", "staleness-inf"],
+)
+def test_an_out_of_range_saturation_value_is_a_problem_naming_the_field(
+    value: str, field: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(HEAD + f"saturationDetector: {value}\n")
+    [found] = caught.value.problems
+    assert found.startswith(f"saturationDetector.{field}: ")
+    assert message in found
+
+
+def test_null_saturation_values_mean_the_default_as_zero_does() -> None:
+    text = HEAD + "saturationDetector:\n  queueDepthThreshold:\n  kvCacheUtilThreshold: null\n"
+    assert load_text(text).saturation == default_config().saturation
+
+
 def test_unknown_feature_gates_are_ignored_with_a_warning() -> None:
     config = load_text(HEAD + "featureGates: [flowControl, dataLayer]\n")
     assert config.feature_gates == frozenset({"flowControl"})

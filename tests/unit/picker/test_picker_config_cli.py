@@ -62,3 +62,16 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(config_app, ["validate", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: no such file: {tmp_path / 'nope.yaml'}"
+
+
+def test_an_out_of_range_saturation_value_is_printed_with_its_field_path(tmp_path: Path) -> None:
+    path = tmp_path / "epp.yaml"
+    path.write_text(
+        "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\n"
+        "saturationDetector: {queueDepthThreshold: 0, kvCacheUtilThreshold: .nan}\n"
+    )
+    result = runner.invoke(config_app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1:] == [
+        "saturationDetector.kvCacheUtilThreshold: Input should be a finite number"
+    ]

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gie_sim import Engine, MonotonicClock, SimConfig, VirtualClock, render_metrics
+from gie.clock import ManualClock, SystemClock
+from gie_sim import Engine, SimConfig, render_metrics
 from gie_sim.engine import MIN_SLEEP_S
 
 CFG = SimConfig(
@@ -30,7 +31,7 @@ def _metric(page: str, name: str) -> float:
 
 
 async def test_cached_prefix_gives_shorter_ttft_on_the_virtual_clock() -> None:
-    async with Engine(CFG, VirtualClock()) as engine:
+    async with Engine(CFG, ManualClock()) as engine:
         shared = list(range(1, 65))  # 64 tokens
         warm = engine.submit(shared, 1)
         await warm.wait_finished()
@@ -46,7 +47,7 @@ async def test_cached_prefix_gives_shorter_ttft_on_the_virtual_clock() -> None:
 
 
 async def test_extra_requests_wait_and_show_up_in_the_metrics_page() -> None:
-    async with Engine(CFG, VirtualClock()) as engine:
+    async with Engine(CFG, ManualClock()) as engine:
         reqs = [engine.submit([i, i + 1, i + 2], 4) for i in range(0, 15, 3)]
         await reqs[0].wait_first_token()
         page = render_metrics(CFG, engine.snapshot())
@@ -64,7 +65,7 @@ async def test_extra_requests_wait_and_show_up_in_the_metrics_page() -> None:
 
 async def test_itl_grows_with_batch_and_a_joining_prefill_delays_decodes() -> None:
     cfg = CFG.model_copy(update={"max_num_seqs": 8})
-    async with Engine(cfg, VirtualClock()) as engine:
+    async with Engine(cfg, ManualClock()) as engine:
         alone = engine.submit([1, 2], 4)
         await alone.wait_finished()
         batch = [engine.submit([i], 4) for i in range(10, 14)]
@@ -86,7 +87,7 @@ async def test_itl_grows_with_batch_and_a_joining_prefill_delays_decodes() -> No
 
 async def test_time_scale_zero_streams_everything_in_order_immediately() -> None:
     cfg = SimConfig(time_scale=0.0, max_num_seqs=4)
-    async with Engine(cfg, MonotonicClock()) as engine:
+    async with Engine(cfg, SystemClock()) as engine:
         reqs = [engine.submit(list(range(i, i + 50)), 100) for i in range(8)]
         seen: list[int] = []
         sent = 0
@@ -101,7 +102,7 @@ async def test_time_scale_zero_streams_everything_in_order_immediately() -> None
     assert reqs[-1].admitted_time is not None
 
 
-class _CountingClock(MonotonicClock):
+class _CountingClock(SystemClock):
     def __init__(self) -> None:
         self.sleeps = 0
 
@@ -126,7 +127,7 @@ async def test_tiny_time_scale_batches_steps_per_wakeup() -> None:
 
 
 async def test_stop_aborts_in_flight_requests() -> None:
-    engine = Engine(CFG, VirtualClock())
+    engine = Engine(CFG, ManualClock())
     engine.start()
     reqs = [engine.submit([1, 2, 3], 200) for _ in range(3)]
     await reqs[0].wait_first_token()

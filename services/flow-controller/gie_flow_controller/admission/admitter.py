@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import structlog
 
+from gie.clock import Clock
 from gie.flowcontrol import AdmitRequest, AdmitResult, FlowControlConfig
 from gie_flow_controller.admission.waiters import OutcomeWaiters
-from gie_flow_controller.clock import Clock
 from gie_flow_controller.errors import DrainingError, StoreError
 from gie_flow_controller.model import AdmitStatus, BandTable, Finished, Ticket
 from gie_flow_controller.state import FlowStore

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import structlog
 
+from gie.clock import Clock
 from gie.events import Event, RequestCompleted
-from gie_flow_controller.clock import Clock
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.state import FlowStore
 

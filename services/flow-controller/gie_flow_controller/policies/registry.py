@@ -1,7 +1,8 @@
 """Policy registries: policy type name -> factory and parameters model.
 
-The scheduler's registry style: ``registry.register("round-robin", RoundRobin.create,
-NoParameters)`` raises on a duplicate type name; built-ins are registered explicitly by
+gie's one registry style (:mod:`gie.registry`, which the picker's plugins use too):
+``registry.register("round-robin", RoundRobin.create, NoParameters)`` raises on a
+duplicate type name; built-ins are registered explicitly by
 :func:`~gie_flow_controller.policies.builtins.builtin_policies`, never by importing a
 module. One registry per policy tier.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from gie.flowcontrol.policy_parameters import PolicyParameters
+from gie.registry import DuplicateTypeError, Registry, UnknownTypeError
 from gie_flow_controller.errors import DuplicatePolicyError, UnknownPolicyError
 from gie_flow_controller.policies.contracts import FairnessPolicy, OrderingPolicy
 
@@ -38,34 +40,36 @@ class PolicyEntry(Generic[T]):
 
 
 class PolicyRegistry(Generic[T]):
-    """Policy types of one tier known to a flow-controller process."""
+    """Policy types of one tier known to a flow-controller process: the kernel's
+    :class:`~gie.registry.Registry`, with the flow-controller's errors."""
 
     def __init__(self, tier: str) -> None:
         self.tier = tier
-        self._entries: dict[str, PolicyEntry[T]] = {}
+        self._registry = Registry[PolicyEntry[T]](f"{tier} policy")
 
     def register(self, type_name: str, factory: PolicyFactory[P, T], params_model: type[P]) -> None:
         """Make ``type_name`` available to configs; DuplicatePolicyError if known."""
-        if type_name in self._entries:
-            raise DuplicatePolicyError(f"{self.tier} policy {type_name!r} is already registered")
         erased = cast(PolicyFactory[PolicyParameters, T], factory)
-        self._entries[type_name] = PolicyEntry(type_name, erased, params_model)
+        try:
+            self._registry.register(type_name, PolicyEntry(type_name, erased, params_model))
+        except DuplicateTypeError as exc:
+            raise DuplicatePolicyError(str(exc)) from exc
 
     def create(self, type_name: str, params: PolicyParameters) -> T:
-        entry = self._entries.get(type_name)
-        if entry is None:
-            known = ", ".join(self.types())
-            raise UnknownPolicyError(
-                f"no {self.tier} policy {type_name!r} is registered (known: {known})"
-            )
+        """A new policy of ``type_name``; UnknownPolicyError, listing the known ones, if
+        no such policy is registered."""
+        try:
+            entry = self._registry.lookup(type_name)
+        except UnknownTypeError as exc:
+            raise UnknownPolicyError(str(exc)) from exc
         return entry.create(type_name, params)
 
     def types(self) -> list[str]:
         """Every registered type name, sorted."""
-        return sorted(self._entries)
+        return self._registry.types()
 
     def __contains__(self, type_name: object) -> bool:
-        return type_name in self._entries
+        return type_name in self._registry
 
 
 @dataclass(frozen=True, slots=True)

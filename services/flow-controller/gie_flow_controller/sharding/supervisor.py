@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import structlog
 
-from gie_flow_controller.clock import Clock
+from gie.clock import Clock
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.sharding.worker import ShardWorker
 from gie_flow_controller.state import FlowStore

@@ -15,7 +15,7 @@ import contextlib
 
 import structlog
 
-from gie_flow_controller.clock import Clock
+from gie.clock import Clock
 from gie_flow_controller.errors import LeaseLostError, StoreError
 from gie_flow_controller.gate import Gate
 from gie_flow_controller.model import BandTable, DispatchStatus

@@ -35,8 +35,8 @@ from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
 from prometheus_client import CollectorRegistry
 
+from gie.clock import Clock
 from gie.events.subjects import escape_token, unescape_token
-from gie_metrics_collector.clock import Clock
 from gie_metrics_collector.errors import MembershipError
 from gie_metrics_collector.ha.contracts import MembershipListener
 from gie_metrics_collector.ha.membership_metrics import MembershipMetrics

@@ -1,47 +1,26 @@
 """The saturation thresholds, from the ``saturationDetector`` section of the picker's
 EndpointPickerConfig file (``GIE_CONFIG_FILE``), so collector and picker use the same.
 
-Only that section is read. As upstream's loader does, a threshold that is absent, zero or
-out of range (queue depth <= 0, KV utilisation outside (0, 1), staleness <= 0) takes its
-default; anything else that is wrong (unreadable file, not YAML, unknown keys, values of
-the wrong type) raises :class:`~gie_metrics_collector.errors.ConfigFileError`.
+Only that section is read, by :func:`~gie.saturation.parse_saturation_detector`, the
+rule the picker and the flow-controller share: a threshold that is absent, null or zero
+takes upstream's default; any other out-of-range value (a negative queue depth, a KV
+utilisation above 1, a value that is not finite), an unknown key or a value of the wrong
+type raises :class:`~gie_metrics_collector.errors.ConfigFileError` naming the field, as
+does an unreadable file or one that is not YAML.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
-from gie.config.durations import DOCUMENT_CONTEXT, parse_duration
+from gie.config import GieConfigError
 from gie.config.strict_yaml import safe_load_strict
-from gie.saturation import SaturationConfig
+from gie.saturation import SATURATION_DETECTOR, SaturationConfig, parse_saturation_detector
 from gie_metrics_collector.errors import ConfigFileError
 
 __all__ = ["load_saturation_config"]
-
-_KEYS = frozenset({"queueDepthThreshold", "kvCacheUtilThreshold", "metricsStalenessThreshold"})
-
-
-def _defaulted(key: str, value: Any) -> bool:
-    """True when upstream would replace ``value`` by the default."""
-    if key not in _KEYS:
-        return False  # unknown keys are reported by validation
-    if value is None:
-        return True
-    if isinstance(value, bool):
-        return False  # a type error, reported by validation
-    try:
-        if key == "metricsStalenessThreshold":
-            return parse_duration(value) <= 0
-        number = float(value)
-    except (TypeError, ValueError):
-        return False
-    if key == "kvCacheUtilThreshold":
-        return not 0.0 < number < 1.0
-    return number <= 0
 
 
 def load_saturation_config(path: Path | None) -> SaturationConfig:
@@ -58,11 +37,7 @@ def load_saturation_config(path: Path | None) -> SaturationConfig:
         document = {}
     if not isinstance(document, dict):
         raise ConfigFileError(f"GIE_CONFIG_FILE {path} is not a mapping (an EndpointPickerConfig)")
-    section = document.get("saturationDetector") or {}
-    if not isinstance(section, dict):
-        raise ConfigFileError(f"GIE_CONFIG_FILE {path}: saturationDetector must be a mapping")
-    kept = {key: value for key, value in section.items() if not _defaulted(key, value)}
     try:
-        return SaturationConfig.model_validate(kept, context=DOCUMENT_CONTEXT)
-    except ValidationError as exc:
+        return parse_saturation_detector(document.get(SATURATION_DETECTOR))
+    except GieConfigError as exc:
         raise ConfigFileError(f"GIE_CONFIG_FILE {path}: invalid saturationDetector: {exc}") from exc

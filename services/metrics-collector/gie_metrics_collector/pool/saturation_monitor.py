@@ -17,11 +17,11 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from gie.clock import Clock
 from gie.events import Event, PoolSaturationChanged
 from gie.events.subjects import saturation_subject
 from gie.saturation import SaturationConfig
 from gie.view import PoolView
-from gie_metrics_collector.clock import Clock
 from gie_metrics_collector.pool.pool_state import PoolState, assess_pool, cause_of_reason
 from gie_metrics_collector.publish import Outbox
 

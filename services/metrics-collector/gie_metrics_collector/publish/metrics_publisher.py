@@ -14,9 +14,9 @@ from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter
 
+from gie.clock import Clock
 from gie.events import EndpointMetrics, EndpointMetricsObserved, Event
 from gie.events.subjects import metrics_subject
-from gie_metrics_collector.clock import Clock
 from gie_metrics_collector.publish.change_policy import ChangePolicy, PublishReason
 
 __all__ = ["MetricsPublisher", "Outbox", "PublishMetrics"]

@@ -15,7 +15,7 @@ import random
 
 import structlog
 
-from gie_metrics_collector.clock import Clock
+from gie.clock import Clock
 from gie_metrics_collector.errors import ScrapeError
 from gie_metrics_collector.scrape.contracts import ObservationSink, PageFetcher
 from gie_metrics_collector.scrape.record import EndpointRecord

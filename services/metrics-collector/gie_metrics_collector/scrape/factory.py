@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import structlog
 
+from gie.clock import Clock
 from gie.events import Endpoint
-from gie_metrics_collector.clock import Clock
 from gie_metrics_collector.fetch import HttpPageFetcher, split_address
 from gie_metrics_collector.scrape.contracts import ObservationSink
 from gie_metrics_collector.scrape.endpoint_scraper import EndpointScraper

@@ -15,7 +15,7 @@ flow-controller, over gRPC), and the saturation fallback is a pure function.
 
 from __future__ import annotations
 
-from gie_picker.admission.flow_gate import CHARS_PER_TOKEN, FlowGate
+from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.admission.saturation_fallback import inflight_capacity, inflight_saturation
 
-__all__ = ["CHARS_PER_TOKEN", "FlowGate", "inflight_capacity", "inflight_saturation"]
+__all__ = ["FlowGate", "inflight_capacity", "inflight_saturation"]

@@ -22,12 +22,11 @@ from gie.flowcontrol import (
     FlowKey,
 )
 from gie.saturation import SaturationConfig, pool_saturation
+from gie.tokens import CHARS_PER_TOKEN
 from gie.view import EndpointState
 from gie_picker.requestcontrol.request import InferenceRequest, RequestError
 
 _log = structlog.get_logger("gie.picker")
-
-CHARS_PER_TOKEN = 4
 
 
 class FlowGate:

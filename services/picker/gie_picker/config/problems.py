@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ValidationError
 
+from gie.config.errors import dotted
 from gie_picker.config.document import known_fields
 
 Loc = tuple[str | int, ...]
@@ -67,13 +68,6 @@ def reference_label(raw: object, profile: int, index: int) -> str:
     return f"{profile_label(raw, profile)}: {entry}"
 
 
-def _dotted(path: Sequence[str | int]) -> str:
-    text = ""
-    for key in path:
-        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else key)
-    return text
-
-
 def where(raw: object, loc: Loc) -> str:
     """The readable location of ``loc`` in the raw document."""
     match loc:
@@ -85,7 +79,7 @@ def where(raw: object, loc: Loc) -> str:
             head = profile_label(raw, profile)
         case _:
             head, rest = "", list(loc)
-    field = _dotted(rest)
+    field = dotted(tuple(rest))
     return f"{head}: {field}" if head and field else head or field or "document"
 
 

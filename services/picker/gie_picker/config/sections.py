@@ -1,8 +1,8 @@
 """The ``saturationDetector``, ``flowControl`` and ``featureGates`` sections (phase 2).
 
-``saturationDetector``: a field that is absent or zero takes the default, as
-upstream (whose Go fields cannot tell zero from unset); anything else must be a
-valid :class:`~gie.saturation.SaturationConfig` value. ``featureGates``: gates gie
+``saturationDetector``: parsed by :func:`~gie.saturation.parse_saturation_detector`,
+the rule every service shares (absent, null or zero takes upstream's default; any
+other out-of-range value is a problem naming the field). ``featureGates``: gates gie
 knows are enabled; any other is ignored with a warning.
 """
 
@@ -10,48 +10,22 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from gie.config.durations import DOCUMENT_CONTEXT, parse_duration
+from gie.config import GieConfigError
+from gie.config.durations import DOCUMENT_CONTEXT
 from gie.flowcontrol import FlowControlConfig
-from gie.saturation import SaturationConfig
-from gie_picker.config.document import known_fields
+from gie.saturation import SaturationConfig, parse_saturation_detector
 from gie_picker.config.effective import KNOWN_FEATURE_GATES
 from gie_picker.config.problems import problem, validation_problems
-
-
-def _is_zero(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return value == 0
-    try:
-        return isinstance(value, str) and parse_duration(value) == 0
-    except ValueError:
-        return False
 
 
 def saturation_config(
     raw: dict[str, object], section: dict[str, object] | None
 ) -> tuple[SaturationConfig, list[str]]:
-    """``saturationDetector`` with upstream's defaulting (absent or zero means the
-    default), and its problems."""
-    known = known_fields(SaturationConfig)
-    problems = [
-        problem(
-            raw, ("saturationDetector", key), f"unknown field; expected one of: {', '.join(known)}"
-        )
-        for key in section or {}
-        if key not in known
-    ]
-    given = {k: v for k, v in (section or {}).items() if k in known and not _is_zero(v)}
+    """``saturationDetector``, parsed by the kernel's one rule, and its problems."""
     try:
-        return SaturationConfig.model_validate(
-            given, strict=True, context=DOCUMENT_CONTEXT
-        ), problems
-    except ValidationError as exc:
-        problems += validation_problems(
-            raw, exc, prefix=("saturationDetector",), model_at={(): SaturationConfig}
-        )
-        return SaturationConfig(), problems
+        return parse_saturation_detector(section), []
+    except GieConfigError as exc:
+        return SaturationConfig(), [problem(raw, p.path, p.message) for p in exc.problems]
 
 
 def flow_control_config(

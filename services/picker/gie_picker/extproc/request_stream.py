@@ -15,6 +15,7 @@ import uuid
 
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
+from gie.flowcontrol import DEFAULT_FAIRNESS_ID, FAIRNESS_ID_HEADER
 from gie_picker.extproc import protocol
 from gie_picker.extproc.routed_answers import RoutedAnswers
 from gie_picker.requestcontrol.director import Director, RoutingDecision
@@ -26,11 +27,9 @@ from gie_picker.requestcontrol.request import (
 from gie_picker.requestcontrol.usage import UsageParser
 
 # Gateway headers that configure routing; read, then never forwarded upstream.
-FAIRNESS_HEADER = "x-gateway-inference-fairness-id"
 OBJECTIVE_HEADER = "x-gateway-inference-objective"
 MODEL_REWRITE_HEADER = "x-gateway-model-name-rewrite"
-_REMOVED_HEADERS = (FAIRNESS_HEADER, OBJECTIVE_HEADER, MODEL_REWRITE_HEADER)
-DEFAULT_FAIRNESS_ID = "default-flow"
+_REMOVED_HEADERS = (FAIRNESS_ID_HEADER, OBJECTIVE_HEADER, MODEL_REWRITE_HEADER)
 _RESPONSE_HEADERS_READ = frozenset((":status", "content-type"))
 _ANSWERS = RoutedAnswers(remove=_REMOVED_HEADERS)
 
@@ -69,7 +68,7 @@ class RequestStream:
 
     @property
     def fairness_id(self) -> str:
-        return self._headers.get(FAIRNESS_HEADER) or DEFAULT_FAIRNESS_ID
+        return self._headers.get(FAIRNESS_ID_HEADER) or DEFAULT_FAIRNESS_ID
 
     async def on_message(self, message: ext_pb.ProcessingRequest) -> Responses:
         if message.HasField("protocol_config"):

@@ -1,6 +1,7 @@
 """The plugin registry: plugin type name -> factory and parameters model.
 
-One registry style for every plugin: ``registry.register("queue-scorer",
+One registry style for every plugin, the kernel's (:mod:`gie.registry`, which the
+flow-controller's policies use too): ``registry.register("queue-scorer",
 QueueScorer.create, NoParameters)`` raises on a duplicate type name. Built-in
 plugins are registered explicitly by :func:`register_builtins`; importing a
 plugin module registers nothing.
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
+from gie.registry import DuplicateTypeError, Registry
 from gie_picker.scheduling.contracts import Plugin, PluginContext
 from gie_picker.scheduling.errors import DuplicatePluginTypeError
 from gie_picker.scheduling.parameters import PluginParameters
@@ -37,24 +39,26 @@ class PluginEntry:
 
 
 class PluginRegistry:
-    """Plugin types known to a picker process."""
+    """Plugin types known to a picker process: the kernel's
+    :class:`~gie.registry.Registry`, with the scheduler's duplicate error."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, PluginEntry] = {}
+        self._registry = Registry[PluginEntry]("plugin type")
 
     def register(self, type_name: str, factory: PluginFactory[P], params_model: type[P]) -> None:
         """Make ``type_name`` available to configs; DuplicatePluginTypeError if known."""
-        if type_name in self._entries:
-            raise DuplicatePluginTypeError(f"plugin type {type_name!r} is already registered")
         erased = cast(PluginFactory[PluginParameters], factory)
-        self._entries[type_name] = PluginEntry(type_name, erased, params_model)
+        try:
+            self._registry.register(type_name, PluginEntry(type_name, erased, params_model))
+        except DuplicateTypeError as exc:
+            raise DuplicatePluginTypeError(str(exc)) from exc
 
     def get(self, type_name: str) -> PluginEntry | None:
-        return self._entries.get(type_name)
+        return self._registry.get(type_name)
 
     def types(self) -> list[str]:
         """Every registered type name, sorted."""
-        return sorted(self._entries)
+        return self._registry.types()
 
     def __contains__(self, type_name: object) -> bool:
-        return type_name in self._entries
+        return type_name in self._registry

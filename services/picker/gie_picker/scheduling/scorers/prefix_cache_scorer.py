@@ -20,6 +20,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from gie.prefix import block_hashes
+from gie.tokens import CHARS_PER_TOKEN
 from gie.view import EndpointState
 from gie_picker.scheduling.contracts import (
     PluginContext,
@@ -28,8 +29,6 @@ from gie_picker.scheduling.contracts import (
     SchedulingRequest,
 )
 from gie_picker.scheduling.parameters import PluginParameters
-
-CHARS_PER_TOKEN = 4
 
 
 class PrefixCacheParameters(PluginParameters):
