@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import structlog
+
 from gie.bus import BackgroundPublisher
 from gie.events import Event, RequestCompleted, RequestRouted
 from gie.events.hashes import pack_hashes
@@ -24,12 +26,14 @@ from gie.saturation import SaturationConfig, is_stale, pool_saturation
 from gie.view import EndpointState, PoolView
 from gie_picker.flow_gate import FlowGate
 from gie_picker.prefix_cache import PrefixCacheState
-from gie_picker.request import InferenceRequest, RequestError
+from gie_picker.request import InferenceRequest, InvalidHeaderError, RequestError
 from gie_picker.routing_memory import RoutingMemory
 from gie_picker.saturation_fallback import inflight_saturation
 from gie_picker.scheduling.contracts import InFlightCounts
 from gie_picker.telemetry import MODEL_SERVER_ERROR, PickerMetrics, picker_error_code
 from gie_picker.usage import Usage
+
+_log = structlog.get_logger("gie.picker")
 
 
 class EndpointScheduler(Protocol):
@@ -177,6 +181,11 @@ class Director:
 
     def rejected(self, request: InferenceRequest | None, error: RequestError) -> None:
         self.metrics.rejected.labels(str(error.status)).inc()
+        if isinstance(error, InvalidHeaderError):
+            self.metrics.invalid_headers.labels(error.header).inc()
+            _log.warning(
+                "request refused: unusable header", header=error.header, error=error.message
+            )
         if request is not None and self._prefix_cache is not None:
             self._prefix_cache.discard(request.request_id)
         if request is not None and self._routing is not None:

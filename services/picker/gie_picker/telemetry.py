@@ -121,6 +121,12 @@ class PickerMetrics:
             ["status"],
             registry=registry,
         )
+        self.invalid_headers = LoopCounter(
+            "gie_picker_invalid_headers_total",
+            "Requests answered 400 because a request header's value is unusable, by header.",
+            ["header"],
+            registry=registry,
+        )
         self._models: dict[tuple[str, str], ModelMetrics] = {}
         self._routed: dict[str, CounterChild] = {}
 
