@@ -151,7 +151,11 @@ class PickerMetrics:
 
 
 class PoolCollector(Collector):
-    """Pool-level gauges computed from the view at scrape time."""
+    """Pool-level gauges computed from the view at scrape time.
+
+    MUST be collected on the loop that feeds the view (the admin app's ``/metrics``
+    is): ``PoolView.endpoints()`` fills a cache that ``apply`` clears.
+    """
 
     def __init__(
         self, view: PoolView, config: SaturationConfig, now: Callable[[], datetime]
