@@ -12,7 +12,7 @@ any thread).
 from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
-from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex
+from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex, entries_digest
 from gie.prefix.snapshot import (
     PrefixSnapshot,
     SnapshotError,
@@ -31,4 +31,5 @@ __all__ = [
     "decode_snapshot",
     "encode_entries",
     "encode_snapshot",
+    "entries_digest",
 ]

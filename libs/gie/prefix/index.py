@@ -19,8 +19,10 @@ thread.
 from __future__ import annotations
 
 import hashlib
+import sys
+from array import array
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -190,9 +192,20 @@ class PrefixIndex:
 
     def digest(self) -> str:
         """SHA-256 over every endpoint's capacity and LRU content, in order."""
-        sha = hashlib.sha256()
-        for endpoint in self.endpoints():
-            sha.update(f"{endpoint}|{self._capacity[endpoint]}|".encode())
-            for block in self._lru[endpoint]:
-                sha.update(block.to_bytes(8, "little"))
-        return sha.hexdigest()
+        return _digest((e, self._capacity[e], self._lru[e]) for e in self.endpoints())
+
+
+def entries_digest(endpoints: Sequence[EndpointEntries]) -> str:
+    """:meth:`PrefixIndex.digest` of a copied index (endpoints by address); any thread."""
+    return _digest((e.address, e.capacity, e.hashes) for e in endpoints)
+
+
+def _digest(endpoints: Iterable[tuple[str, int, Iterable[int]]]) -> str:
+    sha = hashlib.sha256()
+    for address, capacity, hashes in endpoints:
+        sha.update(f"{address}|{capacity}|".encode())
+        blocks = array("Q", hashes)  # each hash as 8 bytes, little-endian
+        if sys.byteorder == "big":
+            blocks.byteswap()
+        sha.update(blocks.tobytes())
+    return sha.hexdigest()

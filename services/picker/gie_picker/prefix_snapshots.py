@@ -19,7 +19,14 @@ import structlog
 
 from gie.bus import Following, GieBusError, SnapshotStore
 from gie.events.subjects import escape_token
-from gie.prefix import PrefixIndex, PrefixSnapshot, SnapshotError, decode_snapshot, encode_entries
+from gie.prefix import (
+    EndpointEntries,
+    PrefixIndex,
+    PrefixSnapshot,
+    SnapshotError,
+    decode_snapshot,
+    encode_entries,
+)
 from gie_picker.prefix_cache import PrefixCacheState
 
 _log = structlog.get_logger("gie.picker")
@@ -76,17 +83,22 @@ async def write_snapshots(
         _log.debug("prefix snapshot written", bytes=len(data), stream_seq=position)
 
 
-async def encode_off_loop(index: PrefixIndex, *, pool: str, stream_seq: int) -> bytes:
-    """The snapshot of ``index`` as it is now, the loop blocked for one slice of the
-    copy at a time; serialising and compressing run in a worker thread."""
+async def copy_index(index: PrefixIndex) -> list[EndpointEntries]:
+    """The index as it is now, copied a slice at a time: other tasks (requests, event
+    folds) run between slices. Call on the loop that feeds the index."""
     copy = index.start_copy()
     try:
         while True:
             if copy.step():
                 break
-            await asyncio.sleep(0)  # let other tasks (requests, event folds) run
+            await asyncio.sleep(0)
     finally:
         copy.close()
-    return await asyncio.to_thread(
-        encode_entries, copy.endpoints(), pool=pool, stream_seq=stream_seq
-    )
+    return copy.endpoints()
+
+
+async def encode_off_loop(index: PrefixIndex, *, pool: str, stream_seq: int) -> bytes:
+    """The snapshot of ``index`` as it is now, the loop blocked for one slice of the
+    copy at a time; serialising and compressing run in a worker thread."""
+    endpoints = await copy_index(index)
+    return await asyncio.to_thread(encode_entries, endpoints, pool=pool, stream_seq=stream_seq)
