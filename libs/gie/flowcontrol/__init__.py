@@ -28,13 +28,20 @@ from gie.flowcontrol.errors import (
     GieFlowControlError,
     InvalidAdmitRequestError,
 )
-from gie.flowcontrol.flow_key import DEFAULT_FAIRNESS_ID, FAIRNESS_ID_HEADER, FlowKey
+from gie.flowcontrol.flow_key import (
+    DEFAULT_FAIRNESS_ID,
+    FAIRNESS_ID_HEADER,
+    MAX_ID_LENGTH,
+    FlowKey,
+    check_id,
+)
 from gie.flowcontrol.messages import AdmitRequest, AdmitResult
 from gie.flowcontrol.outcome import Outcome
 
 __all__ = [
     "DEFAULT_FAIRNESS_ID",
     "FAIRNESS_ID_HEADER",
+    "MAX_ID_LENGTH",
     "AdmitRequest",
     "AdmitResult",
     "BacklogView",
@@ -50,4 +57,5 @@ __all__ = [
     "InvalidAdmitRequestError",
     "Outcome",
     "PriorityBandConfig",
+    "check_id",
 ]

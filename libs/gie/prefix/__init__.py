@@ -4,25 +4,32 @@
 scheme); :class:`PrefixIndex` remembers, per endpoint, the hashes of recent
 prompts routed there. Every replica folds every replica's ``RequestRouted``
 events (which carry the hashes, never text) into its own index, so all
-replicas hold the same index. Pure data structures: no I/O, one event loop.
+replicas hold the same index. Pure data structures: no I/O, one event loop
+(a finished :class:`IndexCopy` and :func:`encode_entries` excepted: plain data,
+any thread).
 """
 
 from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
-from gie.prefix.index import PrefixIndex
+from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex, entries_digest
 from gie.prefix.snapshot import (
     PrefixSnapshot,
     SnapshotError,
     decode_snapshot,
+    encode_entries,
     encode_snapshot,
 )
 
 __all__ = [
+    "EndpointEntries",
+    "IndexCopy",
     "PrefixIndex",
     "PrefixSnapshot",
     "SnapshotError",
     "block_hashes",
     "decode_snapshot",
+    "encode_entries",
     "encode_snapshot",
+    "entries_digest",
 ]

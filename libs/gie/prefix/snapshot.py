@@ -5,16 +5,23 @@ Format (version 1): zlib-compressed JSON ``{"version", "pool", "stream_seq",
 the most recent ``max_blocks`` hashes per endpoint in total are kept (the
 oldest entries of each endpoint are dropped first, proportionally), which
 bounds the snapshot's size; a truncated snapshot is still a valid index.
+
+:func:`encode_entries` encodes a finished :class:`~gie.prefix.index.IndexCopy`'s
+endpoints and touches nothing else, so it may run in a worker thread: it
+serialises one endpoint at a time and compresses as it goes (zlib lets go of the
+GIL while it compresses), so the event loop's thread gets the GIL back between
+pieces. The bytes are those :func:`encode_snapshot` makes from the same content.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
 
-from gie.prefix.index import PrefixIndex
+from gie.prefix.index import EndpointEntries, PrefixIndex
 
 VERSION = 1
 DEFAULT_MAX_BLOCKS = 2_000_000  # ~16 MB of hashes before compression
@@ -33,15 +40,40 @@ class PrefixSnapshot:
 def encode_snapshot(
     index: PrefixIndex, *, pool: str, stream_seq: int, max_blocks: int = DEFAULT_MAX_BLOCKS
 ) -> bytes:
-    total = index.size
+    """The snapshot of ``index`` as it is now, in one go (see :func:`encode_entries`
+    to do the expensive part off the index's thread)."""
+    endpoints = index.start_copy().finish()
+    return encode_entries(endpoints, pool=pool, stream_seq=stream_seq, max_blocks=max_blocks)
+
+
+def encode_entries(
+    endpoints: Sequence[EndpointEntries],
+    *,
+    pool: str,
+    stream_seq: int,
+    max_blocks: int = DEFAULT_MAX_BLOCKS,
+) -> bytes:
+    """The snapshot of a copied index (endpoints by address). Safe in any thread."""
+    total = sum(len(endpoint.hashes) for endpoint in endpoints)
     keep = 1.0 if total <= max_blocks else max_blocks / total
-    endpoints = []
-    for address in index.endpoints():
-        entries = index.entries(address)
-        kept = entries[len(entries) - int(len(entries) * keep) :] if keep < 1.0 else entries
-        endpoints.append({"address": address, "capacity": index.capacity(address), "hashes": kept})
-    document = {"version": VERSION, "pool": pool, "stream_seq": stream_seq, "endpoints": endpoints}
-    return zlib.compress(orjson.dumps(document), level=1)
+    compressor = zlib.compressobj(level=1)
+    # orjson.dumps of the whole document, a piece at a time: the same bytes.
+    head = b'{"version":%d,"pool":%s,"stream_seq":%d,"endpoints":[' % (
+        VERSION,
+        orjson.dumps(pool),
+        stream_seq,
+    )
+    parts = [compressor.compress(head)]
+    for n, endpoint in enumerate(endpoints):
+        hashes = endpoint.hashes
+        kept = hashes[len(hashes) - int(len(hashes) * keep) :] if keep < 1.0 else hashes
+        piece = orjson.dumps(
+            {"address": endpoint.address, "capacity": endpoint.capacity, "hashes": kept}
+        )
+        parts.append(compressor.compress(b"," + piece if n else piece))
+    parts.append(compressor.compress(b"]}"))
+    parts.append(compressor.flush())
+    return b"".join(parts)
 
 
 def decode_snapshot(data: bytes, *, pool: str) -> PrefixSnapshot:

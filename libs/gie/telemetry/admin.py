@@ -2,17 +2,27 @@
 
 It runs on the service's own event loop under uvicorn, without uvicorn's
 signal handling (the service owns shutdown).
+
+Concurrency: every handler runs on that loop. Services fold events into loop-owned
+state without locks (views and their caches, loop metrics), and FastAPI would run a
+plain ``def`` handler in a worker thread, racing those folds; so the app refuses a
+route that is not ``async def`` where it is declared (TypeError). ``/readyz`` calls
+the health checks and ``/metrics`` the registry's collectors on the loop too: both
+MUST be cheap and MUST NOT block.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Generator
+import inspect
+from collections.abc import Callable, Generator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from gie.telemetry.health import Health
@@ -20,23 +30,37 @@ from gie.telemetry.health import Health
 _TICK_S = 1.0
 
 
+class _LoopRoute(APIRoute):
+    """A route whose handler runs on the event loop: ``async def`` only."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            raise TypeError(
+                f"admin route {path} must be declared `async def`: a plain `def` handler "
+                "runs in a worker thread and would read loop-owned state off the loop"
+            )
+        super().__init__(path, endpoint, **options)
+
+
 def build_admin_app(*, service: str, health: Health, registry: CollectorRegistry) -> FastAPI:
-    """A FastAPI app with the probes and the Prometheus page; add routes to it freely."""
+    """A FastAPI app with the probes and the Prometheus page; add ``async def`` routes
+    to it freely (each runs on the service's loop)."""
     app = FastAPI(title=f"gie {service} admin", docs_url=None, redoc_url=None)
+    app.router.route_class = _LoopRoute
 
     @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        status = 200 if health.alive else 503
-        return JSONResponse({"alive": health.alive}, status_code=status)
+    async def healthz() -> JSONResponse:
+        alive = health.alive
+        return JSONResponse({"alive": alive}, status_code=200 if alive else 503)
 
     @app.get("/readyz")
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         failing = health.failing()
         ready = health.alive and not failing
         return JSONResponse({"ready": ready, "failing": failing}, status_code=200 if ready else 503)
 
     @app.get("/metrics")
-    def metrics() -> Response:
+    async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -9,7 +9,8 @@ class Health:
     """Readiness is the conjunction of named checks; each says why it fails.
 
     A check returns ``None`` when fine, or a short reason. Checks MUST be cheap
-    and non-blocking: they run on every probe.
+    and non-blocking: they run on every probe, on the service's event loop (so they
+    may read loop-owned state).
     """
 
     def __init__(self) -> None:

@@ -7,9 +7,10 @@ update plain Python numbers instead (a few tens of nanoseconds) and are read
 by the registry's collection, as any custom collector is.
 
 Concurrency model: every metric MUST be updated from one thread (the service's
-event loop). Collection may run on another thread (the admin app serves
-``/metrics`` from a worker thread): it copies the numbers it reads, so a scrape
-sees each value whole, though a histogram's sum may lag its buckets by the
+event loop). The admin app collects them on that loop too (``/metrics`` is an
+``async def`` handler), so a scrape sees every value between two updates. A
+collection from another thread still copies the numbers it reads, so it sees
+each value whole, though a histogram's sum may lag its buckets by the
 observation being made at that instant, as with any unsynchronised read.
 
 The API is the part of ``prometheus_client``'s that the services use:

@@ -50,7 +50,12 @@ class _Observation:
 
 
 class PoolView:
-    """Endpoints of one pool and their latest metrics."""
+    """Endpoints of one pool and their latest metrics.
+
+    Read it on the event loop that applies events, never from a worker thread:
+    ``endpoints()`` fills a cache that ``apply`` clears, and a read racing an
+    ``apply`` could store a list from before the event.
+    """
 
     def __init__(self, pool: str) -> None:
         self.pool = pool

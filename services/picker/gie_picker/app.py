@@ -78,9 +78,9 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         )
 
         @kit.admin_app.get("/debug/view")
-        def debug_view() -> JSONResponse:
+        async def debug_view() -> JSONResponse:  # on the loop, as every view read
             return JSONResponse(
-                render_view(
+                await render_view(
                     state.view, config.saturation, _now, state.inflight, state.prefix_cache.index
                 )
             )

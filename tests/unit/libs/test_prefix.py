@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import zlib
+
+import orjson
 import pytest
 import xxhash
 
@@ -8,6 +11,7 @@ from gie.prefix import (
     SnapshotError,
     block_hashes,
     decode_snapshot,
+    encode_entries,
     encode_snapshot,
 )
 
@@ -103,3 +107,69 @@ def test_unusable_snapshots_are_refused_with_a_reason() -> None:
     other = encode_snapshot(PrefixIndex(), pool="ns/other", stream_seq=1)
     with pytest.raises(SnapshotError, match="for pool 'ns/other'"):
         decode_snapshot(other, pool="ns/p")
+
+
+def test_snapshot_bytes_are_the_compressed_json_document() -> None:
+    index = PrefixIndex()
+    index.add([2**64 - 1, 5, 2**63], "b:1", capacity=10)
+    index.add([1, 2], "a:1", capacity=3)
+    document = {
+        "version": 1,
+        "pool": "ns/p",
+        "stream_seq": 9,
+        "endpoints": [
+            {"address": "a:1", "capacity": 3, "hashes": [1, 2]},
+            {"address": "b:1", "capacity": 10, "hashes": [2**64 - 1, 5, 2**63]},
+        ],
+    }
+    expected = zlib.compress(orjson.dumps(document), level=1)
+    assert encode_snapshot(index, pool="ns/p", stream_seq=9) == expected
+    copied = index.start_copy().finish()
+    assert encode_entries(copied, pool="ns/p", stream_seq=9) == expected
+
+
+def test_an_index_copy_is_of_the_instant_it_started_whatever_changes_between_steps() -> None:
+    index = PrefixIndex()
+    for name in ("a:1", "b:1", "c:1"):
+        index.add([1, 2, 3], name, capacity=3)
+    before = index.digest()
+    copy = index.start_copy()
+    assert not copy.step()  # a:1 copied
+    index.add([9], "a:1", capacity=3)  # already copied
+    index.add([4], "b:1", capacity=4)  # not yet: copied before it changes (LRU and all)
+    index.remove_endpoint("c:1")
+    index.add([5], "c:1", capacity=1)  # gone and back: a new endpoint to the index
+    index.add([6], "d:1", capacity=2)  # new since the copy started: not in it
+    assert not copy.step()
+    assert copy.step()
+    restored = PrefixIndex()
+    for endpoint in copy.endpoints():
+        restored.add(endpoint.hashes, endpoint.address, capacity=endpoint.capacity)
+    assert restored.digest() == before
+    assert [e.address for e in copy.endpoints()] == ["a:1", "b:1", "c:1"]
+
+
+def test_an_unfinished_copy_cannot_be_read() -> None:
+    index = PrefixIndex()
+    index.add([1], "a:1", capacity=1)
+    copy = index.start_copy()
+    with pytest.raises(RuntimeError, match="not complete"):
+        copy.endpoints()
+    assert copy.finish()[0].hashes == [1]
+
+
+def test_an_endpoint_changed_halfway_through_its_copy_is_copied_as_it_was() -> None:
+    index = PrefixIndex()
+    index.add([1, 2, 3, 4, 5], "a:1", capacity=5)
+    index.add([6, 7], "b:1", capacity=5)
+    before = index.digest()
+    copy = index.start_copy(step_hashes=2)
+    assert not copy.step()  # a:1 [1, 2] so far
+    index.add([8, 1], "a:1", capacity=5)  # reorders and evicts
+    while not copy.step():
+        index.add([9], "b:1", capacity=2)
+    restored = PrefixIndex()
+    for endpoint in copy.endpoints():
+        restored.add(endpoint.hashes, endpoint.address, capacity=endpoint.capacity)
+    assert restored.digest() == before
+    assert copy.endpoints()[0].hashes == [1, 2, 3, 4, 5]

@@ -5,6 +5,13 @@ request of its priority band or a higher one is queued (both known from the
 event stream: no extra hop). Otherwise the picker asks the flow-controller
 (``FlowControl.Admit``) and waits: dispatched requests are scheduled,
 rejected ones get 429, evicted or cancelled ones 503, as upstream.
+
+The headers that name the request's flow (the fairness id, ``x-request-id``) are
+checked first, fast path or not, so whether a request is accepted never depends on
+the load: an unusable value (empty is the default, longer than 256 characters or
+with control characters is unusable) is a 400 naming the header. A request the
+flow-controller calls malformed (``INVALID_ARGUMENT``) is a 400 with its reason; a
+flow-controller that cannot answer (unavailable, internal error, deadline) a 503.
 """
 
 from __future__ import annotations
@@ -15,18 +22,39 @@ from datetime import datetime
 import structlog
 
 from gie.flowcontrol import (
+    FAIRNESS_ID_HEADER,
     AdmitRequest,
     BacklogView,
     FlowControlCallError,
     FlowControlClient,
     FlowKey,
+    InvalidAdmitRequestError,
+    check_id,
 )
 from gie.saturation import SaturationConfig, pool_saturation
 from gie.tokens import CHARS_PER_TOKEN
 from gie.view import EndpointState
-from gie_picker.requestcontrol.request import InferenceRequest, RequestError
+from gie_picker.requestcontrol.request import InferenceRequest, InvalidHeaderError, RequestError
 
 _log = structlog.get_logger("gie.picker")
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+def flow_of(request_id: str, fairness_id: str, priority: int) -> FlowKey:
+    """The request's flow; InvalidHeaderError (400) naming the header whose value is
+    unusable as a flow-control id. An empty fairness id is ``default-flow``."""
+    _check_header(REQUEST_ID_HEADER, request_id)
+    if fairness_id:
+        _check_header(FAIRNESS_ID_HEADER, fairness_id)
+    return FlowKey.of(fairness_id, priority)
+
+
+def _check_header(header: str, value: str) -> None:
+    try:
+        check_id(value, what=header)
+    except InvalidAdmitRequestError as exc:
+        raise InvalidHeaderError(header, str(exc)) from exc
 
 
 class FlowGate:
@@ -61,13 +89,14 @@ class FlowGate:
         objective: str,
     ) -> bool:
         """Return once the request may proceed (True if it waited in flow control, so
-        the candidates' states have moved on meanwhile); RequestError (429/503)
+        the candidates' states have moved on meanwhile); RequestError (400/429/503)
         otherwise."""
+        flow = flow_of(request.request_id, fairness_id, priority)
         if self.fast_path(candidates, priority):
             return False
         admit = AdmitRequest(
             request_id=request.request_id,
-            flow=FlowKey.of(fairness_id, priority),
+            flow=flow,
             byte_size=len(request.body),
             input_tokens=len(request.prompt) // CHARS_PER_TOKEN,
             candidates=tuple(state.address for state in candidates),
@@ -76,6 +105,13 @@ class FlowGate:
         )
         try:
             result = await self._client.admit(admit)
+        except InvalidAdmitRequestError as exc:
+            _log.warning(
+                "flow-controller refused the request as malformed",
+                request_id=request.request_id,
+                error=str(exc),
+            )
+            raise RequestError(400, f"flow control refused the request: {exc}") from exc
         except FlowControlCallError as exc:
             _log.warning("flow-controller unavailable", error=str(exc))
             raise RequestError(503, f"flow control unavailable: {exc}") from exc

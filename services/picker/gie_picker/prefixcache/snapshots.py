@@ -1,9 +1,14 @@
 """Warm start for the prefix index: load the latest snapshot, write new ones.
 
 Any replica may write the pool's snapshot (the content is the same on every
-replica for the same stream position; the newest write wins). A replica that
-starts loads it and follows routing events from the sequence after it, so it
-does not have to replay the whole history.
+replica for the same stream position; the newest write wins); in a multi-worker
+picker only the first worker writes (the others hold the same index). A replica
+that starts loads it and follows routing events from the sequence after it, so
+it does not have to replay the whole history.
+
+Writing keeps the event loop free: the index of one instant is copied on the
+loop a slice of hashes at a time (other tasks run in between; an endpoint about
+to change is copied first), then serialised and compressed in a worker thread.
 """
 
 from __future__ import annotations
@@ -14,7 +19,14 @@ import structlog
 
 from gie.bus import Following, GieBusError, SnapshotStore
 from gie.events.subjects import escape_token
-from gie.prefix import PrefixSnapshot, SnapshotError, decode_snapshot, encode_snapshot
+from gie.prefix import (
+    EndpointEntries,
+    PrefixIndex,
+    PrefixSnapshot,
+    SnapshotError,
+    decode_snapshot,
+    encode_entries,
+)
 from gie_picker.prefixcache.state import PrefixCacheState
 
 _log = structlog.get_logger("gie.picker")
@@ -61,7 +73,7 @@ async def write_snapshots(
         position = following.position
         if position == written or not following.caught_up.is_set():
             continue
-        data = encode_snapshot(cache.index, pool=pool, stream_seq=position)
+        data = await encode_off_loop(cache.index, pool=pool, stream_seq=position)
         try:
             await store.put(snapshot_name(pool), data)
         except GieBusError as exc:
@@ -69,3 +81,24 @@ async def write_snapshots(
             continue
         written = position
         _log.debug("prefix snapshot written", bytes=len(data), stream_seq=position)
+
+
+async def copy_index(index: PrefixIndex) -> list[EndpointEntries]:
+    """The index as it is now, copied a slice at a time: other tasks (requests, event
+    folds) run between slices. Call on the loop that feeds the index."""
+    copy = index.start_copy()
+    try:
+        while True:
+            if copy.step():
+                break
+            await asyncio.sleep(0)
+    finally:
+        copy.close()
+    return copy.endpoints()
+
+
+async def encode_off_loop(index: PrefixIndex, *, pool: str, stream_seq: int) -> bytes:
+    """The snapshot of ``index`` as it is now, the loop blocked for one slice of the
+    copy at a time; serialising and compressing run in a worker thread."""
+    endpoints = await copy_index(index)
+    return await asyncio.to_thread(encode_entries, endpoints, pool=pool, stream_seq=stream_seq)

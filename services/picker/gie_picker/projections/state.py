@@ -113,7 +113,8 @@ class Projections:
         self, store: SnapshotStore, settings: PickerSettings, now: Callable[[], datetime]
     ) -> list[asyncio.Task[None]]:
         tasks = [asyncio.create_task(self._expire_inflight(now))]
-        if settings.prefix_snapshot_interval_s:
+        # The workers of one picker hold the same index: the first one writes it.
+        if settings.prefix_snapshot_interval_s and settings.worker_index == 0:
             writer = write_snapshots(
                 store,
                 self.prefix_cache,

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import structlog
+
 from gie.bus import BackgroundPublisher
 from gie.events import Event, RequestCompleted, RequestRouted
 from gie.events.hashes import pack_hashes
@@ -26,10 +28,12 @@ from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.admission.saturation_fallback import inflight_saturation
 from gie_picker.prefixcache.state import PrefixCacheState
 from gie_picker.projections.routing_memory import RoutingMemory
-from gie_picker.requestcontrol.request import InferenceRequest, RequestError
+from gie_picker.requestcontrol.request import InferenceRequest, InvalidHeaderError, RequestError
 from gie_picker.requestcontrol.usage import Usage
 from gie_picker.scheduling.contracts import InFlightCounts
 from gie_picker.telemetry.metrics import MODEL_SERVER_ERROR, PickerMetrics, picker_error_code
+
+_log = structlog.get_logger("gie.picker")
 
 
 class EndpointScheduler(Protocol):
@@ -177,6 +181,11 @@ class Director:
 
     def rejected(self, request: InferenceRequest | None, error: RequestError) -> None:
         self.metrics.rejected.labels(str(error.status)).inc()
+        if isinstance(error, InvalidHeaderError):
+            self.metrics.invalid_headers.labels(error.header).inc()
+            _log.warning(
+                "request refused: unusable header", header=error.header, error=error.message
+            )
         if request is not None and self._prefix_cache is not None:
             self._prefix_cache.discard(request.request_id)
         if request is not None and self._routing is not None:

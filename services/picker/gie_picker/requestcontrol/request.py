@@ -29,6 +29,14 @@ class RequestError(Exception):
         self.message = message
 
 
+class InvalidHeaderError(RequestError):
+    """A request header's value cannot be used: 400, with ``header`` named in the message."""
+
+    def __init__(self, header: str, message: str) -> None:
+        super().__init__(400, message)
+        self.header = header
+
+
 @dataclass(frozen=True, slots=True)
 class InferenceRequest:
     """One parsed request. ``body`` is what goes upstream (after any rewrite)."""

@@ -1,24 +1,32 @@
-"""``GET /debug/view``: the picker's current view, for operators."""
+"""``GET /debug/view``: the picker's current view, for operators.
+
+Rendered on the event loop that feeds the view (the view is read between two
+events). The prefix index, up to millions of hashes, is copied a slice at a time
+and its digest computed in a worker thread, so the page never stalls routing.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from gie.prefix import PrefixIndex
+from gie.prefix import PrefixIndex, entries_digest
 from gie.saturation import SaturationConfig, has_capacity, is_stale, pool_saturation
 from gie.view import InFlightView, PoolView
+from gie_picker.prefixcache.snapshots import copy_index
 
 
-def render_view(
+async def render_view(
     view: PoolView,
     config: SaturationConfig,
     now: Callable[[], datetime],
     inflight: InFlightView | None = None,
     prefix_index: PrefixIndex | None = None,
 ) -> dict[str, Any]:
-    moment = now()
+    prefix = await _prefix_summary(prefix_index) if prefix_index is not None else None
+    moment = now()  # the rest is read at one instant, after the prefix index's copy
     states = view.endpoints()
     saturation = pool_saturation(states, now=moment, config=config)
     return {
@@ -32,15 +40,7 @@ def render_view(
             "reason": saturation.reason,
         },
         "objectives": view.objectives(),
-        "prefix_index": (
-            {
-                "blocks": prefix_index.size,
-                "endpoints": len(prefix_index.endpoints()),
-                "digest": prefix_index.digest(),
-            }
-            if prefix_index is not None
-            else None
-        ),
+        "prefix_index": prefix,
         "in_flight": (
             {
                 "requests": len(inflight),
@@ -63,4 +63,13 @@ def render_view(
             }
             for state in states
         ],
+    }
+
+
+async def _prefix_summary(index: PrefixIndex) -> dict[str, Any]:
+    endpoints = await copy_index(index)
+    return {
+        "blocks": sum(len(endpoint.hashes) for endpoint in endpoints),
+        "endpoints": len(endpoints),
+        "digest": await asyncio.to_thread(entries_digest, endpoints),
     }

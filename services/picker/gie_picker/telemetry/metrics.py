@@ -121,6 +121,12 @@ class PickerMetrics:
             ["status"],
             registry=registry,
         )
+        self.invalid_headers = LoopCounter(
+            "gie_picker_invalid_headers_total",
+            "Requests answered 400 because a request header's value is unusable, by header.",
+            ["header"],
+            registry=registry,
+        )
         self._models: dict[tuple[str, str], ModelMetrics] = {}
         self._routed: dict[str, CounterChild] = {}
 
@@ -145,7 +151,11 @@ class PickerMetrics:
 
 
 class PoolCollector(Collector):
-    """Pool-level gauges computed from the view at scrape time."""
+    """Pool-level gauges computed from the view at scrape time.
+
+    MUST be collected on the loop that feeds the view (the admin app's ``/metrics``
+    is): ``PoolView.endpoints()`` fills a cache that ``apply`` clears.
+    """
 
     def __init__(
         self, view: PoolView, config: SaturationConfig, now: Callable[[], datetime]
