@@ -9,13 +9,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.gie-installed
 # The lock: every package of the whole dependency set pinned (a pip constraints file).
 LOCK := constraints.txt
+# A second virtualenv with every dependency at the floor pyproject.toml names (make floors).
+FLOORS_VENV ?= .venv-floors
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 # Extra options for `make up`, e.g. make up ARGS="--sims 2 --time-scale 0.1"
 ARGS ?=
 # Every importable package of the project (mypy checks them all with the strict config).
 PACKAGES := gie gie_cli gie_sim gie_ingest gie_metrics_collector gie_flow_controller gie_picker bench
 
-.PHONY: help venv lock demo test lint up down status clean proto
+.PHONY: help venv lock floors demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
@@ -23,6 +25,7 @@ help:
 	@echo "make test    run the whole test suite (unit, integration, e2e)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make lock    re-resolve every dependency afresh and rewrite $(LOCK)"
+	@echo "make floors  run the tests with every dependency at its pyproject.toml floor"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
 	@echo "make status  show the running stack;  make down  stop it"
 
@@ -45,6 +48,12 @@ $(BIN)/python:
 # versions its ranges allow and writes the lock; `make venv` then installs it.
 lock: | $(BIN)/python
 	$(BIN)/python scripts/lock.py --out $(LOCK)
+
+# The floors are claims: "the code needs nothing older than this". This installs every
+# dependency at exactly its floor in $(FLOORS_VENV) and runs the whole suite there.
+floors: venv
+	$(BIN)/python scripts/floors.py --venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/pytest -q -p no:cacheprovider tests
 
 demo: venv
 	$(BIN)/gie demo
