@@ -67,9 +67,18 @@ def test_port_block_skips_a_base_whose_block_is_busy(monkeypatch: pytest.MonkeyP
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
         busy.bind(("127.0.0.1", 0))
         taken = int(busy.getsockname()[1])
-        fallback = _unused_port()
+        fallback = next(p for p in iter(_unused_port, None) if _bindable(p + 1))
         monkeypatch.setattr(ports_module, "_candidate_ports", lambda: [taken - 1, fallback])
         assert free_port_block(2) == fallback
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _unused_port() -> int:
