@@ -26,8 +26,8 @@ from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ext_grpc
 from google.protobuf import struct_pb2
 
-DESTINATION_HEADER = "x-gateway-destination-endpoint"
-LB_NAMESPACE = "envoy.lb"
+from gie.epp_protocol import DESTINATION_HEADER, LB_NAMESPACE
+
 CHUNK_BYTES = 62_000  # what the picker (and upstream) re-stream request bodies in
 
 _OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD

@@ -22,6 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from gie.epp_protocol import DESTINATION_HEADER, LB_NAMESPACE, SUBSET_NAMESPACE
 from gie_cli.devstack.test_hooks import served_endpoint_filter, subset_hint_filter
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "build_envoy_config",
 ]
 
-DESTINATION_HEADER = "x-gateway-destination-endpoint"
 EXT_PROC_CLUSTER = "gie_picker"
 ORIGINAL_DST_CLUSTER = "original_dst"
 POOL_CLUSTER = "pool"
@@ -97,9 +97,9 @@ def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, A
                 "response_trailer_mode": "SEND",
             },
             "metadata_options": {
-                "receiving_namespaces": {"untyped": ["envoy.lb"]},
+                "receiving_namespaces": {"untyped": [LB_NAMESPACE]},
                 # The subset hint and the served endpoint, when the gateway sets them.
-                "forwarding_namespaces": {"untyped": ["envoy.lb", "envoy.lb.subset_hint"]},
+                "forwarding_namespaces": {"untyped": [LB_NAMESPACE, SUBSET_NAMESPACE]},
             },
             "allow_mode_override": False,
         },
@@ -214,7 +214,7 @@ def _pool_cluster(endpoints: Sequence[str]) -> dict[str, Any]:
     override = {
         "@type": _TYPE_LB + "override_host.v3.OverrideHost",
         "override_host_sources": [
-            {"metadata": {"key": "envoy.lb", "path": [{"key": DESTINATION_HEADER}]}}
+            {"metadata": {"key": LB_NAMESPACE, "path": [{"key": DESTINATION_HEADER}]}}
         ],
         "fallback_policy": {
             "policies": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
+from gie import epp_protocol
 from gie_picker.extproc import protocol
 from gie_picker.extproc.routed_answers import RoutedAnswers
 
@@ -17,7 +18,7 @@ EXTRAS = [
 
 
 def reference_mutation(destination: str, extra: dict[str, str]) -> ext_pb.HeaderMutation:
-    headers = {protocol.DESTINATION_HEADER: destination, **extra}
+    headers = {epp_protocol.DESTINATION_HEADER: destination, **extra}
     return protocol.header_mutation(set_headers=headers, remove=REMOVE)
 
 
@@ -44,8 +45,8 @@ def test_answers_do_not_leak_into_each_other() -> None:
     first = answers.headers("10.0.0.1:80", {"x-request-id": "a"})
     second = answers.headers("10.0.0.2:80", {})
     assert len(second.request_headers.response.header_mutation.set_headers) == 1
-    lb = first.dynamic_metadata.fields[protocol.LB_NAMESPACE].struct_value
-    assert lb.fields[protocol.DESTINATION_HEADER].string_value == "10.0.0.1:80"
+    lb = first.dynamic_metadata.fields[epp_protocol.LB_NAMESPACE].struct_value
+    assert lb.fields[epp_protocol.DESTINATION_HEADER].string_value == "10.0.0.1:80"
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from datetime import datetime
 
 import structlog
 
+from gie.epp_protocol import REQUEST_ID_HEADER
 from gie.flowcontrol import (
     FAIRNESS_ID_HEADER,
     AdmitRequest,
@@ -37,8 +38,6 @@ from gie.view import EndpointState
 from gie_picker.requestcontrol.request import InferenceRequest, InvalidHeaderError, RequestError
 
 _log = structlog.get_logger("gie.picker")
-
-REQUEST_ID_HEADER = "x-request-id"
 
 
 def flow_of(request_id: str, fairness_id: str, priority: int) -> FlowKey:

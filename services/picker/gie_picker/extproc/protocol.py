@@ -11,11 +11,13 @@ from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 from envoy.type.v3 import http_status_pb2
 from google.protobuf import struct_pb2
 
-DESTINATION_HEADER = "x-gateway-destination-endpoint"
-LB_NAMESPACE = "envoy.lb"
-SUBSET_NAMESPACE = "envoy.lb.subset_hint"
-SUBSET_KEY = "x-gateway-destination-endpoint-subset"
-SERVED_KEY = "x-gateway-destination-endpoint-served"
+from gie.epp_protocol import (
+    DESTINATION_HEADER,
+    LB_NAMESPACE,
+    SERVED_KEY,
+    SUBSET_KEY,
+    SUBSET_NAMESPACE,
+)
 
 BodyMode = processing_mode_pb2.ProcessingMode.BodySendMode
 FULL_DUPLEX_STREAMED = processing_mode_pb2.ProcessingMode.FULL_DUPLEX_STREAMED

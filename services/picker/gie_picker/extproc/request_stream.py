@@ -15,6 +15,7 @@ import uuid
 
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
+from gie.epp_protocol import MODEL_REWRITE_HEADER, OBJECTIVE_HEADER, REQUEST_ID_HEADER
 from gie.flowcontrol import DEFAULT_FAIRNESS_ID, FAIRNESS_ID_HEADER
 from gie_picker.extproc import protocol
 from gie_picker.extproc.routed_answers import RoutedAnswers
@@ -27,8 +28,6 @@ from gie_picker.requestcontrol.request import (
 from gie_picker.requestcontrol.usage import UsageParser
 
 # Gateway headers that configure routing; read, then never forwarded upstream.
-OBJECTIVE_HEADER = "x-gateway-inference-objective"
-MODEL_REWRITE_HEADER = "x-gateway-model-name-rewrite"
 _REMOVED_HEADERS = (FAIRNESS_ID_HEADER, OBJECTIVE_HEADER, MODEL_REWRITE_HEADER)
 _RESPONSE_HEADERS_READ = frozenset((":status", "content-type"))
 _ANSWERS = RoutedAnswers(remove=_REMOVED_HEADERS)
@@ -103,7 +102,7 @@ class RequestStream:
     # -- request path ----------------------------------------------------
     async def _on_request_headers(self, headers: ext_pb.HttpHeaders) -> Responses:
         self._headers = protocol.header_map(headers)
-        self._request_id = self._headers.get("x-request-id") or uuid.uuid4().hex
+        self._request_id = self._headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
         if headers.end_of_stream:
             return await self._finish_request(on_headers=True)
         if self._full_duplex:
@@ -154,8 +153,8 @@ class RequestStream:
     def _routed_responses(self, decision: RoutingDecision, *, on_headers: bool) -> Responses:
         request, destination = decision.request, decision.destination
         extra: dict[str, str] = {}  # set after the destination header
-        if not self._headers.get("x-request-id"):  # missing or empty: ours goes upstream
-            extra["x-request-id"] = request.request_id
+        if not self._headers.get(REQUEST_ID_HEADER):  # missing or empty: ours goes upstream
+            extra[REQUEST_ID_HEADER] = request.request_id
         if request.body_changed:
             extra["content-length"] = str(len(request.body))
         if on_headers:  # headers-only request: route on the headers answer

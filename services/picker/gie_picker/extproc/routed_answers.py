@@ -13,6 +13,7 @@ from __future__ import annotations
 from envoy.config.core.v3 import base_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
+from gie import epp_protocol
 from gie_picker.extproc import protocol
 
 _OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
@@ -23,7 +24,7 @@ class RoutedAnswers:
 
     def __init__(self, *, remove: tuple[str, ...]) -> None:
         mutation = protocol.header_mutation(
-            set_headers={protocol.DESTINATION_HEADER: ""}, remove=remove
+            set_headers={epp_protocol.DESTINATION_HEADER: ""}, remove=remove
         )
         self._headers = protocol.routed_headers_response(mutation, "")
         self._body = protocol.routed_body_response(mutation, "", body=None)
@@ -61,5 +62,5 @@ def _route(
         option.header.key = key
         option.header.raw_value = value.encode()
         option.append_action = _OVERWRITE
-    lb = answer.dynamic_metadata.fields[protocol.LB_NAMESPACE].struct_value
-    lb.fields[protocol.DESTINATION_HEADER].string_value = destination
+    lb = answer.dynamic_metadata.fields[epp_protocol.LB_NAMESPACE].struct_value
+    lb.fields[epp_protocol.DESTINATION_HEADER].string_value = destination
