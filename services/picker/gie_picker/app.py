@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
 
 from fastapi.responses import JSONResponse
 
 from gie.bus import BackgroundPublisher
+from gie.clock import SystemClock
 from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
@@ -22,9 +22,9 @@ from gie_picker.telemetry.debug_view import render_view
 from gie_picker.telemetry.metrics import PickerMetrics, PoolCollector
 from gie_picker.wiring import configured_scheduler, load_picker_config
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+# The wall clock every part of the picker judges staleness and expiry by.
+_CLOCK = SystemClock()
+_now = _CLOCK.now
 
 
 async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
