@@ -25,6 +25,7 @@ from gie.events import Event, RequestDispatched, RequestEvicted, RequestQueued, 
 from gie.events.subjects import pool_prefix
 from gie.flowcontrol import (
     AdmitRequest,
+    FlowControlCallError,
     FlowControlClient,
     FlowControlConfig,
     FlowControlUnavailableError,
@@ -192,3 +193,30 @@ async def test_a_stopping_replica_hands_calls_back_without_cancelling(
     assert await fc.outcome_in_redis("kept") is None  # still queued for another replica
     keys = PoolKeys(fc.pool)
     assert not [k async for k in fc.redis.scan_iter(match=f"{keys.prefix}lease:*")]
+
+
+async def test_a_request_for_another_pool_is_a_fault_of_the_deployment_not_of_the_request(
+    flow_controller: Running,
+) -> None:
+    # A picker pointed at the flow-controller of another pool is misconfigured: its
+    # requests are not malformed, so the answer must not read as the client's fault
+    # (the picker turns INVALID_ARGUMENT into a 400, other codes into a 503).
+    async with grpc.aio.insecure_channel(flow_controller.target) as channel:
+        stub = pb_grpc.FlowControlStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as elsewhere:
+            await stub.Admit(
+                pb.AdmitRequest(
+                    request_id="r1",
+                    flow=pb.FlowKey(fairness_id="t", priority=0),
+                    byte_size=10,
+                    candidate_endpoints=[ENDPOINT],
+                    pool="other/pool",
+                )
+            )
+    assert elsewhere.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert f"serves pool {flow_controller.pool}, not other/pool" in (
+        elsewhere.value.details() or ""
+    )
+    async with FlowControlClient([flow_controller.target]) as client:
+        with pytest.raises(FlowControlCallError, match="FAILED_PRECONDITION"):
+            await client.admit(request("r2", pool="other/pool"))

@@ -1,7 +1,8 @@
 """The ``gie.flowcontrol.v1.FlowControl`` gRPC service.
 
 Maps the Admit call onto the :class:`~gie_flow_controller.admission.Admitter` and its
-errors onto status codes: a malformed request is INVALID_ARGUMENT; a replica that
+errors onto status codes: a malformed request is INVALID_ARGUMENT; a request for
+another pool is FAILED_PRECONDITION (the deployment is wrong, not the request); a replica that
 cannot reach Redis or is shutting down answers UNAVAILABLE, and the client retries the
 same request id on another replica. The call's own gRPC deadline bounds the wait like
 the request's deadline does.
@@ -38,8 +39,9 @@ class FlowControlServicer(pb_grpc.FlowControlServicer):
         except InvalidAdmitRequestError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         if admit.pool and admit.pool != self._pool:
+            _log.warning("admit for another pool refused", pool=self._pool, asked=admit.pool)
             await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
+                grpc.StatusCode.FAILED_PRECONDITION,
                 f"this flow-controller serves pool {self._pool}, not {admit.pool}",
             )
         remaining = context.time_remaining()
