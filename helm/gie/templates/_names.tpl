@@ -1,0 +1,67 @@
+{{/*
+Names and labels shared by the umbrella chart and every subchart (named templates are
+global to the chart tree). Objects are named <release>-<component>; a subchart's
+component is its chart name.
+*/}}
+
+{{/* <release>-<component>; takes (dict "root" $ "component" "picker"). */}}
+{{- define "gie.name" -}}
+{{- printf "%s-%s" .root.Release.Name .component | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The name of this subchart's objects: <release>-<chart name>. */}}
+{{- define "gie.fullname" -}}
+{{- include "gie.name" (dict "root" . "component" .Chart.Name) -}}
+{{- end -}}
+
+{{/* Labels that select one component's pods; takes (dict "root" $ "component" ...). */}}
+{{- define "gie.selectorLabels" -}}
+app.kubernetes.io/name: gie
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Every label of an object of one component; takes (dict "root" $ "component" ...). */}}
+{{- define "gie.labels" -}}
+{{ include "gie.selectorLabels" . }}
+app.kubernetes.io/part-of: gie
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/* Labels of this subchart's objects. */}}
+{{- define "gie.componentLabels" -}}
+{{ include "gie.labels" (dict "root" . "component" .Chart.Name) }}
+{{- end -}}
+
+{{/* Selector labels of this subchart's pods. */}}
+{{- define "gie.componentSelectorLabels" -}}
+{{ include "gie.selectorLabels" (dict "root" . "component" .Chart.Name) }}
+{{- end -}}
+
+{{/* The InferencePool's name: global.poolName, else the release name. */}}
+{{- define "gie.poolName" -}}
+{{- default .Release.Name .Values.global.poolName -}}
+{{- end -}}
+
+{{/* GIE_POOL: namespace/name of the InferencePool the services work for. */}}
+{{- define "gie.pool" -}}
+{{- printf "%s/%s" .Release.Namespace (include "gie.poolName" .) -}}
+{{- end -}}
+
+{{/* The ConfigMap holding the EndpointPickerConfig. */}}
+{{- define "gie.eppConfigName" -}}
+{{- include "gie.name" (dict "root" . "component" "epp-config") -}}
+{{- end -}}
+
+{{/* The flow-controller's gRPC port, fixed so the picker can reach it. */}}
+{{- define "gie.flowControllerGrpcPort" -}}9004{{- end -}}
+
+{{/*
+GIE_FLOW_CONTROL_TARGETS of the picker: one dns:/// name of the flow-controller's
+headless Service, so gRPC resolves every replica.
+*/}}
+{{- define "gie.flowControlTarget" -}}
+{{- printf "dns:///%s.%s.svc:%s" (include "gie.name" (dict "root" . "component" "flow-controller")) .Release.Namespace (include "gie.flowControllerGrpcPort" .) -}}
+{{- end -}}

@@ -1,0 +1,119 @@
+{{/*
+Pieces of every gie pod, included by each service's Deployment. The image runs as a
+numeric non-root user with a read-only root filesystem; /tmp (HOME and TMPDIR in the
+image) is an emptyDir.
+*/}}
+
+{{/* The one gie image; global.image.tag, else the chart's appVersion. */}}
+{{- define "gie.image" -}}
+{{- $image := .Values.global.image -}}
+{{- printf "%s:%s" $image.repository (default .Chart.AppVersion $image.tag) -}}
+{{- end -}}
+
+{{- define "gie.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "gie.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Environment every service reads (gie.config.ServiceSettings); takes the subchart's context. */}}
+{{- define "gie.commonEnv" -}}
+- name: GIE_NATS_URL
+  value: {{ .Values.global.externalNats.url | quote }}
+- name: GIE_POOL
+  value: {{ include "gie.pool" . | quote }}
+- name: GIE_INSTANCE_ID
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: GIE_ADMIN_HOST
+  value: "0.0.0.0"
+- name: GIE_ADMIN_PORT
+  value: {{ .Values.ports.admin | quote }}
+- name: GIE_LOG_LEVEL
+  value: {{ .Values.global.logLevel | quote }}
+- name: GIE_LOG_FORMAT
+  value: {{ .Values.global.logFormat | quote }}
+{{- end -}}
+
+{{/* The writable /tmp every container mounts. */}}
+{{- define "gie.tmpVolumeMount" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
+
+{{- define "gie.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end -}}
+
+{{/* The EndpointPickerConfig, mounted read-only where GIE_CONFIG_FILE points. */}}
+{{- define "gie.eppConfigPath" -}}/etc/gie/epp/config.yaml{{- end -}}
+
+{{- define "gie.eppConfigVolumeMount" -}}
+- name: epp-config
+  mountPath: /etc/gie/epp
+  readOnly: true
+{{- end -}}
+
+{{- define "gie.eppConfigVolume" -}}
+- name: epp-config
+  configMap:
+    name: {{ include "gie.eppConfigName" . }}
+{{- end -}}
+
+{{/* Spreads the component's pods over topologySpread.topologyKey. */}}
+{{- define "gie.topologySpreadConstraints" -}}
+{{- with .Values.topologySpread }}
+{{- if .enabled -}}
+- maxSkew: {{ .maxSkew }}
+  topologyKey: {{ .topologyKey }}
+  whenUnsatisfiable: {{ .whenUnsatisfiable }}
+  labelSelector:
+    matchLabels:
+      {{- include "gie.componentSelectorLabels" $ | nindent 6 }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Scheduling and pull settings common to every pod spec. */}}
+{{- define "gie.podScheduling" -}}
+serviceAccountName: {{ include "gie.fullname" . }}
+automountServiceAccountToken: {{ .Values.serviceAccount.automountToken }}
+securityContext:
+  {{- include "gie.podSecurityContext" . | nindent 2 }}
+{{- with .Values.global.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with (include "gie.topologySpreadConstraints" .) }}
+topologySpreadConstraints:
+  {{- . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
