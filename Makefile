@@ -81,6 +81,20 @@ image:
 	fi; \
 	echo "$$engine build -t $(IMAGE) ."; "$$engine" build -t $(IMAGE) .
 
+# helm lint --strict and helm template over every values file of helm/gie/ci/, then the
+# tests of the rendered objects and of the image (tests/chart, tests/unit/deploy).
+CHART := helm/gie
+HELM := $(TOOLS_DIR)/bin/helm
+chart-test: venv
+	@test -x $(HELM) || { echo "helm is not installed: run make k8s-tools" >&2; exit 1; }
+	$(HELM) lint --strict $(CHART)
+	@for values in $(CHART)/ci/*.yaml; do \
+	  echo "helm lint --strict / helm template -f $$values"; \
+	  $(HELM) lint --quiet --strict $(CHART) -f "$$values" >/dev/null \
+	    && $(HELM) template gie $(CHART) -f "$$values" >/dev/null || exit 1; \
+	done
+	GIE_REQUIRE_K8S_TOOLS=1 $(BIN)/pytest -q -p no:cacheprovider tests/chart tests/unit/deploy
+
 demo: venv
 	$(BIN)/gie demo
 

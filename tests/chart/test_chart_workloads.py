@@ -1,0 +1,94 @@
+"""What every gie workload the chart renders must have before an operator runs it.
+
+Probes, resources and a restricted securityContext (non-root, read-only root with a
+writable /tmp, no capabilities, RuntimeDefault seccomp), spread and protected by a
+PodDisruptionBudget whose selector really matches the pods.
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+from tests.support.chart import Obj, of_kind
+from tests.support.k8s_tools import ROOT
+
+SERVICES = {"picker", "flow-controller", "metrics-collector", "ingest"}
+
+
+def deployments(rendered: tuple[Obj, ...]) -> list[Obj]:
+    return of_kind(rendered, "Deployment")
+
+
+def test_every_service_is_deployed(rendered: tuple[Obj, ...]) -> None:
+    components = {
+        d["metadata"]["labels"]["app.kubernetes.io/component"] for d in deployments(rendered)
+    }
+    assert components == SERVICES
+
+
+def test_every_container_has_probes_and_resources(rendered: tuple[Obj, ...]) -> None:
+    for deployment in deployments(rendered):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            where = f"{deployment['metadata']['name']}/{container['name']}"
+            assert "livenessProbe" in container, where
+            assert "readinessProbe" in container, where
+            resources = container["resources"]
+            assert {"cpu", "memory"} <= set(resources["requests"]), where
+            assert "memory" in resources["limits"], where
+
+
+def test_every_pod_is_restricted(rendered: tuple[Obj, ...]) -> None:
+    for deployment in deployments(rendered):
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True
+            assert context["allowPrivilegeEscalation"] is False
+            assert context["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_the_read_only_root_gets_a_writable_tmp(rendered: tuple[Obj, ...]) -> None:
+    for deployment in deployments(rendered):
+        pod = deployment["spec"]["template"]["spec"]
+        empty_dirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
+        for container in pod["containers"]:
+            tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+            assert len(tmp) == 1 and tmp[0]["name"] in empty_dirs
+
+
+def test_every_command_is_a_console_script_of_the_image(rendered: tuple[Obj, ...]) -> None:
+    scripts = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"])
+    for deployment in deployments(rendered):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            assert container["command"][0] in scripts, container["command"]
+
+
+def test_pod_disruption_budgets_select_their_pods(rendered: tuple[Obj, ...]) -> None:
+    budgets = of_kind(rendered, "PodDisruptionBudget")
+    assert len(budgets) == len(SERVICES)
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in deployments(rendered)]
+    for budget in budgets:
+        selector = budget["spec"]["selector"]["matchLabels"]
+        matched = [labels for labels in pods if selector.items() <= labels.items()]
+        assert len(matched) == 1, budget["metadata"]["name"]
+
+
+def test_pods_are_spread_over_their_own_replicas(rendered: tuple[Obj, ...]) -> None:
+    for deployment in deployments(rendered):
+        pod = deployment["spec"]["template"]
+        for constraint in pod["spec"]["topologySpreadConstraints"]:
+            selector = constraint["labelSelector"]["matchLabels"]
+            assert selector == deployment["spec"]["selector"]["matchLabels"]
+            assert selector.items() <= pod["metadata"]["labels"].items()
+
+
+def test_objects_are_named_after_release_and_component(rendered: tuple[Obj, ...]) -> None:
+    for deployment in deployments(rendered):
+        labels = deployment["metadata"]["labels"]
+        component = labels["app.kubernetes.io/component"]
+        assert deployment["metadata"]["name"] == f"gie-{component}"
+        assert labels["app.kubernetes.io/instance"] == "gie"
+        assert labels["app.kubernetes.io/name"] == "gie"
