@@ -14,8 +14,10 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from gie_flow_controller.config_file import load_config_file
 from gie_flow_controller.settings import FlowControllerSettings
 from gie_ingest.settings import IngestSettings
+from gie_metrics_collector.pool.config_file import load_saturation_config
 from gie_metrics_collector.settings import CollectorSettings
 from gie_picker.config import load_config
 from gie_picker.settings import PickerSettings
@@ -127,7 +129,10 @@ def test_services_read_one_valid_endpoint_picker_config(
     name, key = readers[0]
     text = named(rendered, "ConfigMap", name)["data"][key]
     (tmp_path / key).write_text(text)
-    load_config(tmp_path / key)  # raises on an invalid configuration
+    # Each service's own loader; each raises on a configuration it would not start with.
+    load_config(tmp_path / key)
+    load_config_file(tmp_path / key)
+    load_saturation_config(tmp_path / key)
 
 
 def test_ingest_reads_the_rendered_pool_file(rendered: tuple[Obj, ...]) -> None:
