@@ -92,8 +92,9 @@ def test_ports_are_the_ones_the_services_listen_on(
 def test_service_ports_reach_named_container_ports(rendered: tuple[Obj, ...]) -> None:
     for service in of_kind(rendered, "Service"):
         component = service["spec"]["selector"]["app.kubernetes.io/component"]
-        container = named(rendered, "Deployment", f"gie-{component}")["spec"]["template"]
-        names = {p["name"] for c in container["spec"]["containers"] for p in c["ports"]}
+        kind = "StatefulSet" if component in {"nats", "valkey"} else "Deployment"
+        pod = named(rendered, kind, f"gie-{component}")["spec"]["template"]
+        names = {p["name"] for c in pod["spec"]["containers"] for p in c["ports"]}
         assert {port["targetPort"] for port in service["spec"]["ports"]} <= names
 
 

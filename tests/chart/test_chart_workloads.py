@@ -1,4 +1,4 @@
-"""What every gie workload the chart renders must have before an operator runs it.
+"""What every workload the chart renders must have before an operator runs it.
 
 Probes, resources and a restricted securityContext (non-root, read-only root with a
 writable /tmp, no capabilities, RuntimeDefault seccomp), spread and protected by a
@@ -13,21 +13,31 @@ from tests.support.chart import Obj, of_kind
 from tests.support.k8s_tools import ROOT
 
 SERVICES = {"picker", "flow-controller", "metrics-collector", "ingest"}
+DATASTORES = {"nats", "valkey"}
 
 
 def deployments(rendered: tuple[Obj, ...]) -> list[Obj]:
+    """The gie services."""
     return of_kind(rendered, "Deployment")
 
 
+def workloads(rendered: tuple[Obj, ...]) -> list[Obj]:
+    """The gie services and the bundled datastores."""
+    return [*deployments(rendered), *of_kind(rendered, "StatefulSet")]
+
+
+def component(obj: Obj) -> str:
+    label: str = obj["metadata"]["labels"]["app.kubernetes.io/component"]
+    return label
+
+
 def test_every_service_is_deployed(rendered: tuple[Obj, ...]) -> None:
-    components = {
-        d["metadata"]["labels"]["app.kubernetes.io/component"] for d in deployments(rendered)
-    }
-    assert components == SERVICES
+    assert {component(d) for d in deployments(rendered)} == SERVICES
+    assert {component(s) for s in of_kind(rendered, "StatefulSet")} <= DATASTORES
 
 
 def test_every_container_has_probes_and_resources(rendered: tuple[Obj, ...]) -> None:
-    for deployment in deployments(rendered):
+    for deployment in workloads(rendered):
         for container in deployment["spec"]["template"]["spec"]["containers"]:
             where = f"{deployment['metadata']['name']}/{container['name']}"
             assert "livenessProbe" in container, where
@@ -38,7 +48,7 @@ def test_every_container_has_probes_and_resources(rendered: tuple[Obj, ...]) -> 
 
 
 def test_every_pod_is_restricted(rendered: tuple[Obj, ...]) -> None:
-    for deployment in deployments(rendered):
+    for deployment in workloads(rendered):
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] != 0
@@ -68,27 +78,30 @@ def test_every_command_is_a_console_script_of_the_image(rendered: tuple[Obj, ...
 
 def test_pod_disruption_budgets_select_their_pods(rendered: tuple[Obj, ...]) -> None:
     budgets = of_kind(rendered, "PodDisruptionBudget")
-    assert len(budgets) == len(SERVICES)
-    pods = [d["spec"]["template"]["metadata"]["labels"] for d in deployments(rendered)]
+    pods = {component(w): w["spec"]["template"]["metadata"]["labels"] for w in workloads(rendered)}
+    covered = set()
     for budget in budgets:
         selector = budget["spec"]["selector"]["matchLabels"]
-        matched = [labels for labels in pods if selector.items() <= labels.items()]
+        matched = [name for name, labels in pods.items() if selector.items() <= labels.items()]
         assert len(matched) == 1, budget["metadata"]["name"]
+        covered |= set(matched)
+    replicated = {component(w) for w in workloads(rendered) if w["spec"]["replicas"] > 1}
+    assert replicated <= covered
+    assert covered >= SERVICES
 
 
 def test_pods_are_spread_over_their_own_replicas(rendered: tuple[Obj, ...]) -> None:
-    for deployment in deployments(rendered):
+    for deployment in workloads(rendered):
         pod = deployment["spec"]["template"]
-        for constraint in pod["spec"]["topologySpreadConstraints"]:
+        for constraint in pod["spec"].get("topologySpreadConstraints", []):
             selector = constraint["labelSelector"]["matchLabels"]
             assert selector == deployment["spec"]["selector"]["matchLabels"]
             assert selector.items() <= pod["metadata"]["labels"].items()
 
 
 def test_objects_are_named_after_release_and_component(rendered: tuple[Obj, ...]) -> None:
-    for deployment in deployments(rendered):
+    for deployment in workloads(rendered):
         labels = deployment["metadata"]["labels"]
-        component = labels["app.kubernetes.io/component"]
-        assert deployment["metadata"]["name"] == f"gie-{component}"
+        assert deployment["metadata"]["name"] == f"gie-{component(deployment)}"
         assert labels["app.kubernetes.io/instance"] == "gie"
         assert labels["app.kubernetes.io/name"] == "gie"

@@ -65,3 +65,17 @@ headless Service, so gRPC resolves every replica.
 {{- define "gie.flowControlTarget" -}}
 {{- printf "dns:///%s.%s.svc:%s" (include "gie.name" (dict "root" . "component" "flow-controller")) .Release.Namespace (include "gie.flowControllerGrpcPort" .) -}}
 {{- end -}}
+
+{{/* GIE_NATS_URL: global.externalNats.url, else the bundled NATS's client Service. */}}
+{{- define "gie.natsUrl" -}}
+{{- with .Values.global.externalNats.url -}}{{ . }}{{- else -}}
+{{- printf "nats://%s.%s.svc:4222" (include "gie.name" (dict "root" . "component" "nats")) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* GIE_REDIS_URL: global.externalRedis.url, else the bundled Valkey's Service. */}}
+{{- define "gie.redisUrl" -}}
+{{- with .Values.global.externalRedis.url -}}{{ . }}{{- else -}}
+{{- printf "redis://%s.%s.svc:6379/0" (include "gie.name" (dict "root" . "component" "valkey")) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}

@@ -32,7 +32,7 @@ seccompProfile:
 {{/* Environment every service reads (gie.config.ServiceSettings); takes the subchart's context. */}}
 {{- define "gie.commonEnv" -}}
 - name: GIE_NATS_URL
-  value: {{ .Values.global.externalNats.url | quote }}
+  value: {{ include "gie.natsUrl" . | quote }}
 - name: GIE_POOL
   value: {{ include "gie.pool" . | quote }}
 - name: GIE_INSTANCE_ID
