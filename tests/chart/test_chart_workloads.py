@@ -16,23 +16,24 @@ SERVICES = {"picker", "flow-controller", "metrics-collector", "ingest"}
 DATASTORES = {"nats", "valkey"}
 
 
-def deployments(rendered: tuple[Obj, ...]) -> list[Obj]:
-    """The gie services."""
-    return of_kind(rendered, "Deployment")
-
-
-def workloads(rendered: tuple[Obj, ...]) -> list[Obj]:
-    """The gie services and the bundled datastores."""
-    return [*deployments(rendered), *of_kind(rendered, "StatefulSet")]
-
-
 def component(obj: Obj) -> str:
     label: str = obj["metadata"]["labels"]["app.kubernetes.io/component"]
     return label
 
 
+def deployments(rendered: tuple[Obj, ...]) -> list[Obj]:
+    """The gie services."""
+    return [d for d in of_kind(rendered, "Deployment") if component(d) in SERVICES]
+
+
+def workloads(rendered: tuple[Obj, ...]) -> list[Obj]:
+    """Everything that runs: the gie services, the standalone Envoy, the datastores."""
+    return [*of_kind(rendered, "Deployment"), *of_kind(rendered, "StatefulSet")]
+
+
 def test_every_service_is_deployed(rendered: tuple[Obj, ...]) -> None:
     assert {component(d) for d in deployments(rendered)} == SERVICES
+    assert {component(d) for d in of_kind(rendered, "Deployment")} <= SERVICES | {"envoy"}
     assert {component(s) for s in of_kind(rendered, "StatefulSet")} <= DATASTORES
 
 
@@ -61,7 +62,7 @@ def test_every_pod_is_restricted(rendered: tuple[Obj, ...]) -> None:
 
 
 def test_the_read_only_root_gets_a_writable_tmp(rendered: tuple[Obj, ...]) -> None:
-    for deployment in deployments(rendered):
+    for deployment in of_kind(rendered, "Deployment"):
         pod = deployment["spec"]["template"]["spec"]
         empty_dirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
         for container in pod["containers"]:

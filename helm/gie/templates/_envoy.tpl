@@ -1,0 +1,115 @@
+{{/*
+The standalone Envoy's bootstrap: one listener whose ext_proc filter asks the picker
+for each request's endpoint, then routes to it over the pool's endpoints with the
+override_host policy (the picker's primary, then its fallbacks; round robin when the
+picker did not answer and failureMode is FailOpen).
+*/}}
+
+{{- define "gie.envoy.pickerHosts" -}}
+{{- $picker := .Values.picker -}}
+{{- $host := printf "%s.%s.svc" (include "gie.name" (dict "root" . "component" "picker-headless")) .Release.Namespace -}}
+{{- if gt (int $picker.workers) 1 -}}
+{{- range $i := until (int $picker.workers) }}
+- endpoint: {address: {socket_address: {address: {{ $host }}, port_value: {{ add $picker.ports.workerBase $i }}}}}
+{{- end }}
+{{- else }}
+- endpoint: {address: {socket_address: {address: {{ $host }}, port_value: {{ $picker.ports.grpc }}}}}
+{{- end }}
+{{- end -}}
+
+{{- define "gie.envoy.config" -}}
+{{- $s := .Values.standalone -}}
+{{- $pool := printf "%s.%s.svc" (include "gie.name" (dict "root" . "component" "pool")) .Release.Namespace -}}
+admin:
+  address: {socket_address: {address: 0.0.0.0, port_value: {{ $s.adminPort }}}}
+static_resources:
+  listeners:
+    - name: gateway
+      address: {socket_address: {address: 0.0.0.0, port_value: {{ $s.port }}}}
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: gateway
+                stream_idle_timeout: 300s
+                route_config:
+                  name: gateway
+                  virtual_hosts:
+                    - name: inference
+                      domains: ["*"]
+                      routes:
+                        - match: {prefix: /}
+                          route: {cluster: pool, timeout: 0s}
+                http_filters:
+                  - name: envoy.filters.http.ext_proc
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
+                      grpc_service: {envoy_grpc: {cluster_name: gie_picker}}
+                      failure_mode_allow: {{ eq .Values.inferencePool.failureMode "FailOpen" }}
+                      message_timeout: {{ $s.messageTimeoutSeconds }}s
+                      allow_mode_override: false
+                      processing_mode:
+                        request_header_mode: SEND
+                        response_header_mode: SEND
+                        request_body_mode: {{ $s.bodyMode }}
+                        request_trailer_mode: SEND
+                        response_body_mode: FULL_DUPLEX_STREAMED
+                        response_trailer_mode: SEND
+                      metadata_options:
+                        receiving_namespaces: {untyped: [envoy.lb]}
+                        forwarding_namespaces: {untyped: [envoy.lb, envoy.lb.subset_hint]}
+                  - name: envoy.filters.http.router
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+  clusters:
+    # Every picker worker of every ready picker pod is its own host; streams go round
+    # robin over them, each host health-checked on the picker's gRPC readiness.
+    - name: gie_picker
+      type: STRICT_DNS
+      dns_lookup_family: V4_ONLY
+      lb_policy: ROUND_ROBIN
+      connect_timeout: 2s
+      load_assignment:
+        cluster_name: gie_picker
+        endpoints:
+          - lb_endpoints:
+              {{- include "gie.envoy.pickerHosts" . | nindent 14 }}
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config:
+            http2_protocol_options: {max_concurrent_streams: 2}
+      health_checks:
+        - timeout: 1s
+          interval: 2s
+          unhealthy_threshold: 2
+          healthy_threshold: 1
+          grpc_health_check: {service_name: readiness}
+    # The pool's model servers (a headless Service over the InferencePool's selector).
+    - name: pool
+      type: STRICT_DNS
+      dns_lookup_family: V4_ONLY
+      connect_timeout: 2s
+      load_assignment:
+        cluster_name: pool
+        endpoints:
+          - lb_endpoints:
+              {{- range .Values.inferencePool.targetPorts }}
+              - endpoint: {address: {socket_address: {address: {{ $pool }}, port_value: {{ .number }}}}}
+              {{- end }}
+      load_balancing_policy:
+        policies:
+          - typed_extension_config:
+              name: envoy.load_balancing_policies.override_host
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.load_balancing_policies.override_host.v3.OverrideHost
+                override_host_sources:
+                  - metadata: {key: envoy.lb, path: [{key: x-gateway-destination-endpoint}]}
+                fallback_policy:
+                  policies:
+                    - typed_extension_config:
+                        name: envoy.load_balancing_policies.round_robin
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin
+{{- end -}}

