@@ -91,7 +91,9 @@ chart-test: venv
 	@for values in $(CHART)/ci/*.yaml; do \
 	  echo "helm lint --strict / helm template -f $$values"; \
 	  $(HELM) lint --quiet --strict $(CHART) -f "$$values" >/dev/null \
-	    && $(HELM) template gie $(CHART) -f "$$values" >/dev/null || exit 1; \
+	    && $(HELM) template gie $(CHART) -f "$$values" >/dev/null \
+	    && $(HELM) template gie $(CHART) -f "$$values" \
+	      --api-versions monitoring.coreos.com/v1/ServiceMonitor >/dev/null || exit 1; \
 	done
 	GIE_REQUIRE_K8S_TOOLS=1 $(BIN)/pytest -q -p no:cacheprovider tests/chart tests/unit/deploy
 

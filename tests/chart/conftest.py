@@ -1,4 +1,5 @@
-"""Every chart test runs once per values file of helm/gie/ci/."""
+"""Every chart test runs once per values file of helm/gie/ci/, rendered for a cluster
+with the Prometheus Operator's API (so the ServiceMonitor is rendered and checked too)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.chart import CI_VALUES, Obj, render
+from tests.support.chart import CI_VALUES, SERVICE_MONITOR_API, Obj, render
 
 
 @pytest.fixture(params=CI_VALUES, ids=[path.stem for path in CI_VALUES])
@@ -17,4 +18,4 @@ def values_file(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def rendered(values_file: Path) -> tuple[Obj, ...]:
-    return render(values_file)
+    return render(values_file, api_versions=(SERVICE_MONITOR_API,))

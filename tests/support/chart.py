@@ -19,6 +19,8 @@ from tests.support.k8s_tools import ROOT, helm, tool_env
 
 CHART = ROOT / "helm" / "gie"
 CI_VALUES = sorted((CHART / "ci").glob("*.yaml"))
+# The Prometheus Operator's API, which the chart's ServiceMonitor needs.
+SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
 RELEASE = "gie"
 NAMESPACE = "inference"
 
@@ -40,11 +42,14 @@ def run_helm(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 @cache
-def render(values: Path, *sets: str) -> tuple[Obj, ...]:
-    """Every object ``helm template`` renders with this values file (and --set pairs)."""
+def render(values: Path, *sets: str, api_versions: tuple[str, ...] = ()) -> tuple[Obj, ...]:
+    """Every object ``helm template`` renders with this values file (and --set pairs),
+    for a cluster that also serves ``api_versions`` (``group/version/Kind``)."""
     args: list[str | Path] = ["template", RELEASE, CHART, "-n", NAMESPACE, "-f", values]
     for pair in sets:
         args += ["--set", pair]
+    for api in api_versions:
+        args += ["--api-versions", api]
     result = run_helm(*args)
     assert result.returncode == 0, result.stderr
     return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
