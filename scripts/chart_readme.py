@@ -103,8 +103,8 @@ def _table(rows: list[Row]) -> str:
 
 
 def render() -> str:
-    sections = [HEADER, "## gie (umbrella chart)\n", _table(documented_values(
-        (CHART / "values.yaml").read_text(encoding="utf-8")))]  # fmt: skip
+    umbrella = documented_values((CHART / "values.yaml").read_text(encoding="utf-8"))
+    sections = [HEADER, "## gie (umbrella chart)\n", _table(umbrella)]
     for sub in sorted(path for path in (CHART / "charts").iterdir() if path.is_dir()):
         rows = documented_values((sub / "values.yaml").read_text(encoding="utf-8"))
         sections += [f"\n## {sub.name} (subchart; values under `{sub.name}.`)\n", _table(rows)]
