@@ -41,6 +41,7 @@ class ServiceKit:
             name=f"gie-{service}-{settings.instance_id}",
             metrics=self.bus_metrics,
             connect_timeout_s=settings.nats_connect_timeout_s,
+            stream_replicas=settings.stream_replicas,
         )
         self.admin_app: FastAPI = build_admin_app(
             service=service, health=self.health, registry=self.registry

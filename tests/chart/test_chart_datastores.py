@@ -66,6 +66,9 @@ def test_external_datastores_replace_the_bundled_ones() -> None:
         pytest.param(["global.externalNats.url=nats://x:4222"], "nats.enabled=false", id="both"),
         pytest.param(["nats.enabled=false"], "set global.externalNats.url", id="no-nats"),
         pytest.param(["valkey.enabled=false"], "set global.externalRedis.url", id="no-redis"),
+        pytest.param(
+            ["nats.config.cluster.enabled=false"], "exceeds the bundled NATS's 1 node", id="r3"
+        ),
     ],
 )
 def test_one_datastore_of_each_kind_is_required(sets: list[str], message: str) -> None:
@@ -79,7 +82,7 @@ def test_one_datastore_of_each_kind_is_required(sets: list[str], message: str) -
 
 @pytest.mark.parametrize("nodes", [1, 3], ids=["single", "cluster"])
 def test_nats_accepts_its_rendered_configuration(nodes: int, tmp_path: Path) -> None:
-    sets = ["nats.config.cluster.enabled=false"] if nodes == 1 else []
+    sets = ["nats.config.cluster.enabled=false", "global.streamReplicas=1"] if nodes == 1 else []
     rendered = render(CI / "default.yaml", *sets)
     statefulset = named(rendered, "StatefulSet", "gie-nats")
     assert statefulset["spec"]["replicas"] == nodes

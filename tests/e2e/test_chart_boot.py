@@ -57,6 +57,7 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
             "externalNats": {"url": nats_url},
             "externalRedis": {"url": redis_url},
             "logFormat": "console",
+            "streamReplicas": 1,
         },
         "nats": {"enabled": False},
         "valkey": {"enabled": False},

@@ -47,6 +47,8 @@ seccompProfile:
   value: {{ .Values.global.logLevel | quote }}
 - name: GIE_LOG_FORMAT
   value: {{ .Values.global.logFormat | quote }}
+- name: GIE_STREAM_REPLICAS
+  value: {{ .Values.global.streamReplicas | quote }}
 {{- end -}}
 
 {{/* The writable /tmp every container mounts. */}}

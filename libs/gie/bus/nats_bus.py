@@ -137,8 +137,10 @@ class NatsEventBus:
         metrics: BusMetrics | None = None,
         connect_timeout_s: float = 30.0,
         publish_timeout_s: float = 5.0,
+        stream_replicas: int = 1,
     ) -> None:
         self._url = url
+        self._stream_replicas = stream_replicas
         self._name = name
         self._codec = codec or default_codec()
         self._metrics = metrics or BusMetrics()
@@ -202,7 +204,11 @@ class NatsEventBus:
             )
 
     async def ensure_streams(self, specs: tuple[StreamSpec, ...] = ALL_STREAMS) -> None:
-        """Create the streams, or update them to ``specs``; safe from many processes."""
+        """Create the streams, or update them to ``specs``; safe from many processes.
+
+        Each stream gets ``stream_replicas`` copies (R3 survives the loss of one node of a
+        3-node cluster); more replicas than the cluster has nodes is an error naming the
+        stream."""
         js = self._jetstream()
         for spec in specs:
             config = js_api.StreamConfig(
@@ -215,14 +221,22 @@ class NatsEventBus:
                 max_age=spec.max_age_s or None,
                 max_bytes=spec.max_bytes,
                 duplicate_window=spec.duplicate_window_s,
+                num_replicas=self._stream_replicas,
             )
             try:
-                await js.add_stream(config)
-            except BadRequestError:
-                # Exists with another configuration (or raced): converge on ours.
-                await js.update_stream(config)
+                await self._create_or_update(js, config)
             except NatsError as exc:
-                raise GieBusError(f"cannot set up stream {spec.name}: {exc}") from exc
+                raise GieBusError(
+                    f"cannot set up stream {spec.name} ({self._stream_replicas} replicas): {exc}"
+                ) from exc
+
+    @staticmethod
+    async def _create_or_update(js: JetStreamContext, config: js_api.StreamConfig) -> None:
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            # Exists with another configuration (or raced): converge on ours.
+            await js.update_stream(config)
 
     async def publish(
         self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True

@@ -39,6 +39,13 @@ class ServiceSettings(BaseSettings):
     nats_connect_timeout_s: float = Field(
         default=30.0, gt=0, description="Give up start-up if NATS is unreachable this long."
     )
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Copies JetStream keeps of each stream the service sets up (3 on a "
+        "3-node cluster survives the loss of a node; at most the cluster's size).",
+    )
 
     @field_validator("pool")
     @classmethod
