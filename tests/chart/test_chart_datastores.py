@@ -60,10 +60,33 @@ def test_external_datastores_replace_the_bundled_ones() -> None:
     assert gie_env(rendered, "GIE_REDIS_URL") == {"redis://redis.datastores.svc:6379/1"}
 
 
+def test_credentials_can_come_from_existing_secrets() -> None:
+    rendered = render(
+        CI / "external-datastores.yaml",
+        "global.externalNats.existingSecret.name=nats-credentials",
+        "global.externalRedis.existingSecret.name=redis-credentials",
+        "global.externalRedis.existingSecret.key=address",
+    )
+    sources = {}
+    for deployment in of_kind(rendered, "Deployment"):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            for item in container.get("env", []):
+                if item["name"] in {"GIE_NATS_URL", "GIE_REDIS_URL"}:
+                    assert "value" not in item  # the URL is not in the manifests
+                    sources[item["name"]] = item["valueFrom"]["secretKeyRef"]
+    assert sources == {
+        "GIE_NATS_URL": {"name": "nats-credentials", "key": "url"},
+        "GIE_REDIS_URL": {"name": "redis-credentials", "key": "address"},
+    }
+
+
 @pytest.mark.parametrize(
     ("sets", "message"),
     [
         pytest.param(["global.externalNats.url=nats://x:4222"], "nats.enabled=false", id="both"),
+        pytest.param(
+            ["global.externalRedis.existingSecret.name=s"], "valkey.enabled=false", id="secret"
+        ),
         pytest.param(["nats.enabled=false"], "set global.externalNats.url", id="no-nats"),
         pytest.param(["valkey.enabled=false"], "set global.externalRedis.url", id="no-redis"),
         pytest.param(

@@ -79,3 +79,24 @@ headless Service, so gRPC resolves every replica.
 {{- printf "redis://%s.%s.svc:6379/0" (include "gie.name" (dict "root" . "component" "valkey")) .Release.Namespace -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The value (or valueFrom) of an environment variable holding a datastore URL; takes
+(dict "external" .Values.global.externalNats "bundled" (include "gie.natsUrl" .)).
+An existingSecret wins over url: the URL then carries credentials kept out of values.
+*/}}
+{{- define "gie.datastoreUrlEnv" -}}
+{{- if .external.existingSecret.name -}}
+valueFrom:
+  secretKeyRef:
+    name: {{ .external.existingSecret.name }}
+    key: {{ .external.existingSecret.key }}
+{{- else -}}
+value: {{ .bundled | quote }}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether an external datastore is configured (url or existingSecret); "true" or "". */}}
+{{- define "gie.externalSet" -}}
+{{- if or .url .existingSecret.name -}}true{{- end -}}
+{{- end -}}

@@ -32,7 +32,7 @@ seccompProfile:
 {{/* Environment every service reads (gie.config.ServiceSettings); takes the subchart's context. */}}
 {{- define "gie.commonEnv" -}}
 - name: GIE_NATS_URL
-  value: {{ include "gie.natsUrl" . | quote }}
+  {{- include "gie.datastoreUrlEnv" (dict "external" .Values.global.externalNats "bundled" (include "gie.natsUrl" .)) | nindent 2 }}
 - name: GIE_POOL
   value: {{ include "gie.pool" . | quote }}
 - name: GIE_INSTANCE_ID
