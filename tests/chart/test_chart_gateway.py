@@ -45,3 +45,22 @@ def test_the_service_monitor_scrapes_every_service_admin_port() -> None:
     }
     assert scraped == {"picker", "flow-controller", "metrics-collector", "ingest"}
     assert endpoint["path"] == "/metrics"
+
+
+def test_every_picker_worker_is_scraped() -> None:
+    rendered = render(CHART / "ci" / "ha.yaml", api_versions=(SERVICE_MONITOR_API,))
+    monitored = {e["port"] for e in named(rendered, "ServiceMonitor", "gie-metrics")["spec"][
+        "endpoints"]}  # fmt: skip
+    service = named(rendered, "Service", "gie-picker")
+    container = named(rendered, "Deployment", "gie-picker")["spec"]["template"]["spec"][
+        "containers"][0]  # fmt: skip
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    container_ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    scraped = sorted(
+        container_ports[port["targetPort"]]
+        for port in service["spec"]["ports"]
+        if port["name"] in monitored
+    )
+    admin, workers = int(env["GIE_ADMIN_PORT"]), int(env["GIE_WORKERS"])
+    assert workers > 1
+    assert scraped == [admin + i for i in range(workers)]  # worker i serves admin + i
