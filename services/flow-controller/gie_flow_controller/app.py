@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
-from redis.asyncio import Redis
 
 from gie.bus import EVENTS, STATE, Deliver, Following
 from gie.clock import Clock, SystemClock
@@ -30,6 +29,7 @@ from gie.lifecycle import wait_either
 from gie.service import ServiceKit
 from gie_flow_controller.config_file import FlowControllerConfig, load_config_file
 from gie_flow_controller.errors import StoreError
+from gie_flow_controller.redis_client import redis_client
 from gie_flow_controller.redis_health import RedisHealth
 from gie_flow_controller.settings import FlowControllerSettings
 from gie_flow_controller.tasks import Supervised, cancel_and_wait
@@ -126,7 +126,7 @@ async def run(
             saturation=config.saturation.model_dump(by_alias=True),
         )
         # Cleanups run in reverse: server, tasks, shards, streams, events, Redis.
-        client = Redis.from_url(settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0)
+        client = redis_client(settings)
         stack.push_async_callback(client.aclose)
         parts = build(
             settings,

@@ -8,13 +8,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from gie.config import ServiceSettings
 
 
 class FlowControllerSettings(ServiceSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL.")
+    redis_sentinels: str = Field(
+        default="",
+        description="Redis Sentinel addresses, host:port comma-separated; set: the master "
+        "named redis_master_name is found through them and redis_url is not used.",
+    )
+    redis_master_name: str = Field(
+        default="mymaster", min_length=1, description="Master name the Sentinels monitor."
+    )
+    redis_password: str | None = Field(
+        default=None,
+        description="Password of the master and the Sentinels, with redis_sentinels "
+        "(with a URL, the password goes in the URL).",
+    )
     redis_check_s: float = Field(default=2.0, gt=0, description="Redis health-check period.")
     admin_port: int = Field(default=9094, ge=0, le=65535)
     config_file: Path | None = Field(
@@ -56,3 +69,20 @@ class FlowControllerSettings(ServiceSettings):
     drain_grace_s: float = Field(
         default=2.0, ge=0, description="Time given to running calls at shutdown."
     )
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _check_sentinels(cls, value: str) -> str:
+        parse_sentinels(value)  # raises ValueError naming the bad address
+        return value
+
+
+def parse_sentinels(text: str) -> list[tuple[str, int]]:
+    """``host:port,host:port`` as (host, port) pairs; empty text: none."""
+    addresses = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        host, sep, port = item.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"a Sentinel address is host:port, got {item!r}")
+        addresses.append((host, int(port)))
+    return addresses
