@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from gie_flow_controller.settings import FlowControllerSettings, parse_sentinels
 from tests.support.chart import CHART, NAMESPACE, Obj, env_of, named, of_kind, render, run_helm
 
 CI = CHART / "ci"
@@ -125,3 +126,31 @@ def test_nats_accepts_its_rendered_configuration(nodes: int, tmp_path: Path) -> 
         check=False,
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_the_flow_controller_can_find_redis_through_sentinels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rendered = render(
+        CI / "external-datastores.yaml",
+        "global.externalRedis.url=",
+        "global.externalRedis.sentinel.addresses={s-0.sentinels:26379,s-1.sentinels:26379}",
+        "global.externalRedis.sentinel.masterName=gie",
+        "global.externalRedis.sentinel.passwordSecret.name=redis-password",
+    )
+    container = named(rendered, "Deployment", "gie-flow-controller")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    env = env_of(container)
+    assert "GIE_REDIS_URL" not in env
+    assert env["GIE_REDIS_SENTINELS"] == "s-0.sentinels:26379,s-1.sentinels:26379"
+    assert env["GIE_REDIS_MASTER_NAME"] == "gie"
+    [password] = [item for item in container["env"] if item["name"] == "GIE_REDIS_PASSWORD"]
+    assert password["valueFrom"]["secretKeyRef"] == {"name": "redis-password", "key": "password"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = FlowControllerSettings()
+    assert parse_sentinels(settings.redis_sentinels) == [
+        ("s-0.sentinels", 26379),
+        ("s-1.sentinels", 26379),
+    ]

@@ -98,5 +98,5 @@ value: {{ .bundled | quote }}
 
 {{/* Whether an external datastore is configured (url or existingSecret); "true" or "". */}}
 {{- define "gie.externalSet" -}}
-{{- if or .url .existingSecret.name -}}true{{- end -}}
+{{- if or .url .existingSecret.name (dig "sentinel" "addresses" list .) -}}true{{- end -}}
 {{- end -}}
