@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from gie_cli.kube.protobuf_wire import PROTOBUF, decode_object
 from gie_cli.kube.status import bad_request, unsupported_media_type
 
 __all__ = ["json_response", "parse_bool", "query_lists", "read_body"]
@@ -38,6 +39,8 @@ async def read_body(request: web.Request, *, required: bool = True) -> Any:
             raise bad_request("the body of the request is empty")
         return None
     media = (request.content_type or "application/json").lower()
+    if media == PROTOBUF:
+        return decode_object(raw)
     if media in ("application/yaml", "application/x-yaml", "text/yaml"):
         try:
             return yaml.safe_load(raw)
@@ -46,7 +49,7 @@ async def read_body(request: web.Request, *, required: bool = True) -> Any:
     if media not in ("application/json", "*/*", "text/plain", "application/octet-stream"):
         raise unsupported_media_type(
             "the body of the request was in an unknown format - accepted media types "
-            f'include: application/json, application/yaml (got "{media}")'
+            "include: application/json, application/yaml, application/vnd.kubernetes.protobuf"
         )
     try:
         return json.loads(raw)
