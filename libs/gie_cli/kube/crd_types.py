@@ -17,7 +17,7 @@ def default_printer_columns() -> tuple[dict[str, Any], ...]:
 def _version_spec(version: dict[str, Any]) -> VersionSpec:
     schema = (version.get("schema") or {}).get("openAPIV3Schema")
     subresources = frozenset(
-        name for name in ("status", "scale") if name in (version.get("subresources") or {})
+        name for name in ("status",) if name in (version.get("subresources") or {})
     )
     columns = tuple(version.get("additionalPrinterColumns") or ()) or default_printer_columns()
     return VersionSpec(

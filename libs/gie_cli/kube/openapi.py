@@ -35,11 +35,7 @@ __all__ = [
 
 SERVER_VERSION = "v1.34.0"
 _V3_REFS = "#/components/schemas/"
-_PATCH_TYPES_CUSTOM = [
-    "application/json-patch+json",
-    "application/merge-patch+json",
-    "application/apply-patch+yaml",
-]
+_PATCH_TYPES_CUSTOM = ["application/json-patch+json", "application/merge-patch+json"]
 
 
 def _parameter(name: str, where: str = "query", description: str = "") -> dict[str, Any]:
@@ -228,7 +224,7 @@ def openapi_v2(catalog: Catalog) -> dict[str, Any]:
             scope = f"{prefix}/namespaces/{{namespace}}" if rtype.namespaced else prefix
             consumes = list(_PATCH_TYPES_CUSTOM)
             if rtype.builtin:
-                consumes.insert(2, "application/strategic-merge-patch+json")
+                consumes.append("application/strategic-merge-patch+json")
             paths[f"{scope}/{rtype.plural}/{{name}}"] = {
                 "patch": {
                     "consumes": consumes,

@@ -42,13 +42,11 @@ from gie_cli.kube.strategies import strategy_for
 from gie_cli.kube.strategy import Strategy
 from gie_cli.kube.targets import Target, WriteOptions
 
-__all__ = ["PATCH_TYPES", "Registry", "WriteResult"]
+__all__ = ["Registry", "WriteResult"]
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
-APPLY_PATCH = "application/apply-patch+yaml"
-PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH)
 _SYSTEM_FIELDS = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
 _STALE = (
     "the object has been modified; please apply your changes to the latest version and try again"
@@ -140,13 +138,13 @@ class Registry:
     def patch(
         self, target: Target, content_type: str, raw: bytes, options: WriteOptions
     ) -> WriteResult:
-        old = self.existing(target)
-        current = self.shown(target, old)
-        if content_type == APPLY_PATCH or content_type not in PATCH_TYPES:
+        if content_type not in self.patch_types(target.rtype):
             raise unsupported_media_type(
                 f"the body of the request was in an unknown format - accepted media types "
                 f"include: {', '.join(self.patch_types(target.rtype))}"
             )
+        old = self.existing(target)
+        current = self.shown(target, old)
         try:
             document = json.loads(raw or b"null")
         except ValueError as error:
@@ -155,14 +153,9 @@ class Registry:
             patched = apply_merge_patch(current, document)
         elif content_type == JSON_PATCH:
             patched = apply_json_patch(current, document)
-        elif target.rtype.key in BUILTIN_PATCH_META:
+        else:
             patched = apply_strategic_merge_patch(
                 current, document, BUILTIN_PATCH_META[target.rtype.key]
-            )
-        else:
-            raise unsupported_media_type(
-                "the body of the request was in an unknown format - accepted media types "
-                f"include: {', '.join(self.patch_types(target.rtype))}"
             )
         if not isinstance(patched, dict):
             raise bad_request("the patched object is not a JSON object")
@@ -175,9 +168,10 @@ class Registry:
 
     @staticmethod
     def patch_types(rtype: ResourceType) -> list[str]:
+        """The patch media types ``rtype`` accepts (server-side apply is not served)."""
         if rtype.key in BUILTIN_PATCH_META:
-            return [JSON_PATCH, MERGE_PATCH, APPLY_PATCH, STRATEGIC_PATCH]
-        return [JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
+            return [JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH]
+        return [JSON_PATCH, MERGE_PATCH]
 
     def write_update(
         self, target: Target, obj: Obj, old: Obj, options: WriteOptions
