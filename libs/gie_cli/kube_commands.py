@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,10 @@ def kube() -> None:
 async def _serve(
     port: int, kubeconfig: Path, state: Path | None, bookmark_interval: float, history: int
 ) -> int:
+    from gie.telemetry import configure_logging  # noqa: PLC0415
     from gie_cli.kube import KubeApiServer, ServerOptions, StateFileError, write_kubeconfig  # noqa: PLC0415
+
+    configure_logging(level="info", fmt="console", service="kube-api")
 
     options = ServerOptions(
         port=port, state_file=state, bookmark_interval=bookmark_interval, history=history
@@ -44,10 +48,13 @@ async def _serve(
         path = write_kubeconfig(kubeconfig, server.url)
         typer.echo(f"Kubernetes API stand-in at {server.url}", err=True)
         typer.echo(f"kubeconfig: {path} (export KUBECONFIG={path})", err=True)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             typer.echo("stopping", err=True)
+    typer.echo("stopped", err=True)
     return 0
 
 

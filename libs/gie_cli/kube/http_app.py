@@ -7,9 +7,9 @@ MethodNotAllowed, as the real server words them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
+import structlog
 from aiohttp import web
 
 from gie_cli.kube.bodies import json_response, query_lists
@@ -36,7 +36,7 @@ from gie_cli.kube.status import KubeError, internal_error, method_not_allowed, n
 
 __all__ = ["build_app"]
 
-log = logging.getLogger(__name__)
+_log = structlog.get_logger("gie.kube")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -55,7 +55,7 @@ async def _status_errors(request: web.Request, handler: Handler) -> web.StreamRe
     except web.HTTPMethodNotAllowed:
         return json_response(method_not_allowed(_NOT_ALLOWED).status, status=405)
     except (ValueError, KeyError, TypeError) as failure:
-        log.exception("request failed", extra={"path": request.path})
+        _log.exception("request failed", method=request.method, path=request.path)
         message = f"an error on the server has prevented the request from succeeding: {failure!r}"
         return json_response(internal_error(message).status, status=500)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import structlog
 from aiohttp import web
 
 from gie.clock import Clock, SystemClock
@@ -35,7 +35,7 @@ from gie_cli.kube.watch_hub import WatchHub
 
 __all__ = ["DEFAULT_NAMESPACES", "KubeApiServer", "ServerOptions"]
 
-log = logging.getLogger(__name__)
+_log = structlog.get_logger("gie.kube")
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -113,7 +113,7 @@ class KubeApiServer:
         site = web.TCPSite(self._runner, self.options.host, self.port, shutdown_timeout=1.0)
         await site.start()
         self._tasks = [asyncio.create_task(self._reap()), asyncio.create_task(self._save())]
-        log.info("kube api stand-in serving", extra={"url": self.url})
+        _log.info("kube api stand-in serving", url=self.url)
 
     async def _reap(self) -> None:
         while True:
