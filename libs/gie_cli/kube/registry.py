@@ -13,6 +13,7 @@ atomic.
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Callable
@@ -86,6 +87,8 @@ class Registry:
         """A stored object as the request's version shows it (defaults of that version)."""
         obj = in_version(stored, target.rtype, target.version)
         if not target.rtype.builtin:
+            # defaults are applied in place: never to a stored object (or history) itself
+            obj = copy.deepcopy(obj)
             self.strategy(target.rtype).apply_defaults(obj, target.version)
         return obj
 
