@@ -11,7 +11,7 @@ from aiohttp import web
 from gie_cli.kube.protobuf_wire import PROTOBUF, decode_object
 from gie_cli.kube.status import bad_request, unsupported_media_type
 
-__all__ = ["json_response", "parse_bool", "query_lists", "read_body"]
+__all__ = ["add_warning", "json_response", "parse_bool", "query_lists", "read_body"]
 
 _TRUE = frozenset({"1", "t", "T", "true", "True", "TRUE"})
 _FALSE = frozenset({"0", "f", "F", "false", "False", "FALSE"})
@@ -70,5 +70,11 @@ def json_response(
         headers={"Content-Type": content_type},
     )
     for warning in warnings or []:
-        response.headers.add("Warning", f'299 - "{warning.replace(chr(34), chr(92) + chr(34))}"')
+        add_warning(response, warning)
     return response
+
+
+def add_warning(response: web.StreamResponse, warning: str) -> None:
+    """A ``Warning: 299 - "..."`` header, as the server sends warnings (kubectl prints them)."""
+    escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
+    response.headers.add("Warning", f'299 - "{escaped}"')

@@ -8,13 +8,14 @@ from typing import Any
 
 from aiohttp import web
 
-from gie_cli.kube.bodies import json_response, parse_bool, query_lists, read_body
+from gie_cli.kube.bodies import add_warning, json_response, parse_bool, query_lists, read_body
 from gie_cli.kube.deletion import Deletions
 from gie_cli.kube.lists import ListRequest, list_objects
 from gie_cli.kube.negotiation import Wanted, negotiate
 from gie_cli.kube.objects import Obj
 from gie_cli.kube.paths import ResourcePath, resolve
 from gie_cli.kube.registry import Registry
+from gie_cli.kube.resource_types import api_version
 from gie_cli.kube.selectors import (
     COMMON_FIELDS,
     NAMESPACE_FIELDS,
@@ -47,6 +48,20 @@ def _selector(target: Target, query: dict[str, list[str]]) -> Selector:
     )
 
 
+def deprecation_warning(target: Target) -> str:
+    """What the server warns about a deprecated version ("" when it is not deprecated)."""
+    rtype, spec = target.rtype, target.rtype.version(target.version)
+    if spec is None or not spec.deprecated:
+        return ""
+    if spec.deprecation_warning:
+        return spec.deprecation_warning
+    warning = f"{target.api_version} {rtype.kind} is deprecated"
+    newer = next((v.name for v in rtype.versions if not v.deprecated), None)
+    if newer is not None:
+        warning += f"; use {api_version(rtype.group, newer)} {rtype.kind}"
+    return warning
+
+
 def _partial(obj: Obj) -> Obj:
     return {
         "kind": "PartialObjectMetadata",
@@ -77,8 +92,13 @@ class ResourceHandlers:
         path = resolve(self.registry.catalog, group, version, tail.split("/"))
         query = query_lists(request)
         if path.collection:
-            return await self._collection(request, path, query)
-        return await self._item(request, path.target, query)
+            response = await self._collection(request, path, query)
+        else:
+            response = await self._item(request, path.target, query)
+        warning = deprecation_warning(path.target)
+        if warning and not response.prepared:
+            add_warning(response, warning)
+        return response
 
     async def _collection(
         self, request: web.Request, path: ResourcePath, query: dict[str, list[str]]
@@ -202,6 +222,9 @@ class ResourceHandlers:
         include = (query.get("includeObject") or ["Metadata"])[-1]
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
         response.enable_chunked_encoding()
+        warning = deprecation_warning(target)
+        if warning:
+            add_warning(response, warning)
         await response.prepare(request)
 
         def transform(obj: Obj) -> Obj:
