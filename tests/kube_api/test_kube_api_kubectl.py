@@ -244,10 +244,14 @@ def test_discovery_lists_the_served_resources_with_short_names(kubectl: Kubectl,
     assert "condition met" in established.stdout
 
 
-def test_explain_reads_a_custom_resource_schema(kubectl: Kubectl, ns: str) -> None:
+def test_explain_reads_the_schemas_of_custom_and_built_in_kinds(kubectl: Kubectl, ns: str) -> None:
     explained = kubectl.run("explain", "inferencepool.spec.targetPorts").stdout
     assert "KIND:       InferencePool" in explained
     assert "number\t<integer> -required-" in explained
+    ports = kubectl.run("explain", "pod.spec.containers.ports").stdout
+    assert "FIELD: ports <[]ContainerPort>" in ports
+    assert "containerPort\t<integer> -required-" in ports
+    assert "Number of port to expose on the pod's IP address." in ports
 
 
 def _json(value: object) -> str:

@@ -31,14 +31,17 @@ class Catalog:
 
     def __init__(self) -> None:
         self._types: dict[tuple[str, str], ResourceType] = {t.key: t for t in BUILTIN_TYPES}
+        self.revision = 0  # bumped on every change, for what is derived from the catalog
 
     def add(self, rtype: ResourceType) -> None:
         """Serve ``rtype`` (replacing the type of the same group and plural)."""
         self._types[rtype.key] = rtype
+        self.revision += 1
 
     def remove(self, key: tuple[str, str]) -> None:
         if key in self._types and not self._types[key].builtin:
             del self._types[key]
+            self.revision += 1
 
     def get(self, key: tuple[str, str]) -> ResourceType | None:
         return self._types.get(key)

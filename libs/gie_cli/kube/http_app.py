@@ -23,13 +23,7 @@ from gie_cli.kube.discovery import (
     resource_list,
 )
 from gie_cli.kube.negotiation import negotiate
-from gie_cli.kube.openapi import (
-    SERVER_VERSION,
-    document_hash,
-    openapi_v2,
-    openapi_v3_document,
-    openapi_v3_index,
-)
+from gie_cli.kube.openapi import SERVER_VERSION, OpenApiDocuments
 from gie_cli.kube.paths import not_served
 from gie_cli.kube.resource_handlers import ResourceHandlers
 from gie_cli.kube.status import KubeError, internal_error, method_not_allowed, not_acceptable
@@ -84,6 +78,7 @@ class _Routes:
 
     def __init__(self, catalog: Catalog, resources: ResourceHandlers, server_address: str) -> None:
         self.catalog = catalog
+        self.openapi = OpenApiDocuments(catalog)
         self.resources = resources
         self.server_address = server_address
 
@@ -141,22 +136,22 @@ class _Routes:
         accept = request.headers.get("Accept", "")
         if accept and "json" not in accept and "*/*" not in accept:
             raise not_acceptable("only application/json is served for /openapi/v2 (no protobuf)")
-        return json_response(openapi_v2(self.catalog))
+        return json_response(self.openapi.v2())
 
     async def openapi_v3_root(self, request: web.Request) -> web.StreamResponse:
-        return json_response(openapi_v3_index(self.catalog))
+        return json_response(self.openapi.v3_index())
 
     async def openapi_v3_doc(self, request: web.Request) -> web.StreamResponse:
         parts = request.match_info["tail"].split("/")
-        document = None
+        found = None
         if parts[0] == "api" and len(parts) == 2:
-            document = openapi_v3_document(self.catalog, "", parts[1])
+            found = self.openapi.v3_document("", parts[1])
         elif parts[0] == "apis" and len(parts) == 3:
-            document = openapi_v3_document(self.catalog, parts[1], parts[2])
-        if document is None:
+            found = self.openapi.v3_document(parts[1], parts[2])
+        if found is None:
             raise not_served()
+        document, digest = found
         response = json_response(document)
-        digest = document_hash(document)
         response.headers["Etag"] = f'"{digest}"'
         immutable = query_lists(request).get("hash") == [digest]
         response.headers["Cache-Control"] = (
