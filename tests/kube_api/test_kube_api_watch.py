@@ -218,3 +218,29 @@ async def test_a_selected_watch_sees_objects_leave_and_join_the_selection(
             timeout_seconds=5,
         )
         assert await _events(stream, 3) == [("ADDED", "p"), ("DELETED", "p"), ("ADDED", "p")]
+
+
+async def test_watch_list_sends_the_state_then_a_bookmark_marking_its_end(
+    served_api: ServedApi, api: client.ApiClient, namespace: str
+) -> None:
+    v1 = client.CoreV1Api(api)
+    for name in ("one", "two"):
+        await v1.create_namespaced_pod(namespace, pod(name))
+    params = {
+        "watch": "true",
+        "sendInitialEvents": "true",
+        "allowWatchBookmarks": "true",
+        "resourceVersionMatch": "NotOlderThan",
+        "timeoutSeconds": "1",
+    }
+    url = f"{served_api.url}/api/v1/namespaces/{namespace}/pods"
+    async with httpx.AsyncClient() as http, http.stream("GET", url, params=params) as response:
+        events = [json.loads(line) async for line in response.aiter_lines() if line]
+    assert [(e["type"], e["object"]["metadata"].get("name")) for e in events[:3]] == [
+        ("ADDED", "one"),
+        ("ADDED", "two"),
+        ("BOOKMARK", None),
+    ]
+    marker = events[2]["object"]["metadata"]
+    assert marker["annotations"] == {"k8s.io/initial-events-end": "true"}
+    assert int(marker["resourceVersion"]) >= int(events[1]["object"]["metadata"]["resourceVersion"])
