@@ -21,8 +21,8 @@ __all__ = ["FieldSelector", "LabelSelector", "Selector"]
 
 Obj = dict[str, Any]
 
-_KEY = r"(?:[A-Za-z0-9.\-]+/)?[A-Za-z0-9]([A-Za-z0-9_.\-]*[A-Za-z0-9])?"
-_VALUE = r"(?:[A-Za-z0-9]([A-Za-z0-9_.\-]*[A-Za-z0-9])?)?"
+_KEY = r"(?:[A-Za-z0-9.\-]+/)?[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?"
+_VALUE = r"(?:[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?)?"
 _SET = re.compile(rf"^\s*({_KEY})\s+(in|notin)\s*\(([^)]*)\)\s*$")
 _EXISTS = re.compile(rf"^\s*(!?)\s*({_KEY})\s*$")
 _COMPARE = re.compile(rf"^\s*({_KEY})\s*(==|=|!=|>|<)\s*(\S*)\s*$")
@@ -45,7 +45,7 @@ def _split_requirements(text: str) -> list[str]:
     return [part for part in parts if part.strip()]
 
 
-def _check_value(value: str, text: str) -> str:
+def _check_value(value: str) -> str:
     if not re.fullmatch(_VALUE, value) or len(value) > 63:
         raise bad_request(f"unable to parse requirement: invalid label value: {value!r}")
     return value
@@ -53,8 +53,8 @@ def _check_value(value: str, text: str) -> str:
 
 def _requirement(text: str) -> Callable[[dict[str, str]], bool]:
     if match := _SET.match(text):
-        key, op, values_text = match.group(1), match.group(3), match.group(4)
-        values = {_check_value(v.strip(), text) for v in values_text.split(",")}
+        key, op, values_text = match.groups()
+        values = {_check_value(v.strip()) for v in values_text.split(",")}
         if op == "in":
             return lambda labels: labels.get(key) in values
         return lambda labels: labels.get(key) not in values
@@ -62,12 +62,12 @@ def _requirement(text: str) -> Callable[[dict[str, str]], bool]:
         negated, key = match.group(1) == "!", match.group(2)
         return (lambda labels: key not in labels) if negated else (lambda labels: key in labels)
     if match := _COMPARE.match(text):
-        key, op, value = match.group(1), match.group(3), match.group(4)
+        key, op, value = match.groups()
         if op in ("=", "=="):
-            _check_value(value, text)
+            _check_value(value)
             return lambda labels: labels.get(key) == value
         if op == "!=":
-            _check_value(value, text)
+            _check_value(value)
             return lambda labels: labels.get(key) != value
         if not re.fullmatch(r"-?\d+", value):
             raise bad_request(
