@@ -1,5 +1,6 @@
 """Small manifests for the stand-in's tests: an InferencePool v1 CRD (the fields gie
-reads, with printer columns), an InferenceObjective CRD, and objects of both.
+reads, with printer columns and the project's two CEL rules), an InferenceObjective
+CRD, and objects of both.
 
 The project's full CRDs live in helm/gie/crds/; these stay small so each test shows
 the schema rule it exercises.
@@ -59,8 +60,10 @@ spec:
                 type: array
                 minItems: 1
                 maxItems: 8
-                x-kubernetes-list-type: map
-                x-kubernetes-list-map-keys: [number]
+                x-kubernetes-list-type: atomic
+                x-kubernetes-validations:
+                - rule: self.all(p1, self.exists_one(p2, p1.number==p2.number))
+                  message: port number must be unique
                 items:
                   type: object
                   required: [number]
@@ -69,6 +72,9 @@ spec:
               endpointPickerRef:
                 type: object
                 required: [name]
+                x-kubernetes-validations:
+                - rule: self.kind != 'Service' || has(self.port)
+                  message: port is required when kind is Service (the default)
                 properties:
                   group: {type: string, default: ""}
                   kind: {type: string, default: Service}

@@ -215,6 +215,22 @@ def test_an_invalid_pool_is_rejected_with_each_field_path(kubectl: Kubectl, ns: 
     ]
 
 
+def test_the_crd_validation_rules_are_enforced(kubectl: Kubectl, ns: str) -> None:
+    twice = pool("twice")
+    twice["spec"]["targetPorts"] = [{"number": 8000}, {"number": 8000}]
+    portless = pool("portless")
+    del portless["spec"]["endpointPickerRef"]["port"]
+    refused = kubectl.run("apply", "-n", ns, "-f", "-", stdin=as_yaml(twice, portless), check=False)
+    assert refused.returncode == 1
+    assert (
+        '"twice" is invalid: spec.targetPorts: Invalid value: "array": port number must be unique'
+    ) in refused.stderr
+    assert (
+        '"portless" is invalid: spec.endpointPickerRef: Invalid value: "object": '
+        "port is required when kind is Service (the default)"
+    ) in refused.stderr
+
+
 def test_unknown_fields_are_refused_as_kubectl_validates_strictly(
     kubectl: Kubectl, ns: str
 ) -> None:

@@ -1,11 +1,12 @@
 """Custom resources: pruned, defaulted and validated against the schema of the version
-being written (the CRD's ``openAPIV3Schema``); ``metadata.generation`` counts changes to
-everything but metadata (and status, where status is a subresource)."""
+being written (the CRD's ``openAPIV3Schema``, with its CEL rules); ``metadata.generation``
+counts changes to everything but metadata (and status, where status is a subresource)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from gie_cli.kube.cel_rules import NO_OLD, validate_rules
 from gie_cli.kube.schema_defaults import apply_defaults, prune, prune_metadata
 from gie_cli.kube.schema_validation import validate_schema
 from gie_cli.kube.status import FieldError
@@ -40,4 +41,5 @@ class CustomResourceStrategy(Strategy):
         schema = self._schema(version)
         if schema is not None:
             errors += validate_schema(obj, schema)
+            errors += validate_rules(obj, schema, "", NO_OLD if old is None else old)
         return errors
