@@ -1,7 +1,8 @@
 """The kubectl 1.34 the tests drive: ``$GIE_KUBECTL``, else ``.tools/bin/kubectl``.
 
-Tests that need it skip, naming ``make k8s-tools``, when neither is there; a kubectl on
-PATH may be another version and is never used.
+Tests that need it skip, naming ``make k8s-tools``, when neither is there (or fail, when
+``GIE_REQUIRE_K8S_TOOLS`` is ``1``, as in CI); a kubectl on PATH may be another version
+and is never used.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def find_kubectl() -> Path | None:
 def require_kubectl() -> Path:
     found = find_kubectl()
     if found is None:
-        pytest.skip("kubectl 1.34 not installed: run `make k8s-tools` (or set GIE_KUBECTL)")
+        message = "kubectl 1.34 not installed: run `make k8s-tools` (or set GIE_KUBECTL)"
+        if os.environ.get("GIE_REQUIRE_K8S_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     return found
 
 
