@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,14 @@ async def test_changes_are_saved_without_waiting_for_a_clean_stop(tmp_path: Path
         async with await api_client_for(second.kubeconfig) as api:
             saved = await client.CoreV1Api(api).read_namespaced_config_map("saved", "default")
             assert saved.data == {"k": "v"}
+
+
+def test_a_state_file_that_is_not_one_is_refused_at_start(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    state.write_text("not json", encoding="utf-8")
+    command = [sys.executable, "-m", "gie_cli", "kube", "serve", "--state", str(state)]
+    command += ["--kubeconfig", str(tmp_path / "kubeconfig")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "not a state file" in done.stderr
+    assert state.read_text(encoding="utf-8") == "not json"  # left for the operator to look at
