@@ -3,7 +3,8 @@
 ``gie up`` / ``status`` / ``down`` drive the local stack (:mod:`gie_cli.devstack`);
 ``gie demo`` starts a throw-away stack, sends requests through the gateway and shows
 where they landed; ``gie config validate`` checks a picker config; ``gie bench`` runs
-the benchmarks (the ``bench`` package, dependencies from the ``bench`` extra). Commands
+the benchmarks (the ``bench`` package, dependencies from the ``bench`` extra); ``gie kube
+serve`` runs the Kubernetes API stand-in (:mod:`gie_cli.kube`). Commands
 live one concern per module (``stack_commands``, ``demo``, ...) and are registered on
 the Typer app in :mod:`gie_cli.app`. Async work runs under ``asyncio.run``; SIGTERM and
 Ctrl-C cancel it so the stack is always cleaned up.
