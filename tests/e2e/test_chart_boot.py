@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,6 @@ from tests.support.chart import NAMESPACE, Obj, named, of_kind, render
 pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
-FLOW_CONTROLLER_GRPC = 9004  # fixed by the chart
 REQUESTS = 50
 LOCAL = "127.0.0.1"
 
@@ -58,6 +56,7 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
             "externalRedis": {"url": redis_url},
             "logFormat": "console",
             "streamReplicas": 1,
+            "flowControllerGrpcPort": free_ports(1)[0],
         },
         "nats": {"enabled": False},
         "valkey": {"enabled": False},
@@ -141,11 +140,6 @@ def wait_for(url: str, procs: dict[str, subprocess.Popen[bytes]], logs: Path) ->
 def test_requests_route_through_processes_started_from_the_chart(
     tmp_path: Path, nats_url: str, redis_url: str
 ) -> None:
-    with socket.socket() as probe:
-        try:
-            probe.bind((LOCAL, FLOW_CONTROLLER_GRPC))
-        except OSError:
-            pytest.fail(f"port {FLOW_CONTROLLER_GRPC} (the chart's FlowControl port) is taken")
     sims = free_ports(2)
     rendered = render(values(tmp_path, nats_url, redis_url, sims))
     maps = config_maps(rendered)

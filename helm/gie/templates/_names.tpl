@@ -55,8 +55,8 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- include "gie.name" (dict "root" . "component" "epp-config") -}}
 {{- end -}}
 
-{{/* The flow-controller's gRPC port, fixed so the picker can reach it. */}}
-{{- define "gie.flowControllerGrpcPort" -}}9004{{- end -}}
+{{/* The flow-controller's gRPC port (global, so the picker's subchart knows it too). */}}
+{{- define "gie.flowControllerGrpcPort" -}}{{ .Values.global.flowControllerGrpcPort | default 9004 }}{{- end -}}
 
 {{/*
 GIE_FLOW_CONTROL_TARGETS of the picker: one dns:/// name of the flow-controller's
