@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,17 +28,13 @@ def kube() -> None:
     """A Kubernetes API server stand-in for kubectl and client libraries."""
 
 
-async def _serve(
-    port: int, kubeconfig: Path, state: Path | None, bookmark_interval: float, history: int
-) -> int:
+async def _serve(kubeconfig: Path, options_of: dict[str, Any]) -> int:
     from gie.telemetry import configure_logging  # noqa: PLC0415
     from gie_cli.kube import KubeApiServer, ServerOptions, StateFileError, write_kubeconfig  # noqa: PLC0415
 
     configure_logging(level="info", fmt="console", service="kube-api")
 
-    options = ServerOptions(
-        port=port, state_file=state, bookmark_interval=bookmark_interval, history=history
-    )
+    options = ServerOptions(**options_of)
     try:
         server = KubeApiServer(options)
     except StateFileError as error:
@@ -74,9 +70,24 @@ def serve(
     history: Annotated[
         int, typer.Option(help="Changes kept for watches resuming from a resourceVersion.")
     ] = 1000,
+    *,
+    kubelet: Annotated[
+        bool,
+        typer.Option(
+            "--kubelet/--no-kubelet",
+            help="Run Pods annotated gie.dev/simulator=HOST:PORT on that simulator.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the Kubernetes API stand-in in the foreground until SIGTERM or Ctrl-C."""
-    code = run_command(_serve(port, kubeconfig.absolute(), state, bookmark_interval, history))
+    options = {
+        "port": port,
+        "state_file": state,
+        "bookmark_interval": bookmark_interval,
+        "history": history,
+        "kubelet": kubelet,
+    }
+    code = run_command(_serve(kubeconfig.absolute(), options))
     if code == 130:
         code = 0
     raise typer.Exit(code)

@@ -1,9 +1,10 @@
 """The stand-in as one object: build the parts, serve on a loopback port, stop cleanly.
 
 :class:`KubeApiServer` owns the store (restored from the state file when one is given),
-the registry, the HTTP server and two background tasks: the *reaper* (finishes graceful
-deletes and namespace terminations) and the *saver* (writes the state file shortly
-after changes). ``stop()`` ends every watch, stops the HTTP server and saves once more.
+the registry, the HTTP server and background tasks: the *reaper* (finishes graceful
+deletes and namespace terminations), the *saver* (writes the state file shortly
+after changes) and, when enabled, the *kubelet* (:mod:`gie_cli.kube.kubelet`).
+``stop()`` ends every watch, stops the HTTP server and saves once more.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gie_cli.kube.crd_types import crd_resource_type
 from gie_cli.kube.deletion import Deletions
 from gie_cli.kube.history import History
 from gie_cli.kube.http_app import build_app
+from gie_cli.kube.kubelet import Kubelet
 from gie_cli.kube.registry import Registry
 from gie_cli.kube.resource_handlers import ResourceHandlers
 from gie_cli.kube.resource_types import CRD_TYPE, NAMESPACE_TYPE
@@ -45,7 +47,8 @@ class ServerOptions:
     """``port`` 0: any free port. ``history``: how many changes a watch may resume across.
     ``bookmark_interval``: seconds between BOOKMARK events. ``max_watch_seconds``: the
     longest a watch stream stays open. ``save_delay``: seconds between a change and the
-    state file's rewrite."""
+    state file's rewrite. ``kubelet``: run :mod:`gie_cli.kube.kubelet` (Pods naming a
+    simulator run on it)."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -55,6 +58,7 @@ class ServerOptions:
     max_watch_seconds: float = 1800.0
     reap_interval: float = 0.2
     save_delay: float = 0.2
+    kubelet: bool = False
 
 
 class KubeApiServer:
@@ -113,6 +117,9 @@ class KubeApiServer:
         site = web.TCPSite(self._runner, self.options.host, self.port, shutdown_timeout=1.0)
         await site.start()
         self._tasks = [asyncio.create_task(self._reap()), asyncio.create_task(self._save())]
+        if self.options.kubelet:
+            kubelet = Kubelet(self.registry, self.clock)
+            self._tasks.append(asyncio.create_task(kubelet.run()))
         _log.info("kube api stand-in serving", url=self.url)
 
     async def _reap(self) -> None:
