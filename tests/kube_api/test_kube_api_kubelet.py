@@ -21,6 +21,7 @@ import pytest
 from kubernetes_asyncio import client, watch
 
 from gie_cli.devstack.ports import free_port
+from tests.kube_api.kubectl import Kubectl
 
 pytestmark = pytest.mark.asyncio
 
@@ -155,3 +156,14 @@ async def test_graceful_delete_completes_when_the_simulator_stops(
         while (await core.list_namespaced_pod(namespace)).items:
             assert time.monotonic() - started < 10
             await asyncio.sleep(0.1)
+
+
+async def test_kubectl_shows_the_pod_running_and_ready(
+    api: client.ApiClient, namespace: str, tmp_path: Path, kubectl: Kubectl
+) -> None:
+    core = client.CoreV1Api(api)
+    with simulator(tmp_path) as (address, _process):
+        await core.create_namespaced_pod(namespace, pod_body("shown", address))
+        await until(core, namespace, "shown", lambda p: ready(p) == "True")
+        shown = kubectl.run("get", "pods", "-n", namespace, "--no-headers").stdout.split()
+        assert shown[:3] == ["shown", "1/1", "Running"]
