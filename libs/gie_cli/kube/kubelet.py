@@ -4,12 +4,13 @@ A Pod names its simulator with the annotation ``gie.dev/simulator: "HOST:PORT"``
 address of a running ``gie-sim``). Every ``interval`` seconds the kubelet looks at the
 store's Pods (in process) and, for each Pod carrying the annotation:
 
-* binds it to the node ``gie-local`` (``spec.nodeName``), as a Binding would;
+* binds it to the node ``gie-local`` (``spec.nodeName``), as a Binding would, and
+  writes its first status in the same write;
 * probes ``GET http://HOST:PORT/health``; the Pod's status gets ``podIP``/``podIPs`` and
   ``hostIP`` = HOST, ``phase: Running``, ``startTime``, container statuses and the
   conditions PodScheduled, Initialized, ContainersReady and Ready, the last two
-  following the probe. Status is written through the ``/status`` update path, and only
-  when it changes, so each change is one MODIFIED event;
+  following the probe. Later status is written through the ``/status`` update path, and
+  only when it changes, so each change is one MODIFIED event;
 * when the Pod is being deleted gracefully, removes it as soon as the probe fails (the
   simulator was stopped); otherwise the reaper removes it when the grace period ends.
 
@@ -75,8 +76,10 @@ class Kubelet:
                 if not ok and not current["metadata"].get("finalizers"):
                     self.store.remove(POD_TYPE.key, namespace, name)
                 continue
-            self._bind(current)
-            self._write_status(namespace, name, ok)
+            if current["spec"].get("nodeName"):
+                self._write_status(namespace, name, ok)
+            else:
+                self._bind(current, ok)
 
     async def _probe(self, session: aiohttp.ClientSession, address: str) -> bool:
         try:
@@ -85,10 +88,10 @@ class Kubelet:
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return False
 
-    def _bind(self, pod: Obj) -> None:
-        if pod["spec"].get("nodeName"):
-            return
+    def _bind(self, pod: Obj, ok: bool) -> None:
+        """Bind and start in one write (one MODIFIED event), as a Binding would."""
         pod["spec"]["nodeName"] = NODE_NAME
+        pod["status"] = _status(pod, pod.get("status") or {}, ok, format_time(self.clock.now()))
         self.store.put(POD_TYPE.key, pod)
 
     def _write_status(self, namespace: str, name: str, ok: bool) -> None:
