@@ -166,19 +166,22 @@ class ResourceHandlers:
         wanted = negotiate(request.headers.get("Accept"), allowed=_OBJECT_FORMS)
         body: Any = obj
         if wanted.form == "Table":
-            include = (query_lists(request).get("includeObject") or ["Metadata"])[-1]
-            body = to_table(
-                target.rtype,
-                target.version,
-                [obj],
-                resource_version=obj["metadata"].get("resourceVersion", ""),
-                include_object=include,
-                now=self.registry.clock.now(),
-                table_version=wanted.version,
-            )
+            body = self._row(target, obj, _include_object(query_lists(request)), wanted)
         elif wanted.form == "PartialObjectMetadata":
             body = _partial(obj)
         return json_response(body, status=status, warnings=warnings)
+
+    def _row(self, target: Target, obj: Obj, include: str, wanted: Wanted) -> Obj:
+        """One object as a Table of one row (a get or a watch event, as kubectl asks)."""
+        return to_table(
+            target.rtype,
+            target.version,
+            [obj],
+            resource_version=obj["metadata"].get("resourceVersion", ""),
+            include_object=include,
+            now=self.registry.clock.now(),
+            table_version=wanted.version,
+        )
 
     def _list(self, target: Target, query: dict[str, list[str]], wanted: Wanted) -> web.Response:
         listed = list_objects(
@@ -186,7 +189,7 @@ class ResourceHandlers:
         )
         metadata = listed["metadata"]
         if wanted.form == "Table":
-            include = (query.get("includeObject") or ["Metadata"])[-1]
+            include = _include_object(query)
             table = to_table(
                 target.rtype,
                 target.version,
@@ -219,7 +222,7 @@ class ResourceHandlers:
         self, request: web.Request, target: Target, query: dict[str, list[str]], wanted: Wanted
     ) -> web.StreamResponse:
         watch = WatchRequest.parse(query, _selector(target, query))
-        include = (query.get("includeObject") or ["Metadata"])[-1]
+        include = _include_object(query)
         response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
         response.enable_chunked_encoding()
         warning = deprecation_warning(target)
@@ -229,15 +232,7 @@ class ResourceHandlers:
 
         def transform(obj: Obj) -> Obj:
             if wanted.form == "Table":
-                return to_table(
-                    target.rtype,
-                    target.version,
-                    [obj],
-                    resource_version=obj["metadata"].get("resourceVersion", ""),
-                    include_object=include,
-                    now=self.registry.clock.now(),
-                    table_version=wanted.version,
-                )
+                return self._row(target, obj, include, wanted)
             if wanted.form == "PartialObjectMetadataList":
                 return _partial(obj)
             return obj
@@ -259,3 +254,8 @@ class ResourceHandlers:
             return response
         await response.write_eof()
         return response
+
+
+def _include_object(query: dict[str, list[str]]) -> str:
+    """What a Table row carries of its object (``includeObject``; default Metadata)."""
+    return (query.get("includeObject") or ["Metadata"])[-1]
