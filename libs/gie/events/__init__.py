@@ -15,6 +15,12 @@ from gie.events.errors import EventDecodeError, GieEventError
 from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
 from gie.events.metrics import EndpointMetrics, EndpointMetricsObserved
 from gie.events.objective import ObjectiveRemoved, ObjectiveUpserted
+from gie.events.rewrite import (
+    ModelRewriteRemoved,
+    ModelRewriteUpserted,
+    RewriteRule,
+    RewriteTarget,
+)
 from gie.events.routing import RequestCompleted, RequestRouted
 from gie.events.saturation import PoolSaturationChanged
 
@@ -26,6 +32,8 @@ BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
     RequestCompleted,
     ObjectiveUpserted,
     ObjectiveRemoved,
+    ModelRewriteUpserted,
+    ModelRewriteRemoved,
     PoolSaturationChanged,
     RequestQueued,
     RequestDispatched,
@@ -51,6 +59,8 @@ __all__ = [
     "EventCodec",
     "EventDecodeError",
     "GieEventError",
+    "ModelRewriteRemoved",
+    "ModelRewriteUpserted",
     "ObjectiveRemoved",
     "ObjectiveUpserted",
     "PoolSaturationChanged",
@@ -60,6 +70,8 @@ __all__ = [
     "RequestQueued",
     "RequestRejected",
     "RequestRouted",
+    "RewriteRule",
+    "RewriteTarget",
     "Upcaster",
     "default_codec",
     "new_event_id",

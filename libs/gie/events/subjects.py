@@ -68,6 +68,11 @@ def objective_subject(pool: str, name: str) -> str:
     return f"{pool_prefix(pool)}.objective.{escape_token(name)}"
 
 
+def rewrite_subject(pool: str, name: str) -> str:
+    """Latest-value subject of one InferenceModelRewrite."""
+    return f"{pool_prefix(pool)}.rewrite.{escape_token(name)}"
+
+
 def saturation_subject(pool: str) -> str:
     """Latest-value subject of the pool's saturation."""
     return f"{pool_prefix(pool)}.saturation.pool"
@@ -98,5 +103,6 @@ STATE_SUBJECTS = (
     f"{PREFIX}.*.metrics.>",
     f"{PREFIX}.*.saturation.>",
     f"{PREFIX}.*.objective.>",
+    f"{PREFIX}.*.rewrite.>",
 )
 EVENT_SUBJECTS = (f"{PREFIX}.*.routing.>", f"{PREFIX}.*.flow.>")

@@ -1,7 +1,7 @@
 """PoolView: the in-memory projection of one pool, folded from events.
 
-It holds the pool's endpoints with their latest metrics, and the pool's
-InferenceObjectives with their priorities.
+It holds the pool's endpoints with their latest metrics, the pool's
+InferenceObjectives with their priorities, and its InferenceModelRewrites.
 
 ``apply`` is a pure, deterministic fold step: two views that applied the same
 events in the same order are equal, and so are their digests. Applying an
@@ -25,6 +25,8 @@ from gie.events import (
     EndpointRemoved,
     EndpointUpserted,
     Event,
+    ModelRewriteRemoved,
+    ModelRewriteUpserted,
     ObjectiveRemoved,
     ObjectiveUpserted,
 )
@@ -62,6 +64,7 @@ class PoolView:
         self._endpoints: dict[str, Endpoint] = {}
         self._observations: dict[str, _Observation] = {}
         self._objectives: dict[str, int] = {}
+        self._rewrites: dict[str, ModelRewriteUpserted] = {}
         self._applied = 0
         self._cached: list[EndpointState] | None = None  # endpoints(), until a change
         self._handlers: dict[type[Event], Callable[[Event], bool]] = {
@@ -70,6 +73,8 @@ class PoolView:
             EndpointMetricsObserved: self._on_metrics,  # type: ignore[dict-item]
             ObjectiveUpserted: self._on_objective,  # type: ignore[dict-item]
             ObjectiveRemoved: self._on_objective_removed,  # type: ignore[dict-item]
+            ModelRewriteUpserted: self._on_rewrite,  # type: ignore[dict-item]
+            ModelRewriteRemoved: self._on_rewrite_removed,  # type: ignore[dict-item]
         }
 
     # -- folding ---------------------------------------------------------
@@ -114,6 +119,17 @@ class PoolView:
     def _on_objective_removed(self, event: ObjectiveRemoved) -> bool:
         return self._objectives.pop(event.name, None) is not None
 
+    def _on_rewrite(self, event: ModelRewriteUpserted) -> bool:
+        previous = self._rewrites.get(event.name)
+        self._rewrites[event.name] = event
+        return previous is None or (previous.created, previous.rules) != (
+            event.created,
+            event.rules,
+        )
+
+    def _on_rewrite_removed(self, event: ModelRewriteRemoved) -> bool:
+        return self._rewrites.pop(event.name, None) is not None
+
     # -- reading ---------------------------------------------------------
     @property
     def applied_events(self) -> int:
@@ -137,6 +153,10 @@ class PoolView:
         """Priority of an objective; unknown or unset objectives are 0, as upstream."""
         return self._objectives.get(objective, 0)
 
+    def rewrites(self) -> list[ModelRewriteUpserted]:
+        """The pool's InferenceModelRewrites, oldest first (ties by name)."""
+        return sorted(self._rewrites.values(), key=lambda rewrite: (rewrite.created, rewrite.name))
+
     def __len__(self) -> int:
         return len(self._endpoints)
 
@@ -156,8 +176,20 @@ class PoolView:
             }
             for state in self.endpoints()
         ]
+        rewrites = {
+            rewrite.name: {
+                "created": rewrite.created.isoformat(),
+                "rules": [rule.model_dump(mode="json") for rule in rewrite.rules],
+            }
+            for rewrite in self._rewrites.values()
+        }
         blob = orjson.dumps(
-            {"pool": self.pool, "endpoints": content, "objectives": self._objectives},
+            {
+                "pool": self.pool,
+                "endpoints": content,
+                "objectives": self._objectives,
+                "rewrites": rewrites,
+            },
             option=orjson.OPT_SORT_KEYS,
         )
         return hashlib.sha256(blob).hexdigest()

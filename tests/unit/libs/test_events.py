@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from gie.events import (
     BUILTIN_EVENT_TYPES,
@@ -14,11 +15,15 @@ from gie.events import (
     Event,
     EventCodec,
     EventDecodeError,
+    ModelRewriteRemoved,
+    ModelRewriteUpserted,
     ObjectiveRemoved,
     ObjectiveUpserted,
     PoolSaturationChanged,
     RequestCompleted,
     RequestRouted,
+    RewriteRule,
+    RewriteTarget,
     default_codec,
 )
 from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
@@ -110,6 +115,23 @@ SAMPLES: list[Event] = [
         outcome="EvictedTTL",
     ),
     ObjectiveRemoved(source="ingest-0", pool=POOL, name="batch"),
+    ModelRewriteUpserted(
+        source="ingest-0",
+        pool=POOL,
+        name="canary",
+        created=datetime(2026, 1, 1, tzinfo=UTC),
+        rules=(
+            RewriteRule(
+                matches=("sim-llama",),
+                targets=(
+                    RewriteTarget(model="sim-llama-v1", weight=80),
+                    RewriteTarget(model="sim-llama-v2", weight=20),
+                ),
+            ),
+            RewriteRule(targets=(RewriteTarget(model="sim-llama-v1"),)),
+        ),
+    ),
+    ModelRewriteRemoved(source="ingest-0", pool=POOL, name="canary"),
     PoolSaturationChanged(
         source="collector-0",
         pool=POOL,
@@ -247,3 +269,17 @@ def test_every_event_is_written_as_pydantic_writes_it(event: Event) -> None:
     batch = default_codec().encode_batch([event, event])
     one = event.__pydantic_serializer__.to_json(event)
     assert batch == b"[" + one + b"," + one + b"]"
+
+
+def test_a_rewrite_rule_with_some_weights_missing_is_refused() -> None:
+    with pytest.raises(ValidationError, match="every target or on none"):
+        RewriteRule(
+            targets=(RewriteTarget(model="a", weight=1), RewriteTarget(model="b")),
+        )
+
+
+def test_a_rewrite_rule_needs_a_target_and_weights_in_range() -> None:
+    with pytest.raises(ValidationError, match="targets"):
+        RewriteRule(matches=("a",), targets=())
+    with pytest.raises(ValidationError, match="weight"):
+        RewriteTarget(model="a", weight=1_000_001)

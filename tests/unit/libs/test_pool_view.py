@@ -10,8 +10,12 @@ from gie.events import (
     EndpointRemoved,
     EndpointUpserted,
     Event,
+    ModelRewriteRemoved,
+    ModelRewriteUpserted,
     ObjectiveRemoved,
     ObjectiveUpserted,
+    RewriteRule,
+    RewriteTarget,
 )
 from gie.view import PoolView
 
@@ -141,3 +145,24 @@ def test_objectives_fold_into_priorities_and_the_digest() -> None:
     view.apply(ObjectiveRemoved(source="t", pool=POOL, name="batch"))
     assert view.priority_of("batch") == 0
     assert view.objectives() == {"chat": 10}
+
+
+def rewrite(name: str, created_s: float, target: str) -> ModelRewriteUpserted:
+    rule = RewriteRule(matches=("sim-llama",), targets=(RewriteTarget(model=target),))
+    return ModelRewriteUpserted(
+        source="t", pool=POOL, name=name, created=T0 + timedelta(seconds=created_s), rules=(rule,)
+    )
+
+
+def test_rewrites_fold_oldest_first_and_into_the_digest() -> None:
+    view = PoolView(POOL)
+    before = view.digest()
+    assert view.apply(rewrite("newer", 20, "b"))
+    assert view.apply(rewrite("older", 10, "a"))
+    assert [r.name for r in view.rewrites()] == ["older", "newer"]
+    assert view.digest() != before
+    assert not view.apply(rewrite("older", 10, "a"))  # the same fact again
+    assert view.apply(rewrite("older", 10, "c"))  # its rules changed
+    assert view.rewrites()[0].rules[0].targets[0].model == "c"
+    assert view.apply(ModelRewriteRemoved(source="t", pool=POOL, name="older"))
+    assert [r.name for r in view.rewrites()] == ["newer"]
