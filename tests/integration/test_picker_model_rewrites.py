@@ -204,6 +204,7 @@ async def test_a_removed_rewrite_no_longer_applies(picker: RunningPicker) -> Non
     await picker.rewrites_in_view(0)
     headers, sent = await send_streamed(picker.channel, "rw-removed", BODY)
     assert sent == BODY
+    assert "content-length" not in headers
     assert (await picker.routed_event("rw-removed")).model == "m"
 
 
