@@ -115,23 +115,27 @@ def _is_token(value: object) -> bool:
 
 
 # A ``"model": "<JSON string>"`` member; the string group is the value with its quotes.
+_MODEL_KEY = b'"model"'
 _MODEL_MEMBER = re.compile(rb'"model"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
 def with_model(body: bytes, payload: dict[str, object], target: str) -> bytes:
     """``body`` with its top-level ``model`` set to ``target``, the rest byte for byte.
 
-    The value is replaced in place when the body has exactly one ``"model"`` member
-    and it holds the parsed model: then it is the top-level one, unless that key was
-    spelled with ``\\u`` escapes (such a body is read back to make sure). Otherwise
-    (several ``model`` members, an escaped key) the payload is serialised again.
+    The value is replaced in place when the body holds the JSON string ``"model"``
+    once, as a member whose value is the parsed model: then it is the top-level
+    member, unless that key was spelled with ``\\u`` escapes (a body with escapes
+    is read back to make sure). Otherwise (nested ``model`` members, an escaped key) the
+    payload is serialised again.
     """
-    members = list(_MODEL_MEMBER.finditer(body))
-    if len(members) == 1 and orjson.loads(members[0].group(1)) == payload["model"]:
-        start, end = members[0].span(1)
-        spliced = body[:start] + orjson.dumps(target) + body[end:]
-        if b"\\u" not in body or orjson.loads(spliced).get("model") == target:
-            return spliced
+    if body.count(_MODEL_KEY) == 1:
+        match = _MODEL_MEMBER.match(body, body.find(_MODEL_KEY))
+        if match is not None and orjson.loads(match.group(1)) == payload["model"]:
+            start, end = match.span(1)
+            spliced = body[:start] + orjson.dumps(target) + body[end:]
+            # Without a backslash no key is escaped (a quick test; ``\\u`` is slow to find).
+            if b"\\" not in body or orjson.loads(spliced).get("model") == target:
+                return spliced
     return orjson.dumps({**payload, "model": target})
 
 
