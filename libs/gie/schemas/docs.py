@@ -125,10 +125,16 @@ def _fields(schemas: Mapping[str, Schema]) -> str:
 
 def _field_table(properties: Mapping[str, Schema], schema: Schema) -> str:
     rows = [
-        [f"`{name}`", type_text(field), _yes(name, schema), constraints_text(field)]
+        [
+            f"`{name}`",
+            type_text(field),
+            _yes(name, schema),
+            constraints_text(field),
+            field.get("description", ""),
+        ]
         for name, field in properties.items()
     ]
-    return _table(["field", "type", "required", "constraints, default"], rows)
+    return _table(["field", "type", "required", "constraints, default", "meaning"], rows)
 
 
 def type_text(node: Schema) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from gie.events import Event
 from gie.events.schema_ids import BATCH_SCHEMA, ENVELOPE_SCHEMA, schema_uri
+from gie.schemas.field_docs import FIELD_DOCS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Written by every gie publisher, whatever the defaults of the model say.
@@ -40,7 +41,7 @@ JsonSchema = dict[str, Any]
 def event_schema(event_type: type[Event]) -> JsonSchema:
     """The published schema of one event type."""
     raw = event_type.model_json_schema(mode="validation")
-    properties = _open(raw)["properties"]
+    properties = _open(raw, FIELD_DOCS.get(event_type.TYPE, {}))["properties"]
     properties["type"] = {"type": "string", "const": event_type.TYPE}
     properties["schema_version"] = {"type": "integer", "const": event_type.SCHEMA_VERSION}
     _describe_envelope(properties)
@@ -50,7 +51,7 @@ def event_schema(event_type: type[Event]) -> JsonSchema:
 def envelope_schema() -> JsonSchema:
     """The fields every event carries, whatever its type."""
     raw = Event.model_json_schema(mode="validation")
-    properties = _open(raw)["properties"]
+    properties = _open(raw, {})["properties"]
     properties["type"] = {"type": "string", "minLength": 1}
     properties["schema_version"] = {"type": "integer", "minimum": 1}
     _describe_envelope(properties)
@@ -100,7 +101,9 @@ def _document(name: str, description: str, raw: JsonSchema) -> JsonSchema:
         "required": [field for field in properties if field in required],
     }
     if "$defs" in raw:
-        document["$defs"] = {key: _open(value) for key, value in raw["$defs"].items()}
+        document["$defs"] = {
+            key: _open(value, FIELD_DOCS.get(key, {})) for key, value in raw["$defs"].items()
+        }
     return document
 
 
@@ -109,11 +112,15 @@ def _describe_envelope(properties: JsonSchema) -> None:
         properties[name] = {"description": description, **properties[name]}
 
 
-def _open(model: JsonSchema) -> JsonSchema:
-    """A model's object schema with added fields allowed and derived titles dropped."""
+def _open(model: JsonSchema, descriptions: dict[str, str]) -> JsonSchema:
+    """A model's object schema with added fields allowed, derived titles dropped and
+    fields described (a description the model gives wins)."""
     model.pop("additionalProperties", None)
-    for value in model.get("properties", {}).values():
+    properties = model.get("properties", {})
+    for name, value in properties.items():
         value.pop("title", None)
+        if name in descriptions and "description" not in value:
+            properties[name] = {"description": descriptions[name], **value}
     if "description" in model:
         model["description"] = _clean(model["description"])
     return model

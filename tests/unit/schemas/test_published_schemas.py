@@ -15,6 +15,7 @@ from referencing import Registry, Resource
 from gie.events import BUILTIN_EVENT_TYPES, Event, EventDecodeError, default_codec, schema_uri
 from gie.events.address import Address
 from gie.schemas import event_schema, published_schemas, release_breaks
+from gie.schemas.field_docs import FIELD_DOCS
 from tests.unit.libs.test_events import SAMPLES
 from tests.unit.schemas.conftest import ROOT
 
@@ -145,3 +146,34 @@ def test_the_current_schemas_keep_every_frozen_release() -> None:
 def test_schema_uri_refuses_what_is_not_a_type_name(bad: str) -> None:
     with pytest.raises(ValueError, match="not an event type name"):
         schema_uri(bad)
+
+
+def described_objects() -> dict[str, dict[str, Any]]:
+    """Every object schema a consumer reads (event types and nested objects), by name."""
+    objects: dict[str, dict[str, Any]] = {}
+    for name in TYPES:
+        schema = load(CURRENT / f"{name}.json")
+        objects[name] = schema
+        objects.update(schema.get("$defs", {}))
+    return objects
+
+
+def test_every_published_field_says_what_it_means() -> None:
+    undescribed = [
+        f"{name}.{field}"
+        for name, schema in described_objects().items()
+        for field, value in schema["properties"].items()
+        if not value.get("description")
+    ]
+    assert undescribed == [], "describe them in gie/schemas/field_docs.py"
+
+
+def test_every_field_description_names_a_real_field() -> None:
+    objects = described_objects()
+    stale = [
+        f"{name}.{field}"
+        for name, fields in FIELD_DOCS.items()
+        for field in fields
+        if field not in objects.get(name, {}).get("properties", {})
+    ]
+    assert stale == []
