@@ -2,8 +2,9 @@
 
 Third parties consume gie's events; this package turns the event models into what
 they read. :mod:`~gie.schemas.json_schema` makes one JSON Schema per event type (plus
-the envelope and the batch); :mod:`~gie.schemas.compat` compares a current schema
-with a frozen one and names every change that breaks old consumers or old data;
+the envelope and the batch), each field described from :mod:`~gie.schemas.field_docs`;
+:mod:`~gie.schemas.compat` compares a current schema with a frozen one and names
+every change that breaks old consumers or old data;
 :mod:`~gie.schemas.asyncapi` describes the NATS channels, messages and headers as an
 AsyncAPI 3.0 document; :mod:`~gie.schemas.docs` renders the reference parts of the
 events page from those. Everything here is pure (dicts in, dicts or text out): the

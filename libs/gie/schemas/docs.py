@@ -16,6 +16,7 @@ from typing import Any
 
 from gie.events.address import ADDRESS_PATTERN
 from gie.events.schema_ids import BATCH_SCHEMA, ENVELOPE_SCHEMA
+from gie.schemas.asyncapi import HEADERS
 
 Schema = Mapping[str, Any]
 
@@ -94,7 +95,7 @@ def _streams(document: Mapping[str, Any]) -> str:
 
 
 def _headers(document: Mapping[str, Any]) -> str:
-    headers = next(iter(document["components"]["schemas"].values()))
+    headers = document["components"]["schemas"][HEADERS]
     rows = []
     for name, header in headers["properties"].items():
         value = f"`{header['const']}`" if "const" in header else type_text(header)
