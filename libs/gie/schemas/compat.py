@@ -74,7 +74,7 @@ class _Comparison:
                 where,
                 f"retyped from {_types_text(old_branches)} to {_types_text(new_branches)}",
             )
-        for json_type in old_branches.keys() & new_branches.keys():
+        for json_type in sorted(old_branches.keys() & new_branches.keys(), key=_TYPE_ORDER.index):
             self._compare_typed(json_type, old_branches[json_type], new_branches[json_type], where)
 
     def _compare_typed(self, json_type: str, old: Schema, new: Schema, where: str) -> None:

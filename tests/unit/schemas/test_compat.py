@@ -27,6 +27,7 @@ def base() -> Schema:
             "ratio": {"type": "number", "exclusiveMinimum": 0},
             "reason": {"type": "string", "enum": ["ttl", "cancelled"]},
             "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+            "capacity": {"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "null"}]},
             "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 8},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
             "at": {"type": "string", "format": "date-time"},
@@ -121,6 +122,11 @@ BREAKING: list[tuple[str, Callable[[Schema], object], str]] = [
         "Thing.ratio: minimum raised from 0 (exclusive) to 0.5",
     ),
     (
+        "nullable-minimum-raised",
+        lambda s: props(s)["capacity"]["anyOf"][0].update(exclusiveMinimum=8),
+        "Thing.capacity: minimum raised from 0 (exclusive) to 8 (exclusive)",
+    ),
+    (
         "maximum-lowered",
         lambda s: props(s)["count"].update(maximum=99),
         "Thing.count: maximum lowered from 100 to 99",
@@ -200,6 +206,10 @@ COMPATIBLE: list[tuple[str, Callable[[Schema], object]]] = [
     ),
     ("enum-widened", lambda s: props(s)["reason"].update(enum=["ttl", "cancelled", "displaced"])),
     ("minimum-lowered", lambda s: props(s)["count"].update(minimum=-1)),
+    (
+        "nullable-minimum-lowered",
+        lambda s: props(s)["capacity"]["anyOf"][0].pop("exclusiveMinimum"),
+    ),
     ("maximum-removed", lambda s: props(s)["count"].pop("maximum")),
     (
         "exclusive-made-inclusive",
