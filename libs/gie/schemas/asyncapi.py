@@ -298,7 +298,10 @@ def _headers_schema() -> dict[str, Any]:
             "ce-dataschema": {
                 "type": "string",
                 "format": "uri",
-                "description": "The `$id` of the payload's JSON Schema (of one event).",
+                "description": (
+                    "The `$id` of the JSON Schema of the message's events "
+                    "(`gie.events.schema_uri`); a batch names its events' schema."
+                ),
             },
             "traceparent": {
                 "type": "string",
