@@ -24,7 +24,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # Written by every gie publisher, whatever the defaults of the model say.
 ALWAYS_WRITTEN = ("event_id", "type", "schema_version", "occurred_at", "source", "pool")
 
-# What the envelope's fields mean (the models keep this in their docstrings).
+# What the envelope's fields mean (the other fields: gie.schemas.field_docs).
 ENVELOPE_FIELDS = {
     "event_id": "Unique id of the event (also the `Nats-Msg-Id` of a one-event message).",
     "type": "The event type, e.g. `EndpointUpserted`: names the schema of the rest.",
