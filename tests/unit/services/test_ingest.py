@@ -22,9 +22,9 @@ async def test_reconcile_publishes_only_the_difference() -> None:
     view = PoolView(POOL)
     reconciler = Reconciler(bus, view, source="ingest-0")
 
-    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80"), revision="r1") == 2
-    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80"), revision="r1") == 0
-    assert await reconciler.reconcile(endpoints("10.0.0.2:80", "10.0.0.3:80"), revision="r2") == 2
+    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80")) == 2
+    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80")) == 0
+    assert await reconciler.reconcile(endpoints("10.0.0.2:80", "10.0.0.3:80")) == 2
 
     stored = bus.stored(STATE)
     assert [type(e).__name__ for e in stored] == [
@@ -41,7 +41,7 @@ async def test_two_replicas_reconciling_the_same_file_store_each_fact_once() -> 
     bus = MemoryEventBus()
     desired = endpoints("10.0.0.1:80")
     for replica in ("ingest-0", "ingest-1"):
-        await Reconciler(bus, PoolView(POOL), source=replica).reconcile(desired, revision="r1")
+        await Reconciler(bus, PoolView(POOL), source=replica).reconcile(desired)
     assert len([e for e in bus.stored(STATE) if isinstance(e, EndpointUpserted)]) == 1
 
 
@@ -84,9 +84,9 @@ async def test_objectives_are_reconciled_like_endpoints() -> None:
     bus = MemoryEventBus()
     view = PoolView(POOL)
     reconciler = Reconciler(bus, view, source="ingest-0")
-    await reconciler.reconcile((), revision="r1", objectives={"batch": -1, "chat": 5})
+    await reconciler.reconcile((), objectives={"batch": -1, "chat": 5})
     assert view.objectives() == {"batch": -1, "chat": 5}
-    await reconciler.reconcile((), revision="r2", objectives={"chat": 7})
+    await reconciler.reconcile((), objectives={"chat": 7})
     assert view.objectives() == {"chat": 7}
     kinds = [type(e).__name__ for e in bus.stored(STATE)]
     assert kinds == [
