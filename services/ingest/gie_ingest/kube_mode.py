@@ -81,6 +81,7 @@ async def run_kubernetes(settings: IngestSettings, stop: asyncio.Event) -> None:
                 await dirty.wait()
                 dirty.clear()
                 if not source.current:
+                    kit.log.debug("reconcile deferred: a watcher is listing")
                     continue  # a watcher is (re)listing; its handler marks dirty when done
                 try:
                     await reconciler.reconcile(

@@ -87,7 +87,14 @@ class KubeSource:
         def watcher(
             resource: ApiResource, handler: Callable[[WatchEvent], None], **kw: Any
         ) -> Watcher:
-            return Watcher(resource, handler=handler, metrics=metrics, backoff=make_backoff(), **kw)
+            return Watcher(
+                resource,
+                handler=handler,
+                on_listed=on_change,
+                metrics=metrics,
+                backoff=make_backoff(),
+                **kw,
+            )
 
         pods = ApiResource(api, name="pods", path_of=self._path("", "v1", "pods"))
         self.watchers: list[Watcher] = []

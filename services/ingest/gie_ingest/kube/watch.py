@@ -12,7 +12,8 @@ a relist with the new selector reports what left and what joined. A ``None``
 selector (for a watcher built with ``selector_required``) empties the cache.
 
 Concurrency: ``run()`` is one task; ``handler`` is called on it, synchronously, for
-each change, after the cache was updated. ``retarget`` may be called from any task
+each change, after the cache was updated, and ``on_listed`` after every list (even
+one that changed nothing). ``retarget`` may be called from any task
 on the same loop.
 """
 
@@ -78,6 +79,7 @@ class Watcher:
         resource: ResourceClient,
         *,
         handler: Callable[[WatchEvent], None],
+        on_listed: Callable[[], None] = lambda: None,
         metrics: WatchMetrics,
         backoff: Backoff,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
@@ -89,6 +91,7 @@ class Watcher:
         self.cache: dict[str, Obj] = {}
         self.synced = asyncio.Event()  # set after the first list
         self._handler = handler
+        self._on_listed = on_listed
         self._metrics = metrics
         self._backoff = backoff
         self._sleep = sleep
@@ -143,6 +146,7 @@ class Watcher:
             self._replace([])
             self._listed = (None,)
             self.synced.set()
+            self._on_listed()
             await asyncio.Event().wait()  # until retargeted
         while True:
             try:
@@ -175,6 +179,7 @@ class Watcher:
         self._version = version
         self._backoff.reset()
         self.synced.set()
+        self._on_listed()
 
     async def _watch(self) -> None:
         assert self._version is not None
