@@ -57,6 +57,13 @@ class IngestSettings(ServiceSettings):
         description="Comma-separated ports of each Pod, 1 to 8 (discovery `selector`); "
         "several ports are data-parallel ranks.",
     )
+    kube_watch_timeout_s: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="Watch requests ask the API server to end them after this long; the "
+        "watch then resumes from the last resourceVersion seen.",
+    )
     kube_backoff_max_s: float = Field(
         default=30.0, gt=0, description="Longest wait before retrying a failed watch."
     )

@@ -93,6 +93,7 @@ class KubeSource:
                 on_listed=on_change,
                 metrics=metrics,
                 backoff=make_backoff(),
+                timeout_s=settings.kube_watch_timeout_s,
                 **kw,
             )
 
