@@ -3,6 +3,9 @@ rewrites, and the settings that pick the mode."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -283,3 +286,13 @@ def test_selector_mode_settings(clean_env: pytest.MonkeyPatch, tmp_path: Path) -
     settings = IngestSettings()
     assert settings.endpoint_selector == "app=vllm,tier in (a,b)"
     assert settings.ports() == (8000, 8001)
+
+
+def test_invalid_settings_exit_with_code_2_naming_the_setting() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIE_")}
+    env |= {"GIE_DISCOVERY": "selector", "GIE_TARGET_PORTS": "8000"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gie_ingest"], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert b"GIE_ENDPOINT_SELECTOR is required when GIE_DISCOVERY is selector" in done.stderr
