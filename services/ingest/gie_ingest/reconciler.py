@@ -109,10 +109,10 @@ class Reconciler:
     async def _reconcile_endpoints(self, desired: tuple[Endpoint, ...]) -> int:
         pool = self._view.pool
         wanted = {endpoint.address: endpoint for endpoint in desired}
+        current = {state.address: state.endpoint for state in self._view.endpoints()}
         published = 0
         for address, endpoint in sorted(wanted.items()):
-            state = self._view.get(address)
-            if state is not None and state.endpoint == endpoint:
+            if current.get(address) == endpoint:
                 continue
             await self._publish(
                 endpoint_subject(pool, address),
