@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from gie.events import Endpoint
+from gie_ingest.kube.errors import InvalidObject
 
 RANK_LABEL = "gie.dev/data-parallel-rank"
 
@@ -36,9 +39,19 @@ def _host(ip: str) -> str:
 
 
 def pod_endpoints(pod: dict[str, Any], ports: tuple[int, ...]) -> list[Endpoint]:
-    """The endpoints of one Pod on ``ports`` (none when it is not a member)."""
+    """The endpoints of one Pod on ``ports`` (none when it is not a member).
+
+    InvalidObject when its IP does not make an endpoint address."""
     if not pod_is_member(pod):
         return []
+    try:
+        return _endpoints(pod, ports)
+    except ValidationError as exc:
+        ip = pod["status"]["podIP"]
+        raise InvalidObject(f"status.podIP: {ip!r} does not make an endpoint address") from exc
+
+
+def _endpoints(pod: dict[str, Any], ports: tuple[int, ...]) -> list[Endpoint]:
     metadata = pod["metadata"]
     name = str(metadata.get("name", ""))
     labels = {str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}

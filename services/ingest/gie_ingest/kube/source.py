@@ -99,6 +99,9 @@ class KubeSource:
 
         pods = ApiResource(api, name="pods", path_of=self._path("", "v1", "pods"))
         self.watchers: list[Watcher] = []
+        self.pools: Watcher | None = None
+        self._objective_watcher: Watcher | None = None
+        self._rewrite_watcher: Watcher | None = None
         if self._selector_mode:
             self.spec = PoolSpec(settings.endpoint_selector or "", settings.ports())
             self.pool_problem = None
@@ -120,12 +123,10 @@ class KubeSource:
             name="inferencemodelrewrites",
             path_of=self._served(LLM_D, "inferencemodelrewrites"),
         )
-        self.watchers = [
-            watcher(pools, self._on_pool),
-            self.pods,
-            watcher(objectives, self._on_objective),
-            watcher(rewrites, self._on_rewrite),
-        ]
+        self.pools = watcher(pools, self._on_pool)
+        self._objective_watcher = watcher(objectives, self._on_objective)
+        self._rewrite_watcher = watcher(rewrites, self._on_rewrite)
+        self.watchers = [self.pools, self.pods, self._objective_watcher, self._rewrite_watcher]
 
     # -- paths -----------------------------------------------------------------
     def _path(self, group: str, version: str, plural: str) -> Callable[[], Any]:
@@ -175,7 +176,13 @@ class KubeSource:
         self._on_change()
 
     def _endpoints_of(self, pod: dict[str, Any]) -> list[Endpoint]:
-        return pod_endpoints(pod, self.spec.ports) if self.spec is not None else []
+        if self.spec is None:
+            return []
+        try:
+            return pod_endpoints(pod, self.spec.ports)
+        except InvalidObject as exc:
+            self._skip("Pod", str(pod.get("metadata", {}).get("name")), exc)
+            return []
 
     def _on_pod(self, event: WatchEvent) -> None:
         key = object_key(event.obj)
@@ -223,8 +230,11 @@ class KubeSource:
 
     @property
     def current(self) -> bool:
-        """True when every watcher has listed, with the selector the pool asks for."""
-        return all(w.synced.is_set() and w.current for w in self.watchers) and (
+        """True when the pool and its Pods are listed, with the selector the pool asks
+        for. (Objectives and rewrites count once listed: a failing watch of one of
+        them does not hold back the endpoints.)"""
+        membership = [self.pods] if self.pools is None else [self.pools, self.pods]
+        return all(w.synced.is_set() and w.current for w in membership) and (
             self.pods.label_selector == (self.spec.selector if self.spec else None)
         )
 
@@ -233,8 +243,13 @@ class KubeSource:
             return ()
         return tuple(endpoint for key in sorted(self._members) for endpoint in self._members[key])
 
+    @staticmethod
+    def _listed(watcher: Watcher | None) -> bool:
+        return watcher is not None and watcher.synced.is_set()
+
     def objectives(self) -> dict[str, int] | None:
-        return None if self._selector_mode else dict(self._objectives)
+        """Objectives to publish; None (leave them) in selector mode or before listed."""
+        return dict(self._objectives) if self._listed(self._objective_watcher) else None
 
     def rewrites(self) -> dict[str, Rewrite] | None:
-        return None if self._selector_mode else dict(self._rewrites)
+        return dict(self._rewrites) if self._listed(self._rewrite_watcher) else None
