@@ -25,6 +25,7 @@ class Latencies:
     not_ready_to_removed: list[float] = field(default_factory=list)
     ready_to_upserted: list[float] = field(default_factory=list)
     deleted_to_removed: list[float] = field(default_factory=list)
+    writes: list[float] = field(default_factory=list)  # the API write alone, every change
 
 
 class Arrivals:
@@ -51,10 +52,13 @@ class Arrivals:
             future.set_result(now)
 
 
-async def _timed(arrivals: Arrivals, kind: str, address: str, change: Awaitable[object]) -> float:
+async def _timed(
+    arrivals: Arrivals, kind: str, address: str, change: Awaitable[object], writes: list[float]
+) -> float:
     future = arrivals.expect(kind, address)
     start = time.perf_counter()
     await change
+    writes.append(time.perf_counter() - start)
     arrived = await asyncio.wait_for(future, 30)
     return arrived - start
 
@@ -62,6 +66,7 @@ async def _timed(arrivals: Arrivals, kind: str, address: str, change: Awaitable[
 async def probe(stack: Stack, *, pods: int, samples: int) -> Latencies:
     arrivals = Arrivals()
     result = Latencies()
+    w = result.writes
     core = stack.core
     async with NatsEventBus(stack.nats_url, name="bench-observer") as bus:
         await bus.follow(STATE, pool_filter(stack.pool_key), arrivals.on_event, deliver=Deliver.NEW)
@@ -71,15 +76,15 @@ async def probe(stack: Stack, *, pods: int, samples: int) -> Latencies:
             name, ip = f"pod-{index}", pod_ip(index)
             address = f"{ip}:{PORT}"
             result.not_ready_to_removed.append(
-                await _timed(arrivals, "down", address, set_ready(core, name, ip, ready=False))
+                await _timed(arrivals, "down", address, set_ready(core, name, ip, ready=False), w)
             )
             result.ready_to_upserted.append(
-                await _timed(arrivals, "up", address, set_ready(core, name, ip, ready=True))
+                await _timed(arrivals, "up", address, set_ready(core, name, ip, ready=True), w)
             )
             if sample % 2 == 0:
                 result.deleted_to_removed.append(
                     await _timed(
-                        arrivals, "down", address, core.delete_namespaced_pod(name, NAMESPACE)
+                        arrivals, "down", address, core.delete_namespaced_pod(name, NAMESPACE), w
                     )
                 )
                 back = arrivals.expect("up", address)

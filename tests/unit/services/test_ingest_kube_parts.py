@@ -299,5 +299,5 @@ def test_invalid_settings_exit_with_code_2_naming_the_setting() -> None:
 
 
 def test_a_pod_ip_that_makes_no_address_is_an_invalid_object() -> None:
-    with pytest.raises(InvalidObject, match="status.podIP: 'not an ip'"):
+    with pytest.raises(InvalidObject, match=r"status\.podIP: 'not an ip'"):
         pod_endpoints(_pod(ip="not an ip"), (8000,))
