@@ -64,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_row(pods, "Ready=False -> EndpointRemoved", latencies.not_ready_to_removed))
         print(_row(pods, "Ready=True -> EndpointUpserted", latencies.ready_to_upserted))
         print(_row(pods, "Pod deleted -> EndpointRemoved", latencies.deleted_to_removed))
-        print(_row(pods, "(the API write alone, all of the above)", latencies.writes))
+        print(_row(pods, "(all of the above: the API write alone)", latencies.writes))
+        print(_row(pods, "(all of the above: write answered -> event)", latencies.after_write))
     if args.json:
         args.json.write_text(json.dumps({p: asdict(r) for p, r in results.items()}, indent=2))
     return 0

@@ -26,6 +26,7 @@ class Latencies:
     ready_to_upserted: list[float] = field(default_factory=list)
     deleted_to_removed: list[float] = field(default_factory=list)
     writes: list[float] = field(default_factory=list)  # the API write alone, every change
+    after_write: list[float] = field(default_factory=list)  # write answered -> event
 
 
 class Arrivals:
@@ -53,20 +54,21 @@ class Arrivals:
 
 
 async def _timed(
-    arrivals: Arrivals, kind: str, address: str, change: Awaitable[object], writes: list[float]
+    arrivals: Arrivals, kind: str, address: str, change: Awaitable[object], result: Latencies
 ) -> float:
     future = arrivals.expect(kind, address)
     start = time.perf_counter()
     await change
-    writes.append(time.perf_counter() - start)
+    written = time.perf_counter()
     arrived = await asyncio.wait_for(future, 30)
+    result.writes.append(written - start)
+    result.after_write.append(max(0.0, arrived - written))
     return arrived - start
 
 
 async def probe(stack: Stack, *, pods: int, samples: int) -> Latencies:
     arrivals = Arrivals()
     result = Latencies()
-    w = result.writes
     core = stack.core
     async with NatsEventBus(stack.nats_url, name="bench-observer") as bus:
         await bus.follow(STATE, pool_filter(stack.pool_key), arrivals.on_event, deliver=Deliver.NEW)
@@ -76,15 +78,21 @@ async def probe(stack: Stack, *, pods: int, samples: int) -> Latencies:
             name, ip = f"pod-{index}", pod_ip(index)
             address = f"{ip}:{PORT}"
             result.not_ready_to_removed.append(
-                await _timed(arrivals, "down", address, set_ready(core, name, ip, ready=False), w)
+                await _timed(
+                    arrivals, "down", address, set_ready(core, name, ip, ready=False), result
+                )
             )
             result.ready_to_upserted.append(
-                await _timed(arrivals, "up", address, set_ready(core, name, ip, ready=True), w)
+                await _timed(arrivals, "up", address, set_ready(core, name, ip, ready=True), result)
             )
             if sample % 2 == 0:
                 result.deleted_to_removed.append(
                     await _timed(
-                        arrivals, "down", address, core.delete_namespaced_pod(name, NAMESPACE), w
+                        arrivals,
+                        "down",
+                        address,
+                        core.delete_namespaced_pod(name, NAMESPACE),
+                        result,
                     )
                 )
                 back = arrivals.expect("up", address)
