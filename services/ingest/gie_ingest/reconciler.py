@@ -112,7 +112,8 @@ class Reconciler:
         current = {state.address: state.endpoint for state in self._view.endpoints()}
         published = 0
         for address, endpoint in sorted(wanted.items()):
-            if current.get(address) == endpoint:
+            held = current.get(address)
+            if held is endpoint or held == endpoint:  # mostly the very object published
                 continue
             await self._publish(
                 endpoint_subject(pool, address),
