@@ -107,9 +107,20 @@ async def test_a_changed_selector_re_derives_the_endpoints(scene: Scene) -> None
 
 async def test_two_target_ports_give_two_ranked_endpoints_per_pod(scene: Scene) -> None:
     async with running(scene.settings):
-        await scene.create(POOL_GROUP, "inferencepools", pool(scene.pool, APP, (8000, 8001)))
+        await scene.create(POOL_GROUP, "inferencepools", pool(scene.pool, APP))
         await ready_pod(scene.api, scene.namespace, "dp", APP, "10.0.4.1")
+        await scene.recorder.wait_addresses(["10.0.4.1:8000"])
+        # A second port: every endpoint is derived again, as ranks.
+        patch = {"spec": {"targetPorts": [{"number": 8000}, {"number": 8001}]}}
+        await scene.custom.patch_namespaced_custom_object(
+            POOL_GROUP, "v1", scene.namespace, "inferencepools", scene.pool, patch,
+            _content_type=MERGE,
+        )  # fmt: skip
         await scene.recorder.wait_addresses(["10.0.4.1:8000", "10.0.4.1:8001"])
+        await scene.recorder.wait_for(
+            lambda: all(RANK_LABEL in s.endpoint.labels for s in scene.recorder.view.endpoints()),
+            "rank labels",
+        )
     ranks = {
         state.endpoint.name: state.endpoint.labels[RANK_LABEL]
         for state in scene.recorder.view.endpoints()
