@@ -123,7 +123,14 @@ class KubeSource:
             name="inferencemodelrewrites",
             path_of=self._served(LLM_D, "inferencemodelrewrites"),
         )
-        self.pools = watcher(pools, self._on_pool)
+        self.pools = Watcher(
+            pools,
+            handler=self._on_pool,
+            on_listed=self._on_pools_listed,
+            metrics=metrics,
+            backoff=make_backoff(),
+            timeout_s=settings.kube_watch_timeout_s,
+        )
         self._objective_watcher = watcher(objectives, self._on_objective)
         self._rewrite_watcher = watcher(rewrites, self._on_rewrite)
         self.watchers = [self.pools, self.pods, self._objective_watcher, self._rewrite_watcher]
@@ -173,6 +180,11 @@ class KubeSource:
         self.pods.retarget(spec.selector if spec else None)
         if ports_changed:
             self._members = {key: self._endpoints_of(pod) for key, pod in self.pods.cache.items()}
+        self._on_change()
+
+    def _on_pools_listed(self) -> None:
+        if self.pools is not None and not self.pools.cache:
+            _log.warning("pool unusable; no endpoints published", reason=self.pool_problem)
         self._on_change()
 
     def _endpoints_of(self, pod: dict[str, Any]) -> list[Endpoint]:
