@@ -32,77 +32,92 @@ from gie_ingest.settings import IngestSettings
 STATE_KINDS = ("endpoint", "objective", "rewrite")
 
 
-async def run_kubernetes(settings: IngestSettings, stop: asyncio.Event) -> None:
-    api = await api_client(settings.kubeconfig)  # fails fast on a bad kubeconfig
-    async with api, ServiceKit("ingest", settings) as kit:
-        dirty = asyncio.Event()
-        source = KubeSource(api, settings, registry=kit.registry, on_change=dirty.set)
-        view = PoolView(settings.pool)
-        reconciler = Reconciler(kit.bus, view, source=settings.instance_id)
-        publish_errors = Counter(
+class ReconcileLoop:
+    """Publishes the source's desired state whenever either side changed (``dirty``)."""
+
+    def __init__(
+        self,
+        kit: ServiceKit,
+        source: KubeSource,
+        reconciler: Reconciler,
+        view: PoolView,
+        *,
+        dirty: asyncio.Event,
+    ) -> None:
+        self.dirty = dirty
+        self.published_once = False
+        self._kit = kit
+        self._source = source
+        self._reconciler = reconciler
+        self._view = view
+        self._errors = Counter(
             "gie_ingest_publish_errors_total",
             "Reconcile rounds that failed to publish (retried after a backoff).",
             registry=kit.registry,
         )
-        endpoints_gauge = Gauge(
+        self._endpoints = Gauge(
             "gie_ingest_endpoints", "Endpoints published for the pool.", registry=kit.registry
         )
 
-        def on_state(event: Event) -> None:
-            if reconciler.observe(event):
-                dirty.set()
+    def on_state(self, event: Event) -> None:
+        """Follow handler of the pool's state subjects."""
+        if self._reconciler.observe(event):
+            self.dirty.set()
 
+    def readiness(self) -> str | None:
+        if not self.published_once:
+            return "the API server's objects are not listed and published yet"
+        return None
+
+    async def run(self, backoff: Backoff) -> None:
+        while True:
+            await self.dirty.wait()
+            self.dirty.clear()
+            if not self._source.current:
+                continue  # a watcher is (re)listing; it marks dirty when done
+            try:
+                await self._reconciler.reconcile(
+                    self._source.endpoints(),
+                    objectives=self._source.objectives(),
+                    rewrites=self._source.rewrites(),
+                )
+            except GieBusError as exc:
+                self._errors.inc()
+                delay = backoff.next()
+                self._kit.log.error("publish failed; retrying", error=str(exc), retry_in_s=delay)
+                self.dirty.set()
+                await asyncio.sleep(delay)
+                continue
+            backoff.reset()
+            self._endpoints.set(len(self._view))
+            self.published_once = True
+
+
+async def run_kubernetes(settings: IngestSettings, stop: asyncio.Event) -> None:
+    api = await api_client(settings.kubeconfig)  # fails fast on a bad kubeconfig
+    async with api, ServiceKit("ingest", settings) as kit:
+        view = PoolView(settings.pool)
+        reconciler = Reconciler(kit.bus, view, source=settings.instance_id)
+        dirty = asyncio.Event()
+        source = KubeSource(api, settings, registry=kit.registry, on_change=dirty.set)
+        loop = ReconcileLoop(kit, source, reconciler, view, dirty=dirty)
         followings = [
             await kit.bus.follow(
                 STATE,
                 f"{pool_prefix(view.pool)}.{kind}.>",
-                on_state,
+                loop.on_state,
                 deliver=Deliver.LAST_PER_SUBJECT,
             )
             for kind in STATE_KINDS
         ]
         for following in followings:
             await following.caught_up.wait()
-
-        published_once = False
-
-        def kubernetes_ready() -> str | None:
-            if not published_once:
-                return "the API server's objects are not listed and published yet"
-            return None
-
-        kit.health.add_check("kubernetes", kubernetes_ready)
+        kit.health.add_check("kubernetes", loop.readiness)
         kit.health.add_check("pool", lambda: source.pool_problem)
-
-        async def reconcile_forever() -> None:
-            nonlocal published_once
-            backoff = Backoff(maximum_s=settings.kube_backoff_max_s)
-            while True:
-                await dirty.wait()
-                dirty.clear()
-                if not source.current:
-                    kit.log.debug("reconcile deferred: a watcher is listing")
-                    continue  # a watcher is (re)listing; its handler marks dirty when done
-                try:
-                    await reconciler.reconcile(
-                        source.endpoints(),
-                        objectives=source.objectives(),
-                        rewrites=source.rewrites(),
-                    )
-                except GieBusError as exc:
-                    publish_errors.inc()
-                    delay = backoff.next()
-                    kit.log.error("publish failed; retrying", error=str(exc), retry_in_s=delay)
-                    dirty.set()
-                    await asyncio.sleep(delay)
-                    continue
-                backoff.reset()
-                endpoints_gauge.set(len(view))
-                published_once = True
-
         async with asyncio.TaskGroup() as group:
             watching = group.create_task(source.run())
-            reconciling = group.create_task(reconcile_forever())
+            backoff = Backoff(maximum_s=settings.kube_backoff_max_s)
+            reconciling = group.create_task(loop.run(backoff))
             await stop.wait()
             for task in (watching, reconciling):
                 task.cancel()

@@ -65,8 +65,9 @@ class KubeSource:
         self._group = settings.pool_group
         self._selector_mode = settings.discovery == "selector"
         maximum = settings.kube_backoff_max_s
-        make_backoff = backoff or (lambda: Backoff(maximum_s=maximum))
-        metrics = WatchMetrics(registry)
+        self._make_backoff = backoff or (lambda: Backoff(maximum_s=maximum))
+        self._watch_timeout_s = settings.kube_watch_timeout_s
+        self._metrics = WatchMetrics(registry)
         self._invalid = Counter(
             "gie_ingest_invalid_objects_total",
             "Objects skipped because their content is invalid, by kind.",
@@ -83,57 +84,63 @@ class KubeSource:
         self._members: dict[str, list[Endpoint]] = {}
         self._objectives: dict[str, int] = {}
         self._rewrites: dict[str, Rewrite] = {}
-
-        def watcher(
-            resource: ApiResource, handler: Callable[[WatchEvent], None], **kw: Any
-        ) -> Watcher:
-            return Watcher(
-                resource,
-                handler=handler,
-                on_listed=on_change,
-                metrics=metrics,
-                backoff=make_backoff(),
-                timeout_s=settings.kube_watch_timeout_s,
-                **kw,
-            )
-
-        pods = ApiResource(api, name="pods", path_of=self._path("", "v1", "pods"))
-        self.watchers: list[Watcher] = []
         self.pools: Watcher | None = None
         self._objective_watcher: Watcher | None = None
         self._rewrite_watcher: Watcher | None = None
+        pods = ApiResource(api, name="pods", path_of=self._path("", "v1", "pods"))
         if self._selector_mode:
             self.spec = PoolSpec(settings.endpoint_selector or "", settings.ports())
             self.pool_problem = None
             self._present.set(1)
-            self.pods = watcher(pods, self._on_pod, label_selector=self.spec.selector)
-            self.watchers.append(self.pods)
+            self.pods = self._watcher(pods, self._on_pod, label_selector=self.spec.selector)
+            self.watchers = [self.pods]
             return
-        self.pods = watcher(pods, self._on_pod, selector_required=True)
-        pool_version = "v1" if self._group == V1_GROUP else CR_VERSION
-        pools = ApiResource(
-            api,
-            name="inferencepools",
-            path_of=self._path(self._group, pool_version, "inferencepools"),
-            field_selector=f"metadata.name={self.pool_name}",
-        )
-        objectives = ApiResource(api, name="inferenceobjectives", path_of=self._objectives_path)
-        rewrites = ApiResource(
-            api,
-            name="inferencemodelrewrites",
-            path_of=self._served(LLM_D, "inferencemodelrewrites"),
-        )
-        self.pools = Watcher(
-            pools,
-            handler=self._on_pool,
+        self.pods = self._watcher(pods, self._on_pod, selector_required=True)
+        self.pools = self._watcher(
+            ApiResource(
+                api,
+                name="inferencepools",
+                path_of=self._path(
+                    self._group, "v1" if self._group == V1_GROUP else CR_VERSION, "inferencepools"
+                ),
+                field_selector=f"metadata.name={self.pool_name}",
+            ),
+            self._on_pool,
             on_listed=self._on_pools_listed,
-            metrics=metrics,
-            backoff=make_backoff(),
-            timeout_s=settings.kube_watch_timeout_s,
         )
-        self._objective_watcher = watcher(objectives, self._on_objective)
-        self._rewrite_watcher = watcher(rewrites, self._on_rewrite)
+        self._objective_watcher = self._watcher(
+            ApiResource(api, name="inferenceobjectives", path_of=self._objectives_path),
+            self._on_objective,
+        )
+        self._rewrite_watcher = self._watcher(
+            ApiResource(
+                api,
+                name="inferencemodelrewrites",
+                path_of=self._served(LLM_D, "inferencemodelrewrites"),
+            ),
+            self._on_rewrite,
+        )
         self.watchers = [self.pools, self.pods, self._objective_watcher, self._rewrite_watcher]
+
+    def _watcher(
+        self,
+        resource: ApiResource,
+        handler: Callable[[WatchEvent], None],
+        *,
+        on_listed: Callable[[], None] | None = None,
+        label_selector: str | None = None,
+        selector_required: bool = False,
+    ) -> Watcher:
+        return Watcher(
+            resource,
+            handler=handler,
+            on_listed=on_listed or self._on_change,
+            metrics=self._metrics,
+            backoff=self._make_backoff(),
+            label_selector=label_selector,
+            selector_required=selector_required,
+            timeout_s=self._watch_timeout_s,
+        )
 
     # -- paths -----------------------------------------------------------------
     def _path(self, group: str, version: str, plural: str) -> Callable[[], Any]:
