@@ -301,3 +301,15 @@ def test_invalid_settings_exit_with_code_2_naming_the_setting() -> None:
 def test_a_pod_ip_that_makes_no_address_is_an_invalid_object() -> None:
     with pytest.raises(InvalidObject, match=r"status\.podIP: 'not an ip'"):
         pod_endpoints(_pod(ip="not an ip"), (8000,))
+
+
+def test_an_unreadable_kubeconfig_exits_with_code_2_naming_it(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIE_")}
+    env |= {"GIE_DISCOVERY": "kubernetes", "GIE_KUBECONFIG": str(kubeconfig)}
+    done = subprocess.run(
+        [sys.executable, "-m", "gie_ingest"], env=env, capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"GIE_KUBECONFIG={kubeconfig}".encode() in done.stderr
