@@ -39,7 +39,6 @@ async def run_kubernetes(settings: IngestSettings, stop: asyncio.Event) -> None:
             view,
             registry=kit.registry,
             backoff=Backoff(maximum_s=settings.kube_backoff_max_s),
-            corrections_backoff=Backoff(initial_s=0.05, maximum_s=5.0),
         )
         source = KubeSource(api, settings, registry=kit.registry, on_change=loop.on_api_change)
         followings = [

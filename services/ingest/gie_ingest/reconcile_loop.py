@@ -6,13 +6,16 @@ view, :meth:`ReconcileLoop.on_state`). Each round publishes the difference betwe
 source's desired state and the view; changes that arrive meanwhile are coalesced into
 the next round.
 
-A round that only the stream started and that still publishes something is a
-*correction*: this replica overrides what another one published. Once, that is a
-lagging replica being put right. Again and again, it is two replicas that want
+A round that only the stream started (another replica published something this one's
+view did not have) first waits a grace period, ended early by an API change: the other
+replica may simply have seen a change in the API a moment before this one, and this
+replica's own watch should catch up before it judges. If such a round still publishes,
+it is a *correction*: this replica overrides what another one published. Once, that is
+a lagging replica being put right. Again and again, it is two replicas that want
 different things (differently configured, say two versions during a rollout) and would
 otherwise overwrite each other as fast as the stream goes: so corrections are counted
-(``gie_ingest_corrections_total``), logged, and followed by a pause that doubles up to
-``max_pause_s`` until a stream-started round finds nothing to publish.
+(``gie_ingest_corrections_total``) and logged, and the grace period doubles up to
+``max_grace_s`` until a stream-started round finds nothing to publish.
 
 Failed publishes are logged, counted and retried after a backoff.
 """
@@ -20,6 +23,7 @@ Failed publishes are logged, counted and retried after a backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -59,16 +63,19 @@ class ReconcileLoop:
         *,
         registry: CollectorRegistry,
         backoff: Backoff,
-        corrections_backoff: Backoff,
+        grace_s: float = 0.2,
+        max_grace_s: float = 5.0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.dirty = asyncio.Event()
         self.published_once = False
-        self._api_changed = False
+        self._api_changed = asyncio.Event()
         self._reconciler = reconciler
         self._view = view
         self._backoff = backoff
-        self._pause = corrections_backoff
+        self._initial_grace_s = grace_s
+        self._max_grace_s = max_grace_s
+        self.grace_s = grace_s
         self._sleep = sleep
         self._errors = Counter(
             "gie_ingest_publish_errors_total",
@@ -86,7 +93,7 @@ class ReconcileLoop:
 
     def on_api_change(self) -> None:
         """The source's desired state may have changed (watcher handler)."""
-        self._api_changed = True
+        self._api_changed.set()
         self.dirty.set()
 
     def on_state(self, event: Event) -> None:
@@ -99,11 +106,22 @@ class ReconcileLoop:
             return "the API server's objects are not listed and published yet"
         return None
 
+    async def _grace(self) -> None:
+        """Let this replica's watches catch up with what another replica saw."""
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+        # cancellation that arrives as the event is set, and shutdown would hang.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.grace_s):
+                await self._api_changed.wait()
+
     async def run(self, source: DesiredState) -> None:
         while True:
             await self.dirty.wait()
+            if not self._api_changed.is_set():
+                await self._grace()
             self.dirty.clear()
-            started_by_api, self._api_changed = self._api_changed, False
+            started_by_api = self._api_changed.is_set()
+            self._api_changed.clear()
             if not source.current:
                 continue  # a watcher is (re)listing; it marks dirty when done
             try:
@@ -114,8 +132,7 @@ class ReconcileLoop:
                 self._errors.inc()
                 delay = self._backoff.next()
                 _log.error("publish failed; retrying", error=str(exc), retry_in_s=delay)
-                self._api_changed = True  # retry the whole round
-                self.dirty.set()
+                self.on_api_change()  # retry the whole round
                 await self._sleep(delay)
                 continue
             self._backoff.reset()
@@ -125,12 +142,11 @@ class ReconcileLoop:
                 continue
             if published:
                 self._corrections.inc()
-                pause = self._pause.next()
+                self.grace_s = min(self._max_grace_s, self.grace_s * 2)
                 _log.warning(
                     "corrected what another replica published; do the replicas agree?",
                     changes=published,
-                    pause_s=round(pause, 3),
+                    next_grace_s=self.grace_s,
                 )
-                await self._sleep(pause)
             else:
-                self._pause.reset()
+                self.grace_s = self._initial_grace_s

@@ -34,8 +34,7 @@ class Wanted:
 
 
 async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await asyncio.sleep(0.1)  # longer than the longest grace period
 
 
 async def test_a_replica_that_disagrees_is_corrected_with_growing_pauses() -> None:
@@ -52,7 +51,8 @@ async def test_a_replica_that_disagrees_is_corrected_with_growing_pauses() -> No
         view,
         registry=registry,
         backoff=Backoff(jitter=lambda: 1.0),
-        corrections_backoff=Backoff(initial_s=0.05, maximum_s=5.0, jitter=lambda: 1.0),
+        grace_s=0.01,
+        max_grace_s=0.04,
         sleep=sleep,
     )
     task = asyncio.create_task(loop.run(Wanted()))
@@ -62,19 +62,43 @@ async def test_a_replica_that_disagrees_is_corrected_with_growing_pauses() -> No
     assert pauses == []  # the API asked for it: no correction
 
     theirs = Endpoint(address=MINE.address, name="p", labels={"version": "theirs"})
+    graces = []
     for _ in range(3):  # the other replica overwrites, this one corrects, again and again
         loop.on_state(EndpointUpserted(source="ingest-1", pool=POOL, endpoint=theirs))
         await settle()
-    assert pauses == [0.05, 0.1, 0.2]
+        graces.append(loop.grace_s)
+    assert graces == [0.02, 0.04, 0.04]  # doubling up to the maximum
     assert registry.get_sample_value("gie_ingest_corrections_total") == 3
     assert view.get(MINE.address).endpoint == MINE  # type: ignore[union-attr]
 
-    # The other replica comes round before this one acts: a quiet round resets the pause.
+    # The other replica comes round within the grace period: nothing to correct, and
+    # the grace period starts over.
     loop.on_state(EndpointUpserted(source="ingest-1", pool=POOL, endpoint=theirs))
     loop.on_state(EndpointUpserted(source="ingest-1", pool=POOL, endpoint=MINE))
     await settle()
-    assert len(pauses) == 3
+    assert registry.get_sample_value("gie_ingest_corrections_total") == 3
+    assert loop.grace_s == 0.01
+    task.cancel()
+
+
+async def test_an_api_change_during_the_grace_period_makes_it_an_api_round() -> None:
+    bus = MemoryEventBus()
+    view = PoolView(POOL)
+    registry = CollectorRegistry()
+    loop = ReconcileLoop(
+        Reconciler(bus, view, source="ingest-0"),
+        view,
+        registry=registry,
+        backoff=Backoff(),
+        grace_s=5.0,
+    )
+    task = asyncio.create_task(loop.run(Wanted()))
+    theirs = Endpoint(address=MINE.address, name="p", labels={"version": "theirs"})
     loop.on_state(EndpointUpserted(source="ingest-1", pool=POOL, endpoint=theirs))
-    await settle()
-    assert pauses == [0.05, 0.1, 0.2, 0.05]
+    await asyncio.sleep(0.05)
+    assert view.get(MINE.address).endpoint == theirs  # type: ignore[union-attr]
+    loop.on_api_change()  # this replica's own watch caught up: no waiting out the grace
+    await asyncio.sleep(0.05)
+    assert view.get(MINE.address).endpoint == MINE  # type: ignore[union-attr]
+    assert registry.get_sample_value("gie_ingest_corrections_total") == 0
     task.cancel()
