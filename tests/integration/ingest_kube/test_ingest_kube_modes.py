@@ -70,6 +70,10 @@ async def test_old_group_pool_and_objectives_until_llm_d_is_installed(scene: Sce
         await client.ApiextensionsV1Api(scene.api).create_custom_resource_definition(crd)
         await scene.create(LLM_D, "inferenceobjectives", objective("batch", scene.pool, -1))
         await scene.recorder.wait_for(lambda: view.objectives() == {"batch": -1}, "llm-d.ai only")
+        relisted = (
+            'gie_ingest_kube_relists_total{cause="api-changed",resource="inferenceobjectives"}'
+        )
+        assert relisted in await scene.metrics()
     assert {e.name for e in scene.recorder.events if isinstance(e, ObjectiveUpserted)} == {
         "chat",
         "batch",

@@ -54,7 +54,8 @@ class WatchMetrics:
         )
         self.relists = Counter(
             "gie_ingest_kube_relists_total",
-            "Lists of a resource: start, 410 Gone (expired), selector change, after an error.",
+            "Lists of a resource, by cause: start, expired (410 Gone), api-changed (discovery "
+            "chose another group), selector, error.",
             ["resource", "cause"],
             registry=registry,
         )
@@ -155,9 +156,9 @@ class Watcher:
                 await self._watch()
             except Expired as exc:
                 self._metrics.errors.labels(self.resource.name, exc.reason).inc()
-                _log.info("watch expired; relisting", resource=self.resource.name)
+                _log.info("relisting", resource=self.resource.name, cause=exc.reason)
                 self._version = None
-                self._cause = "expired"
+                self._cause = exc.reason  # expired (410 Gone) or api-changed
             except WatchFailed as exc:
                 self._metrics.errors.labels(self.resource.name, exc.reason).inc()
                 delay = self._backoff.next()
