@@ -87,10 +87,11 @@ def nats_py_version() -> str:
     return importlib.metadata.version("nats-py")
 
 
-def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:
-    """Queue ``PUB subject payload`` for the next flush; False when not done (not
-    connected, the buffer would pass its limit, or internals not as expected)."""
-    if not nc.is_connected or len(payload) > nc.max_payload:
+def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes, headers: bytes = b"") -> bool:
+    """Queue ``PUB subject payload`` (``HPUB`` with a NATS header block ``headers``)
+    for the next flush; False when not done (not connected, the buffer would pass
+    its limit, or internals not as expected)."""
+    if not nc.is_connected or len(payload) + len(headers) > nc.max_payload:
         return False
     pending: Any = getattr(nc, "_pending", None)
     size: Any = getattr(nc, "_pending_data_size", None)
@@ -106,7 +107,16 @@ def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:
         and not flusher.done()
     ):
         return False
-    command = b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(payload), payload)
+    if headers:
+        command = b"HPUB %s %d %d\r\n%s%s\r\n" % (
+            subject.encode(),
+            len(headers),
+            len(headers) + len(payload),
+            headers,
+            payload,
+        )
+    else:
+        command = b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(payload), payload)
     if limit > 0 and size + len(command) > limit:
         return False  # the public path flushes first
     stats: Any = getattr(nc, "stats", None)

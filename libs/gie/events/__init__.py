@@ -23,6 +23,7 @@ from gie.events.rewrite import (
 )
 from gie.events.routing import RequestCompleted, RequestRouted
 from gie.events.saturation import PoolSaturationChanged
+from gie.events.schema_uri import schema_uri
 
 BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
     EndpointUpserted,
@@ -75,6 +76,7 @@ __all__ = [
     "Upcaster",
     "default_codec",
     "new_event_id",
+    "schema_uri",
     "utc_now",
     "validate_address",
 ]

@@ -11,6 +11,7 @@ waiting for the publisher's batch. MUST be called from the event loop that feeds
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,6 +88,7 @@ class Director:
         self._fold_own = fold_own
         self._routed_subject = routing_subject(view.pool, "routed")
         self._completed_subject = routing_subject(view.pool, "completed")
+        self._seq = itertools.count(1)  # publisher_seq of this replica's routing events
 
     async def route(
         self,
@@ -151,7 +153,9 @@ class Director:
                 block_hashes=pack_hashes(prefix.hashes) if prefix else "",
                 prefix_capacity=prefix.capacity if prefix else None,
                 session=session,
+                publisher_seq=next(self._seq),
             ),
+            request,
         )
         return RoutingDecision(request, endpoints)
 
@@ -236,11 +240,16 @@ class Director:
                 completion_tokens=usage.completion_tokens if usage else None,
                 cached_tokens=usage.cached_tokens if usage else None,
                 duration_s=duration_s,
+                publisher_seq=next(self._seq),
             ),
+            request,
         )
 
-    def _publish(self, subject: str, event: RequestRouted | RequestCompleted) -> None:
+    def _publish(
+        self, subject: str, event: RequestRouted | RequestCompleted, request: InferenceRequest
+    ) -> None:
         if self._fold_own is not None:
             self._fold_own(event)
         if self._publisher is not None:
-            self._publisher.submit(subject, event)
+            # The request's own trace context, if it came with one (the bus checks its form).
+            self._publisher.submit(subject, event, traceparent=request.headers.get("traceparent"))
