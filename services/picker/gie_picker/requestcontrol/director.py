@@ -88,7 +88,9 @@ class Director:
         self._fold_own = fold_own
         self._routed_subject = routing_subject(view.pool, "routed")
         self._completed_subject = routing_subject(view.pool, "completed")
-        self._seq = itertools.count(1)  # publisher_seq of this replica's routing events
+        # publisher_seq of this replica's routing events: one sequence per type.
+        self._routed_seq = itertools.count(1)
+        self._completed_seq = itertools.count(1)
 
     async def route(
         self,
@@ -153,7 +155,7 @@ class Director:
                 block_hashes=pack_hashes(prefix.hashes) if prefix else "",
                 prefix_capacity=prefix.capacity if prefix else None,
                 session=session,
-                publisher_seq=next(self._seq),
+                publisher_seq=next(self._routed_seq),
             ),
             request,
         )
@@ -240,7 +242,7 @@ class Director:
                 completion_tokens=usage.completion_tokens if usage else None,
                 cached_tokens=usage.cached_tokens if usage else None,
                 duration_s=duration_s,
-                publisher_seq=next(self._seq),
+                publisher_seq=next(self._completed_seq),
             ),
             request,
         )
