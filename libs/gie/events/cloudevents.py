@@ -48,3 +48,11 @@ def ce_type(kind: str, type_name: str, schema_version: int) -> str:
 def source_of(service: str, instance: str) -> str:
     """``ce-source`` of one service process: ``/gie/<service>/<instance>``."""
     return f"/gie/{service}/{instance}"
+
+
+def type_of(ce_type_value: str) -> str | None:
+    """The event type name in a ``ce-type`` value made by :func:`ce_type` (None otherwise)."""
+    parts = ce_type_value.split(".")
+    if len(parts) != 5 or f"{parts[0]}.{parts[1]}" != TYPE_PREFIX or not parts[4].startswith("v"):
+        return None
+    return parts[3]
