@@ -7,8 +7,10 @@ import uuid
 from datetime import datetime
 
 import pytest
+from nats.errors import NoRespondersError
 
 from gie.bus import EVENTS, BackgroundPublisher, BusMetrics, NatsEventBus
+from gie.bus.lazy_headers import LazyHeaders
 from gie.events import schema_uri
 from gie.events.subjects import routing_subject
 from tests.support.routing_events import routed
@@ -121,3 +123,24 @@ async def test_a_background_publisher_passes_the_trace_of_a_lone_event_only(
     assert lone.headers is not None and lone.headers["traceparent"] == TRACE
     assert batch.headers is not None and "traceparent" not in batch.headers
     assert batch.headers["ce-gieevents"] == "2"
+
+
+async def test_the_bus_reads_header_blocks_only_when_asked(nats_url: str) -> None:
+    pool = fresh_pool()
+    subject = routing_subject(pool, "routed")
+    event = routed(pool, 1)
+    async with NatsEventBus(nats_url, name="lazy", ce_source=SOURCE) as bus:
+        await bus.ensure_streams()
+        client = bus._nc
+        assert client is not None
+        sub = await client.subscribe(subject)
+        await bus.publish(subject, event, traceparent=TRACE)
+        msg = await sub.next_msg(timeout=5)
+        assert isinstance(msg.headers, LazyHeaders)
+        assert msg.headers._parsed is None  # handed over unparsed
+        assert_ce(dict(msg.headers), ce_id=event.event_id, when=event.occurred_at)
+        assert msg.headers.get("traceparent") == TRACE and "nope" not in msg.headers
+        # A request without responders still gets nats-py's status handling.
+        with pytest.raises(NoRespondersError):
+            await client.request(f"nobody.{uuid.uuid4().hex}", b"", timeout=2)
+        await sub.unsubscribe()

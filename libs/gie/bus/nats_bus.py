@@ -30,6 +30,7 @@ from gie.bus.ce_headers import CeHeaders
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
+from gie.bus.lazy_headers import defer_header_parsing
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_internals import (
     answer_flow_control,
@@ -197,6 +198,7 @@ class NatsEventBus:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         self._js = self._nc.jetstream(timeout=self._publish_timeout_s)
+        defer_header_parsing(self._nc)  # followers read payloads, never headers
         _log.info("connected to NATS", url=self._url, client=self._name)
         moved = moved_internals(self._nc)
         if moved:
