@@ -29,6 +29,7 @@ from gie.events.cloudevents import (
     ce_type,
     subject_kind,
 )
+from gie.events.schema_ids import BATCH_SCHEMA
 
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 _MAX_REMEMBERED = 10_000
@@ -86,7 +87,7 @@ class CeHeaders:
 
     def batch_block(self, subject: str, events: Sequence[Event], *, msg_id: str) -> bytes:
         """The header block of a batch message (``events`` not empty): its own id,
-        its events' type (``Batch`` when they differ), the first event's time."""
+        its events' type and schema (``Batch`` when they differ), the first event's time."""
         first = type(events[0])
         if all(type(event) is first for event in events):
             constant = self._for(subject, first)[0]
@@ -125,6 +126,7 @@ class CeHeaders:
                     H_SPECVERSION: SPECVERSION,
                     H_TYPE: ce_type(subject_kind(subject), BATCH_TYPE, 1),
                     H_SOURCE: self._source,
+                    H_DATASCHEMA: schema_uri(BATCH_SCHEMA),  # an array of any events
                 }
             )
         return constant
