@@ -8,17 +8,20 @@ import asyncio
 import os
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from jsonschema import Draft202012Validator
 
 from tests.e2e.conftest import E2EStack
 
 pytestmark = pytest.mark.e2e
 
 TYPES = {"RequestRouted": "routed", "RequestCompleted": "completed"}
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "gie" / "v1"
 
 
 def traceparent() -> str:
@@ -71,6 +74,8 @@ async def test_tail_shows_the_routing_events_of_requests_sent(e2e_stack: E2EStac
             == f"gie.v1.{line['subject'].split('.')[2]}.routing.{TYPES[event['type']]}"
         )
         assert isinstance(event["publisher_seq"], int) and event["publisher_seq"] >= 1
+        schema = orjson.loads((SCHEMAS / f"{event['type']}.json").read_bytes())
+        Draft202012Validator(schema).validate(event)  # what schemas/ promises
         if headers.get("ce-gieevents") is None:  # sent alone: its own id and trace
             assert headers["ce-id"] == headers["Nats-Msg-Id"] == event["event_id"]
             assert headers["traceparent"] == sent[event["request_id"]]

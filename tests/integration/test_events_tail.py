@@ -8,10 +8,12 @@ import asyncio
 import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import nats
 import orjson
 import pytest
+from jsonschema import Draft202012Validator
 
 from gie.bus import NatsEventBus
 from gie.events.subjects import escape_token, routing_subject
@@ -19,6 +21,14 @@ from tests.support.consume_events import completed
 from tests.support.routing_events import routed
 
 pytestmark = pytest.mark.integration
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "gie" / "v1"
+
+
+def validate_published(event: dict[str, object]) -> None:
+    """``event`` against the committed JSON Schema of its type."""
+    schema = orjson.loads((SCHEMAS / f"{event['type']}.json").read_bytes())
+    Draft202012Validator(schema).validate(event)
 
 
 async def gie(*args: str, timeout_s: float = 30.0) -> tuple[int, str, str]:
@@ -77,6 +87,8 @@ async def test_tail_prints_n_events_of_a_pool_as_json_and_exits(
     assert headers["ce-source"] == "/gie/tests/tail"
     assert headers["ce-id"] == headers["Nats-Msg-Id"] == lines[3]["event"]["event_id"]
     assert lines[0]["headers"]["ce-gieevents"] == "3"
+    for line in lines:
+        validate_published(line["event"])
 
 
 async def test_tail_filters_by_type_and_prints_lines(nats_url: str, pools: tuple[str, str]) -> None:
