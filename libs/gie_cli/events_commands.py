@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from gie.consume import GieConsumeError, RawEvent, TailedEvent, parse_since, tail
 from gie.consume.subscribe import EVENTS_STREAM
-from gie_cli.devstack import StateStore, default_state_dir
+from gie_cli.devstack import DevstackError, StateStore, default_state_dir
 from gie_cli.runtime import EXIT_FAILED, err_console, run_command
 
 __all__ = ["events_app"]
@@ -161,7 +161,7 @@ def tail_command(
     """
     try:
         url = resolve_nats_url(nats_url, state_dir)
-    except GieConsumeError as error:
+    except (GieConsumeError, DevstackError) as error:  # no URL, or an unreadable stack record
         err_console.print(f"[bold red]error:[/] {escape(str(error))}")
         raise typer.Exit(EXIT_FAILED) from None
     raise typer.Exit(

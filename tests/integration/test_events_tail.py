@@ -5,6 +5,7 @@ start older than the stream keeps."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -31,7 +32,9 @@ def validate_published(event: dict[str, object]) -> None:
     Draft202012Validator(schema).validate(event)
 
 
-async def gie(*args: str, timeout_s: float = 30.0) -> tuple[int, str, str]:
+async def gie(
+    *args: str, timeout_s: float = 30.0, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -39,6 +42,7 @@ async def gie(*args: str, timeout_s: float = 30.0) -> tuple[int, str, str]:
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=env,
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
@@ -136,3 +140,10 @@ async def test_tail_names_a_bad_since(nats_url: str) -> None:
     code, _, err = await gie("events", "tail", "--nats-url", nats_url, "--since", "yesterday")
     assert code != 0
     assert "'yesterday'" in err and "duration" in err
+
+
+async def test_tail_without_a_nats_url_or_a_stack_says_what_to_do(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"GIE_NATS_URL", "GIE_STATE_DIR"}}
+    code, out, err = await gie("events", "tail", "--state-dir", str(tmp_path), env=env)
+    assert code == 1 and out == ""
+    assert "no NATS URL" in err and "--nats-url" in err and "gie up" in err
