@@ -55,6 +55,13 @@ class BusMetrics:
             ["type"],
             registry=registry,
         )
+        self.following_restarts = LoopCounter(
+            "gie_bus_following_restarts_total",
+            "Event stream consumers found gone and re-created from the last applied "
+            "sequence, by stream.",
+            ["stream"],
+            registry=registry,
+        )
         self._received: dict[str, CounterChild] = {}
         self._published: dict[str, CounterChild] = {}
 
