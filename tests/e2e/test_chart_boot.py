@@ -15,8 +15,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,13 @@ import yaml
 
 from gie_cli.devstack.ports import free_port_block, free_ports
 from tests.support.chart import NAMESPACE, Obj, named, of_kind, render
+from tests.support.chart_processes import (
+    config_maps,
+    container_env,
+    mounted_folders,
+    started,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -82,59 +87,10 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
     return path
 
 
-def config_maps(rendered: tuple[Obj, ...]) -> dict[str, dict[str, str]]:
-    return {cm["metadata"]["name"]: cm["data"] for cm in of_kind(rendered, "ConfigMap")}
-
-
 def process_env(pod: Obj, container: Obj, files: Path, maps: dict[str, Any]) -> dict[str, str]:
     """The container's environment, with ConfigMap mounts made files under ``files``."""
-    mounts = {}
-    for mount in container["volumeMounts"]:
-        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
-        if "configMap" in volume:
-            folder = files / volume["configMap"]["name"]
-            folder.mkdir(exist_ok=True)
-            for key, text in maps[volume["configMap"]["name"]].items():
-                (folder / key).write_text(text)
-            mounts[mount["mountPath"]] = str(folder)
-    env = {}
-    for item in container["env"]:
-        value = item.get("value", f"{container['name']}-0")
-        for mount_path, folder in mounts.items():
-            value = value.replace(mount_path, folder)
-        env[item["name"]] = localise(value)
-    return env
-
-
-@contextlib.contextmanager
-def started(
-    command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def wait_for(url: str, procs: dict[str, subprocess.Popen[bytes]], logs: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                tail = (logs / f"{name}.log").read_text()[-3000:]
-                raise AssertionError(f"{name} exited with {proc.returncode}:\n{tail}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"{url} never answered 200")
+    mounts = mounted_folders(pod, container, files / container["name"], maps)
+    return container_env(container, f"{container['name']}-0", mounts, localise)
 
 
 def test_requests_route_through_processes_started_from_the_chart(
