@@ -78,6 +78,7 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
         "metrics-collector": {"ports": {"admin": free_ports(1)[0]}},
         "ingest": {
             "ports": {"admin": free_ports(1)[0]},
+            "discovery": {"mode": "file"},
             "poolFile": {"endpoints": [f"{LOCAL}:{port}" for port in sims]},
         },
         "standalone": {"enabled": True, "port": envoy_port, "adminPort": envoy_admin},
