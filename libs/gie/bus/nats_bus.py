@@ -29,6 +29,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
+from gie.bus.lag import ConsumerLag, ConsumerPosition
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_internals import (
     answer_flow_control,
@@ -74,8 +75,10 @@ def delivery_sequences(msg: Msg) -> tuple[int, int, int]:
 class NatsFollowing:
     """A replay-then-follow subscription on one stream."""
 
-    def __init__(self, stream: StreamSpec) -> None:
+    def __init__(self, stream: StreamSpec, lag: ConsumerLag) -> None:
         self._stream = stream
+        self._lag = lag
+        self._lag_position = lag.position(stream.name)
         self._sub: JetStreamContext.PushSubscription | None = None
         self._caught_up = asyncio.Event()
         self._delivered = 0
@@ -91,8 +94,12 @@ class NatsFollowing:
     def position(self) -> int:
         return self._position
 
-    def note_delivered(self, msg: Msg) -> None:
-        stream_seq, consumer_seq, pending = delivery_sequences(msg)
+    @property
+    def lag_position(self) -> ConsumerPosition:
+        return self._lag_position
+
+    def note_delivered(self, stream_seq: int, consumer_seq: int, pending: int) -> None:
+        """A delivery was handled (its :func:`delivery_sequences`)."""
         self._delivered = consumer_seq
         self._position = stream_seq
         if pending == 0 or (self._target is not None and self._delivered >= self._target):
@@ -116,6 +123,7 @@ class NatsFollowing:
             answer_flow_control(nc, self._sub)
 
     async def stop(self) -> None:
+        self._lag.forget(self._lag_position)
         sub, self._sub = self._sub, None
         if sub is None:
             return
@@ -307,11 +315,12 @@ class NatsEventBus:
             if start_seq is None or start_seq < 1:
                 raise ValueError("Deliver.FROM_SEQUENCE needs a start sequence >= 1")
             config = js_api.ConsumerConfig(opt_start_seq=start_seq)
-        following = NatsFollowing(stream)
+        following = NatsFollowing(stream, self._metrics.lag)
         nc = self._nc
         assert nc is not None  # connected: _jetstream() said so
 
         async def on_msg(msg: Msg) -> None:
+            sequences = delivery_sequences(msg)
             await deliver_payload(
                 msg.data,
                 subject=msg.subject,
@@ -320,8 +329,10 @@ class NatsEventBus:
                 handler=handler,
                 metrics=self._metrics,
                 decoded=self._own.take(msg.data),
+                position=following.lag_position,
+                pending=sequences[2],
             )
-            following.note_delivered(msg)
+            following.note_delivered(*sequences)
             following.answer_flow_control(nc)
 
         try:
@@ -342,6 +353,7 @@ class NatsEventBus:
                 config.opt_start_time = None
             await following.start(sub, nc)
         except (NatsError, NotFoundError) as exc:
+            await following.stop()
             raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc
         self._followings.append(following)
         self._follow_filters.append(filter_subject)
