@@ -8,7 +8,8 @@ namespace, so the node names of the headless Service become those addresses (and
 fixed ports free ones), the pod name comes from the downward API, the password from the
 Secret. The flow-controller is started from its rendered Deployment. Then the primary
 is killed: the Sentinels must promote a replica, and the flow-controller must carry on
-writing to it, having found it through them.
+writing to it, having found it through them; started again, the old primary must be
+made a replica of the new one.
 """
 
 from __future__ import annotations
@@ -155,6 +156,13 @@ def scripts_run(redis_port: int, index: int) -> int:
         )
 
 
+def role(redis_port: int, index: int) -> list[Any]:
+    """ROLE of a node: ["slave", primary host, primary port] for a replica."""
+    with Redis(node_ip(index), redis_port, password=PASSWORD, socket_timeout=2) as client:
+        reply = client.execute_command("ROLE")
+    return [part.decode() if isinstance(part, bytes) else part for part in reply[:3]]
+
+
 def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
     tmp_path: Path, nats_url: str
 ) -> None:
@@ -172,6 +180,7 @@ def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
 
     with contextlib.ExitStack() as stack:
         procs: dict[str, subprocess.Popen[bytes]] = {}
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {}
         for index in range(NODES):
             files = tmp_path / f"gie-valkey-{index}"
             for container in pod["containers"]:
@@ -190,6 +199,7 @@ def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
                 command = [expand(relocate(arg, mounts), env) for arg in command]
                 command += ["--bind", node_ip(index)]  # the pod's own address
                 name = f"{container['name']}-{index}"
+                commands[name] = (command, {**base_env, **env})
                 procs[name] = stack.enter_context(
                     started(command, {**base_env, **env}, logs / f"{name}.log")
                 )
@@ -215,7 +225,7 @@ def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
         wait_until(lambda: scripts_run(redis_port, 0) > 0, "no flow state written to node 0")
 
         primary = procs.pop("valkey-0")
-        primary.kill()
+        primary.kill()  # as a node that dies; its Sentinel stays
         primary.wait(timeout=10)
         promoted: set[tuple[str, int]] = set()
 
@@ -233,3 +243,12 @@ def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
             "the flow-controller never wrote to the promoted replica",
         )
         wait_for(ready, procs, logs)
+
+        # The old primary comes back (its script starts node 0 as a primary): the
+        # Sentinels make it a replica of the promoted one.
+        command, node_env = commands["valkey-0"]
+        stack.enter_context(started(command, node_env, logs / "valkey-0-again.log"))
+        wait_until(
+            lambda: role(redis_port, 0) == ["slave", new_host, redis_port],
+            "the old primary was not made a replica",
+        )
