@@ -31,6 +31,7 @@ from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.following_watch import FollowingWatch
+from gie.bus.lag import ConsumerLag, ConsumerPosition
 from gie.bus.lazy_headers import defer_header_parsing
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_internals import (
@@ -92,9 +93,11 @@ def _start_config(
 class NatsFollowing:
     """A replay-then-follow subscription on one stream."""
 
-    def __init__(self, stream: StreamSpec, filter_subject: str = "") -> None:
+    def __init__(self, stream: StreamSpec, lag: ConsumerLag, filter_subject: str = "") -> None:
         self._stream = stream
         self._filter = filter_subject
+        self._lag = lag
+        self._lag_position = lag.position(stream.name)
         self._sub: JetStreamContext.PushSubscription | None = None
         self._caught_up = asyncio.Event()
         self._delivered = 0
@@ -123,8 +126,12 @@ class NatsFollowing:
     def position(self) -> int:
         return self._position
 
-    def note_delivered(self, msg: Msg) -> None:
-        stream_seq, consumer_seq, pending = delivery_sequences(msg)
+    @property
+    def lag_position(self) -> ConsumerPosition:
+        return self._lag_position
+
+    def note_delivered(self, stream_seq: int, consumer_seq: int, pending: int) -> None:
+        """A delivery was handled (its :func:`delivery_sequences`)."""
         self._delivered = consumer_seq
         self._position = stream_seq
         if pending == 0 or (self._target is not None and self._delivered >= self._target):
@@ -173,6 +180,7 @@ class NatsFollowing:
             answer_flow_control(nc, self._sub)
 
     async def stop(self) -> None:
+        self._lag.forget(self._lag_position)
         sub, self._sub = self._sub, None
         if sub is None:
             return
@@ -376,11 +384,12 @@ class NatsEventBus:
     ) -> NatsFollowing:
         self._jetstream()  # connected, or a clear error
         config = _start_config(deliver, since, start_seq)
-        following = NatsFollowing(stream, filter_subject)
+        following = NatsFollowing(stream, self._metrics.lag, filter_subject)
         nc = self._nc
         assert nc is not None  # connected: _jetstream() said so
 
         async def on_msg(msg: Msg) -> None:
+            sequences = delivery_sequences(msg)
             await deliver_payload(
                 msg.data,
                 subject=msg.subject,
@@ -389,8 +398,10 @@ class NatsEventBus:
                 handler=handler,
                 metrics=self._metrics,
                 decoded=self._own.take(msg.data),
+                position=following.lag_position,
+                pending=sequences[2],
             )
-            following.note_delivered(msg)
+            following.note_delivered(*sequences)
             following.answer_flow_control(nc)
 
         async def subscribe(
@@ -424,6 +435,7 @@ class NatsEventBus:
         try:
             await following.start(await subscribe(deliver, config), nc)
         except (NatsError, NotFoundError) as exc:
+            await following.stop()
             raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc
         self._followings.append(following)
         self._watch.start()
