@@ -90,8 +90,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         await grpc_health.start()
         await server.start()
         store = kit.bus.snapshots()
+        kit.health.add_check("replay", state.not_caught_up)  # before any event arrives
         await state.follow(kit.bus, store, settings, _now, flow_control=flow_gate is not None)
-        kit.health.add_check("replay", state.not_caught_up)
         tasks = state.background_tasks(store, settings, _now)
         try:
             replays = [f.caught_up for f in state.followings.values()]

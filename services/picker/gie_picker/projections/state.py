@@ -45,6 +45,7 @@ class Projections:
     backlog: BacklogView
     rewrites: ModelRewrites = field(default_factory=ModelRewrites)
     followings: dict[str, Following] = field(default_factory=dict)
+    subscribed: bool = False  # every following of :meth:`follow` is running
 
     @classmethod
     def create(cls, settings: PickerSettings, registry: CollectorRegistry) -> Projections:
@@ -92,6 +93,7 @@ class Projections:
         # Queued flow-control work per band: the fast path needs no backlog at or above
         # a request's priority. Without flow control nothing reads it.
         if not flow_control:
+            self.subscribed = True
             return
         self.followings["flow backlog"] = await bus.follow(
             EVENTS,
@@ -100,6 +102,7 @@ class Projections:
             deliver=Deliver.SINCE,
             since=since,
         )
+        self.subscribed = True
 
     def apply_state(self, event: Event) -> None:
         """A pool-state event: into the view; a changed rewrite rebuilds the table."""
@@ -126,7 +129,10 @@ class Projections:
         self.prefix_cache.apply(event)
 
     def not_caught_up(self) -> str | None:
-        """Readiness: which replays are still running."""
+        """Readiness: which replays are still running (all of them before
+        :meth:`follow` has subscribed)."""
+        if not self.subscribed:
+            return "subscribing to the event streams"
         pending = [name for name, f in self.followings.items() if not f.caught_up.is_set()]
         return f"replaying {', '.join(pending)}" if pending else None
 
