@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,15 @@ def _start_picker(nats_url: str, pool: str, log: Path) -> tuple[subprocess.Popen
     return proc, admin
 
 
+def _logged(log: Path, field: str) -> float | None:
+    """``field=<number>`` of the picker's "caught up" log line."""
+    for line in log.read_text(errors="replace").splitlines():
+        if "caught up" in line:
+            found = re.search(rf"\b{field}=([0-9.]+)", line)
+            return float(found.group(1)) if found else None
+    return None
+
+
 async def main(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="gie-catchup-") as tmp:
         nats, url = await _start_nats(Path(tmp) / "nats")
@@ -73,14 +83,17 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                 started = time.monotonic()
                 picker, admin = _start_picker(url, pool, Path(tmp) / "picker.log")
                 try:
-                    seen = await watch(admin, fold, started, timeout_s=args.timeout_s)
+                    seen = await watch(admin, picker.pid, fold, started, timeout_s=args.timeout_s)
                 finally:
                     picker.terminate()
                     picker.wait(timeout=15)
                 results.append(
                     {
                         "ready_s": None if seen.ready_s is None else round(seen.ready_s, 2),
+                        "ready_cpu_s": seen.ready_cpu_s,
                         "whole_view_s": None if seen.whole_s is None else round(seen.whole_s, 2),
+                        "picker_replay_s": _logged(Path(tmp) / "picker.log", "replay_s"),
+                        "picker_cpu_s_at_caught_up": _logged(Path(tmp) / "picker.log", "cpu_s"),
                         "whole_at_ready": seen.whole_at_ready,
                         "view_at_ready": seen.at_ready,
                         "digests_equal": seen.whole_s is not None,

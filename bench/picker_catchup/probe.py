@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +33,7 @@ class Watched:
     whole_at_ready: bool | None = None
     at_ready: str = ""  # the view at the first ready answer, in short
     last_view: dict[str, Any] | None = None
+    ready_cpu_s: float | None = None  # the picker's CPU time at the first ready answer
 
 
 async def fresh_fold(nats_url: str, pool: str, *, endpoints: int, routing: int) -> Fold:
@@ -71,32 +74,43 @@ def _short(body: dict[str, Any]) -> str:
     return f"{endpoints} endpoints, {in_flight} in flight"
 
 
-async def watch(admin_port: int, fold: Fold, started: float, *, timeout_s: float) -> Watched:
-    """Poll ``/readyz`` every 10 ms and ``/debug/view`` every 100 ms (and at the first
-    ready answer) until the picker is ready and its view whole, or ``timeout_s``."""
+async def watch(
+    admin_port: int, pid: int, fold: Fold, started: float, *, timeout_s: float
+) -> Watched:
+    """Poll ``/readyz`` every 10 ms; at the first ready answer read ``/debug/view``,
+    and when it is not whole yet, read it again every 100 ms until it is (or
+    ``timeout_s``). The view is not read before: rendering it costs the picker time."""
     base = f"http://127.0.0.1:{admin_port}"
     seen = Watched()
-    next_view = 0.0
     async with httpx.AsyncClient(trust_env=False, timeout=5.0) as client:
         while time.monotonic() - started < timeout_s:
-            now = time.monotonic()
             try:
                 if seen.ready_s is None:
-                    ready = (await client.get(f"{base}/readyz")).status_code == 200
-                    if ready:
-                        seen.ready_s = now - started
-                        body = (await client.get(f"{base}/debug/view")).json()
-                        seen.whole_at_ready = _whole(body, fold)
-                        seen.at_ready = _short(body)
-                if seen.whole_s is None and now >= next_view:
-                    next_view = now + 0.1
-                    body = (await client.get(f"{base}/debug/view")).json()
-                    seen.last_view = body
-                    if _whole(body, fold):
-                        seen.whole_s = time.monotonic() - started
+                    if (await client.get(f"{base}/readyz")).status_code != 200:
+                        await asyncio.sleep(0.01)
+                        continue
+                    seen.ready_s = time.monotonic() - started
+                    seen.ready_cpu_s = cpu_seconds(pid)
+                body = (await client.get(f"{base}/debug/view")).json()
+                seen.last_view = body
+                whole = _whole(body, fold)
+                if seen.whole_at_ready is None:
+                    seen.whole_at_ready = whole
+                    seen.at_ready = _short(body)
+                if whole:  # whole at the ready answer: at the latest then
+                    elapsed = time.monotonic() - started
+                    seen.whole_s = seen.ready_s if seen.whole_at_ready else elapsed
+                    return seen
             except httpx.HTTPError:
                 pass  # not listening yet
-            if seen.ready_s is not None and seen.whole_s is not None:
-                return seen
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
     return seen
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used so far (None where /proc is not)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

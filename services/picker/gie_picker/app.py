@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 from fastapi.responses import JSONResponse
 
@@ -91,13 +92,21 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         await server.start()
         store = kit.bus.snapshots()
         kit.health.add_check("replay", state.not_caught_up)  # before any event arrives
+        replay_started = time.monotonic()
         await state.follow(kit.bus, store, settings, _now, flow_control=flow_gate is not None)
         tasks = state.background_tasks(store, settings, _now)
         try:
             replays = [f.caught_up for f in state.followings.values()]
             if all([await wait_either(event, stop) is event for event in replays]):
                 await grpc_health.set_ready(True)
-                kit.log.info("caught up", endpoints=len(state.view), digest=state.view.digest())
+                kit.log.info(
+                    "caught up",
+                    endpoints=len(state.view),
+                    in_flight=len(state.inflight),
+                    digest=state.view.digest(),
+                    replay_s=round(time.monotonic() - replay_started, 3),
+                    cpu_s=round(time.process_time(), 3),
+                )
                 freeze_heap()
                 if settings.event_read_delay_s:  # unset or 0: read on arrival
                     reading.start(kit.bus.read_in_bursts(settings.event_read_delay_s))
