@@ -8,7 +8,10 @@ Usage in a service's ``app.py``::
 
 Entering starts the admin app first (so ``/healthz`` answers while the bus is
 still being reached), then connects to NATS and sets up the streams. Leaving
-closes the bus, then the admin app. ``/readyz`` fails while NATS is down.
+closes the bus, then the admin app. ``/readyz`` fails while NATS is down, and
+from the start until the service calls :meth:`ServiceKit.started` once its own
+readiness checks are in place (a replica never answers ready while it is still
+subscribing to its streams, on an empty view).
 """
 
 from __future__ import annotations
@@ -51,10 +54,17 @@ class ServiceKit:
         self._admin = AdminServer(
             self.admin_app, host=settings.admin_host, port=settings.admin_port
         )
+        self._started = False
+        self.health.add_check("start-up", lambda: None if self._started else "starting")
         self.health.add_check("nats", lambda: None if self.bus.connected else "not connected")
         self.health.add_check(
             "event streams", lambda: self.bus.stale_followings(settings.max_view_lag_s)
         )
+
+    def started(self) -> None:
+        """The service's own readiness checks are registered: from now on they (and
+        the kit's) decide readiness."""
+        self._started = True
 
     async def __aenter__(self) -> Self:
         await self._admin.start()

@@ -158,6 +158,7 @@ async def run(
         stack.push_async_callback(cancel_and_wait, tasks)
         redis_health = RedisHealth(client, period_s=settings.redis_check_s)
         _add_checks(kit, parts, state, redis_health)
+        kit.started()
 
         def supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:
             tasks.append(_supervised(kit, parts, name, loop))

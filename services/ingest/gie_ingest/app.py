@@ -68,6 +68,7 @@ async def run_file(settings: IngestSettings, stop: asyncio.Event) -> None:
         endpoints_gauge.set(len(pool_file.endpoints))
         synced = True
         kit.health.add_check("pool-file", lambda: None if synced else "not yet published")
+        kit.started()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.pool_file_poll_s)

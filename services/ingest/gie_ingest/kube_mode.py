@@ -54,6 +54,7 @@ async def run_kubernetes(settings: IngestSettings, stop: asyncio.Event) -> None:
             await following.caught_up.wait()
         kit.health.add_check("kubernetes", loop.readiness)
         kit.health.add_check("pool", lambda: source.pool_problem)
+        kit.started()
         async with asyncio.TaskGroup() as group:
             watching = group.create_task(source.run())
             reconciling = group.create_task(loop.run(source))

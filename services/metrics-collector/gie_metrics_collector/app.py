@@ -116,6 +116,7 @@ async def run(
         kit.health.add_check(
             "state", lambda: None if replayed.is_set() else "joining peers, replaying state"
         )
+        kit.started()
         peers = PeerMetricsFeed(kit.bus, pool=settings.pool, handler=collector.on_event)
         followings: list[Following] = []
         timers: list[asyncio.Task[None]] = []

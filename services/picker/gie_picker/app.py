@@ -92,6 +92,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         await server.start()
         store = kit.bus.snapshots()
         kit.health.add_check("replay", state.not_caught_up)  # before any event arrives
+        kit.started()
         replay_started = time.monotonic()
         await state.follow(kit.bus, store, settings, _now, flow_control=flow_gate is not None)
         tasks = state.background_tasks(store, settings, _now)
