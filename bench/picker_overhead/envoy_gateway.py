@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.picker_overhead.processes import ProcessSet
-from gie_cli.devstack import build_envoy_config, find_envoy, free_ports
+from gie_cli.devstack import ResponsePath, build_envoy_config, find_envoy, free_ports
 from gie_cli.devstack.envoy_config import EXT_PROC_CLUSTER
 from gie_cli.devstack.readiness import local_http_client, probe
 
@@ -55,6 +55,9 @@ def gateway_config(
         admin_port=admin_port,
         picker_grpc_port=ext_proc_ports[0] if ext_proc_ports else admin_port,
         picker_worker_ports=ext_proc_ports if len(ext_proc_ports) > 1 else (),
+        # Every arm's ext_proc server sees the response stream, as it did when these
+        # overheads were measured (the bare servers serve no completion records).
+        response_path=ResponsePath.EXT_PROC,
     )
     return config if ext_proc_ports else _without_ext_proc(config)
 

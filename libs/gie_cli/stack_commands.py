@@ -16,6 +16,7 @@ from rich.markup import escape
 from gie_cli.devstack import (
     BodyMode,
     ProcessRecord,
+    ResponsePath,
     RunningStack,
     StackOptions,
     StateStore,
@@ -125,6 +126,13 @@ def up(
     body_mode: Annotated[
         BodyMode, typer.Option(help="How Envoy sends request bodies to the picker.")
     ] = BodyMode.FULL_DUPLEX_STREAMED,
+    response_path: Annotated[
+        ResponsePath,
+        typer.Option(
+            help="How the picker learns of each response's end: Envoy's completion records "
+            "(usage read by Envoy) or every response chunk through ext_proc."
+        ),
+    ] = ResponsePath.RECORDS,
     picker_workers: Annotated[
         int, typer.Option(min=1, max=64, help="Picker processes sharing the ext_proc port.")
     ] = 1,
@@ -152,6 +160,7 @@ def up(
         model=model,
         pool=pool,
         body_mode=body_mode,
+        response_path=response_path,
         picker_workers=picker_workers,
         flow_controllers=flow_controllers,
         ready_timeout_s=timeout,

@@ -13,6 +13,7 @@ from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
 from gie_picker.admission.flow_gate import FlowGate
+from gie_picker.completions import CompletionRecordService, RecordMetrics
 from gie_picker.projections.event_reading import EventReading
 from gie_picker.projections.state import Projections
 from gie_picker.requestcontrol.director import Director
@@ -85,7 +86,10 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 )
             )
 
-        server, grpc_health = build_grpc_server(settings, director)
+        records = None
+        if settings.completion_records:
+            records = CompletionRecordService(director, RecordMetrics(kit.registry))
+        server, grpc_health = build_grpc_server(settings, director, records=records)
         await grpc_health.start()
         await server.start()
         store = kit.bus.snapshots()
@@ -106,6 +110,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await grpc_health.stop()
+            if records is not None:
+                records.stop()
             await server.stop(grace=5.0)
             await state.stop()
             await publisher.close()

@@ -208,27 +208,51 @@ class Director:
         ``status`` is 0 (none) or an HTTP status up to 999 and ``duration_s`` is not
         negative: the event is built from them without a second validation.
         """
+        request = decision.request
+        self.request_completed(
+            request.request_id,
+            model=request.model,
+            target_model=request.target_model,
+            served=served,
+            status=status,
+            usage=usage,
+            duration_s=duration_s,
+        )
+
+    def request_completed(
+        self,
+        request_id: str,
+        *,
+        model: str,
+        target_model: str,
+        served: str,
+        status: int,
+        usage: Usage | None,
+        duration_s: float,
+    ) -> None:
+        """Record the end of a request routed by any process of this picker.
+
+        What :meth:`completed` does, from the request's names alone: a completion
+        record from the gateway may reach another worker than the one that routed it.
+        """
         if not 0 <= status <= 999 or duration_s < 0:
             raise ValueError(f"status {status} / duration {duration_s} s out of range")
-        request = decision.request
-        model = self.metrics.for_model(request.model, request.target_model)
-        model.running.dec()
-        model.duration.observe(duration_s)
+        model_metrics = self.metrics.for_model(model, target_model)
+        model_metrics.running.dec()
+        model_metrics.duration.observe(duration_s)
         if status >= 400:
-            self.metrics.errors.labels(
-                request.model, request.target_model, MODEL_SERVER_ERROR
-            ).inc()
+            self.metrics.errors.labels(model, target_model, MODEL_SERVER_ERROR).inc()
         if usage is not None and usage.prompt_tokens is not None:
-            model.input_tokens.observe(usage.prompt_tokens)
+            model_metrics.input_tokens.observe(usage.prompt_tokens)
         if usage is not None and usage.completion_tokens is not None:
-            model.output_tokens.observe(usage.completion_tokens)
+            model_metrics.output_tokens.observe(usage.completion_tokens)
         self._publish(
             self._completed_subject,
             RequestCompleted.trusted(  # as RequestRouted; status and usage checked upstream
                 source=self._source,
                 pool=self._view.pool,
-                correlation_id=request.request_id,
-                request_id=request.request_id,
+                correlation_id=request_id,
+                request_id=request_id,
                 target=served,
                 picker=self._source,
                 status=status,
