@@ -102,8 +102,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 await grpc_health.set_ready(True)
                 kit.log.info("caught up", endpoints=len(state.view), digest=state.view.digest())
                 freeze_heap()
-                if settings.event_read_delay_s:  # unset or 0: read on arrival
-                    reading.start(kit.bus.read_in_bursts(settings.event_read_delay_s))
+                if delay := settings.effective_event_read_delay_s:  # 0: read on arrival
+                    reading.start(kit.bus.read_in_bursts(delay))
             await stop.wait()
         finally:
             for task in tasks:
