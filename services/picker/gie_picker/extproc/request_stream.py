@@ -102,8 +102,12 @@ class RequestStream:
         return []
 
     def close(self) -> None:
-        """The stream ended: record a routed request that never completed."""
-        self._complete()
+        """The stream ended: record a routed request that never completed.
+
+        When the response body was to come through this stream and its end did not,
+        the response was cut short (the client left, the upstream reset): status 0.
+        """
+        self._complete(cut_short=self._response_mode != protocol.NONE)
 
     @property
     def _full_duplex(self) -> bool:
@@ -211,7 +215,7 @@ class RequestStream:
             return protocol.streamed_response_body(body.body, end_of_stream=body.end_of_stream)
         return ext_pb.ProcessingResponse(response_body=ext_pb.BodyResponse())
 
-    def _complete(self) -> None:
+    def _complete(self, *, cut_short: bool = False) -> None:
         if self.completed or self.decision is None or self._records:
             return
         self.completed = True
@@ -220,7 +224,7 @@ class RequestStream:
         self._director.completed(
             self.decision,
             served=served or self.decision.endpoints[0],
-            status=self.response_status or 0,
+            status=0 if cut_short else self.response_status or 0,
             usage=usage,
             duration_s=time.monotonic() - self._started,
         )
