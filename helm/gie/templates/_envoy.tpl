@@ -64,6 +64,7 @@ picker did not answer and failureMode is FailOpen).
       grpc_service: {envoy_grpc: {cluster_name: gie_picker}}
       buffer_flush_interval: 0.05s
       buffer_size_bytes: 65536
+    additional_request_headers_to_log: [traceparent]
 {{- end -}}
 
 {{- define "gie.envoy.config" -}}

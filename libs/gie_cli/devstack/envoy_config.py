@@ -197,6 +197,8 @@ def completion_record_log(cluster: str) -> dict[str, Any]:
                 "buffer_flush_interval": RECORD_FLUSH_INTERVAL,
                 "buffer_size_bytes": 64 * 1024,
             },
+            # The request's trace context, so RequestCompleted carries it too.
+            "additional_request_headers_to_log": ["traceparent"],
         },
     }
 

@@ -119,6 +119,16 @@ def test_usage_takes_only_whole_non_negative_counts(
     assert record is not None and record.usage == expected
 
 
+def test_the_trace_context_is_taken_from_the_logged_request_headers() -> None:
+    record = entry()
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    record.request.request_headers["traceparent"] = traceparent
+    read = read_record(record)
+    assert read is not None and read.traceparent == traceparent
+    untraced = read_record(entry())
+    assert untraced is not None and untraced.traceparent is None
+
+
 def test_a_request_no_picker_routed_is_no_completion() -> None:
     assert read_record(entry(route={})) is None
 

@@ -43,6 +43,7 @@ class Completer(Protocol):
         status: int,
         usage: Usage | None,
         duration_s: float,
+        traceparent: str | None = None,
     ) -> None:
         """Publish the request's ``RequestCompleted``; MUST be called on the view's loop."""
 
@@ -106,6 +107,7 @@ class CompletionRecordService(als_grpc.AccessLogServiceServicer):  # type: ignor
             status=record.status,
             usage=record.usage,
             duration_s=record.duration_s,
+            traceparent=record.traceparent,
         )
 
 

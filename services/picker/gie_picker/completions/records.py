@@ -49,6 +49,7 @@ class CompletionRecord:
     status: int  # 0: no complete response (reset, disconnect, timeout)
     usage: Usage | None
     duration_s: float
+    traceparent: str | None = None  # the request's trace context, when logged
 
 
 _MAX_NAME = 1024  # longest request id a record may carry
@@ -148,4 +149,5 @@ def read_record(entry: accesslog_pb2.HTTPAccessLogEntry) -> CompletionRecord | N
         status=status,
         usage=_usage(metadata.get(USAGE_NAMESPACE)),
         duration_s=_duration_s(common),
+        traceparent=entry.request.request_headers.get("traceparent"),
     )

@@ -164,7 +164,7 @@ class Director:
                 session=session,
                 publisher_seq=next(self._routed_seq),
             ),
-            request,
+            request.headers.get("traceparent"),
         )
         return RoutingDecision(request, endpoints)
 
@@ -230,6 +230,7 @@ class Director:
             status=status,
             usage=usage,
             duration_s=duration_s,
+            traceparent=request.headers.get("traceparent"),
         )
 
     def request_completed(
@@ -242,11 +243,13 @@ class Director:
         status: int,
         usage: Usage | None,
         duration_s: float,
+        traceparent: str | None = None,
     ) -> None:
         """Record the end of a request routed by any process of this picker.
 
         What :meth:`completed` does, from the request's names alone: a completion
         record from the gateway may reach another worker than the one that routed it.
+        ``traceparent`` is the request's trace context, when known.
         """
         if not 0 <= status <= 999 or duration_s < 0:
             raise ValueError(f"status {status} / duration {duration_s} s out of range")
@@ -275,14 +278,14 @@ class Director:
                 duration_s=duration_s,
                 publisher_seq=next(self._completed_seq),
             ),
-            request,
+            traceparent,
         )
 
     def _publish(
-        self, subject: str, event: RequestRouted | RequestCompleted, request: InferenceRequest
+        self, subject: str, event: RequestRouted | RequestCompleted, traceparent: str | None
     ) -> None:
         if self._fold_own is not None:
             self._fold_own(event)
         if self._publisher is not None:
             # The request's own trace context, if it came with one (the bus checks its form).
-            self._publisher.submit(subject, event, traceparent=request.headers.get("traceparent"))
+            self._publisher.submit(subject, event, traceparent=traceparent)
