@@ -1,8 +1,10 @@
 """The Envoy gateway of one arm: the shipped configuration, or the same without ext_proc.
 
-Arms with an ext_proc server get exactly :func:`gie_cli.devstack.build_envoy_config` (the
+Arms with an ext_proc server get :func:`gie_cli.devstack.build_envoy_config` (the
 configuration the local stack ships: ``FULL_DUPLEX_STREAMED``, one ext_proc host per
-worker port, round-robin, ``max_concurrent_streams: 2``), without an access log. The
+worker port, round-robin, ``max_concurrent_streams: 2``), without an access log, and
+with responses streamed through ext_proc (``ResponsePath.EXT_PROC``, as when these
+overheads were first measured; the bare servers serve no completion records). The
 ``envoy-direct`` arm gets that configuration with the ext_proc filter and its cluster
 taken out: the client names the endpoint in ``x-gateway-destination-endpoint`` itself
 and the same ``original_dst`` cluster routes it, so the difference between the arms is
