@@ -154,3 +154,52 @@ async def test_a_client_that_leaves_mid_stream_completes_without_a_status(
     done = await gateway.completed(request_id)
     assert done.status == 0
     assert done.completion_tokens is None
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_records_complete_requests_whichever_worker_receives_them(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Four workers: a record may reach another worker than the one that routed its
+    request; every worker still ends with nothing in flight and the records are counted."""
+    options = StackOptions(
+        state_dir=tmp_path_factory.mktemp("records-workers"),
+        sims=2,
+        time_scale=0.0,
+        picker_workers=4,
+    )
+    try:
+        running = await start_stack(options)
+    except PartStartError as error:
+        pytest.fail(f"local stack did not start: {error}\n{error.log_tail}", pytrace=False)
+    try:
+        admins = [p.addresses["admin"] for p in running.state.parts if p.name.startswith("picker")]
+        body = {"model": "sim-llama", "prompt": "hi", "max_tokens": 2}
+        async with httpx.AsyncClient(
+            base_url=running.gateway, timeout=30.0, trust_env=False
+        ) as client:
+            statuses = await asyncio.gather(
+                *(client.post("/v1/completions", json=body) for _ in range(40))
+            )
+            assert [r.status_code for r in statuses] == [200] * 40
+            in_flight: list[int] = []
+            records = 0.0
+            for _ in range(100):  # records are flushed every 50 ms; events are batched
+                views = [(await client.get(f"{admin}/debug/view")).json() for admin in admins]
+                in_flight = [view["in_flight"]["requests"] for view in views]
+                pages = [(await client.get(f"{admin}/metrics")).text for admin in admins]
+                records = sum(_sample(page, RECORDS) for page in pages)
+                if records == 40 and not any(in_flight):
+                    break
+                await asyncio.sleep(0.1)
+        assert records == 40
+        assert in_flight == [0, 0, 0, 0]
+    finally:
+        await running.stop()
+
+
+def _sample(page: str, prefix: str) -> float:
+    for line in page.splitlines():
+        if line.startswith(prefix + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
