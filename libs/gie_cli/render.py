@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
 
 from gie_cli.devstack import StackStatus
 
-__all__ = ["print_status"]
+__all__ = ["kubectl_hint", "print_status"]
+
+
+def kubectl_hint(kubeconfig: Path | str) -> str:
+    """How to point kubectl at the stack's Kubernetes API."""
+    return f"KUBECONFIG={kubeconfig} kubectl get pods"
 
 
 def _health(alive: bool, healthy: bool) -> str:
@@ -22,6 +29,8 @@ def print_status(console: Console, status: StackStatus) -> None:
     """Print the gateway URL and one row per part: name, kind, pid, addresses, health."""
     gateway = status.gateway or "(not up yet)"
     console.print(f"gateway [bold cyan]{gateway}[/]   state dir {status.state_dir}")
+    if status.kubeconfig is not None:
+        console.print(f"kubeconfig {status.kubeconfig}   try: {kubectl_hint(status.kubeconfig)}")
     table = Table(show_edge=False, pad_edge=False)
     for column in ("part", "kind", "pid", "address", "health"):
         table.add_column(column, no_wrap=column != "address")
@@ -34,3 +43,10 @@ def print_status(console: Console, status: StackStatus) -> None:
             _health(part.alive, part.healthy),
         )
     console.print(table)
+    spares = [part for part in status.parts if "manifest" in part.addresses]
+    for part in spares:
+        console.print(
+            f"{part.name} at {part.addresses['endpoint']} has no Pod: "
+            f"kubectl apply -f {part.addresses['manifest']}",
+            highlight=False,
+        )

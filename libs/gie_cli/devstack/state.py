@@ -30,6 +30,7 @@ from gie_cli.devstack.errors import DevstackError, StackAlreadyRunningError
 
 __all__ = [
     "STATE_FILE",
+    "Discovery",
     "PartKind",
     "PartRecord",
     "ProcessRecord",
@@ -41,7 +42,8 @@ __all__ = [
 STATE_FILE = "stack.json"
 STATE_DIR_ENV = "GIE_STATE_DIR"
 
-PartKind = Literal["nats", "redis", "sim", "service", "envoy"]
+PartKind = Literal["nats", "redis", "sim", "service", "envoy", "kube-api"]
+Discovery = Literal["file", "kubernetes"]
 
 
 class ProcessRecord(BaseModel):
@@ -78,6 +80,10 @@ class StackState(BaseModel):
     state_dir: Path
     data_dir: Path
     pool: str
+    # How ingest finds the pool: the pool file, or the stack's Kubernetes API stand-in
+    # (then ``kubeconfig`` is the kubeconfig the stack wrote for it).
+    discovery: Discovery = "file"
+    kubeconfig: Path | None = None
     gateway: str | None = None
     stopping: bool = False  # set by whoever begins stopping the stack
     processes: list[ProcessRecord] = Field(default_factory=list)

@@ -2,7 +2,8 @@
 
 :func:`check_stack` probes every part concurrently (1 s per probe) and returns a
 :class:`StackStatus`, whose :meth:`StackStatus.to_json` is what ``gie status --json``
-prints: ``{"gateway": ..., "services": {<part>: {"pid", "alive", "healthy", ...}}}``.
+prints: ``{"gateway": ..., "kubeconfig": ..., "services": {<part>: {"pid", "alive",
+"healthy", ...}}}`` (``kubeconfig`` is null with file discovery).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class StackStatus:
     pool: str
     created_at: str
     parts: list[PartStatus]
+    discovery: str = "file"
+    kubeconfig: str | None = None  # with Kubernetes discovery: the stack's kubeconfig
 
     @property
     def healthy(self) -> bool:
@@ -58,6 +61,8 @@ class StackStatus:
             "gateway": self.gateway,
             "healthy": self.healthy,
             "pool": self.pool,
+            "discovery": self.discovery,
+            "kubeconfig": self.kubeconfig,
             "state_dir": self.state_dir,
             "created_at": self.created_at,
             "services": {part.name: part.to_json() for part in self.parts},
@@ -94,4 +99,6 @@ async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStat
         pool=state.pool,
         created_at=state.created_at.isoformat(),
         parts=parts,
+        discovery=state.discovery,
+        kubeconfig=str(state.kubeconfig) if state.kubeconfig is not None else None,
     )
