@@ -34,19 +34,35 @@ def print_status(console: Console, status: StackStatus) -> None:
     table = Table(show_edge=False, pad_edge=False)
     for column in ("part", "kind", "pid", "address", "health"):
         table.add_column(column, no_wrap=column != "address")
+    kube = status.kubeconfig is not None
     for part in status.parts:
+        addresses = {
+            key: value
+            for key, value in part.addresses.items()
+            if not (kube and part.kind == "sim" and key == "manifest")
+        }
+        if kube and part.kind == "sim":
+            addresses["pod"] = part.pod or "none"
         table.add_row(
             part.name,
             part.kind,
             str(part.pid),
-            "  ".join(f"{key}={value}" for key, value in part.addresses.items()),
+            "  ".join(f"{key}={value}" for key, value in addresses.items()),
             _health(part.alive, part.healthy),
         )
     console.print(table)
-    spares = [part for part in status.parts if "manifest" in part.addresses]
-    for part in spares:
-        console.print(
-            f"{part.name} at {part.addresses['endpoint']} has no Pod: "
-            f"kubectl apply -f {part.addresses['manifest']}",
-            highlight=False,
-        )
+    if kube:
+        _print_podless(console, status)
+
+
+def _print_podless(console: Console, status: StackStatus) -> None:
+    """The simulators without a Pod, and how to give them one."""
+    for part in status.parts:
+        if part.kind == "sim" and part.pod is None and "manifest" in part.addresses:
+            console.print(
+                f"{part.name} at {part.addresses['endpoint']} has no Pod; to add it to the "
+                f"pool: KUBECONFIG={status.kubeconfig} kubectl apply -f "
+                f"{part.addresses['manifest']}",
+                highlight=False,
+                soft_wrap=True,
+            )

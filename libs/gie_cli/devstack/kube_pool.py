@@ -3,8 +3,9 @@
 Pods of a pool have distinct IPs and share the pool's target port. :class:`KubePool`
 gives simulator *i* the loopback address ``127.0.0.<i + 2>`` and one port free on all
 of them. The first ``sims`` simulators get a Pod (named after their part, ``sim-<i>``);
-the ``spares`` after them get none: each has a Pod manifest written to
-``manifests_dir/sim-<i>.yaml`` that a user may ``kubectl apply`` to add it to the pool.
+the ``spares`` after them get none. The Pod manifest of every simulator is written to
+``manifests_dir/sim-<i>.yaml``: ``kubectl apply -f`` adds a spare to the pool, or brings
+back a Pod that was deleted.
 
 :meth:`KubePool.create` applies the CRDs, creates the pool's namespace (unless
 ``default``), the InferencePool, one InferenceObjective per objective and the Pods, and
@@ -95,18 +96,13 @@ class KubePool:
         return self.manifests_dir / f"sim-{index}.yaml"
 
     def part_addresses(self) -> list[dict[str, str]]:
-        """Per simulator: its Pod (``namespace/name``), or a spare's manifest path."""
-        return [
-            {"pod": f"{self.namespace}/sim-{index}"}
-            if index < self.sims
-            else {"manifest": str(self.manifest(index))}
-            for index in range(len(self.endpoints))
-        ]
+        """Per simulator: the path of its Pod manifest."""
+        return [{"manifest": str(self.manifest(index))} for index in range(len(self.endpoints))]
 
     def write_manifests(self) -> None:
-        """The Pod manifest of each spare simulator, for ``kubectl apply -f``."""
+        """The Pod manifest of each simulator, for ``kubectl apply -f``."""
         self.manifests_dir.mkdir(parents=True, exist_ok=True)
-        for index in range(self.sims, len(self.endpoints)):
+        for index in range(len(self.endpoints)):
             text = yaml.safe_dump(self.pod(index), sort_keys=False)
             self.manifest(index).write_text(text, encoding="utf-8")
 
@@ -125,7 +121,7 @@ class KubePool:
     async def create(
         self, api_url: str, *, objectives: Mapping[str, int], timeout_s: float
     ) -> None:
-        """Apply the CRDs, create the objects, write the spares' manifests, wait for Pods."""
+        """Apply the CRDs, create the objects, write the Pod manifests, wait for Pods."""
         crds = crd_documents(self.crds_dir)
         async with local_http_client(timeout_s=5.0) as client:
             client.base_url = api_url

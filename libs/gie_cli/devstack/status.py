@@ -12,9 +12,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from gie_cli.devstack.processes import is_ours
 from gie_cli.devstack.readiness import local_http_client, probe
 from gie_cli.devstack.state import PartKind, StackState
+from gie_cli.kube.kubelet import simulator_of
 
 __all__ = ["PartStatus", "StackStatus", "check_stack"]
 
@@ -29,6 +32,8 @@ class PartStatus:
     addresses: dict[str, str]
     health_url: str
     log: str
+    # With Kubernetes discovery: the live Pod (namespace/name) a simulator runs, if any.
+    pod: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +42,7 @@ class PartStatus:
             "alive": self.alive,
             "healthy": self.healthy,
             "addresses": dict(self.addresses),
+            "pod": self.pod,
             "health_url": self.health_url,
             "log": self.log,
         }
@@ -69,6 +75,26 @@ class StackStatus:
         }
 
 
+async def _live_pods(client: httpx.AsyncClient, state: StackState) -> dict[str, str]:
+    """Simulator endpoint -> ``namespace/name`` of the Pod that runs it (not terminating),
+    from the stack's Kubernetes API; empty without one or when it does not answer."""
+    api = next((p.addresses["api"] for p in state.parts if p.kind == "kube-api"), None)
+    if api is None:
+        return {}
+    try:
+        response = await client.get(f"{api}/api/v1/pods")
+        items = response.json().get("items") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return {}
+    pods = {}
+    for pod in items or []:
+        metadata = pod.get("metadata") or {}
+        endpoint = simulator_of(pod)
+        if endpoint and not metadata.get("deletionTimestamp"):
+            pods[endpoint] = f"{metadata.get('namespace')}/{metadata.get('name')}"
+    return pods
+
+
 async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStatus:
     """Probe every part of ``state``; a part is healthy only if its process is ours too."""
     processes = {record.name: record for record in state.processes}
@@ -77,6 +103,7 @@ async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStat
         answers = await asyncio.gather(
             *(probe(client, part.health_url, timeout_s=timeout_s) for part in state.parts)
         )
+        pods = await _live_pods(client, state)
     parts = []
     for part, answered in zip(state.parts, answers, strict=True):
         record = processes.get(part.process)
@@ -91,6 +118,7 @@ async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStat
                 addresses=part.addresses,
                 health_url=part.health_url,
                 log=str(record.log) if record is not None else "",
+                pod=pods.get(part.addresses.get("endpoint", "")) if part.kind == "sim" else None,
             )
         )
     return StackStatus(
