@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -58,3 +61,45 @@ async def test_streams_spread_evenly_over_four_workers(stack: RunningStack) -> N
     assert sum(counts) == REQUESTS
     shares = [count / REQUESTS for count in counts]
     assert all(0.20 <= share <= 0.30 for share in shares), shares
+
+
+def _children(pid: int) -> dict[int, int]:
+    """Worker index -> pid of the picker supervisor ``pid``'s worker processes."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    workers: dict[int, int] = {}
+    for child in map(int, children):
+        environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        for item in environ:
+            if item.startswith(b"GIE_WORKER_INDEX="):
+                workers[int(item.split(b"=", 1)[1])] = child
+    return workers
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_killed_worker_is_restarted_while_the_others_serve(stack: RunningStack) -> None:
+    supervisor = stack.state.process("picker").pid
+    before = _children(supervisor)
+    assert sorted(before) == list(range(WORKERS))
+    body = {"model": "sim-llama", "prompt": "hi", "max_tokens": 1}
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(base_url=stack.gateway, timeout=30.0, trust_env=False) as client:
+        os.kill(before[1], signal.SIGKILL)
+        killed_at = loop.time()
+        late: list[int] = []  # statuses of requests started a second after the kill
+        while loop.time() - killed_at < 4.0:
+            started = loop.time()
+            status = (await client.post("/v1/completions", json=body)).status_code
+            if started - killed_at >= 1.0:
+                late.append(status)
+        assert late and all(status == 200 for status in late), late
+        admin = next(p.addresses["admin"] for p in stack.state.parts if p.name == "picker-w1")
+        deadline = loop.time() + 30.0
+        ready = False
+        while loop.time() < deadline and not ready:
+            with contextlib.suppress(httpx.HTTPError):
+                ready = (await client.get(f"{admin}/readyz")).status_code == 200
+            await asyncio.sleep(0.2)
+        assert ready, "worker 1 did not come back"
+    after = _children(supervisor)
+    assert after[1] != before[1]
+    assert {i: after[i] for i in after if i != 1} == {i: before[i] for i in before if i != 1}

@@ -334,6 +334,12 @@ class NatsEventBus:
                 deliver_policy=_DELIVER_POLICY[deliver],
                 config=config,
             )
+            if config is not None:
+                # nats-py keeps this config for the consumer it recreates after a gap
+                # or a server restart, from the next stream sequence: a start time left
+                # in it makes the server refuse every recreation (err_code 10094) and
+                # the following freezes.
+                config.opt_start_time = None
             await following.start(sub, nc)
         except (NatsError, NotFoundError) as exc:
             raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc

@@ -163,13 +163,31 @@ def _http_connection_manager(
 def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
     # Several ports = one per picker worker: Envoy round-robins streams over them.
     # With one shared port, capping concurrent streams per connection makes Envoy
-    # open more connections for SO_REUSEPORT to spread.
+    # open more connections for SO_REUSEPORT to spread. A worker that dies stops
+    # getting streams at once (a refused connection ejects it) or at the next
+    # health check (every quarter second); it gets them again once it answers.
     return {
         "name": EXT_PROC_CLUSTER,
         "type": "STATIC",
         "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "2s",
         "circuit_breakers": _NO_BREAKERS,
+        "health_checks": [
+            {
+                "timeout": "0.25s",
+                "interval": "0.25s",
+                "unhealthy_threshold": 1,
+                "healthy_threshold": 1,
+                "grpc_health_check": {"service_name": "readiness"},
+            }
+        ],
+        "outlier_detection": {
+            "split_external_local_origin_errors": True,
+            "consecutive_local_origin_failure": 1,
+            "interval": "0.5s",
+            "base_ejection_time": "1s",
+            "max_ejection_percent": 100,
+        },
         "load_assignment": {
             "cluster_name": EXT_PROC_CLUSTER,
             "endpoints": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gie_picker.server.workers import worker_env
+from gie_picker.server.workers import restart_delay, worker_env
 from gie_picker.settings import (
     MULTI_WORKER_BATCH_S,
     MULTI_WORKER_READ_DELAY_S,
@@ -88,3 +88,9 @@ def test_an_operators_batch_and_settle_interval_reach_every_worker_unchanged(
     assert env["GIE_ROUTING_EVENT_BATCH_S"] == "0.02"
     assert env["GIE_EVENT_SETTLE_INTERVAL_S"] == "0"
     assert float(env["GIE_ROUTING_EVENT_RIDE_ALONG_S"]) == pytest.approx(0.016)
+
+
+def test_a_worker_that_keeps_dying_waits_longer_each_time_up_to_thirty_seconds() -> None:
+    assert restart_delay(0) == 0.0  # it had run a while: start it again at once
+    assert [restart_delay(n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
+    assert restart_delay(20) == 30.0

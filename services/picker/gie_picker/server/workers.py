@@ -5,8 +5,10 @@ The supervisor starts N copies of ``python -m gie_picker`` with
 instance id ``<id>-w<i>``. Each worker folds the event stream into its own
 view. The kernel balances connections (not streams) between the workers, so
 the gateway must open several HTTP/2 connections (see docs/picker.md).
-SIGTERM/SIGINT are passed on; if a worker dies, the others are stopped and the
-supervisor exits non-zero so the orchestrator restarts the whole set.
+SIGTERM/SIGINT are passed on. A worker that dies is started again while the
+others keep serving, after a back-off that doubles with each quick death (from
+0.5 s to 30 s; a worker that lived a minute starts again at once). A restarted
+worker is a new publisher of routing events: its instance id gets ``-r<n>``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from types import FrameType
 
 import structlog
@@ -55,37 +58,79 @@ def worker_env(settings: PickerSettings, index: int) -> dict[str, str]:
     return env
 
 
+RESTART_BACKOFF_S = (0.5, 30.0)  # first and longest wait before restarting a worker
+STABLE_AFTER_S = 60.0  # a worker that lived this long starts again without waiting
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: subprocess.Popen[bytes]
+    started: float
+    restarts: int = 0
+    quick_deaths: int = 0
+    restart_at: float | None = None  # when dead: the time it is started again
+
+
+def restart_delay(quick_deaths: int) -> float:
+    """Wait before restarting a worker that died ``quick_deaths`` times in a row soon
+    after starting (0: it had run a while)."""
+    first, longest = RESTART_BACKOFF_S
+    if quick_deaths == 0:
+        return 0.0
+    return float(min(longest, first * 2 ** (quick_deaths - 1)))
+
+
 def supervise(settings: PickerSettings) -> int:
     """Run ``settings.workers`` worker processes until signalled; return the exit code."""
     if settings.grpc_port == 0:
         print("gie-picker: --workers needs a fixed GIE_GRPC_PORT", file=sys.stderr)
         return 2
-    children = [
-        subprocess.Popen([sys.executable, "-m", "gie_picker"], env=worker_env(settings, i))
-        for i in range(settings.workers)
-    ]
+
+    def spawn(index: int, restarts: int) -> subprocess.Popen[bytes]:
+        env = worker_env(settings, index)
+        if restarts:
+            env["GIE_INSTANCE_ID"] = f"{env['GIE_INSTANCE_ID']}-r{restarts}"
+        return subprocess.Popen([sys.executable, "-m", "gie_picker"], env=env)
+
+    workers = [_Worker(i, spawn(i, 0), time.monotonic()) for i in range(settings.workers)]
     stopping = False
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    _log.info("workers started", workers=len(children), pids=[c.pid for c in children])
+    _log.info("workers started", workers=len(workers), pids=[w.process.pid for w in workers])
     while not stopping:
-        for index, child in enumerate(children):
-            if child.poll() is not None and not stopping:
+        now = time.monotonic()
+        for worker in workers:
+            if worker.restart_at is None and worker.process.poll() is not None:
+                lived = now - worker.started
+                worker.quick_deaths = 0 if lived >= STABLE_AFTER_S else worker.quick_deaths + 1
+                delay = restart_delay(worker.quick_deaths)
+                worker.restart_at = now + delay
                 _log.error(
-                    "worker exited; stopping the others", worker=index, code=child.returncode
+                    "worker exited; restarting it",
+                    worker=worker.index,
+                    code=worker.process.returncode,
+                    lived_s=round(lived, 1),
+                    restart_in_s=delay,
                 )
-                on_signal(signal.SIGTERM, None)
-                for other in children:
-                    other.wait(timeout=30)
-                return 1
-        time.sleep(0.2)
-    codes = [child.wait(timeout=30) for child in children]
+            if worker.restart_at is not None and now >= worker.restart_at and not stopping:
+                worker.restarts += 1
+                worker.process = spawn(worker.index, worker.restarts)
+                worker.started, worker.restart_at = now, None
+                _log.info(
+                    "worker restarted",
+                    worker=worker.index,
+                    pid=worker.process.pid,
+                    restarts=worker.restarts,
+                )
+        time.sleep(0.1)
+    codes = [worker.process.wait(timeout=30) for worker in workers]
     return 0 if all(code == 0 for code in codes) else 1
