@@ -46,10 +46,13 @@ class Kubectl:
     kubeconfig: Path
     home: Path
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         env = {**tool_env(self.home), "KUBECONFIG": str(self.kubeconfig)}
         done = subprocess.run(
             [str(kubectl()), *args],
+            input=stdin,
             capture_output=True,
             text=True,
             env=env,

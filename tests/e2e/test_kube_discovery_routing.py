@@ -1,0 +1,172 @@
+"""`gie up --discovery kubernetes`, end to end: kubectl changes the pool, the gateway follows.
+
+The whole stack runs with ingest watching the stack's Kubernetes API (three simulators
+with a Pod, one spare without). A Pod deleted with kubectl stops getting requests within
+a second; a Pod applied for the spare brings it requests; an InferenceModelRewrite splits
+a model's requests between two served names by weight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import yaml
+
+from gie_cli.devstack import PartStartError, RunningStack, start_stack
+from gie_ingest.settings import IngestSettings
+from tests.e2e.kube_stack import (
+    KUBE_SIMS,
+    Kubectl,
+    kube_stack_options,
+    manifest_of,
+    send,
+    sim_endpoints,
+    success_count,
+    until_served_by,
+)
+from tests.support.k8s_tools import kubectl
+
+INGEST_WATCHES_KUBERNETES = "discovery" in IngestSettings.model_fields
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not INGEST_WATCHES_KUBERNETES,
+        reason="ingest has no Kubernetes discovery yet (GIE_DISCOVERY=kubernetes)",
+    ),
+]
+
+SETTLE_S = 1.0  # a deleted Pod gets no request from this long after the delete
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def kube_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
+    kubectl()  # skip before starting anything when it is missing
+    options = kube_stack_options(tmp_path_factory.mktemp("kube-routing"))
+    try:
+        running = await start_stack(options)
+    except PartStartError as error:
+        pytest.fail(f"local stack did not start: {error}\n{error.log_tail}", pytrace=False)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest.fixture
+def kubectl_on(kube_stack: RunningStack, tmp_path: Path) -> Kubectl:
+    assert kube_stack.state.kubeconfig is not None
+    return Kubectl(kube_stack.state.kubeconfig, tmp_path / "home")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30.0, trust_env=False) as http:
+        yield http
+
+
+@pytest.fixture
+def pods(kube_stack: RunningStack) -> Iterator[dict[str, str]]:
+    """Simulator part -> endpoint, for the three that start with a Pod."""
+    endpoints = sim_endpoints(kube_stack.state)
+    yield {f"sim-{index}": endpoints[f"sim-{index}"] for index in range(KUBE_SIMS)}
+
+
+async def test_a_deleted_pod_gets_no_request_from_a_second_after_the_delete(
+    kube_stack: RunningStack,
+    kubectl_on: Kubectl,
+    client: httpx.AsyncClient,
+    pods: dict[str, str],
+) -> None:
+    gateway, victim = kube_stack.gateway, pods["sim-0"]
+    await until_served_by(client, gateway, set(pods.values()), timeout_s=30)
+    deleted_at = time.monotonic()
+    kubectl_on.run("delete", "pod", "sim-0", "--wait=false")
+    during = await send(client, gateway, 40, concurrency=4)  # traffic while ingest reacts
+    await asyncio.sleep(max(0.0, deleted_at + SETTLE_S - time.monotonic()))
+    served_before = await success_count(client, victim)
+    after = await send(client, gateway, 300, concurrency=8)
+    assert all(s.sent_at >= deleted_at + SETTLE_S for s in after)
+    assert [s.status for s in during + after] == [200] * len(during + after)
+    by_server = collections.Counter(s.served_by for s in after)
+    assert victim not in by_server, f"the deleted Pod's server was sent requests: {by_server}"
+    assert set(by_server) == {pods["sim-1"], pods["sim-2"]}
+    assert await success_count(client, victim) == served_before
+    # Applying its manifest again brings the Pod, and its requests, back.
+    kubectl_on.run("apply", "-f", str(manifest_of(kube_stack.state, "sim-0")))
+    await until_served_by(client, gateway, {victim}, timeout_s=30)
+
+
+async def test_a_pod_applied_for_the_spare_simulator_brings_it_requests(
+    kube_stack: RunningStack, kubectl_on: Kubectl, client: httpx.AsyncClient
+) -> None:
+    gateway, spare = kube_stack.gateway, sim_endpoints(kube_stack.state)["sim-3"]
+    await send(client, gateway, 100)
+    assert await success_count(client, spare) == 0, "the spare served without a Pod"
+    kubectl_on.run("apply", "-f", str(manifest_of(kube_stack.state, "sim-3")))
+    try:
+        counts = await until_served_by(client, gateway, {spare}, timeout_s=30)
+        assert await success_count(client, spare) >= counts[spare] > 0
+    finally:
+        kubectl_on.run("delete", "pod", "sim-3", "--wait=false")
+
+
+REWRITE_TARGETS = ("sim-llama-a", "sim-llama-b")
+
+
+def _rewrite(pool: str) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "llm-d.ai/v1alpha2",
+            "kind": "InferenceModelRewrite",
+            "metadata": {"name": "sim-llama-split"},
+            "spec": {
+                "poolRef": {"name": pool},
+                "rules": [
+                    {
+                        "matches": [{"model": {"type": "Exact", "value": "sim-llama"}}],
+                        "targets": [
+                            {"modelRewrite": REWRITE_TARGETS[0], "weight": 80},
+                            {"modelRewrite": REWRITE_TARGETS[1], "weight": 20},
+                        ],
+                    }
+                ],
+            },
+        }
+    )
+
+
+# The rewrite needs simulators that serve the target names besides their model, and a
+# picker that applies InferenceModelRewrites.
+SIM_SERVES_SEVERAL_NAMES = False
+PICKER_REWRITES_MODELS = False
+
+
+@pytest.mark.skipif(
+    not (SIM_SERVES_SEVERAL_NAMES and PICKER_REWRITES_MODELS),
+    reason="the simulator serves one model name, and the picker applies no "
+    "InferenceModelRewrite yet",
+)
+async def test_a_model_rewrite_splits_requests_80_20_between_two_served_names(
+    kube_stack: RunningStack, kubectl_on: Kubectl, client: httpx.AsyncClient
+) -> None:
+    pool = kube_stack.state.pool.rpartition("/")[2]
+    kubectl_on.run("apply", "-f", "-", stdin=_rewrite(pool))
+    try:
+        deadline = time.monotonic() + 30
+        while (await send(client, kube_stack.gateway, 8))[0].model == "sim-llama":
+            assert time.monotonic() < deadline, "the rewrite never took effect"
+        served = await send(client, kube_stack.gateway, 1000, concurrency=16)
+        assert [s.status for s in served] == [200] * 1000
+        models = collections.Counter(s.model for s in served)
+        assert set(models) == set(REWRITE_TARGETS), models
+        assert 740 <= models[REWRITE_TARGETS[0]] <= 860, models
+    finally:
+        kubectl_on.run("delete", "inferencemodelrewrite", "sim-llama-split", "--ignore-not-found")
