@@ -166,7 +166,7 @@ def up(
             min=0,
             max=200,
             help="With --discovery kubernetes: simulators started without a Pod, for you "
-            "to `kubectl apply` one [default: 1].",
+            "to `kubectl apply` one (default 1).",
             show_default=False,
         ),
     ] = None,
@@ -176,7 +176,7 @@ def up(
             exists=True,
             file_okay=False,
             help="With --discovery kubernetes: folder of the CRDs to apply "
-            "[default: the chart's helm/gie/crds].",
+            "(default: the chart's helm/gie/crds).",
             show_default=False,
         ),
     ] = None,

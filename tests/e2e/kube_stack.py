@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import os
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -65,6 +67,19 @@ class Kubectl:
 
     def json(self, *args: str) -> Any:
         return json.loads(self.run(*args, "-o", "json").stdout)
+
+
+def gie(*args: str) -> subprocess.CompletedProcess[str]:
+    """``gie ARGS`` as a user runs it (no ``GIE_STATE_DIR`` from the environment)."""
+    env = {k: v for k, v in os.environ.items() if k != "GIE_STATE_DIR"}
+    return subprocess.run(
+        [sys.executable, "-m", "gie_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
 
 
 def sim_endpoints(state: StackState) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from gie_ingest.settings import IngestSettings
 from tests.e2e.kube_stack import (
     KUBE_SIMS,
     Kubectl,
+    gie,
     kube_stack_options,
     manifest_of,
     send,
@@ -170,3 +172,30 @@ async def test_a_model_rewrite_splits_requests_80_20_between_two_served_names(
         assert 740 <= models[REWRITE_TARGETS[0]] <= 860, models
     finally:
         kubectl_on.run("delete", "inferencemodelrewrite", "sim-llama-split", "--ignore-not-found")
+
+
+def test_cli_up_status_down_with_kubernetes_discovery(tmp_path: Path) -> None:
+    root = str(tmp_path / "stack")
+    up = gie("up", "--detach", "--discovery", "kubernetes", "--sims", "2", "--spare-sims", "0",
+              "--time-scale", "0.05", "--state-dir", root)  # fmt: skip
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        report = json.loads(gie("status", "--json", "--state-dir", root).stdout)
+        kubeconfig = Path(report["kubeconfig"])
+        assert f"kubectl: KUBECONFIG={kubeconfig} kubectl get pods" in up.stdout
+        pods = Kubectl(kubeconfig, tmp_path / "home").json("get", "pods")["items"]
+        assert sorted(pod["metadata"]["name"] for pod in pods) == ["sim-0", "sim-1"]
+        with httpx.Client(timeout=30.0, trust_env=False) as http:
+            body = {"model": "sim-llama", "prompt": "hello", "max_tokens": 3}
+            response = http.post(f"{report['gateway']}/v1/completions", json=body)
+        assert response.status_code == 200, response.text
+        assert response.headers["x-served-by"] in {
+            part["addresses"]["endpoint"]
+            for part in report["services"].values()
+            if part["kind"] == "sim"
+        }
+    finally:
+        down = gie("down", "--state-dir", root)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "kube-api" in down.stdout
+    assert not kubeconfig.exists()

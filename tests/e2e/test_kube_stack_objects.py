@@ -8,9 +8,6 @@ and the kubeconfig, not routing (``test_kube_discovery_routing.py`` does that).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from gie_cli.devstack import PartStartError, RunningStack, start_stack
 from tests.e2e.kube_stack import (
     KUBE_SIMS,
     Kubectl,
+    gie,
     kube_stack_options,
     manifest_of,
     sim_endpoints,
@@ -47,18 +45,6 @@ async def kube_only(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[R
 def kubectl_on(kube_only: RunningStack, tmp_path: Path) -> Kubectl:
     assert kube_only.state.kubeconfig is not None
     return Kubectl(kube_only.state.kubeconfig, tmp_path / "home")
-
-
-def _gie(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "GIE_STATE_DIR"}
-    return subprocess.run(
-        [sys.executable, "-m", "gie_cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
 
 
 def _ready(pod: dict[str, object]) -> bool:
@@ -93,14 +79,14 @@ def test_each_simulator_runs_in_a_ready_pod_with_its_own_ip_on_the_pools_port(
 
 def test_status_names_the_kubeconfig_kubectl_works_with(kube_only: RunningStack) -> None:
     root = str(kube_only.store.root)
-    report = json.loads(_gie("status", "--json", "--state-dir", root).stdout)
+    report = json.loads(gie("status", "--json", "--state-dir", root).stdout)
     kubeconfig = report["kubeconfig"]
     assert kubeconfig == str(kube_only.store.root / "kubeconfig")
     assert report["discovery"] == "kubernetes"
     assert report["services"]["kube-api"]["healthy"] is True
     assert report["services"]["sim-0"]["pod"] == "default/sim-0"
     assert report["services"]["sim-3"]["pod"] is None
-    printed = _gie("status", "--state-dir", root).stdout
+    printed = gie("status", "--state-dir", root).stdout
     assert f"KUBECONFIG={kubeconfig} kubectl get pods" in printed
     assert f"kubectl apply -f {manifest_of(kube_only.state, 'sim-3')}" in printed
 
@@ -118,7 +104,7 @@ def test_applying_the_spare_simulators_manifest_runs_its_pod(
             == spare
         )
         report = json.loads(
-            _gie("status", "--json", "--state-dir", str(kube_only.store.root)).stdout
+            gie("status", "--json", "--state-dir", str(kube_only.store.root)).stdout
         )
         assert report["services"]["sim-3"]["pod"] == "default/sim-3"
     finally:
