@@ -13,6 +13,7 @@ import collections
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from importlib.util import find_spec
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ import yaml
 
 from gie_cli.devstack import PartStartError, RunningStack, start_stack
 from gie_ingest.settings import IngestSettings
+from gie_sim.config import SimConfig
 from tests.e2e.kube_stack import (
     KUBE_SIMS,
     Kubectl,
@@ -36,6 +38,10 @@ from tests.e2e.kube_stack import (
 from tests.support.k8s_tools import kubectl
 
 INGEST_WATCHES_KUBERNETES = "discovery" in IngestSettings.model_fields
+# The rewrite needs simulators that serve the target names besides their model, and a
+# picker that applies InferenceModelRewrites.
+SIM_SERVES_SEVERAL_NAMES = "served_model_name" in SimConfig.model_fields
+PICKER_REWRITES_MODELS = find_spec("gie_picker.requestcontrol.model_rewrite") is not None
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,12 +52,16 @@ pytestmark = [
 ]
 
 SETTLE_S = 1.0  # a deleted Pod gets no request from this long after the delete
+REWRITE_TARGETS = ("sim-llama-a", "sim-llama-b")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def kube_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     kubectl()  # skip before starting anything when it is missing
-    options = kube_stack_options(tmp_path_factory.mktemp("kube-routing"))
+    # Every simulator answers to the rewrite's targets too (when it can serve several names).
+    names = ",".join(("sim-llama", *REWRITE_TARGETS))
+    served = ("--served-model-name", names) if SIM_SERVES_SEVERAL_NAMES else ()
+    options = kube_stack_options(tmp_path_factory.mktemp("kube-routing"), sim_args=served)
     try:
         running = await start_stack(options)
     except PartStartError as error:
@@ -120,9 +130,6 @@ async def test_a_pod_applied_for_the_spare_simulator_brings_it_requests(
         kubectl_on.run("delete", "pod", "sim-3", "--wait=false")
 
 
-REWRITE_TARGETS = ("sim-llama-a", "sim-llama-b")
-
-
 def _rewrite(pool: str) -> str:
     return yaml.safe_dump(
         {
@@ -143,12 +150,6 @@ def _rewrite(pool: str) -> str:
             },
         }
     )
-
-
-# The rewrite needs simulators that serve the target names besides their model, and a
-# picker that applies InferenceModelRewrites.
-SIM_SERVES_SEVERAL_NAMES = False
-PICKER_REWRITES_MODELS = False
 
 
 @pytest.mark.skipif(
