@@ -111,7 +111,9 @@ async def test_a_deleted_pod_gets_no_request_from_a_second_after_the_delete(
     assert victim not in by_server, f"the deleted Pod's server was sent requests: {by_server}"
     assert set(by_server) == {pods["sim-1"], pods["sim-2"]}
     assert await success_count(client, victim) == served_before
-    # Applying its manifest again brings the Pod, and its requests, back.
+    # Once it is gone (the grace period ends), applying its manifest again brings the
+    # Pod, and its requests, back.
+    kubectl_on.run("wait", "--for=delete", "pod/sim-0", "--timeout=30s")
     kubectl_on.run("apply", "-f", str(manifest_of(kube_stack.state, "sim-0")))
     await until_served_by(client, gateway, {victim}, timeout_s=30)
 
