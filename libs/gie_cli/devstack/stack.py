@@ -337,8 +337,8 @@ class _Starter:
         if self.options.endpoints:
             servers = list(self.options.endpoints)
             progress(f"using {len(servers)} external model servers: {', '.join(servers)}")
-        elif self.options.discovery == "kubernetes":
-            servers, spares = await self.start_kube_pool(progress)
+        elif self.kube is not None:
+            servers, spares = await self.start_kube_pool(self.kube, progress)
         else:
             servers = await self.start_sims()
             progress(f"{len(servers)} simulated model servers ready: {', '.join(servers)}")
@@ -374,13 +374,14 @@ class _Starter:
         await self.wait(Launch(process=sims.process, argv=sims.argv, parts=parts))
         return servers
 
-    async def start_kube_pool(self, progress: Progress) -> tuple[list[str], list[str]]:
+    async def start_kube_pool(
+        self, kube: KubePool, progress: Progress
+    ) -> tuple[list[str], list[str]]:
         """The API stand-in, the sims on their own addresses, their Pods and the pool.
 
         Returns the endpoints of the Pods and those of the spare simulators.
         """
-        options, kube = self.options, self.kube
-        assert kube is not None  # set by run() with Kubernetes discovery
+        options = self.options
         kubeconfig = self.store.root / "kubeconfig"
         api = kube_launch(port=free_port(), kubeconfig=kubeconfig)
         self.spawn(api)
