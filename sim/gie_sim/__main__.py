@@ -26,6 +26,7 @@ __all__ = [
     "parse_listen",
     "parse_ports",
     "remove_ready_file",
+    "split_names",
     "write_ready_file",
 ]
 
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ready-file",
         type=Path,
         default=None,
-        help='Once listening, write {"pid", "servers", "model"} JSON here (atomically).',
+        help='Once listening, write {"pid", "servers", "model", "models"} JSON here (atomically).',
     )
     parser.add_argument("--log-level", default="INFO", help="Python logging level.")
     faults = parser.add_argument_group("faults of /metrics (switch at run time: POST /sim/faults)")
@@ -135,15 +136,30 @@ def build_parser() -> argparse.ArgumentParser:
 def _cli_type(name: str, annotation: object) -> dict[str, Any]:
     if get_origin(annotation) is Literal:
         return {"type": str, "choices": list(get_args(annotation))}
+    if annotation == tuple[str, ...]:  # several values, as vLLM's --served-model-name
+        return {"type": str, "nargs": "+"}
     kind = _CLI_TYPES.get(annotation)
     if kind is None:  # pragma: no cover - guards future fields
         raise TypeError(f"no CLI type for SimConfig.{name}: {annotation}")
     return {"type": kind}
 
 
-def write_ready_file(path: Path, servers: Sequence[str], model: str) -> None:
-    """Write the ready file atomically (temporary file in the same directory + rename)."""
-    payload = {"pid": os.getpid(), "servers": list(servers), "model": model}
+def split_names(values: Sequence[str]) -> tuple[str, ...]:
+    """``["a", "b,c"]`` -> ``("a", "b", "c")``: names given space- or comma-separated."""
+    return tuple(name.strip() for value in values for name in value.split(","))
+
+
+def write_ready_file(path: Path, servers: Sequence[str], models: Sequence[str]) -> None:
+    """Write the ready file atomically (temporary file in the same directory + rename).
+
+    ``model`` is the first served name (the one metrics carry), ``models`` all of them.
+    """
+    payload = {
+        "pid": os.getpid(),
+        "servers": list(servers),
+        "model": models[0],
+        "models": list(models),
+    }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -173,10 +189,13 @@ async def _serve(
             server.faults = faults
         addresses = [server.address for server in servers]
         if ready is not None:
-            write_ready_file(ready, addresses, config.model)
+            write_ready_file(ready, addresses, config.served_models)
         print("gie-sim ready: " + " ".join(addresses), flush=True)
         _log.info(
-            "ready servers=%s model=%s pid=%d", ",".join(addresses), config.model, os.getpid()
+            "ready servers=%s models=%s pid=%d",
+            ",".join(addresses),
+            ",".join(config.served_models),
+            os.getpid(),
         )
         await stop.wait()
         _log.info("shutting down")
@@ -211,7 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.count is not None and args.count < 1:
         parser.error("--count must be >= 1")
     try:
-        config = SimConfig(**{name: getattr(args, name) for name in SimConfig.model_fields})
+        values = {name: getattr(args, name) for name in SimConfig.model_fields}
+        values["served_model_name"] = split_names(args.served_model_name)
+        config = SimConfig(**values)
         faults = Faults(mode=FaultMode(args.fault), delay_ms=args.fault_delay_ms)
     except ValidationError as exc:
         parser.error(str(exc))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gie.tokens import CHARS_PER_TOKEN
 
@@ -25,7 +25,14 @@ class SimConfig(BaseModel):
     model: str = Field(
         default="sim-llama",
         min_length=1,
-        description="Served model name; requests naming another model get a 404.",
+        description="Served model name (when --served-model-name is not given); requests "
+        "naming another model get a 404.",
+    )
+    served_model_name: tuple[str, ...] = Field(
+        default=(),
+        description="Model names the server answers to, as vLLM's --served-model-name "
+        "(several, space- or comma-separated); the first labels the metrics. "
+        "Default: --model.",
     )
     flavour: Flavour = Field(
         default="vllm",
@@ -87,6 +94,20 @@ class SimConfig(BaseModel):
         ge=1,
         description="Completion length when a request does not set max_tokens.",
     )
+
+    @field_validator("served_model_name")
+    @classmethod
+    def _check_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not name for name in names):
+            raise ValueError("served_model_name: a name is empty")
+        if len(set(names)) != len(names):
+            raise ValueError(f"served_model_name: a name is given twice: {', '.join(names)}")
+        return names
+
+    @property
+    def served_models(self) -> tuple[str, ...]:
+        """The names requests may give; the first is the one metrics carry."""
+        return self.served_model_name or (self.model,)
 
     @model_validator(mode="after")
     def _check_budget(self) -> Self:

@@ -3,11 +3,15 @@
 ``vllm`` (vLLM V1 names), ``sglang`` (``sglang:`` names) or ``trtllm`` (Triton with the
 TensorRT-LLM backend, ``nv_trt_llm_*``). Each page is a pure function of an
 :class:`~gie_sim.engine.EngineSnapshot` and the server's LoRA series.
+
+Model servers label their series with one model name (vLLM: the first served name);
+the simulator adds ``gie_sim_requests_total{model_name}``, the requests accepted per
+served name, so a split between the names a server answers to can be seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from gie_sim.config import SimConfig
 from gie_sim.engine import EngineSnapshot
@@ -15,15 +19,38 @@ from gie_sim.overrides import LoraInfo
 from gie_sim.page_sglang import sglang_families
 from gie_sim.page_trtllm import trtllm_families
 from gie_sim.page_vllm import vllm_families
-from gie_sim.prom_format import CONTENT_TYPE, render_families
+from gie_sim.prom_format import CONTENT_TYPE, Family, render_families
 
 __all__ = ["CONTENT_TYPE", "render_metrics"]
 
 
-def render_metrics(config: SimConfig, snap: EngineSnapshot, lora: Sequence[LoraInfo] = ()) -> str:
-    """The ``/metrics`` page of one server (LoRA series only exist in the vLLM flavour)."""
+def render_metrics(
+    config: SimConfig,
+    snap: EngineSnapshot,
+    lora: Sequence[LoraInfo] = (),
+    requests_by_model: Mapping[str, int] | None = None,
+) -> str:
+    """The ``/metrics`` page of one server (LoRA series only exist in the vLLM flavour).
+
+    ``requests_by_model`` (requests accepted per served name) adds the simulator's own
+    ``gie_sim_requests_total`` family, with a sample for every served name.
+    """
     if config.flavour == "sglang":
-        return render_families(sglang_families(config, snap))
-    if config.flavour == "trtllm":
-        return render_families(trtllm_families(config, snap))
-    return render_families(vllm_families(config, snap, lora))
+        families = sglang_families(config, snap)
+    elif config.flavour == "trtllm":
+        families = trtllm_families(config, snap)
+    else:
+        families = vllm_families(config, snap, lora)
+    if requests_by_model is not None:
+        families.append(
+            Family(
+                "gie_sim_requests_total",
+                "counter",
+                "Requests accepted, by the served model name they gave (simulator only).",
+                tuple(
+                    ({"model_name": name}, requests_by_model.get(name, 0))
+                    for name in config.served_models
+                ),
+            )
+        )
+    return render_families(families)

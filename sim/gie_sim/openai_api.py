@@ -55,6 +55,7 @@ class ApiError(Exception):
 @dataclass(frozen=True, slots=True)
 class ParsedRequest:
     kind: RequestKind
+    model: str  # the served name the request gave (the first one when it gave none)
     prompt_tokens: list[int]
     max_tokens: int
     stream: bool
@@ -98,14 +99,15 @@ def _optional_positive_int(body: Mapping[str, object], key: str) -> int | None:
     return value
 
 
-def _common(body: Mapping[str, object], config: SimConfig) -> tuple[bool, bool]:
-    """Check the fields shared by both endpoints; return (stream, include_usage)."""
+def _common(body: Mapping[str, object], config: SimConfig) -> tuple[str, bool, bool]:
+    """Check the fields shared by both endpoints; return (model, stream, include_usage)."""
     model = body.get("model")
-    if model is not None:
-        if not isinstance(model, str):
-            raise _bad("'model' must be a string.", "model")
-        if model != config.model:
-            raise ApiError(404, f"The model `{model}` does not exist.", "model")
+    if model is None:
+        model = config.served_models[0]
+    if not isinstance(model, str):
+        raise _bad("'model' must be a string.", "model")
+    if model not in config.served_models:
+        raise ApiError(404, f"The model `{model}` does not exist.", "model")
     n = body.get("n")
     if n is not None and n != 1:
         raise _bad("Only n=1 is supported by the simulator.", "n")
@@ -117,7 +119,7 @@ def _common(body: Mapping[str, object], config: SimConfig) -> tuple[bool, bool]:
         raise _bad("'stream_options' must be an object.", "stream_options")
     # Deviation from vLLM: usage is streamed unless explicitly disabled.
     include_usage = _optional_bool(options, "include_usage", True)
-    return stream, include_usage
+    return model, stream, include_usage
 
 
 def _token_ids(items: list[object]) -> list[int]:
@@ -131,7 +133,7 @@ def _token_ids(items: list[object]) -> list[int]:
 
 def parse_completion(body: Mapping[str, object], config: SimConfig) -> ParsedRequest:
     """``POST /v1/completions``. A list of strings is concatenated into one prompt."""
-    stream, include_usage = _common(body, config)
+    model, stream, include_usage = _common(body, config)
     prompt = body.get("prompt")
     if prompt is None:
         raise _bad("Missing required field 'prompt'.", "prompt")
@@ -147,7 +149,7 @@ def parse_completion(body: Mapping[str, object], config: SimConfig) -> ParsedReq
             "prompt",
         )
     max_tokens = _optional_positive_int(body, "max_tokens") or config.default_max_tokens
-    return ParsedRequest("completion", tokens, max_tokens, stream, include_usage)
+    return ParsedRequest("completion", model, tokens, max_tokens, stream, include_usage)
 
 
 def _content_text(content: object, where: str) -> str:
@@ -194,7 +196,7 @@ def _messages(body: Mapping[str, object]) -> list[ChatMessage]:
 
 def parse_chat(body: Mapping[str, object], config: SimConfig) -> ParsedRequest:
     """``POST /v1/chat/completions``: messages (and tools) rendered by the chat template."""
-    stream, include_usage = _common(body, config)
+    model, stream, include_usage = _common(body, config)
     messages = _messages(body)
     tools = body.get("tools")
     if tools is not None and not isinstance(tools, list):
@@ -206,4 +208,4 @@ def parse_chat(body: Mapping[str, object], config: SimConfig) -> ParsedRequest:
         or _optional_positive_int(body, "max_tokens")
         or config.default_max_tokens
     )
-    return ParsedRequest("chat", tokens, max_tokens, stream, include_usage)
+    return ParsedRequest("chat", model, tokens, max_tokens, stream, include_usage)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -108,18 +109,22 @@ class ResponseContext:
         return body
 
 
-def models_list(model: str, max_model_len: int, created: int) -> dict[str, object]:
+def models_list(
+    names: Sequence[str], root: str, max_model_len: int, created: int
+) -> dict[str, object]:
+    """``GET /v1/models``: one entry per served name, as vLLM lists them."""
     return {
         "object": "list",
         "data": [
             {
-                "id": model,
+                "id": name,
                 "object": "model",
                 "created": created,
                 "owned_by": "vllm",
-                "root": model,
+                "root": root,
                 "parent": None,
                 "max_model_len": max_model_len,
             }
+            for name in names
         ],
     }

@@ -10,7 +10,7 @@ __all__ = ["sglang_families"]
 
 
 def sglang_families(config: SimConfig, snap: EngineSnapshot) -> list[Family]:
-    base = {"model_name": config.model}
+    base = {"model_name": config.served_models[0]}  # as vLLM: the first name
     stats = snap.stats
     total_tokens = config.num_gpu_blocks * config.block_size
     queries = stats.prefix_cache_queries

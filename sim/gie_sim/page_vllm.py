@@ -15,7 +15,7 @@ __all__ = ["vllm_families"]
 def vllm_families(
     config: SimConfig, snap: EngineSnapshot, lora: Sequence[LoraInfo]
 ) -> list[Family]:
-    base = {"model_name": config.model}
+    base = {"model_name": config.served_models[0]}  # as vLLM: the first name
     cache_info = {
         **base,
         "block_size": str(config.block_size),

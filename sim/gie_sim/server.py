@@ -7,6 +7,7 @@ Besides the OpenAI API and ``/metrics`` it serves ``/sim/faults`` and ``/sim/ove
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 import os
@@ -76,6 +77,7 @@ class SimServer:
         self._created = int(time.time())
         self.faults = Faults()
         self.controls = SimControls()
+        self.requests_by_model: collections.Counter[str] = collections.Counter()
 
     # ----------------------------------------------------------------- identity
     @property
@@ -115,7 +117,11 @@ class SimServer:
         self._address = format_address(self.host, self.port)
         self.engine.name = self._address
         self.engine.start()
-        _log.info("gie-sim server listening address=%s model=%s", self._address, self.config.model)
+        _log.info(
+            "gie-sim server listening address=%s models=%s",
+            self._address,
+            ",".join(self.config.served_models),
+        )
 
     async def stop(self) -> None:
         """Abort in-flight requests, stop the engine and close the listener."""
@@ -152,14 +158,17 @@ class SimServer:
         return web.Response(status=200)
 
     async def _models(self, _request: web.Request) -> web.Response:
-        return _json(models_list(self.config.model, self.config.max_model_len, self._created))
+        config = self.config
+        return _json(
+            models_list(config.served_models, config.model, config.max_model_len, self._created)
+        )
 
     async def _metrics(self, _request: web.Request) -> web.Response:
         faults = self.faults
         if faults.delay_s:
             await asyncio.sleep(faults.delay_s)
         snap = self.controls.overrides.apply(self.engine.snapshot())
-        page = render_metrics(self.config, snap, self.controls.lora)
+        page = render_metrics(self.config, snap, self.controls.lora, self.requests_by_model)
         status, body = corrupt_page(page, faults)
         return web.Response(
             status=status, body=body, headers={"Content-Type": METRICS_CONTENT_TYPE}
@@ -182,7 +191,8 @@ class SimServer:
             req = self.engine.submit(parsed.prompt_tokens, parsed.max_tokens, request_id)
         except RequestRejected as exc:
             raise ApiError(400, str(exc), "max_tokens") from None
-        ctx = ResponseContext(parsed.kind, request_id, int(time.time()), self.config.model)
+        self.requests_by_model[parsed.model] += 1
+        ctx = ResponseContext(parsed.kind, request_id, int(time.time()), parsed.model)
         try:
             if parsed.stream:
                 return await self._stream(request, req, ctx, parsed.include_usage)

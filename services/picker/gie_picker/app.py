@@ -70,6 +70,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             flow_gate=flow_gate,
             settle_events=reading.settle,
             fold_own=state.fold_own,
+            model_rewrites=state.rewrites,
             saturation=config.saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),

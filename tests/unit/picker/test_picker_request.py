@@ -115,3 +115,60 @@ def test_bad_bodies_are_400_naming_the_problem(body: object, message: str) -> No
     with pytest.raises(RequestError, match=re.escape(message)) as caught:
         parse(body)
     assert caught.value.status == 400
+
+
+REWRITE_BODIES = [
+    # Only the model's value changes: spacing and number spelling stay the client's.
+    (
+        b'{"model":  "m", "prompt": "p",  "temperature": 1.50}',
+        b'{"model":  "m-v2", "prompt": "p",  "temperature": 1.50}',
+    ),
+    # A nested "model" member (tool schema, metadata) is left alone.
+    (
+        b'{"metadata": {"model": "other"}, "model": "m", "prompt": "p"}',
+        None,
+    ),
+    # A nested member holding the same name, the top-level key spelled with escapes.
+    (
+        b'{"metadata": {"model": "m"}, "mod\\u0065l": "m", "prompt": "p"}',
+        None,
+    ),
+    # Escapes inside the model's value.
+    (b'{"model": "m\\"q", "prompt": "p"}', b'{"model": "m-v2", "prompt": "p"}'),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    REWRITE_BODIES,
+    ids=["in-place", "nested-other-model", "escaped-key-nested-same", "escaped-value"],
+)
+def test_a_rewrite_changes_only_the_top_level_model(raw: bytes, expected: bytes | None) -> None:
+    request = parse(raw, model_rewrite="m-v2")
+    body = request.body  # type: ignore[attr-defined]
+    before, after = orjson.loads(raw), orjson.loads(body)
+    assert after == {**before, "model": "m-v2"}  # nested members keep their value
+    if expected is not None:
+        assert body == expected
+
+
+def test_pool_rewrites_name_the_target_and_the_header_wins() -> None:
+    raw = b'{"model": "m", "prompt": "p"}'
+    targets = {"m": "m-canary"}
+    routed = parse_inference_request(
+        request_id="r", path="/v1/x", body=raw, rewrite_for=targets.get
+    )
+    assert (routed.model, routed.target_model) == ("m", "m-canary")
+    assert routed.body == b'{"model": "m-canary", "prompt": "p"}'
+    header = parse_inference_request(
+        request_id="r", path="/v1/x", body=raw, model_rewrite="m-pinned", rewrite_for=targets.get
+    )
+    assert header.target_model == "m-pinned"
+
+
+def test_a_model_without_a_rewrite_keeps_its_bytes() -> None:
+    raw = b'{"model": "other", "prompt": "p"}'
+    request = parse_inference_request(
+        request_id="r", path="/v1/x", body=raw, rewrite_for={"m": "m-canary"}.get
+    )
+    assert (request.target_model, request.body, request.body_changed) == ("other", raw, False)

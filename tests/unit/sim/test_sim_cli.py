@@ -43,7 +43,7 @@ def test_cli_serves_count_servers_and_exits_cleanly_on_sigterm(tmp_path: Path) -
         servers = info["servers"]
         assert isinstance(servers, list) and len(servers) == 2
         assert info["pid"] == proc.pid
-        assert info["model"] == "tiny"
+        assert (info["model"], info["models"]) == ("tiny", ["tiny"])
         with httpx.Client(timeout=10) as http:
             for address in servers:
                 response = http.post(

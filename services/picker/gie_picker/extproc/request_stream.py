@@ -137,6 +137,7 @@ class RequestStream:
                 body=bytes(self._body),
                 headers=self._headers,
                 model_rewrite=self._headers.get(MODEL_REWRITE_HEADER, ""),
+                rewrite_for=self._director.rewrite_for,
             )
             self.decision = await self._director.route(
                 request,

@@ -1,6 +1,8 @@
 """What the picker folds from the event stream, and how it follows the stream.
 
-* ``view`` (pool state: endpoints, metrics, objectives): last event per subject;
+* ``view`` (pool state: endpoints, metrics, objectives, model rewrites): last
+  event per subject; ``rewrites``, the lookup table of the view's model
+  rewrites, rebuilt when a rewrite event changes them;
 * ``inflight``, ``history`` and ``prefix_cache`` (requests in flight, endpoint
   recency and sessions, the shared prefix index), from one subscription to the
   routing events: from the latest prefix snapshot's sequence on, or the last
@@ -16,17 +18,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import structlog
 from prometheus_client import CollectorRegistry
 
 from gie.bus import EVENTS, STATE, Deliver, EventBus, Following, SnapshotStore
-from gie.events import Event
+from gie.events import Event, ModelRewriteRemoved, ModelRewriteUpserted
 from gie.events.subjects import pool_filter, pool_prefix
 from gie.flowcontrol import BacklogView
 from gie.view import InFlightView, PoolView, RoutingHistory
 from gie_picker.prefixcache.snapshots import load_snapshot, write_snapshots
 from gie_picker.prefixcache.state import PrefixCacheState
 from gie_picker.projections.routing_memory import RoutingMemory
+from gie_picker.requestcontrol.model_rewrite import ModelRewrites
 from gie_picker.settings import PickerSettings
+
+_log = structlog.get_logger("gie.picker")
 
 
 @dataclass
@@ -37,6 +43,7 @@ class Projections:
     history: RoutingHistory
     routing: RoutingMemory
     backlog: BacklogView
+    rewrites: ModelRewrites = field(default_factory=ModelRewrites)
     followings: dict[str, Following] = field(default_factory=dict)
 
     @classmethod
@@ -65,7 +72,7 @@ class Projections:
         routing_filter = f"{pool_prefix(pool)}.routing.>"
         since = now() - timedelta(seconds=settings.inflight_ttl_s)
         self.followings["pool state"] = await bus.follow(
-            STATE, pool_filter(pool), self.view.apply, deliver=Deliver.LAST_PER_SUBJECT
+            STATE, pool_filter(pool), self.apply_state, deliver=Deliver.LAST_PER_SUBJECT
         )
         # One subscription feeds every routing projection: from the prefix snapshot's
         # sequence when there is one (older in-flight entries expire by themselves),
@@ -93,6 +100,20 @@ class Projections:
             deliver=Deliver.SINCE,
             since=since,
         )
+
+    def apply_state(self, event: Event) -> None:
+        """A pool-state event: into the view; a changed rewrite rebuilds the table."""
+        changed = self.view.apply(event)
+        if changed and isinstance(event, ModelRewriteUpserted | ModelRewriteRemoved):
+            rewrites = self.view.rewrites()
+            self.rewrites.update(rewrites)
+            table = self.rewrites.table
+            _log.info(
+                "model rewrites changed",
+                rewrites=len(rewrites),
+                exact_models=len(table.exact),
+                generic=table.generic is not None,
+            )
 
     def fold_own(self, event: Event) -> None:
         """This replica's routing event, as it publishes it: counted in flight at

@@ -2,7 +2,10 @@
 
 :mod:`~gie_picker.requestcontrol.request` parses the buffered HTTP body into an
 :class:`InferenceRequest` (or a :class:`RequestError` carrying the status to
-answer with); :class:`~gie_picker.requestcontrol.director.Director` admits it
+answer with), its model rewritten by the header or by the pool's
+InferenceModelRewrites (:class:`ModelRewrites`, a table rebuilt when they
+change, from :mod:`~gie_picker.requestcontrol.model_rewrite`);
+:class:`~gie_picker.requestcontrol.director.Director` admits it
 (subset hint, shedding or the flow gate of :mod:`gie_picker.admission`),
 schedules it and publishes ``RequestRouted``, then ``RequestCompleted`` with the
 :class:`Usage` that :mod:`~gie_picker.requestcontrol.usage` reads from the
@@ -20,6 +23,7 @@ and is called only from it; parsing a request is a pure function, and a
 
 from __future__ import annotations
 
+from gie_picker.requestcontrol.model_rewrite import ModelRewrites
 from gie_picker.requestcontrol.request import (
     InferenceRequest,
     RequestError,
@@ -30,6 +34,7 @@ from gie_picker.requestcontrol.usage import Usage, UsageParser, usage_from
 
 __all__ = [
     "InferenceRequest",
+    "ModelRewrites",
     "RequestError",
     "Usage",
     "UsageParser",

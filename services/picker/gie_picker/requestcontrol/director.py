@@ -28,6 +28,7 @@ from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.admission.saturation_fallback import inflight_saturation
 from gie_picker.prefixcache.state import PrefixCacheState
 from gie_picker.projections.routing_memory import RoutingMemory
+from gie_picker.requestcontrol.model_rewrite import ModelRewrites
 from gie_picker.requestcontrol.request import InferenceRequest, InvalidHeaderError, RequestError
 from gie_picker.requestcontrol.usage import Usage
 from gie_picker.scheduling.contracts import InFlightCounts
@@ -71,6 +72,7 @@ class Director:
         flow_gate: FlowGate | None = None,
         settle_events: Callable[[], Awaitable[None]] | None = None,
         fold_own: Callable[[Event], object] | None = None,
+        model_rewrites: ModelRewrites | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -85,6 +87,11 @@ class Director:
         self._flow_gate = flow_gate
         self._settle_events = settle_events
         self._fold_own = fold_own
+        # The pool's InferenceModelRewrites: the request stream asks it for a
+        # request's target model as it parses the body.
+        self.rewrite_for: Callable[[str], str | None] | None = (
+            model_rewrites.target_for if model_rewrites is not None else None
+        )
         self._routed_subject = routing_subject(view.pool, "routed")
         self._completed_subject = routing_subject(view.pool, "completed")
 

@@ -10,11 +10,16 @@ Both may carry ``cache_salt`` (isolates prefix-cache sharing; null is none) and
 ``stream``. Any JSON body, whatever the path, needs ``model`` and ``prompt`` or
 ``messages`` (400 otherwise). A request without a body (``GET /v1/models``) is
 routed without a model.
+
+The model is rewritten by the gateway's model-name-rewrite header, else by the
+pool's InferenceModelRewrites; only the ``model`` value of the body changes, the
+other bytes stay as the client sent them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -109,6 +114,31 @@ def _is_token(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# A ``"model": "<JSON string>"`` member; the string group is the value with its quotes.
+_MODEL_KEY = b'"model"'
+_MODEL_MEMBER = re.compile(rb'"model"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def with_model(body: bytes, payload: dict[str, object], target: str) -> bytes:
+    """``body`` with its top-level ``model`` set to ``target``, the rest byte for byte.
+
+    The value is replaced in place when the body holds the JSON string ``"model"``
+    once, as a member whose value is the parsed model: then it is the top-level
+    member, unless that key was spelled with ``\\u`` escapes (a body with escapes
+    is read back to make sure). Otherwise (nested ``model`` members, an escaped key) the
+    payload is serialised again.
+    """
+    if body.count(_MODEL_KEY) == 1:
+        match = _MODEL_MEMBER.match(body, body.find(_MODEL_KEY))
+        if match is not None and orjson.loads(match.group(1)) == payload["model"]:
+            start, end = match.span(1)
+            spliced = body[:start] + orjson.dumps(target) + body[end:]
+            # Without a backslash no key is escaped (a quick test; ``\\u`` is slow to find).
+            if b"\\" not in body or orjson.loads(spliced).get("model") == target:
+                return spliced
+    return orjson.dumps({**payload, "model": target})
+
+
 def parse_inference_request(
     *,
     request_id: str,
@@ -116,8 +146,13 @@ def parse_inference_request(
     body: bytes,
     headers: Mapping[str, str] | None = None,
     model_rewrite: str = "",
+    rewrite_for: Callable[[str], str | None] | None = None,
 ) -> InferenceRequest:
-    """Parse and check an OpenAI-style body; apply the model-name rewrite to it."""
+    """Parse and check an OpenAI-style body; apply the model rewrite to it.
+
+    ``model_rewrite`` (the gateway's header) wins; else ``rewrite_for(model)``
+    (the pool's InferenceModelRewrites) names the target, None for no rewrite.
+    """
     headers = headers or {}
     if not body:
         return InferenceRequest(request_id, path, "", "", body, headers=headers)
@@ -138,10 +173,9 @@ def parse_inference_request(
         salt = ""
     elif not isinstance(salt, str):
         raise RequestError(400, "'cache_salt' must be a string")
-    target = model_rewrite or model
+    target = model_rewrite or (rewrite_for(model) if rewrite_for is not None else None) or model
     if target != model:
-        payload["model"] = target
-        body = orjson.dumps(payload)
+        body = with_model(body, payload, target)
     return InferenceRequest(
         request_id=request_id,
         path=path,

@@ -40,6 +40,14 @@ async def render_view(
             "reason": saturation.reason,
         },
         "objectives": view.objectives(),
+        "model_rewrites": [  # oldest first: the order that breaks ties between rules
+            {
+                "name": rewrite.name,
+                "created": rewrite.created.isoformat(),
+                "rules": [rule.model_dump(mode="json") for rule in rewrite.rules],
+            }
+            for rewrite in view.rewrites()
+        ],
         "prefix_index": prefix,
         "in_flight": (
             {
