@@ -180,6 +180,14 @@ def up(
             show_default=False,
         ),
     ] = None,
+    served_model_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A name every simulator answers to besides --model, e.g. a target of an "
+            "InferenceModelRewrite; repeatable or comma-separated.",
+            show_default=False,
+        ),
+    ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the local stack and print the gateway URL (foreground unless --detach)."""
@@ -192,6 +200,12 @@ def up(
         discovery=discovery.value,
         spare_sims=spare_sims,
         crds_dir=crds.resolve() if crds else None,
+        served_model_names=tuple(
+            name.strip()
+            for value in served_model_name or ()
+            for name in value.split(",")
+            if name.strip()
+        ),
         sims=sims,
         time_scale=time_scale,
         model=model,

@@ -13,7 +13,6 @@ import collections
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from importlib.util import find_spec
 from pathlib import Path
 
 import httpx
@@ -23,7 +22,6 @@ import yaml
 
 from gie_cli.devstack import PartStartError, RunningStack, start_stack
 from gie_ingest.settings import IngestSettings
-from gie_sim.config import SimConfig
 from tests.e2e.kube_stack import (
     KUBE_SIMS,
     Kubectl,
@@ -38,10 +36,6 @@ from tests.e2e.kube_stack import (
 from tests.support.k8s_tools import kubectl
 
 INGEST_WATCHES_KUBERNETES = "discovery" in IngestSettings.model_fields
-# The rewrite needs simulators that serve the target names besides their model, and a
-# picker that applies InferenceModelRewrites.
-SIM_SERVES_SEVERAL_NAMES = "served_model_name" in SimConfig.model_fields
-PICKER_REWRITES_MODELS = find_spec("gie_picker.requestcontrol.model_rewrite") is not None
 
 pytestmark = [
     pytest.mark.e2e,
@@ -58,10 +52,10 @@ REWRITE_TARGETS = ("sim-llama-a", "sim-llama-b")
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def kube_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     kubectl()  # skip before starting anything when it is missing
-    # Every simulator answers to the rewrite's targets too (when it can serve several names).
-    names = ",".join(("sim-llama", *REWRITE_TARGETS))
-    served = ("--served-model-name", names) if SIM_SERVES_SEVERAL_NAMES else ()
-    options = kube_stack_options(tmp_path_factory.mktemp("kube-routing"), sim_args=served)
+    # Every simulator answers to the rewrite's targets too.
+    options = kube_stack_options(
+        tmp_path_factory.mktemp("kube-routing"), served_model_names=REWRITE_TARGETS
+    )
     try:
         running = await start_stack(options)
     except PartStartError as error:
@@ -154,11 +148,6 @@ def _rewrite(pool: str) -> str:
     )
 
 
-@pytest.mark.skipif(
-    not (SIM_SERVES_SEVERAL_NAMES and PICKER_REWRITES_MODELS),
-    reason="the simulator serves one model name, and the picker applies no "
-    "InferenceModelRewrite yet",
-)
 async def test_a_model_rewrite_splits_requests_80_20_between_two_served_names(
     kube_stack: RunningStack, kubectl_on: Kubectl, client: httpx.AsyncClient
 ) -> None:
@@ -180,7 +169,8 @@ async def test_a_model_rewrite_splits_requests_80_20_between_two_served_names(
 def test_cli_up_status_down_with_kubernetes_discovery(tmp_path: Path) -> None:
     root = str(tmp_path / "stack")
     up = gie("up", "--detach", "--discovery", "kubernetes", "--sims", "2", "--spare-sims", "0",
-              "--time-scale", "0.05", "--state-dir", root)  # fmt: skip
+             "--time-scale", "0.05", "--served-model-name", "sim-llama-a",
+             "--state-dir", root)  # fmt: skip
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         report = json.loads(gie("status", "--json", "--state-dir", root).stdout)
@@ -191,7 +181,11 @@ def test_cli_up_status_down_with_kubernetes_discovery(tmp_path: Path) -> None:
         with httpx.Client(timeout=30.0, trust_env=False) as http:
             body = {"model": "sim-llama", "prompt": "hello", "max_tokens": 3}
             response = http.post(f"{report['gateway']}/v1/completions", json=body)
+            other = http.post(
+                f"{report['gateway']}/v1/completions", json={**body, "model": "sim-llama-a"}
+            )
         assert response.status_code == 200, response.text
+        assert (other.status_code, other.json()["model"]) == (200, "sim-llama-a")
         assert response.headers["x-served-by"] in {
             part["addresses"]["endpoint"]
             for part in report["services"].values()

@@ -89,20 +89,22 @@ def sim_launch(
     model: str,
     ready_file: Path,
     listen: Sequence[str] = (),
-    extra_args: Sequence[str] = (),
+    served_names: Sequence[str] = (),
 ) -> Launch:
     """One ``gie_sim`` process serving ``count`` model servers (parts known once ready).
 
     With ``listen`` (``HOST:PORT`` each, ``count`` of them) every server binds its own
-    address; otherwise they bind 127.0.0.1 on ephemeral ports. ``extra_args`` are added
-    to the command line as they are.
+    address; otherwise they bind 127.0.0.1 on ephemeral ports. Every server answers to
+    ``model`` and to each of ``served_names`` (``model`` first: it labels the metrics).
     """
     if listen and len(listen) != count:
         raise ValueError(f"{len(listen)} listen addresses for {count} simulators")
     where = ["--listen", ",".join(listen)] if listen else ["--count", str(count)]
     argv = [sys.executable, "-m", "gie_sim", *where]
     argv += ["--time-scale", f"{time_scale:g}", "--model", model, "--ready-file", str(ready_file)]
-    argv += extra_args
+    names = list(dict.fromkeys([model, *served_names]))
+    if len(names) > 1:
+        argv += ["--served-model-name", ",".join(names)]
     return Launch(process=SIM_PROCESS, argv=argv, env={"PYTHONUNBUFFERED": "1"})
 
 

@@ -95,8 +95,8 @@ class StackOptions:
     # to `kubectl apply` one; and the folder of CRDs to apply (None: the chart's).
     spare_sims: int | None = None
     crds_dir: Path | None = None
-    # More `gie_sim` arguments for every simulator, e.g. ``("--max-num-seqs", "8")``.
-    sim_args: tuple[str, ...] = ()
+    # Names every simulator answers to besides ``model`` (e.g. InferenceModelRewrite targets).
+    served_model_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.flow_controllers < 1:
@@ -358,7 +358,7 @@ class _Starter:
             model=options.model,
             ready_file=ready_file,
             listen=listen,
-            extra_args=options.sim_args,
+            served_names=options.served_model_names,
         )
         self.spawn(sims)
         servers: list[str] = []

@@ -99,3 +99,20 @@ def test_an_unknown_discovery_is_refused(seen: list[StackOptions], tmp_path: Pat
     assert result.exit_code == 2
     assert "--discovery" in result.output
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        ([], ()),
+        (["--served-model-name", "a"], ("a",)),
+        (["--served-model-name", "a,b", "--served-model-name", "c"], ("a", "b", "c")),
+    ],
+    ids=["none", "one", "comma-and-repeated"],
+)
+def test_gie_up_passes_served_model_names(
+    args: list[str], names: tuple[str, ...], seen: list[StackOptions], tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["up", *args, "--state-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert [options.served_model_names for options in seen] == [names]

@@ -207,3 +207,20 @@ def test_stack_options_refuse_what_kubernetes_discovery_cannot_do(
 )
 def test_spare_simulators(options: dict[str, object], spares: int, tmp_path: Path) -> None:
     assert StackOptions(state_dir=tmp_path, **options).spares == spares  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("names", "served"),
+    [((), None), (("a", "b"), "m,a,b"), (("m", "a"), "m,a")],
+    ids=["model-only", "two-more", "model-named-again"],
+)
+def test_sims_answer_to_the_model_and_every_served_name(
+    names: tuple[str, ...], served: str | None
+) -> None:
+    argv = sim_launch(
+        count=1, time_scale=1, model="m", ready_file=Path("r"), served_names=names
+    ).argv
+    if served is None:
+        assert "--served-model-name" not in argv
+    else:
+        assert argv[argv.index("--served-model-name") + 1] == served
