@@ -21,7 +21,6 @@ import pytest_asyncio
 import yaml
 
 from gie_cli.devstack import PartStartError, RunningStack, start_stack
-from gie_ingest.settings import IngestSettings
 from tests.e2e.kube_stack import (
     KUBE_SIMS,
     Kubectl,
@@ -35,15 +34,7 @@ from tests.e2e.kube_stack import (
 )
 from tests.support.k8s_tools import kubectl
 
-INGEST_WATCHES_KUBERNETES = "discovery" in IngestSettings.model_fields
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not INGEST_WATCHES_KUBERNETES,
-        reason="ingest has no Kubernetes discovery yet (GIE_DISCOVERY=kubernetes)",
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 SETTLE_S = 1.0  # a deleted Pod gets no request from this long after the delete
 REWRITE_TARGETS = ("sim-llama-a", "sim-llama-b")
