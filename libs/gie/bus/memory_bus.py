@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusPublishError
+from gie.bus.lag import ConsumerLag, ConsumerPosition
 from gie.bus.metrics import BusMetrics
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
 from gie.bus.subject_match import subject_matches
@@ -38,6 +39,8 @@ class _MemoryFollowing:
     caught_up_event: asyncio.Event = field(default_factory=asyncio.Event)
     target_seq: int = 0
     last_seq: int = 0
+    lag: ConsumerLag | None = None
+    lag_position: ConsumerPosition | None = None
 
     @property
     def caught_up(self) -> asyncio.Event:
@@ -49,6 +52,8 @@ class _MemoryFollowing:
 
     async def stop(self) -> None:
         task, self.task = self.task, None
+        if self.lag is not None and self.lag_position is not None:
+            self.lag.forget(self.lag_position)
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -85,12 +90,18 @@ class MemoryEventBus:
         return [item.payload for item in self._log[stream.name]]
 
     async def publish(
-        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+        self,
+        subject: str,
+        event: Event,
+        *,
+        msg_id: str | None = None,
+        confirm: bool = True,
+        traceparent: str | None = None,
     ) -> None:
         await self.publish_raw(subject, self._codec.encode(event), msg_id=msg_id or event.event_id)
         self._metrics.published_of(event.type).inc()
 
-    def publish_nowait(self, subject: str, event: Event) -> bool:
+    def publish_nowait(self, subject: str, event: Event, *, traceparent: str | None = None) -> bool:
         """Store ``event`` unconfirmed; False when no stream stores ``subject``."""
         return self._store_unconfirmed(subject, self._codec.encode(event), (event,))
 
@@ -141,7 +152,8 @@ class MemoryEventBus:
         since: datetime | None = None,
         start_seq: int | None = None,
     ) -> _MemoryFollowing:
-        following = _MemoryFollowing(filter_subject, handler)
+        following = _MemoryFollowing(filter_subject, handler, lag=self._metrics.lag)
+        following.lag_position = self._metrics.lag.position(stream.name)
         backlog = [s for s in self._log[stream.name] if subject_matches(filter_subject, s.subject)]
         if deliver is Deliver.LAST_PER_SUBJECT:
             last: dict[str, _Stored] = {}
@@ -182,6 +194,8 @@ class MemoryEventBus:
                 codec=self._codec,
                 handler=following.handler,
                 metrics=self._metrics,
+                position=following.lag_position,
+                pending=following.queue.qsize(),
             )
             following.last_seq = item.seq
             if item.seq >= following.target_seq:
