@@ -6,7 +6,8 @@ a user can reach (name, kind, addresses, health URL). Several parts may share on
 process: every simulated model server is a part, all served by one ``gie_sim`` process.
 
 The file is rewritten (atomically) after each process is spawned, so ``gie down`` can
-clean up even after the starting command was killed. Logs live in ``<state dir>/logs``
+clean up even after the starting command was killed. With Kubernetes discovery the
+stack's kubeconfig is ``<state dir>/kubeconfig``, removed with the record. Logs live in ``<state dir>/logs``
 and survive ``gie down``; runtime data (NATS store, Redis dir, configs) lives in a
 temporary ``data-*`` directory inside the state dir that ``gie down`` removes.
 
