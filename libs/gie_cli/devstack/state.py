@@ -7,9 +7,10 @@ process: every simulated model server is a part, all served by one ``gie_sim`` p
 
 The file is rewritten (atomically) after each process is spawned, so ``gie down`` can
 clean up even after the starting command was killed. With Kubernetes discovery the
-stack's kubeconfig is ``<state dir>/kubeconfig``, removed with the record. Logs live in ``<state dir>/logs``
-and survive ``gie down``; runtime data (NATS store, Redis dir, configs) lives in a
-temporary ``data-*`` directory inside the state dir that ``gie down`` removes.
+stack's kubeconfig is ``<state dir>/kubeconfig``, removed with the record. Logs live in
+``<state dir>/logs`` and survive ``gie down``; runtime data (NATS store, Redis dir,
+configs) lives in a temporary ``data-*`` directory inside the state dir that ``gie down``
+removes.
 
 The default state dir is ``.gie/stack`` under the current directory, overridden by the
 ``GIE_STATE_DIR`` environment variable or the ``--state-dir`` option.
