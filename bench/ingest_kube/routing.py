@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
@@ -62,18 +61,21 @@ def _messages(address: str) -> tuple[ext_pb.ProcessingRequest, ext_pb.Processing
     return headers, body
 
 
-@dataclass
 class RoutingProbe:
-    """A gRPC channel to the picker's ext_proc port; ``async with`` closes it."""
+    """A gRPC channel to the picker's ext_proc port (``host:port``); ``async with``
+    opens it (waiting until it connects) and closes it."""
 
-    target: str
-    intervals: list[float] = field(default_factory=list)  # between starts while polling
-    _channel: grpc.aio.Channel | None = None
-    _cache: dict[str, tuple[ext_pb.ProcessingRequest, ...]] = field(default_factory=dict)
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.intervals: list[float] = []  # between request starts, while polling
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: ext_grpc.ExternalProcessorStub | None = None
+        self._messages: dict[str, tuple[ext_pb.ProcessingRequest, ...]] = {}
 
     async def __aenter__(self) -> Self:
         self._channel = grpc.aio.insecure_channel(self.target)
         await asyncio.wait_for(self._channel.channel_ready(), 30)
+        self._stub = ext_grpc.ExternalProcessorStub(self._channel)
         return self
 
     async def __aexit__(
@@ -88,13 +90,14 @@ class RoutingProbe:
     async def decide(self, address: str) -> str | None:
         """The endpoint the picker routes a request restricted to ``address`` to,
         or None when it answers that no endpoint is available."""
-        if self._channel is None:
+        if self._stub is None:
             raise RoutingProbeError("the probe is not open (use `async with`)")
-        messages = self._cache.get(address) or self._cache.setdefault(address, _messages(address))
-        stub = ext_grpc.ExternalProcessorStub(self._channel)
+        messages = self._messages.get(address)
+        if messages is None:
+            messages = self._messages[address] = _messages(address)
         decision: str | None = None
         answered = False
-        async for response in stub.Process(iter(messages)):
+        async for response in self._stub.Process(iter(messages)):
             kind = response.WhichOneof("response")
             if kind == "immediate_response" and not answered:
                 status = response.immediate_response.status.code
