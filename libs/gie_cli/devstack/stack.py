@@ -461,6 +461,10 @@ class _Starter:
                 "GIE_WORKER_PORT_BASE": str(
                     self.ports.picker_workers[0] if self.ports.picker_workers else 0
                 ),
+                # The gateway below sends completion records (or streams responses).
+                "GIE_COMPLETION_RECORDS": str(
+                    self.options.response_path == ResponsePath.RECORDS
+                ).lower(),
             },
         }
 

@@ -113,12 +113,13 @@ class PickerSettings(ServiceSettings):
     )
     worker_index: int = Field(default=0, ge=0, description="Set by the supervisor.")
     completion_records: bool = Field(
-        default=True,
-        description="Serve the gRPC access-log service on the ext_proc port and, for "
-        "requests whose response Envoy does not send to the picker (response_body_mode "
-        "NONE), publish RequestCompleted from the gateway's access-log record (status, "
-        "served endpoint, duration, usage read by Envoy). Off: such a request completes "
-        "when its ext_proc stream ends, without usage.",
+        default=False,
+        description="The gateway sends completion records: serve the gRPC access-log "
+        "service on the ext_proc port and, for requests whose response Envoy does not "
+        "send to the picker (response_body_mode NONE), publish RequestCompleted from the "
+        "gateway's record (status, served endpoint, duration, usage read by Envoy). Off: "
+        "such a request completes when its ext_proc stream ends, without usage. The "
+        "local stack and the chart turn it on with the Envoy they configure.",
     )
     body_chunk_bytes: int = Field(
         default=62_000, gt=0, description="Chunk size when re-streaming the request body."
