@@ -275,8 +275,9 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
     # Several ports = one per picker worker: Envoy round-robins streams over them.
     # With one shared port, capping concurrent streams per connection makes Envoy
     # open more connections for SO_REUSEPORT to spread. A worker that dies stops
-    # getting streams at once (a refused connection ejects it) or at the next
-    # health check (every quarter second); it gets them again once it answers.
+    # getting streams at once (a refused connection ejects it for 3 s) or at the next
+    # health check (every second: each check costs the picker CPU); it gets them again
+    # once it answers ready.
     return {
         "name": EXT_PROC_CLUSTER,
         "type": "STATIC",
@@ -285,11 +286,11 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
         "circuit_breakers": _NO_BREAKERS,
         "health_checks": [
             {
-                "timeout": "0.25s",
-                "interval": "0.25s",
+                "timeout": "0.5s",
+                "interval": "1s",
                 # ext_proc streams do not count as traffic for health checking: without
                 # this, checks after the first would come once a minute.
-                "no_traffic_interval": "0.25s",
+                "no_traffic_interval": "1s",
                 "unhealthy_threshold": 1,
                 "healthy_threshold": 1,
                 "grpc_health_check": {"service_name": "readiness"},
@@ -299,7 +300,7 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
             "split_external_local_origin_errors": True,
             "consecutive_local_origin_failure": 1,
             "interval": "0.5s",
-            "base_ejection_time": "1s",
+            "base_ejection_time": "3s",
             "max_ejection_percent": 100,
         },
         "load_assignment": {
