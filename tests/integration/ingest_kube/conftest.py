@@ -70,13 +70,15 @@ class Scene:
         )
 
     async def readyz(self) -> dict[str, Any]:
-        """The admin app's readiness (waiting for the app to answer at all)."""
+        """The admin app's readiness, once the service has started and made its first
+        Kubernetes list."""
         url = f"http://127.0.0.1:{self.settings.admin_port}/readyz"
         async with httpx.AsyncClient() as http:
             for _ in range(200):
                 with contextlib.suppress(httpx.HTTPError):
                     response = await http.get(url)
-                    if response.status_code == 200 or "kubernetes" not in response.text:
+                    failing = response.json().get("failing", {})
+                    if response.status_code == 200 or not {"kubernetes", "start-up"} & set(failing):
                         break
                 await asyncio.sleep(0.05)
         body: dict[str, Any] = response.json()
