@@ -13,6 +13,14 @@ from gie.events.codec import DecodedBatch, EventCodec, Upcaster
 from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted
 from gie.events.errors import EventDecodeError, GieEventError
 from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
+from gie.events.kv import (
+    KvBlocksRemoved,
+    KvBlocksStored,
+    KvCacheCleared,
+    KvClearReason,
+    KvStateUnknown,
+    KvUnknownReason,
+)
 from gie.events.metrics import EndpointMetrics, EndpointMetricsObserved
 from gie.events.objective import ObjectiveRemoved, ObjectiveUpserted
 from gie.events.rewrite import (
@@ -39,6 +47,10 @@ BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
     RequestDispatched,
     RequestRejected,
     RequestEvicted,
+    KvBlocksStored,
+    KvBlocksRemoved,
+    KvCacheCleared,
+    KvStateUnknown,
 )
 
 
@@ -59,6 +71,12 @@ __all__ = [
     "EventCodec",
     "EventDecodeError",
     "GieEventError",
+    "KvBlocksRemoved",
+    "KvBlocksStored",
+    "KvCacheCleared",
+    "KvClearReason",
+    "KvStateUnknown",
+    "KvUnknownReason",
     "ModelRewriteRemoved",
     "ModelRewriteUpserted",
     "ObjectiveRemoved",
