@@ -50,8 +50,8 @@ async def start_servers(
     """
     servers: list[SimServer] = []
     try:
-        for server_config, port in _plan(count, config, ports):
-            server = SimServer(server_config, host=host, port=port, clock=clock)
+        for index, (server_config, port) in enumerate(_plan(count, config, ports)):
+            server = SimServer(server_config, host=host, port=port, clock=clock, index=index)
             await server.start()
             servers.append(server)
     except BaseException:
