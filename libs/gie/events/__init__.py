@@ -18,6 +18,7 @@ from gie.events.kv import (
     KvBlocksStored,
     KvCacheCleared,
     KvClearReason,
+    KvEvent,
     KvStateUnknown,
     KvUnknownReason,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "KvBlocksStored",
     "KvCacheCleared",
     "KvClearReason",
+    "KvEvent",
     "KvStateUnknown",
     "KvUnknownReason",
     "ModelRewriteRemoved",

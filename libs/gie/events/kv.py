@@ -25,7 +25,9 @@ from gie.events.base import Event
 from gie.events.hashes import check_packed, unpack_hashes
 
 
-class _KvEvent(Event):
+class KvEvent(Event):
+    """Fields every KV event has (a base class; not an event type of its own)."""
+
     address: Address = Field(description="The endpoint whose cache changed.")
     epoch: str = Field(
         min_length=1,
@@ -39,7 +41,7 @@ class _KvEvent(Event):
     )
 
 
-class KvBlocksStored(_KvEvent):
+class KvBlocksStored(KvEvent):
     """The endpoint's prefix cache now holds these blocks (in prefix order)."""
 
     TYPE: ClassVar[str] = "KvBlocksStored"
@@ -67,7 +69,7 @@ class KvBlocksStored(_KvEvent):
         return unpack_hashes(self.engine_hashes)
 
 
-class KvBlocksRemoved(_KvEvent):
+class KvBlocksRemoved(KvEvent):
     """The endpoint's prefix cache evicted these blocks (its last copy of each)."""
 
     TYPE: ClassVar[str] = "KvBlocksRemoved"
@@ -96,7 +98,7 @@ class KvClearReason(StrEnum):
     ALL_BLOCKS_CLEARED = "all_blocks_cleared"  # the server reset its prefix cache
 
 
-class KvCacheCleared(_KvEvent):
+class KvCacheCleared(KvEvent):
     """The endpoint's prefix cache is empty and its state is known from here on.
 
     With reason ``start`` or ``restart`` it begins a new run: ``epoch`` is new.
@@ -114,7 +116,7 @@ class KvUnknownReason(StrEnum):
     NO_HISTORY = "no_history"  # joined a running server whose start is not replayable
 
 
-class KvStateUnknown(_KvEvent):
+class KvStateUnknown(KvEvent):
     """Some of the endpoint's cache changes were missed: forget what is known of it.
 
     Later ``KvBlocksStored``/``KvBlocksRemoved`` events still describe true changes, but

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
 from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex, entries_digest
+from gie.prefix.precise_index import EndpointKv, PreciseIndex
 from gie.prefix.snapshot import (
     PrefixSnapshot,
     SnapshotError,
@@ -27,7 +28,9 @@ from gie.prefix.token_keys import ROOT_KEY, root_key, token_block_keys
 __all__ = [
     "ROOT_KEY",
     "EndpointEntries",
+    "EndpointKv",
     "IndexCopy",
+    "PreciseIndex",
     "PrefixIndex",
     "PrefixSnapshot",
     "SnapshotError",
