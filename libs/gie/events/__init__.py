@@ -2,7 +2,8 @@
 
 Every fact in gie is an immutable :class:`Event` (a frozen pydantic model with
 the common envelope). :func:`default_codec` knows every built-in event type;
-:mod:`gie.events.subjects` is the one place subjects are spelled.
+:mod:`gie.events.subjects` is the one place subjects are spelled, and
+:func:`schema_uri` names the published JSON Schema of each type (``schemas/``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from gie.events.rewrite import (
 )
 from gie.events.routing import RequestCompleted, RequestRouted
 from gie.events.saturation import PoolSaturationChanged
+from gie.events.schema_ids import SCHEMA_BASE_URI, schema_uri
 
 BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
     EndpointUpserted,
@@ -62,6 +64,7 @@ def default_codec() -> EventCodec:
 
 __all__ = [
     "BUILTIN_EVENT_TYPES",
+    "SCHEMA_BASE_URI",
     "DecodedBatch",
     "Endpoint",
     "EndpointMetrics",
@@ -95,6 +98,7 @@ __all__ = [
     "Upcaster",
     "default_codec",
     "new_event_id",
+    "schema_uri",
     "utc_now",
     "validate_address",
 ]
