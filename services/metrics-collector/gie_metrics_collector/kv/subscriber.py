@@ -3,7 +3,8 @@
 Start: the endpoint's own events on the bus are folded into a fresh
 :class:`~gie_metrics_collector.kv.tracker.KvTracker` (so a collector taking the endpoint
 over knows the server's run, last sequence and hash -> key map), then a SUB socket
-connects to the server's PUB socket.
+connects to the server's PUB socket and the replay socket is asked for everything after
+the last applied batch (what the server published while nobody listened).
 
 Per message ``[topic, seq, payload]``, with ``last`` the last applied sequence:
 
@@ -73,6 +74,7 @@ class KvSubscriber:
         sub.setsockopt(zmq.SUBSCRIBE, b"")
         sub.connect(self.addresses.events)
         try:
+            await self._catch_up()
             while True:
                 await self.on_message(await sub.recv_multipart())
         finally:
@@ -87,6 +89,29 @@ class KvSubscriber:
         finally:
             await following.stop()
 
+    async def _catch_up(self) -> None:
+        """What the server published while nobody listened (before this follower's SUB
+        connected, or between owners), from the replay socket."""
+        if self.addresses.replay is None:
+            return
+        try:
+            replayed = await fetch_replay(
+                self._ctx,
+                self.addresses.replay,
+                self.tracker.last_seq + 1,
+                timeout_s=self._replay_timeout_s,
+            )
+        except KvWireError as exc:
+            self._bad(exc)
+            return
+        for seq, payload in replayed:
+            try:
+                batch = decode_batch(payload)
+            except KvWireError as exc:
+                self._bad(exc)
+                return
+            await self.on_batch(seq, batch)
+
     async def on_message(self, frames: list[bytes]) -> None:
         """Handle one live message."""
         try:
@@ -96,6 +121,10 @@ class KvSubscriber:
         except KvWireError as exc:
             self._bad(exc)
             return
+        await self.on_batch(seq, batch)
+
+    async def on_batch(self, seq: int, batch: EngineBatch) -> None:
+        """Handle batch ``seq`` (live, or replayed on catching up)."""
         tracker = self.tracker
         if tracker.epoch is None:
             await self._publish([tracker.begin(KvClearReason.START)])
