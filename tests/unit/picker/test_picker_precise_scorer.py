@@ -63,6 +63,18 @@ def test_scores_the_share_of_leading_blocks_each_endpoint_holds() -> None:
     assert scorer.score(request(), candidates) == {A: 1.0, B: pytest.approx(3 / 7)}
 
 
+def _event(kind: str, seq: int) -> object:
+    if kind == "stored":
+        return stored(A, seq, KEYS)
+    if kind == "removed":
+        return kv(KvBlocksRemoved, A, seq, block_keys=pack_hashes(KEYS[:1]))
+    if kind == "unknown":
+        return kv(KvStateUnknown, A, seq, reason="gap")
+    if kind == "cleared":
+        return kv(KvCacheCleared, A, seq, reason="all_blocks_cleared")
+    return kv(KvCacheCleared, A, seq, "run-2", reason="restart")
+
+
 @pytest.mark.parametrize(
     ("events", "a_score"),
     [
@@ -81,14 +93,7 @@ def test_folding(events: list[tuple[str, int]], a_score: float | None) -> None:
     cache, scorer, candidates = setup()
     cache.apply_kv(kv(KvCacheCleared, A, -1, reason="start"))  # type: ignore[arg-type]
     for kind, seq in events:
-        event = {
-            "stored": lambda: stored(A, seq, KEYS),
-            "removed": lambda: kv(KvBlocksRemoved, A, seq, block_keys=pack_hashes(KEYS[:1])),
-            "unknown": lambda: kv(KvStateUnknown, A, seq, reason="gap"),
-            "cleared": lambda: kv(KvCacheCleared, A, seq, reason="all_blocks_cleared"),
-            "restart": lambda: kv(KvCacheCleared, A, seq, "run-2", reason="restart"),
-        }[kind]()
-        cache.apply_kv(event)  # type: ignore[arg-type]
+        cache.apply_kv(_event(kind, seq))  # type: ignore[arg-type]
     scores = scorer.score(request(), candidates)
     if a_score is None:
         assert not cache.precise_known(A)
