@@ -10,7 +10,7 @@ int64) or bytes; :func:`engine_hash_id` turns any of them into one 64-bit id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import array
 from dataclasses import dataclass
 
 import msgspec
@@ -194,9 +194,10 @@ def _hashes(value: object, where: str) -> tuple[EngineHash, ...]:
 
 
 def _tokens(value: object, where: str) -> tuple[int, ...]:
-    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+    if not isinstance(value, list):
         raise KvWireError(f"{where} must be an array")
-    for token in value:
-        if isinstance(token, bool) or not isinstance(token, int) or token < 0:
-            raise KvWireError(f"{where} must hold non-negative integers")
+    try:
+        array.array("Q", value)  # checks, in C, that each is an integer in [0, 2**64)
+    except (TypeError, OverflowError) as exc:
+        raise KvWireError(f"{where} must hold non-negative 64-bit integers") from exc
     return tuple(value)

@@ -196,6 +196,11 @@ def test_unknown_map_fields_extra_array_items_and_unknown_types_are_ignored() ->
             id="zero-block-size",
         ),
         pytest.param(msgspec.msgpack.encode([1.0, [{"kind": "x"}]]), "events[0]", id="map-no-type"),
+        pytest.param(
+            msgspec.msgpack.encode([1.0, [["BlockStored", [1], None, [1, -2], 2]]]),
+            "events[0].token_ids",
+            id="negative-token",
+        ),
     ],
 )
 def test_malformed_payloads_raise_naming_the_part(payload: bytes, names: str) -> None:

@@ -107,23 +107,46 @@ class KvTracker:
         return self._event(KvStateUnknown, reason=reason.value, missing_from=first, missing_to=last)
 
     def apply(self, seq: int, batch: EngineBatch) -> list[Event]:
-        """The events for batch ``seq`` (the next one, ``last_seq + 1``)."""
+        """The events for batch ``seq`` (the next one, ``last_seq + 1``).
+
+        Consecutive ``BlockRemoved`` events (vLLM sends one per evicted block) become one
+        ``KvBlocksRemoved``; the order of everything else is kept.
+        """
         self.last_seq = seq
         self.counts.unknown_event += batch.unknown_events
         out: list[Event] = []
+        removed_keys: list[int] = []
+        removed_engines: list[int] = []
         for item in batch.events:
+            if isinstance(item, BlockRemoved):
+                self._removed(item, removed_keys, removed_engines)
+                continue
+            self._flush_removed(out, removed_keys, removed_engines)
             if isinstance(item, BlockStored):
-                event = self._stored(item)
-            elif isinstance(item, BlockRemoved):
-                event = self._removed(item)
+                stored = self._stored(item)
+                if stored is not None:
+                    out.append(stored)
             else:
                 assert isinstance(item, AllBlocksCleared)
                 self._reset()
                 self.known = True
-                event = self._event(KvCacheCleared, reason=KvClearReason.ALL_BLOCKS_CLEARED.value)
-            if event is not None:
-                out.append(event)
+                out.append(
+                    self._event(KvCacheCleared, reason=KvClearReason.ALL_BLOCKS_CLEARED.value)
+                )
+        self._flush_removed(out, removed_keys, removed_engines)
         return out
+
+    def _flush_removed(self, out: list[Event], keys: list[int], engines: list[int]) -> None:
+        if engines:
+            out.append(
+                self._event(
+                    KvBlocksRemoved,
+                    block_keys=pack_hashes(keys),
+                    engine_hashes=pack_hashes(engines),
+                )
+            )
+            keys.clear()
+            engines.clear()
 
     def _stored(self, item: BlockStored) -> Event | None:
         if item.parent_block_hash is None:
@@ -145,9 +168,7 @@ class KvTracker:
             engine_hashes=pack_hashes(engines),
         )
 
-    def _removed(self, item: BlockRemoved) -> Event | None:
-        keys: list[int] = []
-        engines: list[int] = []
+    def _removed(self, item: BlockRemoved, keys: list[int], engines: list[int]) -> None:
         for block_hash in item.block_hashes:
             engine = engine_hash_id(block_hash)
             key = self._engine_to_key.get(engine)
@@ -157,11 +178,6 @@ class KvTracker:
             engines.append(engine)
             if self._unmap(engine):
                 keys.append(key)
-        if not engines:
-            return None
-        return self._event(
-            KvBlocksRemoved, block_keys=pack_hashes(keys), engine_hashes=pack_hashes(engines)
-        )
 
     # -- internals -----------------------------------------------------------------
     def _map(self, engine: int, key: int) -> None:
