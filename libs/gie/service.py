@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from gie.bus import BusMetrics, NatsEventBus
 from gie.config import ServiceSettings
+from gie.events.cloudevents import source_of
 from gie.telemetry import AdminServer, Health, build_admin_app, configure_logging
 
 
@@ -42,6 +43,7 @@ class ServiceKit:
             metrics=self.bus_metrics,
             connect_timeout_s=settings.nats_connect_timeout_s,
             stream_replicas=settings.stream_replicas,
+            ce_source=source_of(service, settings.instance_id),
         )
         self.admin_app: FastAPI = build_admin_app(
             service=service, health=self.health, registry=self.registry

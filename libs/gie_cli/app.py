@@ -7,6 +7,7 @@ import typer
 from gie_cli.bench_commands import bench
 from gie_cli.config_commands import config_app
 from gie_cli.demo import demo
+from gie_cli.events_commands import events_app
 from gie_cli.kube_commands import kube_app
 from gie_cli.stack_commands import down, status, up
 
@@ -26,6 +27,7 @@ app.command()(demo)
 app.add_typer(config_app, name="config")
 app.command()(bench)
 app.add_typer(kube_app, name="kube")
+app.add_typer(events_app, name="events")
 
 
 def main() -> None:

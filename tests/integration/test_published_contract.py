@@ -4,8 +4,9 @@ ingest, metrics-collector and picker run on real NATS with simulated model serve
 one request is routed. Then every message the pool's subjects hold in both streams is
 read raw (as a third party would: nats-py, no gie code) and checked against the
 AsyncAPI document: its subject belongs to a channel, its payload is one event (or a
-batch where the channel allows it) of a type that channel carries, and each event
-validates against that type's JSON Schema.
+batch where the channel allows it) of a type that channel carries, each event
+validates against that type's JSON Schema, and its headers (CloudEvents binary mode)
+against that message's header schema.
 """
 
 from __future__ import annotations
@@ -67,13 +68,23 @@ def allowed_messages(channel: dict[str, Any], values: dict[str, str]) -> dict[st
     return messages
 
 
+def headers_validator(message: dict[str, Any]) -> Draft202012Validator:
+    """The header schema of an AsyncAPI message, its references to the document resolved."""
+
+    def resolve(part: dict[str, Any]) -> dict[str, Any]:
+        ref = part.get("$ref")
+        return DOCUMENT["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else part
+
+    return Draft202012Validator({"allOf": [resolve(p) for p in message["headers"]["allOf"]]})
+
+
 def event_validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads((SCHEMAS / "gie" / "v1" / f"{name}.json").read_text()))
 
 
-async def stored_messages(nats_url: str) -> list[tuple[str, bytes]]:
-    """(subject, payload) of every message of the pool in every stream, in order."""
-    found: list[tuple[str, bytes]] = []
+async def stored_messages(nats_url: str) -> list[tuple[str, bytes, dict[str, str]]]:
+    """(subject, payload, headers) of every message of the pool in every stream, in order."""
+    found: list[tuple[str, bytes, dict[str, str]]] = []
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
@@ -86,7 +97,9 @@ async def stored_messages(nats_url: str) -> list[tuple[str, bytes]]:
                     )
                 except NotFoundError:
                     break
-                found.append((message.subject or "", message.data or b""))
+                found.append(
+                    (message.subject or "", message.data or b"", dict(message.headers or {}))
+                )
                 seq = (message.seq or seq) + 1
     finally:
         await nc.close()
@@ -131,7 +144,7 @@ async def route_one_request(nats_url: str, tmp_path: Path) -> None:
                     ],
                 )
             for _ in range(100):  # the completion is published when the stream ends
-                subjects = {subject for subject, _ in await stored_messages(nats_url)}
+                subjects = {subject for subject, _, _ in await stored_messages(nats_url)}
                 if any(subject.endswith(".routing.completed") for subject in subjects):
                     break
                 await asyncio.sleep(0.05)
@@ -142,12 +155,22 @@ async def test_every_stored_message_of_real_services_keeps_the_contract(
 ) -> None:
     await route_one_request(nats_url, tmp_path)
     seen: set[str] = set()
-    for subject, payload in await stored_messages(nats_url):
+    for subject, payload, headers in await stored_messages(nats_url):
         channel, values = channel_of(subject)
         allowed = allowed_messages(channel, values)
         data = json.loads(payload)
         if isinstance(data, list):
             assert {f"{event['type']}Batch" for event in data} <= allowed.keys(), subject
+            message = allowed[f"{data[0]['type']}Batch"]
+            assert headers["ce-gieevents"] == str(len(data))
+        else:
+            message = allowed[data["type"]]
+            assert headers["ce-id"] == data["event_id"] or subject.split(".")[3] in {
+                "endpoint",
+                "objective",
+            }  # the ingest reconciler's deterministic ids
+        headers_validator(message).validate(headers)
+        assert headers["ce-id"] == headers["Nats-Msg-Id"]
         events = data if isinstance(data, list) else [data]
         for event in events:
             assert event["type"] in allowed, f"{event['type']} on {subject}"

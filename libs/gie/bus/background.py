@@ -41,6 +41,10 @@ class BackgroundPublisher:
     first was held (a timer).
     Order is kept per subject; events of different subjects held in the same
     window may reach the stream in either order.
+
+    ``traceparent`` (the W3C trace context of the request an event is about) goes
+    with a message of one event; a batch message holds events of many requests
+    and carries none.
     """
 
     def __init__(
@@ -61,7 +65,7 @@ class BackgroundPublisher:
             raise ValueError(f"ride_along_s must be within [0, batch_s], got {ride_along_s}")
         self._bus = bus
         self._metrics = metrics
-        self._queue: asyncio.Queue[tuple[str, Event]] = asyncio.Queue(max_queue)
+        self._queue: asyncio.Queue[tuple[str, Event, str | None]] = asyncio.Queue(max_queue)
         self._concurrency = concurrency
         self._confirm = confirm
         self._tasks: list[asyncio.Task[None]] = []
@@ -71,6 +75,7 @@ class BackgroundPublisher:
         self._batch_max = batch_max
         self._ride_along_s = self._batch_s * _RIDE_ALONG if ride_along_s is None else ride_along_s
         self._held: dict[str, list[Event]] = {}
+        self._held_trace: dict[str, str | None] = {}  # of each subject's first held event
         self._held_count = 0
         self._held_since = 0.0
         self._timer: asyncio.TimerHandle | None = None
@@ -80,17 +85,17 @@ class BackgroundPublisher:
             tasks = self._concurrency if self._confirm else 1
             self._tasks = [asyncio.create_task(self._run()) for _ in range(tasks)]
 
-    def submit(self, subject: str, event: Event) -> None:
+    def submit(self, subject: str, event: Event, *, traceparent: str | None = None) -> None:
         direct = self._direct
         if direct is not None and self._queue.empty() and self._in_hand == 0:
             # Unconfirmed, nothing queued ahead of it (order kept): hold it for a
             # batch, or hand it over now.
             if self._batch_s:
-                self._hold(subject, event)
+                self._hold(subject, event, traceparent)
                 return
-            if direct.publish_nowait(subject, event):
+            if direct.publish_nowait(subject, event, traceparent=traceparent):
                 return
-        self._enqueue(subject, event)
+        self._enqueue(subject, event, traceparent)
 
     def flush(self) -> None:
         """Send every held event now (one message per subject)."""
@@ -98,8 +103,9 @@ class BackgroundPublisher:
             self._timer.cancel()
             self._timer = None
         held, self._held, self._held_count = self._held, {}, 0
+        traces, self._held_trace = self._held_trace, {}
         for subject, events in held.items():
-            self._send(subject, events)
+            self._send(subject, events, traces.get(subject))
 
     async def close(self, *, timeout_s: float = 5.0) -> None:
         self.flush()
@@ -110,10 +116,11 @@ class BackgroundPublisher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    def _hold(self, subject: str, event: Event) -> None:
+    def _hold(self, subject: str, event: Event, traceparent: str | None) -> None:
         held = self._held.get(subject)
         if held is None:
             held = self._held[subject] = []
+            self._held_trace[subject] = traceparent
         held.append(event)
         self._held_count += 1
         loop = asyncio.get_running_loop()
@@ -126,35 +133,35 @@ class BackgroundPublisher:
         ):
             self.flush()
 
-    def _send(self, subject: str, events: list[Event]) -> None:
+    def _send(self, subject: str, events: list[Event], traceparent: str | None) -> None:
         direct = self._direct
         assert direct is not None  # only direct publishers hold events
         if self._queue.empty() and self._in_hand == 0:
             sent = (
-                direct.publish_nowait(subject, events[0])
+                direct.publish_nowait(subject, events[0], traceparent=traceparent)
                 if len(events) == 1
                 else direct.publish_batch_nowait(subject, events)
             )
             if sent:
                 return
         for event in events:  # not now (disconnected, buffer full): one by one, in order
-            self._enqueue(subject, event)
+            self._enqueue(subject, event, traceparent if len(events) == 1 else None)
 
-    def _enqueue(self, subject: str, event: Event) -> None:
+    def _enqueue(self, subject: str, event: Event, traceparent: str | None) -> None:
         try:
-            self._queue.put_nowait((subject, event))
+            self._queue.put_nowait((subject, event, traceparent))
         except asyncio.QueueFull:
             self._metrics.dropped.labels(event.type).inc()
 
     async def _run(self) -> None:
         while True:
-            subject, event = await self._queue.get()
+            subject, event, traceparent = await self._queue.get()
             self._in_hand += 1
-            await self._hand_over(subject, event)
+            await self._hand_over(subject, event, traceparent)
 
-    async def _hand_over(self, subject: str, event: Event) -> None:
+    async def _hand_over(self, subject: str, event: Event, traceparent: str | None) -> None:
         try:
-            await self._bus.publish(subject, event, confirm=self._confirm)
+            await self._bus.publish(subject, event, confirm=self._confirm, traceparent=traceparent)
         except GieBusError as exc:
             _log.warning("event not published", type=event.type, error=str(exc))
         finally:

@@ -2,6 +2,8 @@
 
 Rules every implementation follows:
 
+* Every message carries CloudEvents headers (:mod:`gie.events.cloudevents`)
+  where the bus has headers; ``ce-id`` equals the message's ``Nats-Msg-Id``.
 * ``publish`` returns once the bus has stored the event (or raises
   :class:`~gie.bus.errors.BusPublishError`); with ``confirm=False`` once the
   event is handed to the connection. With ``msg_id`` set, publishing the
@@ -46,15 +48,22 @@ class Following(Protocol):
 
 class EventPublisher(Protocol):
     async def publish(
-        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+        self,
+        subject: str,
+        event: Event,
+        *,
+        msg_id: str | None = None,
+        confirm: bool = True,
+        traceparent: str | None = None,
     ) -> None:
         """``confirm=False`` hands the event to the bus without waiting for its
-        acknowledgement (cheaper; a lost connection may lose it)."""
+        acknowledgement (cheaper; a lost connection may lose it). ``traceparent``
+        (a W3C trace context) goes with the message when the bus carries headers."""
 
 
 @runtime_checkable
 class NowaitPublisher(Protocol):
-    def publish_nowait(self, subject: str, event: Event) -> bool:
+    def publish_nowait(self, subject: str, event: Event, *, traceparent: str | None = None) -> bool:
         """``publish(confirm=False)`` done synchronously; False (nothing sent) when
         the bus cannot do it right now, and the caller uses ``publish``."""
 

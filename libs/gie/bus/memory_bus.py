@@ -85,12 +85,18 @@ class MemoryEventBus:
         return [item.payload for item in self._log[stream.name]]
 
     async def publish(
-        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+        self,
+        subject: str,
+        event: Event,
+        *,
+        msg_id: str | None = None,
+        confirm: bool = True,
+        traceparent: str | None = None,
     ) -> None:
         await self.publish_raw(subject, self._codec.encode(event), msg_id=msg_id or event.event_id)
         self._metrics.published_of(event.type).inc()
 
-    def publish_nowait(self, subject: str, event: Event) -> bool:
+    def publish_nowait(self, subject: str, event: Event, *, traceparent: str | None = None) -> bool:
         """Store ``event`` unconfirmed; False when no stream stores ``subject``."""
         return self._store_unconfirmed(subject, self._codec.encode(event), (event,))
 

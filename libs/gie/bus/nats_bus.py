@@ -26,9 +26,11 @@ from nats.js import JetStreamContext
 from nats.js import api as js_api
 from nats.js.errors import BadRequestError, NotFoundError
 
+from gie.bus.ce_headers import CeHeaders
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
+from gie.bus.lazy_headers import defer_header_parsing
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_internals import (
     answer_flow_control,
@@ -44,7 +46,7 @@ from gie.bus.read_gate import ReadGate
 from gie.bus.snapshots import NatsSnapshotStore
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
 from gie.bus.subject_match import subject_matches
-from gie.events import Event, EventCodec, default_codec
+from gie.events import Event, EventCodec, default_codec, new_event_id
 
 _log = structlog.get_logger("gie.bus")
 
@@ -138,8 +140,10 @@ class NatsEventBus:
         connect_timeout_s: float = 30.0,
         publish_timeout_s: float = 5.0,
         stream_replicas: int = 1,
+        ce_source: str | None = None,
     ) -> None:
         self._url = url
+        self._ce = CeHeaders(ce_source or f"/gie/{name}")
         self._stream_replicas = stream_replicas
         self._name = name
         self._codec = codec or default_codec()
@@ -194,6 +198,7 @@ class NatsEventBus:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         self._js = self._nc.jetstream(timeout=self._publish_timeout_s)
+        defer_header_parsing(self._nc)  # followers read payloads, never headers
         _log.info("connected to NATS", url=self._url, client=self._name)
         moved = moved_internals(self._nc)
         if moved:
@@ -239,33 +244,40 @@ class NatsEventBus:
             await js.update_stream(config)
 
     async def publish(
-        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+        self,
+        subject: str,
+        event: Event,
+        *,
+        msg_id: str | None = None,
+        confirm: bool = True,
+        traceparent: str | None = None,
     ) -> None:
         js = self._jetstream()
         payload = self._codec.encode(event)
+        # ce-id is the Nats-Msg-Id: the caller's deterministic id, else the event id.
+        headers = self._ce.mapping(
+            subject, event, msg_id=msg_id or event.event_id, traceparent=traceparent
+        )
         try:
             if confirm:
-                headers = {"Nats-Msg-Id": msg_id or event.event_id}
                 await js.publish(subject, payload, headers=headers)
             else:  # the stream still stores it; we just do not wait for the ack
                 assert self._nc is not None
-                # Never retried, so nothing to deduplicate unless the caller asks.
-                await self._nc.publish(
-                    subject, payload, headers={"Nats-Msg-Id": msg_id} if msg_id else None
-                )
+                await self._nc.publish(subject, payload, headers=headers)
         except (NatsError, TimeoutError) as exc:
             self._metrics.publish_errors.labels(event.type).inc()
             raise BusPublishError(f"{event.type} not stored on {subject}: {exc!r}") from exc
         self._metrics.published_of(event.type).inc()
 
-    def publish_nowait(self, subject: str, event: Event) -> bool:
+    def publish_nowait(self, subject: str, event: Event, *, traceparent: str | None = None) -> bool:
         """Hand ``event`` to the connection unconfirmed, right now, as
         ``publish(confirm=False)`` would; False when it cannot be done synchronously
         (not connected, write buffer full): then nothing was sent or counted."""
         if self._nc is None:
             return False
         payload = self._codec.encode(event)
-        if not write_unconfirmed(self._nc, subject, payload):
+        headers = self._ce.block(subject, event, msg_id=event.event_id, traceparent=traceparent)
+        if not write_unconfirmed(self._nc, subject, payload, headers):
             return False
         if self._comes_back(subject):
             self._own.remember(payload, (event,))
@@ -279,7 +291,8 @@ class NatsEventBus:
         if not events:
             return True
         payload = self._codec.encode_batch(events)
-        if not write_unconfirmed(self._nc, subject, payload):
+        headers = self._ce.batch_block(subject, events, msg_id=new_event_id())
+        if not write_unconfirmed(self._nc, subject, payload, headers):
             return False
         if self._comes_back(subject):
             self._own.remember(payload, events)

@@ -14,6 +14,8 @@ False or None), leaving nats-py's public path to do the work:
   :func:`answer_flow_control` gives the same answer right after each delivered
   message instead, and a stalled consumer is still revived by nats-py itself from
   the next idle heartbeat;
+* :mod:`gie.bus.lazy_headers` leaves the header block of a delivered message
+  unparsed until something reads it (the bus's followers never do);
 * :func:`socket_transport` finds the socket under the connection (for the read
   gate), and :func:`hand_reading_to_gate` widens the buffer of nats-py's stream
   reader so that the reader's own flow control (it pauses the socket above twice
@@ -35,6 +37,8 @@ import importlib.metadata
 from typing import Any
 
 from nats.aio.client import Client as NatsClient
+
+from gie.bus.lazy_headers import moved_header_internals
 
 _CRLF = b"\r\n"
 # Buffered bytes above which a gated connection's reader still pauses the socket
@@ -69,6 +73,7 @@ def moved_internals(nc: NatsClient, sub: object | None = None) -> list[str]:
     reader = getattr(transport, "_io_reader", None)
     if not isinstance(getattr(reader, "_limit", None), int):
         moved.append("Client._transport._io_reader._limit")
+    moved.extend(moved_header_internals(nc))
     if sub is not None:
         core = getattr(sub, "_sub", None)
         if not isinstance(getattr(core, "_pending_queue", None), asyncio.Queue):
@@ -87,10 +92,11 @@ def nats_py_version() -> str:
     return importlib.metadata.version("nats-py")
 
 
-def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:
-    """Queue ``PUB subject payload`` for the next flush; False when not done (not
-    connected, the buffer would pass its limit, or internals not as expected)."""
-    if not nc.is_connected or len(payload) > nc.max_payload:
+def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes, headers: bytes = b"") -> bool:
+    """Queue ``PUB subject payload`` (``HPUB`` with a NATS header block ``headers``)
+    for the next flush; False when not done (not connected, the buffer would pass
+    its limit, or internals not as expected)."""
+    if not nc.is_connected or len(payload) + len(headers) > nc.max_payload:
         return False
     pending: Any = getattr(nc, "_pending", None)
     size: Any = getattr(nc, "_pending_data_size", None)
@@ -106,7 +112,16 @@ def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes) -> bool:
         and not flusher.done()
     ):
         return False
-    command = b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(payload), payload)
+    if headers:
+        command = b"HPUB %s %d %d\r\n%s%s\r\n" % (
+            subject.encode(),
+            len(headers),
+            len(headers) + len(payload),
+            headers,
+            payload,
+        )
+    else:
+        command = b"PUB %s %d\r\n%s\r\n" % (subject.encode(), len(payload), payload)
     if limit > 0 and size + len(command) > limit:
         return False  # the public path flushes first
     stats: Any = getattr(nc, "stats", None)

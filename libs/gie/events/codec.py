@@ -66,6 +66,16 @@ class EventCodec:
     def type_names(self) -> frozenset[str]:
         return frozenset(self._types)
 
+    @property
+    def types(self) -> tuple[type[Event], ...]:
+        """The registered event models, in registration order."""
+        return tuple(self._types.values())
+
+    @property
+    def upcasters(self) -> dict[tuple[str, int], Upcaster]:
+        """The registered upcasters by (type name, version they read); a copy."""
+        return dict(self._upcasters)
+
     def encode(self, event: Event) -> bytes:
         if plain_json(type(event)):  # routing events and other flat records: as pydantic would
             try:
@@ -114,6 +124,11 @@ class EventCodec:
             except EventDecodeError as exc:
                 errors.append(EventDecodeError(f"event {position + 1} of {len(raw)}: {exc}"))
         return DecodedBatch(events, errors)
+
+    def decode_object(self, raw: dict[str, Any]) -> Event:
+        """An event from its parsed JSON object (upcast when older); EventDecodeError
+        names the problem, an unknown type included."""
+        return self._validate(raw, None)
 
     def _parse(self, payload: bytes) -> object:
         try:

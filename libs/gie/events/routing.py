@@ -32,6 +32,9 @@ class RequestRouted(Event):
     prefix_capacity: int | None = Field(default=None, gt=0)
     # A hash of the client's session header (never its value), for stickiness.
     session: str | None = Field(default=None, max_length=64)
+    # 1, 2, 3, ... per publisher instance (``picker``) and type (RequestRouted and
+    # RequestCompleted count apart): a jump shows a lost event. None: not numbered.
+    publisher_seq: int | None = Field(default=None, ge=1)
 
     _check_hashes = field_validator("block_hashes")(check_packed)
 
@@ -58,3 +61,4 @@ class RequestCompleted(Event):
     completion_tokens: int | None = Field(default=None, ge=0)
     cached_tokens: int | None = Field(default=None, ge=0)
     duration_s: float = Field(default=0.0, ge=0.0)
+    publisher_seq: int | None = Field(default=None, ge=1)  # as on RequestRouted

@@ -290,7 +290,7 @@ def _headers_schema() -> dict[str, Any]:
             "ce-source": {
                 "type": "string",
                 "minLength": 1,
-                "description": "The publishing service instance (a URI-reference).",
+                "description": ("The publishing service instance: `/gie/<service>/<instance id>`."),
             },
             "ce-id": {
                 "type": "string",
@@ -316,7 +316,15 @@ def _headers_schema() -> dict[str, Any]:
             "traceparent": {
                 "type": "string",
                 "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
-                "description": "W3C trace context, when the fact belongs to a trace.",
+                "description": (
+                    "W3C trace context of the request the fact is about, when the request "
+                    "came with one and the message holds that one event."
+                ),
+            },
+            "ce-gieevents": {
+                "type": "string",
+                "pattern": "^[1-9][0-9]*$",
+                "description": "On a batch only: how many events its JSON array holds.",
             },
             "Nats-Msg-Id": {
                 "type": "string",

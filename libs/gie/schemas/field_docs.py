@@ -46,6 +46,10 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
         ),
         "prefix_capacity": "The prefix-index capacity (blocks) used for the target, or null.",
         "session": "A hash of the client's session header (never its value); null when absent.",
+        "publisher_seq": (
+            "1, 2, 3, ... per picker instance over its RequestRouted events: a jump shows "
+            "lost events; null when the publisher does not number them."
+        ),
     },
     "RequestCompleted": {
         "request_id": "The request's id, as in its RequestRouted.",
@@ -56,6 +60,10 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
         "completion_tokens": "Completion tokens reported; null when no usage was reported.",
         "cached_tokens": "Prompt tokens served from the prefix cache; null when not reported.",
         "duration_s": "Seconds from routing to the end of the response.",
+        "publisher_seq": (
+            "1, 2, 3, ... per picker instance over its RequestCompleted events: a jump "
+            "shows lost events; null when the publisher does not number them."
+        ),
     },
     "ObjectiveUpserted": {
         "name": "The InferenceObjective's name.",

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from gie.lifecycle import run_service
 from gie_ingest.app import run
+from gie_ingest.kube.errors import KubeConfigError
 from gie_ingest.pool_file import PoolFileError
 from gie_ingest.settings import IngestSettings
 
@@ -20,7 +21,7 @@ def main() -> int:
         return 2
     try:
         return run_service(lambda stop: run(settings, stop))
-    except PoolFileError as exc:
+    except (PoolFileError, KubeConfigError) as exc:
         print(f"gie-ingest: {exc}", file=sys.stderr)
         return 2
 

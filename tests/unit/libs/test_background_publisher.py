@@ -28,12 +28,18 @@ class CountingBus(MemoryEventBus):
         self.calls: list[float] = []
 
     async def publish(
-        self, subject: str, event: Event, *, msg_id: str | None = None, confirm: bool = True
+        self,
+        subject: str,
+        event: Event,
+        *,
+        msg_id: str | None = None,
+        confirm: bool = True,
+        traceparent: str | None = None,
     ) -> None:
         self.calls.append(asyncio.get_running_loop().time())
         await super().publish(subject, event, msg_id=msg_id, confirm=confirm)
 
-    def publish_nowait(self, subject: str, event: Event) -> bool:
+    def publish_nowait(self, subject: str, event: Event, *, traceparent: str | None = None) -> bool:
         return False  # no synchronous path here: everything goes through the queue
 
     def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
@@ -93,7 +99,7 @@ class NowaitBus(CountingBus):
         self.direct: list[Event] = []
         self._stored: list[tuple[str, Event]] = []
 
-    def publish_nowait(self, subject: str, event: Event) -> bool:
+    def publish_nowait(self, subject: str, event: Event, *, traceparent: str | None = None) -> bool:
         if not self.accepting:
             return False
         self.direct.append(event)

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from gie.bus import STATE, MemoryEventBus
-from gie.events import Endpoint, EndpointRemoved, EndpointUpserted
+from gie.events import (
+    Endpoint,
+    EndpointRemoved,
+    EndpointUpserted,
+    ModelRewriteRemoved,
+    RewriteRule,
+    RewriteTarget,
+)
 from gie.view import PoolView
+from gie_ingest.kube.pool_refs import Rewrite
 from gie_ingest.pool_file import PoolFileError, load_pool_file
 from gie_ingest.reconciler import Reconciler
 
@@ -22,9 +31,9 @@ async def test_reconcile_publishes_only_the_difference() -> None:
     view = PoolView(POOL)
     reconciler = Reconciler(bus, view, source="ingest-0")
 
-    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80"), revision="r1") == 2
-    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80"), revision="r1") == 0
-    assert await reconciler.reconcile(endpoints("10.0.0.2:80", "10.0.0.3:80"), revision="r2") == 2
+    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80")) == 2
+    assert await reconciler.reconcile(endpoints("10.0.0.1:80", "10.0.0.2:80")) == 0
+    assert await reconciler.reconcile(endpoints("10.0.0.2:80", "10.0.0.3:80")) == 2
 
     stored = bus.stored(STATE)
     assert [type(e).__name__ for e in stored] == [
@@ -41,7 +50,7 @@ async def test_two_replicas_reconciling_the_same_file_store_each_fact_once() -> 
     bus = MemoryEventBus()
     desired = endpoints("10.0.0.1:80")
     for replica in ("ingest-0", "ingest-1"):
-        await Reconciler(bus, PoolView(POOL), source=replica).reconcile(desired, revision="r1")
+        await Reconciler(bus, PoolView(POOL), source=replica).reconcile(desired)
     assert len([e for e in bus.stored(STATE) if isinstance(e, EndpointUpserted)]) == 1
 
 
@@ -84,9 +93,9 @@ async def test_objectives_are_reconciled_like_endpoints() -> None:
     bus = MemoryEventBus()
     view = PoolView(POOL)
     reconciler = Reconciler(bus, view, source="ingest-0")
-    await reconciler.reconcile((), revision="r1", objectives={"batch": -1, "chat": 5})
+    await reconciler.reconcile((), objectives={"batch": -1, "chat": 5})
     assert view.objectives() == {"batch": -1, "chat": 5}
-    await reconciler.reconcile((), revision="r2", objectives={"chat": 7})
+    await reconciler.reconcile((), objectives={"chat": 7})
     assert view.objectives() == {"chat": 7}
     kinds = [type(e).__name__ for e in bus.stored(STATE)]
     assert kinds == [
@@ -105,3 +114,46 @@ def test_pool_file_objectives_parse_and_duplicates_are_rejected(tmp_path: Path) 
     path.write_text("pool: a/b\nendpoints: []\nobjectives: [{name: x}, {name: x}]\n")
     with pytest.raises(PoolFileError, match="objective 'x' is listed twice"):
         load_pool_file(path)
+
+
+async def test_an_endpoint_removed_then_added_back_is_stored_again() -> None:
+    # Within the duplicate window: the re-add follows the removal, so its id is new.
+    bus = MemoryEventBus()
+    reconciler = Reconciler(bus, PoolView(POOL), source="ingest-0")
+    for desired in (endpoints("10.0.0.1:80"), (), endpoints("10.0.0.1:80")):
+        await reconciler.reconcile(desired)
+    kinds = [type(e).__name__ for e in bus.stored(STATE)]
+    assert kinds == ["EndpointUpserted", "EndpointRemoved", "EndpointUpserted"]
+
+
+async def test_a_lagging_replica_repeats_a_transition_that_is_stored_once() -> None:
+    bus = MemoryEventBus()
+    first, lagging = PoolView(POOL), PoolView(POOL)
+    ahead = Reconciler(bus, first, source="ingest-0")
+    behind = Reconciler(bus, lagging, source="ingest-1")
+    await ahead.reconcile(endpoints("10.0.0.1:80"))
+    for event in bus.stored(STATE):
+        behind.observe(event)
+    await ahead.reconcile(())  # the removal, not yet folded by the other replica
+    await behind.reconcile(())  # the same transition from the same last event
+    assert [type(e).__name__ for e in bus.stored(STATE)] == ["EndpointUpserted", "EndpointRemoved"]
+
+
+async def test_rewrites_are_reconciled_by_name_and_content() -> None:
+    bus = MemoryEventBus()
+    view = PoolView(POOL)
+    reconciler = Reconciler(bus, view, source="ingest-0")
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    rule = RewriteRule(targets=(RewriteTarget(model="base"),))
+    other = RewriteRule(targets=(RewriteTarget(model="other"),))
+    await reconciler.reconcile((), rewrites={"a": Rewrite(created, (rule,))})
+    assert await reconciler.reconcile((), rewrites={"a": Rewrite(created, (rule,))}) == 0
+    await reconciler.reconcile((), rewrites={"a": Rewrite(created, (other,))})
+    assert [r.rules for r in view.rewrites()] == [(other,)]
+    await reconciler.reconcile((), rewrites={})
+    assert [type(e).__name__ for e in bus.stored(STATE)] == [
+        "ModelRewriteUpserted",
+        "ModelRewriteUpserted",
+        "ModelRewriteRemoved",
+    ]
+    assert isinstance(bus.stored(STATE)[-1], ModelRewriteRemoved)

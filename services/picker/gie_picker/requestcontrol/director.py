@@ -11,6 +11,7 @@ waiting for the publisher's batch. MUST be called from the event loop that feeds
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,6 +95,9 @@ class Director:
         )
         self._routed_subject = routing_subject(view.pool, "routed")
         self._completed_subject = routing_subject(view.pool, "completed")
+        # publisher_seq of this replica's routing events: one sequence per type.
+        self._routed_seq = itertools.count(1)
+        self._completed_seq = itertools.count(1)
 
     async def route(
         self,
@@ -158,7 +162,9 @@ class Director:
                 block_hashes=pack_hashes(prefix.hashes) if prefix else "",
                 prefix_capacity=prefix.capacity if prefix else None,
                 session=session,
+                publisher_seq=next(self._routed_seq),
             ),
+            request,
         )
         return RoutingDecision(request, endpoints)
 
@@ -243,11 +249,16 @@ class Director:
                 completion_tokens=usage.completion_tokens if usage else None,
                 cached_tokens=usage.cached_tokens if usage else None,
                 duration_s=duration_s,
+                publisher_seq=next(self._completed_seq),
             ),
+            request,
         )
 
-    def _publish(self, subject: str, event: RequestRouted | RequestCompleted) -> None:
+    def _publish(
+        self, subject: str, event: RequestRouted | RequestCompleted, request: InferenceRequest
+    ) -> None:
         if self._fold_own is not None:
             self._fold_own(event)
         if self._publisher is not None:
-            self._publisher.submit(subject, event)
+            # The request's own trace context, if it came with one (the bus checks its form).
+            self._publisher.submit(subject, event, traceparent=request.headers.get("traceparent"))

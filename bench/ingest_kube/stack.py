@@ -1,0 +1,162 @@
+"""The processes of one run: nats-server, ``gie kube serve`` and one ingest replica,
+with the chart's CRDs applied, an InferencePool and ``pods`` Ready Pods."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from kubernetes_asyncio import client, config
+
+from gie_cli.devstack.binaries import find_nats_server
+from gie_cli.devstack.ports import free_port
+
+CRDS = Path(__file__).resolve().parents[2] / "helm" / "gie" / "crds"
+NAMESPACE = "bench"
+POOL = "llama"
+LABELS = {"app": "llama"}
+PORT = 8000
+MERGE = "application/merge-patch+json"
+
+
+@dataclass
+class Stack:
+    api: client.ApiClient
+    nats_url: str
+    pool_key: str
+    ingest_admin_port: int
+
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+
+def pod_ip(index: int) -> str:
+    return f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256 + 1}"
+
+
+async def set_ready(core: client.CoreV1Api, name: str, ip: str, *, ready: bool) -> None:
+    """One status write, as a kubelet makes it."""
+    status = {
+        "phase": "Running",
+        "podIP": ip,
+        "podIPs": [{"ip": ip}],
+        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+    }
+    patch = {"status": status}
+    await core.patch_namespaced_pod_status(name, NAMESPACE, patch, _content_type=MERGE)  # type: ignore[call-arg]
+
+
+def pod_body(name: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "labels": LABELS},
+        "spec": {"containers": [{"name": "server", "image": "vllm/vllm-openai:v0.11.0"}]},
+    }
+
+
+async def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with httpx.AsyncClient(timeout=1) as http:
+        while asyncio.get_running_loop().time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited with {proc.returncode} during start-up")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(url)).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{what} not ready within {timeout_s}s")
+
+
+async def _populate(api: client.ApiClient, pods: int) -> None:
+    crds = client.ApiextensionsV1Api(api)
+    for path in sorted(CRDS.glob("*.yaml")):
+        await crds.create_custom_resource_definition(yaml.safe_load(path.read_text()))
+    core = client.CoreV1Api(api)
+    await core.create_namespace({"metadata": {"name": NAMESPACE}})  # type: ignore[arg-type]
+    pool = {
+        "apiVersion": "inference.networking.k8s.io/v1",
+        "kind": "InferencePool",
+        "metadata": {"name": POOL},
+        "spec": {
+            "selector": {"matchLabels": LABELS},
+            "targetPorts": [{"number": PORT}],
+            "endpointPickerRef": {"name": f"{POOL}-epp", "port": {"number": 9002}},
+        },
+    }
+    await client.CustomObjectsApi(api).create_namespaced_custom_object(
+        "inference.networking.k8s.io", "v1", NAMESPACE, "inferencepools", pool
+    )
+    for index in range(pods):
+        await core.create_namespaced_pod(NAMESPACE, pod_body(f"pod-{index}"))  # type: ignore[arg-type]
+        await set_ready(core, f"pod-{index}", pod_ip(index), ready=True)
+
+
+@contextlib.asynccontextmanager
+async def ingest_stack(*, pods: int, workdir: Path) -> AsyncIterator[Stack]:
+    """Start everything, create the objects, yield once ingest is ready; stop by pid."""
+    procs: list[subprocess.Popen[bytes]] = []
+    logs = workdir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> Any:
+        with (logs / f"{name}.log").open("wb") as log:
+            proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env, start_new_session=True)
+        procs.append(proc)
+        return proc
+
+    try:
+        nats_port, monitor = free_port(), free_port()
+        shutil.rmtree(workdir / "jetstream", ignore_errors=True)
+        nats = spawn(
+            "nats",
+            [
+                str(find_nats_server()),
+                *("-a", "127.0.0.1", "-p", str(nats_port), "-m", str(monitor)),
+                *("-js", "-sd", str(workdir / "jetstream")),
+            ],
+        )
+        await _wait_http(
+            f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", nats, "nats", 15
+        )
+        kube_port, kubeconfig = free_port(), workdir / "kubeconfig"
+        argv = [sys.executable, "-m", "gie_cli", "kube", "serve", "--no-kubelet"]
+        kube = spawn("kube", [*argv, "--port", str(kube_port), "--kubeconfig", str(kubeconfig)])
+        await _wait_http(f"http://127.0.0.1:{kube_port}/readyz", kube, "gie kube serve", 30)
+        configuration = client.Configuration()
+        await config.load_kube_config(str(kubeconfig), client_configuration=configuration)
+        async with client.ApiClient(configuration) as api:
+            await _populate(api, pods)
+            admin = free_port()
+            env = {
+                **os.environ,
+                "GIE_DISCOVERY": "kubernetes",
+                "GIE_KUBECONFIG": str(kubeconfig),
+                "GIE_NATS_URL": f"nats://127.0.0.1:{nats_port}",
+                "GIE_POOL": f"{NAMESPACE}/{POOL}",
+                "GIE_ADMIN_PORT": str(admin),
+                "GIE_INSTANCE_ID": "bench-ingest",
+                "GIE_LOG_LEVEL": "warning",
+            }
+            ingest = spawn("ingest", [sys.executable, "-m", "gie_ingest"], env)
+            await _wait_http(f"http://127.0.0.1:{admin}/readyz", ingest, "ingest", 60)
+            yield Stack(api, f"nats://127.0.0.1:{nats_port}", f"{NAMESPACE}/{POOL}", admin)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)

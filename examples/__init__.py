@@ -1,0 +1,1 @@
+"""Example programs built on gie's public interfaces."""
