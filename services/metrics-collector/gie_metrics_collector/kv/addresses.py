@@ -13,6 +13,9 @@ KV_EVENTS_LABEL = "gie.dev/kv-events"
 """Endpoint label (pool file) or pod annotation naming the PUB socket, ``tcp://host:port``."""
 KV_REPLAY_LABEL = "gie.dev/kv-events-replay"
 """Endpoint label or pod annotation naming the replay ROUTER socket; ``""``: none."""
+RANK_LABEL = "gie.dev/data-parallel-rank"
+"""Set by ingest on the endpoints of a data-parallel server: rank r publishes on
+port + r (vLLM's rule)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +30,13 @@ def _tcp(host: str, port: int) -> str:
 
 def kv_addresses(endpoint: Endpoint, *, port: int, replay_port: int) -> KvAddresses:
     """The endpoint's sockets: ``gie.dev/kv-events`` / ``gie.dev/kv-events-replay`` labels,
-    else ``port`` / ``replay_port`` (0: none) on the endpoint's host."""
+    else ``port`` / ``replay_port`` (0: none) on the endpoint's host, plus the endpoint's
+    data-parallel rank (label ``gie.dev/data-parallel-rank``) as vLLM does."""
     host, _ = split_address(endpoint.address)
+    rank_text = endpoint.labels.get(RANK_LABEL, "0")
+    rank = int(rank_text) if rank_text.isdigit() else 0
+    port += rank
+    replay_port = replay_port + rank if replay_port else 0
     events = endpoint.labels.get(KV_EVENTS_LABEL) or _tcp(host, port)
     replay: str | None
     if KV_REPLAY_LABEL in endpoint.labels:
