@@ -206,8 +206,10 @@ class KvTracker:
         self._copies.clear()
 
     def _event(self, kind: type[KvEvent], **values: object) -> Event:
+        # Built without validation: every value comes from state this tracker keeps
+        # valid (packed hashes, sequence numbers >= -1, the run's id).
         assert self.epoch is not None
-        return kind(
+        return kind.trusted(
             source=self.source,
             pool=self.pool,
             address=self.address,
