@@ -16,7 +16,7 @@ from __future__ import annotations
 from gie.tokenize.chars_tokenizer import BOS_TOKEN_ID, CharsTokenizer, encode
 from gie.tokenize.chat_template import ChatMessage, canonical_json, render_chat
 from gie.tokenize.contracts import Tokenizer
-from gie.tokenize.prompt_input import PromptInput, prompt_input_of
+from gie.tokenize.prompt_input import PromptInput, chat_messages, prompt_input_of
 
 __all__ = [
     "BOS_TOKEN_ID",
@@ -25,6 +25,7 @@ __all__ = [
     "PromptInput",
     "Tokenizer",
     "canonical_json",
+    "chat_messages",
     "encode",
     "prompt_input_of",
     "render_chat",

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Sequence
 
 from gie.tokenize.chat_template import ChatMessage, render_chat
-from gie.tokenize.prompt_input import PromptInput
+from gie.tokenize.prompt_input import PromptInput, chat_messages
 from gie.tokens import CHARS_PER_TOKEN
 
 __all__ = ["BOS_TOKEN_ID", "CharsTokenizer", "encode"]
@@ -58,6 +58,6 @@ class CharsTokenizer:
         if prompt.token_ids is not None:
             return list(prompt.token_ids)
         if prompt.messages is not None:
-            return self.encode_chat(prompt.messages, prompt.tools)
+            return self.encode_chat(chat_messages(prompt.messages), prompt.tools)
         max_chars = None if max_tokens is None else max_tokens * self.chars_per_token
         return self.encode_text(prompt.text, max_chars=max_chars)

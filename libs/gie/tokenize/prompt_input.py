@@ -7,18 +7,23 @@ from dataclasses import dataclass
 
 from gie.tokenize.chat_template import ChatMessage, canonical_json
 
-__all__ = ["PromptInput", "prompt_input_of"]
+__all__ = ["PromptInput", "chat_messages", "prompt_input_of"]
 
 
 @dataclass(frozen=True, slots=True)
 class PromptInput:
     """Exactly one of ``text`` (completions), ``messages`` (chat, with ``tools``) or
-    ``token_ids`` (a completion given as ids) describes the prompt."""
+    ``token_ids`` (a completion given as ids) describes the prompt.
+
+    ``messages`` may hold :class:`ChatMessage` values or the request body's message
+    objects as they are (read by :func:`chat_messages` only when a tokenizer needs them,
+    so building a ``PromptInput`` on the request path costs nothing).
+    """
 
     text: str = ""
-    messages: tuple[ChatMessage, ...] | None = None
-    tools: tuple[object, ...] = ()
-    token_ids: tuple[int, ...] | None = None
+    messages: Sequence[ChatMessage | object] | None = None
+    tools: Sequence[object] = ()
+    token_ids: Sequence[int] | None = None
 
 
 def _content_text(content: object) -> str:
@@ -35,9 +40,15 @@ def _content_text(content: object) -> str:
     return ""
 
 
-def _messages(raw: Sequence[object]) -> tuple[ChatMessage, ...]:
+def chat_messages(raw: Sequence[ChatMessage | object]) -> tuple[ChatMessage, ...]:
+    """Chat messages as an OpenAI-compatible server reads them: text parts of a message
+    joined by newlines, tool calls appended as canonical JSON; items that are not
+    messages are skipped."""
     messages: list[ChatMessage] = []
     for item in raw:
+        if isinstance(item, ChatMessage):
+            messages.append(item)
+            continue
         if not isinstance(item, dict) or not isinstance(item.get("role"), str):
             continue
         content = _content_text(item.get("content"))
@@ -55,9 +66,7 @@ def prompt_input_of(payload: Mapping[str, object]) -> PromptInput | None:
     messages = payload.get("messages")
     if isinstance(messages, list) and messages:
         tools = payload.get("tools")
-        return PromptInput(
-            messages=_messages(messages), tools=tuple(tools) if isinstance(tools, list) else ()
-        )
+        return PromptInput(messages=messages, tools=tools if isinstance(tools, list) else ())
     prompt = payload.get("prompt")
     if isinstance(prompt, str):
         return PromptInput(text=prompt)
@@ -65,5 +74,5 @@ def prompt_input_of(payload: Mapping[str, object]) -> PromptInput | None:
         if all(isinstance(p, str) for p in prompt):
             return PromptInput(text="".join(prompt))
         if all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in prompt):
-            return PromptInput(token_ids=tuple(prompt))
+            return PromptInput(token_ids=prompt)
     return None
