@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import random
 import time
 
 import zmq
@@ -34,7 +33,7 @@ class FakeServer:
         assert isinstance(endpoint, bytes)
         self.address = endpoint.decode()
         self._held: collections.deque[int] = collections.deque()
-        self._rng = random.Random(7)
+        self._next_token = 0
         self._next_hash = 1
         self._seq = 0
 
@@ -43,7 +42,9 @@ class FakeServer:
         hashes = list(range(self._next_hash, self._next_hash + count))
         parent = self._held[-1] if self._held else None
         self._next_hash += count
-        tokens = tuple(self._rng.randrange(1 << 17) for _ in range(count * self.block_size))
+        start = self._next_token  # distinct ids, cheap to make (the benchmark's own cost)
+        self._next_token += count * self.block_size
+        tokens = tuple(range(start, self._next_token))
         events: list[EngineEvent] = [BlockStored(tuple(hashes), parent, tokens, self.block_size)]
         self._held.extend(hashes)
         while len(self._held) > self.capacity:

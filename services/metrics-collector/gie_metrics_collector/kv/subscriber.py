@@ -59,6 +59,7 @@ class KvSubscriber:
         self.tracker = tracker
         self.addresses = addresses
         self._bus = bus
+        self._nowait = bus if isinstance(bus, NowaitPublisher) else None
         self._ctx = ctx
         self._metrics = metrics
         self._replay_timeout_s = replay_timeout_s
@@ -186,12 +187,11 @@ class KvSubscriber:
     async def _publish(self, events: list[Event]) -> None:
         if not events:
             return
-        bus = self._bus
-        if isinstance(bus, NowaitPublisher) and bus.publish_batch_nowait(self._subject, events):
+        if self._nowait is not None and self._nowait.publish_batch_nowait(self._subject, events):
             return
         for event in events:
             try:
-                await bus.publish(self._subject, event)
+                await self._bus.publish(self._subject, event)
             except GieBusError as exc:
                 self._metrics.publish_errors.inc()
                 _log.warning(
