@@ -3,8 +3,10 @@
 Start: the endpoint's own events on the bus are folded into a fresh
 :class:`~gie_metrics_collector.kv.tracker.KvTracker` (so a collector taking the endpoint
 over knows the server's run, last sequence and hash -> key map), then a SUB socket
-connects to the server's PUB socket and the replay socket is asked for everything after
-the last applied batch (what the server published while nobody listened).
+connects to the server's PUB socket. Each time it (re)connects, the replay socket is
+asked for what the server published while nobody listened; if the server no longer holds
+the last applied batch unchanged, it restarted (``KvCacheCleared(restart)``) and its new
+run is replayed from 0.
 
 Per message ``[topic, seq, payload]``, with ``last`` the last applied sequence:
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import structlog
 import zmq
 import zmq.asyncio
+from zmq.utils.monitor import parse_monitor_message
 
 from gie.bus import KV, Deliver, EventBus
 from gie.bus.contracts import NowaitPublisher
@@ -73,12 +76,22 @@ class KvSubscriber:
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.RCVHWM, 100_000)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
+        monitor = sub.get_monitor_socket(zmq.EVENT_CONNECTED)
         sub.connect(self.addresses.events)
+        poller = zmq.asyncio.Poller()
+        poller.register(sub, zmq.POLLIN)
+        poller.register(monitor, zmq.POLLIN)
         try:
-            await self._catch_up()
             while True:
-                await self.on_message(await sub.recv_multipart())
+                ready = dict(await poller.poll())
+                if monitor in ready:
+                    parse_monitor_message(await monitor.recv_multipart())
+                    await self._on_connected()
+                if sub in ready:
+                    await self.on_message(await sub.recv_multipart())
         finally:
+            sub.disable_monitor()
+            monitor.close(linger=0)
             sub.close(linger=0)
 
     async def _restore(self) -> None:
@@ -90,27 +103,44 @@ class KvSubscriber:
         finally:
             await following.stop()
 
-    async def _catch_up(self) -> None:
-        """What the server published while nobody listened (before this follower's SUB
-        connected, or between owners), from the replay socket."""
+    async def _on_connected(self) -> None:
+        """The SUB socket (re)connected: catch up on what the server published while
+        nobody listened (before the first connection, between owners, or while the
+        connection was down), and notice a restart whose batches all went by unseen."""
+        tracker = self.tracker
         if self.addresses.replay is None:
             return
+        if self._last_ts is None:  # nothing applied yet by this follower
+            await self._feed(await self._replay(tracker.last_seq + 1))
+            return
+        # Same run when the server still holds our last batch, unchanged.
+        replayed = await self._replay(tracker.last_seq)
+        if replayed and replayed[0][0] == tracker.last_seq and replayed[0][1].ts == self._last_ts:
+            await self._feed(replayed[1:])
+            return
+        replayed = await self._replay(0)
+        if replayed and replayed[0][1].ts > self._last_ts:
+            self._metrics.restarts.inc()
+            _log.info("kv events: server restarted", endpoint=tracker.address)
+            await self._publish([tracker.begin(KvClearReason.RESTART)])
+            await self._feed(replayed)
+
+    async def _replay(self, start: int) -> list[tuple[int, EngineBatch]]:
+        """The decoded batches the server holds from ``start`` on (stops at a bad one)."""
+        assert self.addresses.replay is not None
+        out: list[tuple[int, EngineBatch]] = []
         try:
             replayed = await fetch_replay(
-                self._ctx,
-                self.addresses.replay,
-                self.tracker.last_seq + 1,
-                timeout_s=self._replay_timeout_s,
+                self._ctx, self.addresses.replay, start, timeout_s=self._replay_timeout_s
             )
+            for seq, payload in replayed:
+                out.append((seq, decode_batch(payload)))
         except KvWireError as exc:
             self._bad(exc)
-            return
-        for seq, payload in replayed:
-            try:
-                batch = decode_batch(payload)
-            except KvWireError as exc:
-                self._bad(exc)
-                return
+        return out
+
+    async def _feed(self, batches: list[tuple[int, EngineBatch]]) -> None:
+        for seq, batch in batches:
             await self.on_batch(seq, batch)
 
     async def on_message(self, frames: list[bytes]) -> None:
@@ -151,24 +181,12 @@ class KvSubscriber:
     async def _fill(self, seq: int) -> None:
         tracker = self.tracker
         start = tracker.last_seq + 1
-        replayed: list[tuple[int, bytes]] = []
-        if self.addresses.replay is not None:
-            try:
-                replayed = await fetch_replay(
-                    self._ctx, self.addresses.replay, start, timeout_s=self._replay_timeout_s
-                )
-            except KvWireError as exc:
-                self._bad(exc)
-        for replayed_seq, payload in replayed:
+        replayed = await self._replay(start) if self.addresses.replay is not None else []
+        for replayed_seq, batch in replayed:
             if replayed_seq >= seq or replayed_seq > tracker.last_seq + 1:
                 break  # reached the live batch, or a hole the server no longer holds
             if replayed_seq <= tracker.last_seq:
                 continue
-            try:
-                batch = decode_batch(payload)
-            except KvWireError as exc:
-                self._bad(exc)
-                break
             await self._apply(replayed_seq, batch)
         if tracker.last_seq + 1 >= seq:
             self._metrics.gaps.labels("filled").inc()
