@@ -52,6 +52,9 @@ class ServiceKit:
             self.admin_app, host=settings.admin_host, port=settings.admin_port
         )
         self.health.add_check("nats", lambda: None if self.bus.connected else "not connected")
+        self.health.add_check(
+            "event streams", lambda: self.bus.stale_followings(settings.max_view_lag_s)
+        )
 
     async def __aenter__(self) -> Self:
         await self._admin.start()

@@ -8,6 +8,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
+from gie.bus import BusMetrics
 from tests.support.chart import CHART, named, render
 from tests.support.k8s_tools import ROOT
 
@@ -53,8 +56,23 @@ def test_the_dashboard_shows_what_an_operator_watches() -> None:
         "inference_extension_flow_control_queue_size",
         "inference_extension_prefix_indexer_hit_ratio",
         "gie_bus_events_received_total",
+        "gie_bus_consumer_lag_seconds",
+        "gie_bus_consumer_pending_messages",
     ):
         assert wanted in series
+
+
+def test_every_queried_bus_series_is_on_a_service_registry() -> None:
+    """The event-flow panels query what every service's bus metrics really expose (a
+    name found in the code is not enough: it must come out of a collection)."""
+    registry = CollectorRegistry()
+    BusMetrics(registry)
+    exposed = set()
+    for family in registry.collect():
+        exposed.add(f"{family.name}_total" if family.type == "counter" else family.name)
+    bus_series = {name for name in queried(json.loads(DASHBOARD.read_text())) if "_bus_" in name}
+    assert len(bus_series) >= 5, "the dashboard shows the event flow"
+    assert bus_series <= exposed
 
 
 def test_the_sidecar_label_is_configurable(tmp_path: Path) -> None:

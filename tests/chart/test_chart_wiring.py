@@ -3,7 +3,8 @@
 Every environment variable a container gets is a setting its service declares, and the
 service accepts the rendered values; ports the probes, Services and InferencePool use
 are the ones the service listens on; the EndpointPickerConfig and the pool file are
-mounted where the services look for them; only ingest may read the Kubernetes API.
+mounted where the services look for them; only ingest may read the Kubernetes API
+(what ingest discovers: test_chart_ingest_discovery.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 import pytest
-import yaml
 from pydantic_settings import BaseSettings
 
 from gie_flow_controller.config_file import load_config_file
@@ -138,15 +138,6 @@ def test_services_read_one_valid_endpoint_picker_config(
     load_config(tmp_path / key)
     load_config_file(tmp_path / key)
     load_saturation_config(tmp_path / key)
-
-
-def test_ingest_reads_the_rendered_pool_file(rendered: tuple[Obj, ...]) -> None:
-    pod = named(rendered, "Deployment", "gie-ingest")["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    name, key = mounted_file(pod, container, env_of(container)["GIE_POOL_FILE"])
-    pool_file = yaml.safe_load(named(rendered, "ConfigMap", name)["data"][key])
-    assert pool_file["pool"] == f"{NAMESPACE}/gie"
-    assert pool_file["endpoints"], "the ci values give ingest endpoints"
 
 
 def test_only_ingest_may_read_the_kubernetes_api(rendered: tuple[Obj, ...]) -> None:

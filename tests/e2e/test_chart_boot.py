@@ -1,12 +1,17 @@
 """The chart's configuration really runs: processes started from the rendered manifests.
 
 The chart is rendered in standalone mode (with external datastores, two picker workers,
-two model servers) with ports chosen free on this machine. Each gie container's command
-and environment is taken from the rendered Deployment as it is; only what a cluster
-would provide is replaced: the files mounted from ConfigMaps are written to a folder and
-their paths pointed there, cluster DNS names and 0.0.0.0 become 127.0.0.1, and the pod
-name (downward API) is made up. Envoy runs the rendered bootstrap. Requests through it
-must all succeed: a wrong variable name, port or flag in the chart fails here.
+one model-server Pod serving on two ports) with ports chosen free on this machine, once
+per way ingest discovers the pool. Each gie container's command and environment is
+taken from the rendered Deployment as it is; only what a cluster would provide is
+replaced: the files mounted from ConfigMaps are written to a folder and their paths
+pointed there, cluster DNS names and 0.0.0.0 become 127.0.0.1, the pod name (downward
+API) is made up, and ingest's ServiceAccount becomes a kubeconfig of the project's
+Kubernetes API stand-in (``gie kube serve``), into which the chart's CRDs, the rendered
+InferencePool (kubernetes mode) and the model-server Pod are applied with kubectl; its
+kubelet runs the Pod on the simulator. Envoy runs the rendered bootstrap. Requests
+through it must all succeed: a wrong variable name, port, flag or selector in the
+chart fails here.
 """
 
 from __future__ import annotations
@@ -25,13 +30,24 @@ import pytest
 import yaml
 
 from gie_cli.devstack.ports import free_port_block, free_ports
-from tests.support.chart import NAMESPACE, Obj, named, of_kind, render
+from tests.kube_api.kubectl import Kubectl
+from tests.kube_api.server_process import kube_serve
+from tests.support.chart import CHART, NAMESPACE, Obj, named, of_kind, render
+from tests.support.chart_processes import (
+    config_maps,
+    container_env,
+    mounted_folders,
+    started,
+    wait_for,
+)
+from tests.support.k8s_tools import kubectl
 
 pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
 REQUESTS = 50
 LOCAL = "127.0.0.1"
+MODEL_SERVER_LABELS = {"app": "vllm"}
 
 
 def cluster_names() -> list[str]:
@@ -47,7 +63,7 @@ def localise(text: str) -> str:
     return text.replace("0.0.0.0", LOCAL)
 
 
-def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
+def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int], discovery: str) -> Path:
     picker_admin, picker_workers = free_port_block(2), free_port_block(2)
     envoy_port, envoy_admin = free_ports(2)
     chart_values: dict[str, Any] = {
@@ -60,7 +76,11 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
         },
         "nats": {"enabled": False},
         "valkey": {"enabled": False},
-        "inferencePool": {"targetPorts": [{"number": port} for port in sims]},
+        "inferencePool": {
+            "create": discovery == "kubernetes",  # selector: a cluster without the CRDs
+            "selector": {"matchLabels": MODEL_SERVER_LABELS},
+            "targetPorts": [{"number": port} for port in sims],
+        },
         "picker": {
             "workers": 2,
             "ports": {
@@ -73,7 +93,11 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
         "metrics-collector": {"ports": {"admin": free_ports(1)[0]}},
         "ingest": {
             "ports": {"admin": free_ports(1)[0]},
-            "poolFile": {"endpoints": [f"{LOCAL}:{port}" for port in sims]},
+            "discovery": {
+                "mode": discovery,
+                "selector": MODEL_SERVER_LABELS if discovery == "selector" else {},
+                "targetPorts": sims if discovery == "selector" else [],
+            },
         },
         "standalone": {"enabled": True, "port": envoy_port, "adminPort": envoy_admin},
     }
@@ -82,68 +106,64 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int]) -> Path:
     return path
 
 
-def config_maps(rendered: tuple[Obj, ...]) -> dict[str, dict[str, str]]:
-    return {cm["metadata"]["name"]: cm["data"] for cm in of_kind(rendered, "ConfigMap")}
-
-
 def process_env(pod: Obj, container: Obj, files: Path, maps: dict[str, Any]) -> dict[str, str]:
     """The container's environment, with ConfigMap mounts made files under ``files``."""
-    mounts = {}
-    for mount in container["volumeMounts"]:
-        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
-        if "configMap" in volume:
-            folder = files / volume["configMap"]["name"]
-            folder.mkdir(exist_ok=True)
-            for key, text in maps[volume["configMap"]["name"]].items():
-                (folder / key).write_text(text)
-            mounts[mount["mountPath"]] = str(folder)
-    env = {}
-    for item in container["env"]:
-        value = item.get("value", f"{container['name']}-0")
-        for mount_path, folder in mounts.items():
-            value = value.replace(mount_path, folder)
-        env[item["name"]] = localise(value)
-    return env
+    mounts = mounted_folders(pod, container, files / container["name"], maps)
+    return container_env(container, f"{container['name']}-0", mounts, localise)
 
 
-@contextlib.contextmanager
-def started(
-    command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+def model_server_pod(simulator: str) -> Obj:
+    """A Pod the InferencePool selects, run by the stand-in's kubelet on ``simulator``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "vllm-0",
+            "labels": MODEL_SERVER_LABELS,
+            "annotations": {"gie.dev/simulator": simulator},
+        },
+        "spec": {"containers": [{"name": "vllm", "image": "vllm/vllm-openai:v0.11.0"}]},
+    }
 
 
-def wait_for(url: str, procs: dict[str, subprocess.Popen[bytes]], logs: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                tail = (logs / f"{name}.log").read_text()[-3000:]
-                raise AssertionError(f"{name} exited with {proc.returncode}:\n{tail}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubectl]:
+    """The stand-in API (with its kubelet) and the chart's CRDs, for every test here."""
+    folder = tmp_path_factory.mktemp("kube")
+    with kube_serve(folder / "api") as served:
+        api = Kubectl(kubectl(), served.kubeconfig, folder / "kubectl-cache")
+        api.run("create", "namespace", NAMESPACE)
+        api.run("apply", "-f", str(CHART / "crds"))
+        yield api
+
+
+def apply_pool(api: Kubectl, rendered: tuple[Obj, ...], simulator: str) -> None:
+    """The rendered InferencePool, if any, and one model-server Pod run on ``simulator``."""
+    objects = [*of_kind(rendered, "InferencePool"), model_server_pod(simulator)]
+    api.run("apply", "-n", NAMESPACE, "-f", "-", stdin=yaml.safe_dump_all(objects))
+
+
+def first_success(gateway: str, client: httpx.Client) -> None:
+    """Until ingest has published the Pod's endpoints and a request goes through."""
+    deadline = time.monotonic() + 30
+    body = {"model": "sim-llama", "prompt": "first", "max_tokens": 4}
+    while client.post(gateway, json=body).status_code != 200:
+        assert time.monotonic() < deadline, "no request succeeded within 30 s"
         time.sleep(0.2)
-    raise AssertionError(f"{url} never answered 200")
 
 
+@pytest.mark.parametrize("discovery", ["kubernetes", "selector"])
 def test_requests_route_through_processes_started_from_the_chart(
-    tmp_path: Path, nats_url: str, redis_url: str
+    tmp_path: Path, nats_url: str, redis_url: str, stand_in: Kubectl, discovery: str
 ) -> None:
     sims = free_ports(2)
-    rendered = render(values(tmp_path, nats_url, redis_url, sims))
+    rendered = render(values(tmp_path, nats_url, redis_url, sims, discovery))
+    assert bool(of_kind(rendered, "InferencePool")) is (discovery == "kubernetes")
     maps = config_maps(rendered)
-    base_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    base_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+    }
     logs = tmp_path / "logs"
     logs.mkdir()
     files = tmp_path / "files"
@@ -154,6 +174,7 @@ def test_requests_route_through_processes_started_from_the_chart(
         sim_command = [str(BIN / "gie-sim"), "--port", ",".join(map(str, sims)),
                        "--time-scale", "0.02", "--log-level", "WARNING"]  # fmt: skip
         procs["sim"] = stack.enter_context(started(sim_command, base_env, logs / "sim.log"))
+        apply_pool(stand_in, rendered, f"{LOCAL}:{sims[0]}")
         envs: dict[str, dict[str, str]] = {}
         for deployment in of_kind(rendered, "Deployment"):
             pod = deployment["spec"]["template"]["spec"]
@@ -162,6 +183,8 @@ def test_requests_route_through_processes_started_from_the_chart(
             if name == "envoy":
                 continue
             env = {**base_env, **process_env(pod, container, files, maps)}
+            if name == "ingest":  # what its ServiceAccount gives it in a pod
+                env["GIE_KUBECONFIG"] = str(stand_in.kubeconfig)
             command = [str(BIN / container["command"][0]), *container.get("args", [])]
             procs[name] = stack.enter_context(started(command, env, logs / f"{name}.log"))
             envs[name] = env
@@ -188,6 +211,7 @@ def test_requests_route_through_processes_started_from_the_chart(
         gateway = f"http://{LOCAL}:{envoy_ports['http']}/v1/completions"
         statuses = []
         with httpx.Client(timeout=30) as client:
+            first_success(gateway, client)
             for i in range(REQUESTS):
                 body = {"model": "sim-llama", "prompt": f"request {i}", "max_tokens": 4}
                 statuses.append(client.post(gateway, json=body).status_code)

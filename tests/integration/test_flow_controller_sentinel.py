@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis.exceptions import AuthenticationError
 
 from gie_cli.devstack.binaries import find_redis_server
 from gie_cli.devstack.ports import free_port
@@ -91,3 +92,40 @@ def test_sentinel_addresses_are_parsed(text: str, expected: list[tuple[str, int]
 def test_a_bad_sentinel_address_stops_start_up_naming_it(text: str) -> None:
     with pytest.raises(ValueError, match="Sentinel address is host:port"):
         FlowControllerSettings(redis_sentinels=text)
+
+
+@pytest.fixture
+def password_redis(tmp_path: Path) -> Iterator[int]:
+    """A Redis-protocol server that requires the password ``pw``; yields its port."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(find_redis_server()), "--port", str(port), "--bind", "127.0.0.1",
+         "--dir", str(tmp_path), "--save", "", "--requirepass", "pw"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 15
+        while not _answers(port, b"PING\r\n", b"NOAUTH"):
+            assert proc.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server never answered"
+            time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def test_the_password_setting_is_used_with_a_url(password_redis: int) -> None:
+    url = f"redis://127.0.0.1:{password_redis}/0"
+    client = redis_client(FlowControllerSettings(redis_url=url, redis_password="pw"))
+    try:
+        assert await client.ping()
+    finally:
+        await client.aclose()
+    without = redis_client(FlowControllerSettings(redis_url=url))
+    try:
+        with pytest.raises(AuthenticationError):
+            await without.ping()
+    finally:
+        await without.aclose()

@@ -83,9 +83,19 @@ static_resources:
       health_checks:
         - timeout: 1s
           interval: 2s
+          # ext_proc streams are not traffic to health checking: without this the
+          # checks after the first come once a minute.
+          no_traffic_interval: 2s
           unhealthy_threshold: 2
           healthy_threshold: 1
           grpc_health_check: {service_name: readiness}
+      # A picker that refuses a connection gets no stream until it answers again.
+      outlier_detection:
+        split_external_local_origin_errors: true
+        consecutive_local_origin_failure: 1
+        interval: 1s
+        base_ejection_time: 2s
+        max_ejection_percent: 100
     # The pool's model servers (a headless Service over the InferencePool's selector).
     - name: pool
       type: STRICT_DNS

@@ -100,3 +100,22 @@ value: {{ .bundled | quote }}
 {{- define "gie.externalSet" -}}
 {{- if or .url .existingSecret.name (dig "sentinel" "addresses" list .) -}}true{{- end -}}
 {{- end -}}
+
+{{/* The bundled Valkey's headless Service, which names every node (<pod>.<this>). */}}
+{{- define "gie.valkeyHeadless" -}}
+{{- printf "%s-headless" (include "gie.name" (dict "root" . "component" "valkey")) -}}
+{{- end -}}
+
+{{/* The cluster name of one bundled Valkey node; takes (dict "root" $ "index" 0). */}}
+{{- define "gie.valkeyNode" -}}
+{{- printf "%s-%d.%s.%s.svc" (include "gie.name" (dict "root" .root "component" "valkey")) (int .index) (include "gie.valkeyHeadless" .root) .root.Release.Namespace -}}
+{{- end -}}
+
+{{/* GIE_REDIS_SENTINELS of the bundled Valkey: the Sentinel of every node, host:port. */}}
+{{- define "gie.valkeySentinels" -}}
+{{- $addresses := list -}}
+{{- range $i := until (int .Values.global.valkey.sentinel.nodes) -}}
+{{- $addresses = append $addresses (printf "%s:26379" (include "gie.valkeyNode" (dict "root" $ "index" $i))) -}}
+{{- end -}}
+{{- join "," $addresses -}}
+{{- end -}}

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import structlog
 
 from gie.bus.contracts import EventHandler
+from gie.bus.lag import ConsumerPosition
 from gie.bus.metrics import BusMetrics
 from gie.events import Event, EventCodec, EventDecodeError
 
@@ -23,10 +24,14 @@ async def deliver(
     handler: EventHandler,
     metrics: BusMetrics,
     decoded: Sequence[Event] | None = None,
+    position: ConsumerPosition | None = None,
+    pending: int = 0,
 ) -> None:
     """Decode ``payload`` (one event or a batch; unless ``decoded`` holds the events
     it encodes) and run ``handler`` on each event in order; never raises for bad
-    input: an invalid event of a batch is logged and counted, the others delivered."""
+    input: an invalid event of a batch is logged and counted, the others delivered.
+    ``position`` is moved to these events first (``pending`` messages behind them), so
+    a handler that hangs shows as lag."""
     if decoded is not None:
         events = decoded
     else:
@@ -40,6 +45,8 @@ async def deliver(
             metrics.invalid.labels(stream).inc()
             _log.warning("invalid event skipped", subject=subject, stream=stream, error=str(error))
         events = batch.events
+    if position is not None:
+        position.delivered(events, pending)
     received = metrics.received_on(stream)
     for event in events:
         received.inc()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusPublishError
+from gie.bus.lag import ConsumerLag, ConsumerPosition
 from gie.bus.metrics import BusMetrics
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
 from gie.bus.subject_match import subject_matches
@@ -38,6 +39,8 @@ class _MemoryFollowing:
     caught_up_event: asyncio.Event = field(default_factory=asyncio.Event)
     target_seq: int = 0
     last_seq: int = 0
+    lag: ConsumerLag | None = None
+    lag_position: ConsumerPosition | None = None
 
     @property
     def caught_up(self) -> asyncio.Event:
@@ -49,6 +52,8 @@ class _MemoryFollowing:
 
     async def stop(self) -> None:
         task, self.task = self.task, None
+        if self.lag is not None and self.lag_position is not None:
+            self.lag.forget(self.lag_position)
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -147,7 +152,8 @@ class MemoryEventBus:
         since: datetime | None = None,
         start_seq: int | None = None,
     ) -> _MemoryFollowing:
-        following = _MemoryFollowing(filter_subject, handler)
+        following = _MemoryFollowing(filter_subject, handler, lag=self._metrics.lag)
+        following.lag_position = self._metrics.lag.position(stream.name)
         backlog = [s for s in self._log[stream.name] if subject_matches(filter_subject, s.subject)]
         if deliver is Deliver.LAST_PER_SUBJECT:
             last: dict[str, _Stored] = {}
@@ -188,6 +194,8 @@ class MemoryEventBus:
                 codec=self._codec,
                 handler=following.handler,
                 metrics=self._metrics,
+                position=following.lag_position,
+                pending=following.queue.qsize(),
             )
             following.last_seq = item.seq
             if item.seq >= following.target_seq:

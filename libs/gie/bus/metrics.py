@@ -1,9 +1,10 @@
-"""Prometheus counters of the bus adapters."""
+"""Prometheus counters of the bus adapters, and their consumers' lag (:mod:`gie.bus.lag`)."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
+from gie.bus.lag import ConsumerLag
 from gie.telemetry.loop_metrics import CounterChild, LoopCounter
 
 
@@ -55,6 +56,14 @@ class BusMetrics:
             ["type"],
             registry=registry,
         )
+        self.following_restarts = LoopCounter(
+            "gie_bus_following_restarts_total",
+            "Event stream consumers found gone and re-created from the last applied "
+            "sequence, by stream.",
+            ["stream"],
+            registry=registry,
+        )
+        self.lag = ConsumerLag(registry)
         self._received: dict[str, CounterChild] = {}
         self._published: dict[str, CounterChild] = {}
 

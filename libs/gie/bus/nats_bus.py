@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -30,6 +30,8 @@ from gie.bus.ce_headers import CeHeaders
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
+from gie.bus.following_watch import FollowingWatch
+from gie.bus.lag import ConsumerLag, ConsumerPosition
 from gie.bus.lazy_headers import defer_header_parsing
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_internals import (
@@ -73,17 +75,48 @@ def delivery_sequences(msg: Msg) -> tuple[int, int, int]:
     return meta.sequence.stream, meta.sequence.consumer, meta.num_pending
 
 
+def _start_config(
+    deliver: Deliver, since: datetime | None, start_seq: int | None
+) -> js_api.ConsumerConfig | None:
+    """The consumer settings a start position needs beyond its delivery policy."""
+    if deliver is Deliver.SINCE:
+        if since is None:
+            raise ValueError("Deliver.SINCE needs a start time")
+        return js_api.ConsumerConfig(opt_start_time=since)
+    if deliver is Deliver.FROM_SEQUENCE:
+        if start_seq is None or start_seq < 1:
+            raise ValueError("Deliver.FROM_SEQUENCE needs a start sequence >= 1")
+        return js_api.ConsumerConfig(opt_start_seq=start_seq)
+    return None
+
+
 class NatsFollowing:
     """A replay-then-follow subscription on one stream."""
 
-    def __init__(self, stream: StreamSpec) -> None:
+    def __init__(self, stream: StreamSpec, lag: ConsumerLag, filter_subject: str = "") -> None:
         self._stream = stream
+        self._filter = filter_subject
+        self._lag = lag
+        self._lag_position = lag.position(stream.name)
         self._sub: JetStreamContext.PushSubscription | None = None
         self._caught_up = asyncio.Event()
         self._delivered = 0
         self._target: int | None = None
         self._position = 0
         self._quiet = False
+        self.stale_since: float | None = None  # when its consumer was found gone
+        # Subscribes again from the given stream sequence (0: as at the start).
+        self.resubscribe: Callable[[int], Awaitable[JetStreamContext.PushSubscription]] | None
+        self.resubscribe = None
+        self._nc: NatsClient | None = None
+
+    @property
+    def stream_name(self) -> str:
+        return self._stream.name
+
+    @property
+    def description(self) -> str:
+        return f"{self._filter} on {self._stream.name}"
 
     @property
     def caught_up(self) -> asyncio.Event:
@@ -93,15 +126,44 @@ class NatsFollowing:
     def position(self) -> int:
         return self._position
 
-    def note_delivered(self, msg: Msg) -> None:
-        stream_seq, consumer_seq, pending = delivery_sequences(msg)
+    @property
+    def lag_position(self) -> ConsumerPosition:
+        return self._lag_position
+
+    def note_delivered(self, stream_seq: int, consumer_seq: int, pending: int) -> None:
+        """A delivery was handled (its :func:`delivery_sequences`)."""
         self._delivered = consumer_seq
         self._position = stream_seq
         if pending == 0 or (self._target is not None and self._delivered >= self._target):
             self._caught_up.set()
 
+    async def consumer_alive(self) -> bool:
+        """Whether the server still has this following's consumer."""
+        sub = self._sub
+        if sub is None:
+            return True  # stopped: nothing to watch
+        try:
+            await sub.consumer_info()
+        except (NatsError, NotFoundError):
+            return False
+        return True
+
+    async def restart(self) -> None:
+        """Subscribe again from the stream sequence after the last one applied."""
+        if self.resubscribe is None or self._nc is None:
+            return
+        old, self._sub = self._sub, None
+        if old is not None:
+            try:
+                await old.unsubscribe()
+            except NatsError as exc:
+                _log.info("unsubscribing a gone consumer failed", error=str(exc))
+        sub = await self.resubscribe(self._position + 1 if self._position else 0)
+        await self.start(sub, self._nc)
+
     async def start(self, sub: JetStreamContext.PushSubscription, nc: NatsClient) -> None:
         self._sub = sub
+        self._nc = nc
         self._quiet = quiet_flow_control(sub)
         self.answer_flow_control(nc)  # one may have been waiting for the cancelled task
         info = await sub.consumer_info()
@@ -118,6 +180,7 @@ class NatsFollowing:
             answer_flow_control(nc, self._sub)
 
     async def stop(self) -> None:
+        self._lag.forget(self._lag_position)
         sub, self._sub = self._sub, None
         if sub is None:
             return
@@ -141,6 +204,8 @@ class NatsEventBus:
         publish_timeout_s: float = 5.0,
         stream_replicas: int = 1,
         ce_source: str | None = None,
+        following_check_s: float = 2.0,
+        following_heal_s: float = 5.0,
     ) -> None:
         self._url = url
         self._ce = CeHeaders(ce_source or f"/gie/{name}")
@@ -153,6 +218,13 @@ class NatsEventBus:
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._followings: list[NatsFollowing] = []
+        self._watch = FollowingWatch(
+            lambda: self._followings,
+            lambda: self.connected,
+            self._metrics,
+            check_interval_s=following_check_s,
+            heal_after_s=following_heal_s,
+        )
         self._gate: ReadGate | None = None
         self._own = OwnEvents()  # published here, not yet back from the stream
         self._follow_filters: list[str] = []
@@ -310,21 +382,14 @@ class NatsEventBus:
         since: datetime | None = None,
         start_seq: int | None = None,
     ) -> NatsFollowing:
-        js = self._jetstream()
-        config = None
-        if deliver is Deliver.SINCE:
-            if since is None:
-                raise ValueError("Deliver.SINCE needs a start time")
-            config = js_api.ConsumerConfig(opt_start_time=since)
-        elif deliver is Deliver.FROM_SEQUENCE:
-            if start_seq is None or start_seq < 1:
-                raise ValueError("Deliver.FROM_SEQUENCE needs a start sequence >= 1")
-            config = js_api.ConsumerConfig(opt_start_seq=start_seq)
-        following = NatsFollowing(stream)
+        self._jetstream()  # connected, or a clear error
+        config = _start_config(deliver, since, start_seq)
+        following = NatsFollowing(stream, self._metrics.lag, filter_subject)
         nc = self._nc
         assert nc is not None  # connected: _jetstream() said so
 
         async def on_msg(msg: Msg) -> None:
+            sequences = delivery_sequences(msg)
             await deliver_payload(
                 msg.data,
                 subject=msg.subject,
@@ -333,18 +398,22 @@ class NatsEventBus:
                 handler=handler,
                 metrics=self._metrics,
                 decoded=self._own.take(msg.data),
+                position=following.lag_position,
+                pending=sequences[2],
             )
-            following.note_delivered(msg)
+            following.note_delivered(*sequences)
             following.answer_flow_control(nc)
 
-        try:
-            sub = await js.subscribe(
+        async def subscribe(
+            policy: Deliver, config: js_api.ConsumerConfig | None
+        ) -> JetStreamContext.PushSubscription:
+            sub = await self._jetstream().subscribe(
                 filter_subject,
                 stream=stream.name,
                 cb=on_msg,
                 ordered_consumer=True,
                 idle_heartbeat=2.0,
-                deliver_policy=_DELIVER_POLICY[deliver],
+                deliver_policy=_DELIVER_POLICY[policy],
                 config=config,
             )
             if config is not None:
@@ -353,13 +422,35 @@ class NatsEventBus:
                 # in it makes the server refuse every recreation (err_code 10094) and
                 # the following freezes.
                 config.opt_start_time = None
-            await following.start(sub, nc)
+            return sub
+
+        async def resubscribe(from_seq: int) -> JetStreamContext.PushSubscription:
+            if from_seq:
+                return await subscribe(
+                    Deliver.FROM_SEQUENCE, js_api.ConsumerConfig(opt_start_seq=from_seq)
+                )
+            return await subscribe(deliver, _start_config(deliver, since, start_seq))
+
+        following.resubscribe = resubscribe
+        try:
+            await following.start(await subscribe(deliver, config), nc)
         except (NatsError, NotFoundError) as exc:
+            await following.stop()
             raise GieBusError(f"cannot follow {filter_subject} on {stream.name}: {exc}") from exc
         self._followings.append(following)
+        self._watch.start()
         self._follow_filters.append(filter_subject)
         self._echoed.clear()
         return following
+
+    def stale_followings(self, longer_than_s: float) -> str | None:
+        """Readiness: which followings have had no consumer on the server for longer
+        than ``longer_than_s`` (see :mod:`gie.bus.following_watch`); None when none."""
+        return self._watch.stale(longer_than_s)
+
+    async def check_followings(self) -> None:
+        """One round of the following watch now (tests, diagnostics)."""
+        await self._watch.check_once()
 
     def _comes_back(self, subject: str) -> bool:
         """Whether one of this bus's followings receives what is published on ``subject``."""
@@ -394,6 +485,7 @@ class NatsEventBus:
         """Stop subscriptions, then drain and close the connection."""
         if self._gate is not None:
             self._gate.stop()
+        await self._watch.stop()
         for following in self._followings:
             await following.stop()
         self._followings.clear()

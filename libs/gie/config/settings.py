@@ -46,6 +46,13 @@ class ServiceSettings(BaseSettings):
         description="Copies JetStream keeps of each stream the service sets up (3 on a "
         "3-node cluster survives the loss of a node; at most the cluster's size).",
     )
+    max_view_lag_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Readiness fails when one of the service's event stream consumers has "
+        "been gone from the server this long (it is re-created from the last applied "
+        "event after 5 s).",
+    )
 
     @field_validator("pool")
     @classmethod

@@ -176,6 +176,9 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
             {
                 "timeout": "0.25s",
                 "interval": "0.25s",
+                # ext_proc streams do not count as traffic for health checking: without
+                # this, checks after the first would come once a minute.
+                "no_traffic_interval": "0.25s",
                 "unhealthy_threshold": 1,
                 "healthy_threshold": 1,
                 "grpc_health_check": {"service_name": "readiness"},

@@ -3,7 +3,7 @@
 With ``GIE_REDIS_SENTINELS`` set, the client asks those Sentinels for the master of
 ``GIE_REDIS_MASTER_NAME`` on every new connection, so after a failover it reconnects
 to the promoted replica by itself (redis-py has no URL form for this). Otherwise it
-connects to ``GIE_REDIS_URL``.
+connects to ``GIE_REDIS_URL``, with ``GIE_REDIS_PASSWORD`` unless the URL holds one.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def redis_client(settings: FlowControllerSettings) -> Redis:
     if not settings.redis_sentinels:
         return Redis.from_url(
             settings.redis_url,
+            password=settings.redis_password,  # a password in the URL wins
             socket_timeout=SOCKET_TIMEOUT_S,
             socket_connect_timeout=CONNECT_TIMEOUT_S,
         )

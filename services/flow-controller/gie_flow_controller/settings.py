@@ -25,8 +25,8 @@ class FlowControllerSettings(ServiceSettings):
     )
     redis_password: str | None = Field(
         default=None,
-        description="Password of the master and the Sentinels, with redis_sentinels "
-        "(with a URL, the password goes in the URL).",
+        description="Password of Redis (and of the Sentinels, with redis_sentinels); a "
+        "password in redis_url wins over it.",
     )
     redis_check_s: float = Field(default=2.0, gt=0, description="Redis health-check period.")
     admin_port: int = Field(default=9094, ge=0, le=65535)

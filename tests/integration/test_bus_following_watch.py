@@ -1,0 +1,81 @@
+"""A following whose consumer is gone from the server is noticed and re-created.
+
+nats-py re-creates an ordered consumer itself after a gap or a restart; when that
+fails the subscription stays quiet for ever. The bus's watch must notice (readiness),
+re-create it from the event after the last one applied, and lose nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from nats.js import JetStreamContext
+
+from gie.bus import EVENTS, Deliver, NatsEventBus
+from gie.bus.metrics import BusMetrics
+from gie.events import Event, RequestRouted
+from gie.events.subjects import pool_prefix, routing_subject
+from tests.support.flow_replicas import eventually
+from tests.support.routing_events import routed
+
+pytestmark = pytest.mark.integration
+
+
+async def _publish(bus: NatsEventBus, pool: str, numbers: range) -> None:
+    for n in numbers:
+        await bus.publish(routing_subject(pool, "routed"), routed(pool, n))
+
+
+async def test_a_gone_consumer_makes_the_service_unready_then_is_recreated_losing_nothing(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(self: object) -> None:  # nats-py's own re-creation fails
+        return None
+
+    monkeypatch.setattr(JetStreamContext._JSI, "recreate_consumer", refuse)
+    pool = f"watch/{uuid.uuid4().hex[:8]}"
+    seen: list[Event] = []
+    metrics = BusMetrics()
+    async with (
+        NatsEventBus(nats_url, name="publisher") as publisher,
+        NatsEventBus(
+            nats_url,
+            name="follower",
+            metrics=metrics,
+            following_check_s=0.2,
+            following_heal_s=1.0,
+        ) as bus,
+    ):
+        await publisher.ensure_streams()
+        await _publish(publisher, pool, range(3))
+        following = await bus.follow(
+            EVENTS, f"{pool_prefix(pool)}.routing.>", seen.append, deliver=Deliver.ALL
+        )
+        await asyncio.wait_for(following.caught_up.wait(), 10)
+        assert bus.stale_followings(0.0) is None
+
+        consumer = following._sub._consumer  # type: ignore[union-attr]
+        await publisher._jetstream().delete_consumer(EVENTS.name, consumer)
+        await _publish(publisher, pool, range(3, 6))  # while nobody delivers them
+
+        async def unready() -> bool:
+            return bus.stale_followings(0.3) is not None
+
+        await eventually(unready, timeout_s=5, what="readiness to report the gone consumer")
+        reason = bus.stale_followings(0.3)
+        assert reason is not None and "routing" in reason and EVENTS.name in reason
+
+        def ids() -> list[str]:
+            return [e.request_id for e in seen if isinstance(e, RequestRouted)]
+
+        async def all_arrived() -> bool:
+            return len(ids()) == 8
+
+        await _publish(publisher, pool, range(6, 8))
+        await eventually(all_arrived, timeout_s=10, what="every event after the re-creation")
+        assert ids() == [f"r{n}" for n in range(8)]  # in order, none twice
+        assert bus.stale_followings(0.0) is None
+        restarts = metrics.following_restarts.labels(EVENTS.name)
+        assert restarts.value == 1
