@@ -10,7 +10,7 @@ import zmq.asyncio
 
 from gie.bus import EventBus
 from gie.events import Endpoint
-from gie_metrics_collector.kv.addresses import kv_addresses
+from gie_metrics_collector.kv.addresses import KvAddresses, kv_addresses
 from gie_metrics_collector.kv.kv_metrics import KvMetrics
 from gie_metrics_collector.kv.subscriber import KvSubscriber
 from gie_metrics_collector.kv.tracker import KvTracker
@@ -87,13 +87,13 @@ class KvSupervisor:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._ctx.term()
 
-    def _addresses(self, endpoint: Endpoint) -> object:
+    def _addresses(self, endpoint: Endpoint) -> KvAddresses:
         return kv_addresses(endpoint, port=self._port, replay_port=self._replay_port)
 
     def _start(self, endpoint: Endpoint) -> None:
         follower = KvSubscriber(
             tracker=KvTracker(pool=self._pool, address=endpoint.address, source=self._source),
-            addresses=kv_addresses(endpoint, port=self._port, replay_port=self._replay_port),
+            addresses=self._addresses(endpoint),
             bus=self._bus,
             ctx=self._ctx,
             metrics=self._metrics,

@@ -12,7 +12,7 @@ previous owner stopped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gie.events import (
     Event,
@@ -39,7 +39,6 @@ class KvCounts:
     unknown_parent: int = 0  # BlockStored whose parent block is not known: dropped
     unmapped_removal: int = 0  # removed hashes never seen stored
     unknown_event: int = 0  # event types this collector does not know
-    by_reason: dict[str, int] = field(default_factory=dict)
 
     def take(self) -> dict[str, int]:
         taken = {
