@@ -60,6 +60,10 @@ class PreciseIndex:
         return state is not None and state.known
 
     @property
+    def known_endpoints(self) -> int:
+        return sum(1 for state in self._endpoints.values() if state.known)
+
+    @property
     def size(self) -> int:
         """Keys held, over all endpoints."""
         return sum(len(state.keys) for state in self._endpoints.values())

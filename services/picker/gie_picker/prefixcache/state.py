@@ -63,6 +63,18 @@ class PrefixCacheState:
             registry=registry,
         )
         self._size.set_function(lambda: self.index.size)
+        self._precise_size = Gauge(
+            "gie_prefix_precise_index_blocks",
+            "Block keys the precise index holds (from the servers' KV events), all endpoints.",
+            registry=registry,
+        )
+        self._precise_size.set_function(lambda: self.precise.size)
+        self._precise_known = Gauge(
+            "gie_prefix_precise_known_endpoints",
+            "Endpoints whose cache contents are known from their KV events.",
+            registry=registry,
+        )
+        self._precise_known.set_function(lambda: self.precise.known_endpoints)
         self._hit_ratio = LoopHistogram(
             "inference_extension_prefix_indexer_hit_ratio",
             "Share of a routed prompt's blocks found on the chosen endpoint.",
