@@ -84,7 +84,12 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         async def debug_view() -> JSONResponse:  # on the loop, as every view read
             return JSONResponse(
                 await render_view(
-                    state.view, config.saturation, _now, state.inflight, state.prefix_cache.index
+                    state.view,
+                    config.saturation,
+                    _now,
+                    state.inflight,
+                    state.prefix_cache.index,
+                    precise_index=state.prefix_cache.precise,
                 )
             )
 
