@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gie.epp_protocol import DESTINATION_HEADER, LB_NAMESPACE, SUBSET_NAMESPACE
+from gie_cli.devstack.local_reply import picker_unavailable_reply
 from gie_cli.devstack.test_hooks import served_endpoint_filter, subset_hint_filter
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ORIGINAL_DST_CLUSTER",
     "POOL_CLUSTER",
     "BodyMode",
+    "FailureMode",
     "build_envoy_config",
 ]
 
@@ -68,6 +70,13 @@ _ACCESS_LOG_FORMAT = {
 }
 
 
+class FailureMode(StrEnum):
+    """The pool's ``failureMode``: what the gateway does when no picker answers."""
+
+    FAIL_CLOSE = "FailClose"
+    FAIL_OPEN = "FailOpen"
+
+
 class BodyMode(StrEnum):
     """How Envoy sends the request body to the picker."""
 
@@ -79,13 +88,15 @@ def _socket_address(port: int) -> dict[str, Any]:
     return {"socket_address": {"address": LOOPBACK, "port_value": port}}
 
 
-def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, Any]:
+def _ext_proc_filter(
+    body_mode: BodyMode, message_timeout_s: int, failure_mode: FailureMode
+) -> dict[str, Any]:
     return {
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
             "@type": _EXT_PROC,
             "grpc_service": {"envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER}},
-            "failure_mode_allow": False,
+            "failure_mode_allow": failure_mode is FailureMode.FAIL_OPEN,
             "message_timeout": f"{message_timeout_s}s",
             "processing_mode": {
                 "request_header_mode": "SEND",
@@ -107,9 +118,9 @@ def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, A
 
 
 def _http_filters(
-    body_mode: BodyMode, message_timeout_s: int, *, test_hooks: bool
+    body_mode: BodyMode, message_timeout_s: int, failure_mode: FailureMode, *, test_hooks: bool
 ) -> list[dict[str, Any]]:
-    ext_proc = _ext_proc_filter(body_mode, message_timeout_s)
+    ext_proc = _ext_proc_filter(body_mode, message_timeout_s, failure_mode)
     router = {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}}
     if test_hooks:
         return [subset_hint_filter(), ext_proc, served_endpoint_filter(), router]
@@ -123,6 +134,7 @@ def _http_connection_manager(
     access_log_path: Path | None,
     test_hooks: bool,
     upstream_cluster: str,
+    failure_mode: FailureMode,
 ) -> dict[str, Any]:
     hcm: dict[str, Any] = {
         "@type": _HCM,
@@ -144,7 +156,10 @@ def _http_connection_manager(
                 }
             ],
         },
-        "http_filters": _http_filters(body_mode, message_timeout_s, test_hooks=test_hooks),
+        "http_filters": _http_filters(
+            body_mode, message_timeout_s, failure_mode, test_hooks=test_hooks
+        ),
+        "local_reply_config": picker_unavailable_reply(),
     }
     if access_log_path is not None:
         hcm["access_log"] = [
@@ -172,6 +187,11 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
         "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "2s",
         "circuit_breakers": _NO_BREAKERS,
+        # No panic routing: with every worker unhealthy a stream fails at once ("no
+        # healthy upstream"), before any body went to a picker, so FailOpen can still
+        # send the request on (a stream that fails later cannot fail open in
+        # FULL_DUPLEX_STREAMED mode: the body chunks are gone).
+        "common_lb_config": {"healthy_panic_threshold": {"value": 0}},
         "health_checks": [
             {
                 "timeout": "0.25s",
@@ -278,6 +298,7 @@ def build_envoy_config(
     picker_worker_ports: Sequence[int] = (),
     test_hooks: bool = False,
     pool_endpoints: Sequence[str] = (),
+    failure_mode: FailureMode = FailureMode.FAIL_CLOSE,
 ) -> dict[str, Any]:
     """Return an Envoy bootstrap (as a dict) for the local gateway.
 
@@ -297,6 +318,7 @@ def build_envoy_config(
         access_log_path=access_log_path,
         test_hooks=test_hooks,
         upstream_cluster=POOL_CLUSTER if pool_endpoints else ORIGINAL_DST_CLUSTER,
+        failure_mode=failure_mode,
     )
     upstream = _pool_cluster(pool_endpoints) if pool_endpoints else _original_dst_cluster()
     return {
