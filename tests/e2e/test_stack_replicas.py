@@ -114,3 +114,24 @@ async def test_fail_open_sends_requests_to_the_pool_when_no_picker_answers(
         assert served == servers
     finally:
         await running.stop()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_two_ingest_replicas_watch_kubernetes_and_requests_succeed(tmp_path: Path) -> None:
+    options = StackOptions(
+        state_dir=tmp_path, sims=2, time_scale=0.0, discovery="kubernetes", ingests=2
+    )
+    running = await _start(options)
+    try:
+        report = (await check_stack(running.state)).to_json()
+        assert report["services"]["ingest"]["healthy"]
+        assert report["services"]["ingest-1"]["healthy"]
+        responses = await _send(running.gateway, 20)
+        assert [r.status_code for r in responses] == [200] * 20
+        # Either replica alone keeps the pool: with one killed, routing goes on.
+        _kill(running, "ingest")
+        responses = await _send(running.gateway, 20)
+        assert [r.status_code for r in responses] == [200] * 20
+        assert len({r.headers.get("x-served-by") for r in responses}) == 2
+    finally:
+        await running.stop()
