@@ -163,6 +163,9 @@ def test_no_picker_answering_is_handled_as_in_the_local_stack() -> None:
     local = build_envoy_config(gateway_port=1, admin_port=2, picker_grpc_port=3)
     picker = cluster(config, "gie_picker")
     assert picker["common_lb_config"] == cluster(local, "gie_picker")["common_lb_config"]
+    local_filter = local["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    local_ext_proc = local_filter["typed_config"]["http_filters"][0]["typed_config"]
+    assert ext_proc(config)["grpc_service"] == local_ext_proc["grpc_service"]
 
 
 def test_requests_go_to_the_pool_model_servers() -> None:

@@ -63,7 +63,10 @@ static_resources:
                   - name: envoy.filters.http.ext_proc
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
-                      grpc_service: {envoy_grpc: {cluster_name: gie_picker}}
+                      # A stream reset by a picker that died is retried on another.
+                      grpc_service:
+                        envoy_grpc: {cluster_name: gie_picker}
+                        retry_policy: {retry_on: "connect-failure,refused-stream,reset", num_retries: 2}
                       failure_mode_allow: {{ eq .Values.inferencePool.failureMode "FailOpen" }}
                       message_timeout: {{ $s.messageTimeoutSeconds }}s
                       allow_mode_override: false

@@ -95,7 +95,16 @@ def _ext_proc_filter(
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
             "@type": _EXT_PROC,
-            "grpc_service": {"envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER}},
+            # A stream reset by a picker replica that died (or refused) is retried on
+            # another: without it, requests started in the tens of milliseconds before
+            # Envoy notices the dead connection fail.
+            "grpc_service": {
+                "envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER},
+                "retry_policy": {
+                    "retry_on": "connect-failure,refused-stream,reset",
+                    "num_retries": 2,
+                },
+            },
             "failure_mode_allow": failure_mode is FailureMode.FAIL_OPEN,
             "message_timeout": f"{message_timeout_s}s",
             "processing_mode": {

@@ -116,6 +116,14 @@ def test_a_failed_picker_stream_is_answered_503_with_a_json_body() -> None:
     assert error["type"] == "picker_unavailable"
 
 
+def test_a_stream_reset_by_a_dead_picker_is_retried_on_another() -> None:
+    config = build_envoy_config(gateway_port=1, admin_port=2, picker_grpc_port=3)
+    ext_proc = next(f for f in _hcm(config)["http_filters"] if "ext_proc" in f["name"])
+    policy = ext_proc["typed_config"]["grpc_service"]["retry_policy"]
+    assert {"connect-failure", "reset"} <= set(policy["retry_on"].split(","))
+    assert policy["num_retries"] >= 1
+
+
 def test_no_panic_routing_to_unhealthy_pickers() -> None:
     # With every picker unhealthy, Envoy must fail the stream at once (not try them).
     config = build_envoy_config(gateway_port=1, admin_port=2, picker_grpc_port=3)
