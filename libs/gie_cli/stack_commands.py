@@ -18,6 +18,7 @@ from gie_cli.devstack import (
     BodyMode,
     FailureMode,
     ProcessRecord,
+    ResponsePath,
     RunningStack,
     StackOptions,
     StateStore,
@@ -137,6 +138,13 @@ def up(
     body_mode: Annotated[
         BodyMode, typer.Option(help="How Envoy sends request bodies to the picker.")
     ] = BodyMode.FULL_DUPLEX_STREAMED,
+    response_path: Annotated[
+        ResponsePath,
+        typer.Option(
+            help="How the picker learns of each response's end: Envoy's completion records "
+            "(usage read by Envoy) or every response chunk through ext_proc."
+        ),
+    ] = ResponsePath.RECORDS,
     picker_workers: Annotated[
         int,
         typer.Option(min=1, max=64, help="Worker processes of each picker replica (one port)."),
@@ -232,6 +240,7 @@ def up(
         model=model,
         pool=pool,
         body_mode=body_mode,
+        response_path=response_path,
         picker_workers=picker_workers,
         flow_controllers=flow_controllers,
         pickers=pickers,

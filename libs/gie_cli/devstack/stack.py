@@ -30,7 +30,12 @@ from typing import Literal
 import yaml
 
 from gie_cli.devstack.binaries import find_envoy, find_nats_server, find_redis_server
-from gie_cli.devstack.envoy_config import BodyMode, FailureMode, build_envoy_config
+from gie_cli.devstack.envoy_config import (
+    BodyMode,
+    FailureMode,
+    ResponsePath,
+    build_envoy_config,
+)
 from gie_cli.devstack.errors import StackAlreadyRunningError
 from gie_cli.devstack.kube_objects import POOL_GROUP
 from gie_cli.devstack.kube_pool import KubePool, default_crds_dir
@@ -67,6 +72,9 @@ class StackOptions:
     model: str = "sim-llama"
     pool: str = "default/sim-pool"
     body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED
+    # How the picker learns of each response's end: Envoy's completion records, or
+    # every response chunk through ext_proc (see envoy_config).
+    response_path: ResponsePath = ResponsePath.RECORDS
     picker_workers: int = 1  # picker processes sharing the ext_proc port
     # Flow-controller replicas (one process each, own gRPC and admin ports, sharing NATS
     # and Redis); the picker is given all of their gRPC targets.
@@ -521,6 +529,10 @@ class _Starter:
                 **config_env,
                 "GIE_FLOW_CONTROL_TARGETS": ",".join(self.flow_targets),
                 "GIE_WORKERS": str(self.options.picker_workers),
+                # The gateway below sends completion records (or streams responses).
+                "GIE_COMPLETION_RECORDS": str(
+                    self.options.response_path == ResponsePath.RECORDS
+                ).lower(),
             },
         }
 
@@ -579,6 +591,7 @@ class _Starter:
             test_hooks=self.options.test_hooks,
             pool_endpoints=servers if self.options.upstream == "override-host" else (),
             body_mode=self.options.body_mode,
+            response_path=self.options.response_path,
             access_log_path=self.store.logs / "envoy-access.log",
         )
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
