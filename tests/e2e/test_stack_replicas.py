@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from prometheus_client.parser import text_string_to_metric_families
 
 from gie_cli.devstack import FailureMode, PartStartError, StackOptions, check_stack, start_stack
 from gie_cli.devstack.local_reply import PICKER_UNAVAILABLE
@@ -135,3 +136,32 @@ async def test_two_ingest_replicas_watch_kubernetes_and_requests_succeed(tmp_pat
         assert len({r.headers.get("x-served-by") for r in responses}) == 2
     finally:
         await running.stop()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_every_worker_of_every_picker_replica_gets_streams(tmp_path: Path) -> None:
+    options = StackOptions(state_dir=tmp_path, sims=2, time_scale=0.0, pickers=2, picker_workers=2)
+    running = await _start(options)
+    try:
+        services = (await check_stack(running.state)).to_json()["services"]
+        workers = ["picker", "picker-w1", "picker-1", "picker-1-w1"]
+        assert [services[name]["healthy"] for name in workers] == [True] * 4
+        responses = await _send(running.gateway, 80)
+        assert [r.status_code for r in responses] == [200] * 80
+        async with httpx.AsyncClient(timeout=5.0, trust_env=False) as client:
+            pages = [
+                (await client.get(f"{services[name]['addresses']['admin']}/metrics")).text
+                for name in workers
+            ]
+        routed = [_routed(page) for page in pages]
+        assert sum(routed) == 80
+        assert all(count > 0 for count in routed), dict(zip(workers, routed, strict=True))
+    finally:
+        await running.stop()
+
+
+def _routed(page: str) -> float:
+    for family in text_string_to_metric_families(page):
+        if family.name == "gie_picker_requests_routed":
+            return sum(s.value for s in family.samples if s.name.endswith("_total"))
+    return 0.0
