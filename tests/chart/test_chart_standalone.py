@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from gie_cli.devstack import ResponsePath, build_envoy_config
+from gie_cli.devstack.local_reply import picker_unavailable_reply
 from tests.support.chart import CHART, NAMESPACE, Obj, named, render
 from tests.support.k8s_tools import ROOT
 
@@ -152,6 +153,20 @@ def test_envoy_honours_the_pool_failure_mode(mode: str, allowed: bool) -> None:
     assert ext_proc(bootstrap(rendered))["failure_mode_allow"] is allowed
     pool = named(rendered, "InferencePool", "gie")
     assert pool["spec"]["endpointPickerRef"]["failureMode"] == mode
+
+
+def test_no_picker_answering_is_handled_as_in_the_local_stack() -> None:
+    # The same 503 body as `gie up`, and no panic routing to unhealthy pickers (which
+    # would keep FailOpen from failing open in FULL_DUPLEX_STREAMED mode).
+    config = bootstrap(render(STANDALONE))
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    assert manager["typed_config"]["local_reply_config"] == picker_unavailable_reply()
+    local = build_envoy_config(gateway_port=1, admin_port=2, picker_grpc_port=3)
+    picker = cluster(config, "gie_picker")
+    assert picker["common_lb_config"] == cluster(local, "gie_picker")["common_lb_config"]
+    local_filter = local["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    local_ext_proc = local_filter["typed_config"]["http_filters"][0]["typed_config"]
+    assert ext_proc(config)["grpc_service"] == local_ext_proc["grpc_service"]
 
 
 @pytest.mark.parametrize("path", ["records", "ext-proc"])

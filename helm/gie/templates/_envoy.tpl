@@ -2,7 +2,8 @@
 The standalone Envoy's bootstrap: one listener whose ext_proc filter asks the picker
 for each request's endpoint, then routes to it over the pool's endpoints with the
 override_host policy (the picker's primary, then its fallbacks; round robin when the
-picker did not answer and failureMode is FailOpen).
+picker did not answer and failureMode is FailOpen; with FailClose, a 503 whose JSON
+body says the picker is unavailable).
 */}}
 
 {{- define "gie.envoy.pickerHosts" -}}
@@ -88,6 +89,23 @@ static_resources:
                 access_log:
                   {{- include "gie.envoy.completionRecords" . | nindent 18 }}
                 {{- end }}
+                # FailClose with no picker answering: 503 and a JSON error, not a bare 500.
+                local_reply_config:
+                  mappers:
+                    - filter:
+                        extension_filter:
+                          name: envoy.access_loggers.extension_filters.cel
+                          typed_config:
+                            "@type": type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
+                            expression: "response.code_details.startsWith('ext_proc_error')"
+                      status_code: 503
+                      body_format_override:
+                        json_format:
+                          error:
+                            message: the endpoint picker is unavailable
+                            type: picker_unavailable
+                            code: 503
+                            details: "%RESPONSE_CODE_DETAILS%"
                 route_config:
                   name: gateway
                   virtual_hosts:
@@ -100,7 +118,10 @@ static_resources:
                   - name: envoy.filters.http.ext_proc
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
-                      grpc_service: {envoy_grpc: {cluster_name: gie_picker}}
+                      # A stream reset by a picker that died is retried on another.
+                      grpc_service:
+                        envoy_grpc: {cluster_name: gie_picker}
+                        retry_policy: {retry_on: "connect-failure,refused-stream,reset", num_retries: 2}
                       failure_mode_allow: {{ eq .Values.inferencePool.failureMode "FailOpen" }}
                       message_timeout: {{ $s.messageTimeoutSeconds }}s
                       allow_mode_override: false
@@ -130,6 +151,9 @@ static_resources:
       dns_lookup_family: V4_ONLY
       lb_policy: ROUND_ROBIN
       connect_timeout: 2s
+      # No panic routing: with every picker unhealthy a stream fails at once, before
+      # any body went out, so FailOpen still sends the request to the pool.
+      common_lb_config: {healthy_panic_threshold: {value: 0}}
       load_assignment:
         cluster_name: gie_picker
         endpoints:

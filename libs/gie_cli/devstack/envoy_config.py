@@ -37,6 +37,7 @@ from gie.completion_records import (
     USAGE_PATHS,
 )
 from gie.epp_protocol import DESTINATION_HEADER, LB_NAMESPACE, SUBSET_NAMESPACE
+from gie_cli.devstack.local_reply import picker_unavailable_reply
 from gie_cli.devstack.test_hooks import served_endpoint_filter, subset_hint_filter
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "ORIGINAL_DST_CLUSTER",
     "POOL_CLUSTER",
     "BodyMode",
+    "FailureMode",
     "ResponsePath",
     "build_envoy_config",
 ]
@@ -89,6 +91,13 @@ _ACCESS_LOG_FORMAT = {
 }
 
 
+class FailureMode(StrEnum):
+    """The pool's ``failureMode``: what the gateway does when no picker answers."""
+
+    FAIL_CLOSE = "FailClose"
+    FAIL_OPEN = "FailOpen"
+
+
 class BodyMode(StrEnum):
     """How Envoy sends the request body to the picker."""
 
@@ -108,15 +117,27 @@ def _socket_address(port: int) -> dict[str, Any]:
 
 
 def _ext_proc_filter(
-    body_mode: BodyMode, message_timeout_s: int, response_path: ResponsePath
+    body_mode: BodyMode,
+    message_timeout_s: int,
+    response_path: ResponsePath,
+    failure_mode: FailureMode,
 ) -> dict[str, Any]:
     records = response_path == ResponsePath.RECORDS
     return {
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
             "@type": _EXT_PROC,
-            "grpc_service": {"envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER}},
-            "failure_mode_allow": False,
+            # A stream reset by a picker replica that died (or refused) is retried on
+            # another: without it, requests started in the tens of milliseconds before
+            # Envoy notices the dead connection fail.
+            "grpc_service": {
+                "envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER},
+                "retry_policy": {
+                    "retry_on": "connect-failure,refused-stream,reset",
+                    "num_retries": 2,
+                },
+            },
+            "failure_mode_allow": failure_mode is FailureMode.FAIL_OPEN,
             "message_timeout": f"{message_timeout_s}s",
             "processing_mode": {
                 "request_header_mode": "SEND",
@@ -209,8 +230,9 @@ def _http_filters(
     *,
     test_hooks: bool,
     response_path: ResponsePath,
+    failure_mode: FailureMode,
 ) -> list[dict[str, Any]]:
-    ext_proc = _ext_proc_filter(body_mode, message_timeout_s, response_path)
+    ext_proc = _ext_proc_filter(body_mode, message_timeout_s, response_path, failure_mode)
     router = {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}}
     # After ext_proc, so on the response path they run before it.
     usage = usage_filters() if response_path == ResponsePath.RECORDS else []
@@ -227,6 +249,7 @@ def _http_connection_manager(
     test_hooks: bool,
     upstream_cluster: str,
     response_path: ResponsePath,
+    failure_mode: FailureMode,
 ) -> dict[str, Any]:
     hcm: dict[str, Any] = {
         "@type": _HCM,
@@ -249,8 +272,13 @@ def _http_connection_manager(
             ],
         },
         "http_filters": _http_filters(
-            body_mode, message_timeout_s, test_hooks=test_hooks, response_path=response_path
+            body_mode,
+            message_timeout_s,
+            test_hooks=test_hooks,
+            response_path=response_path,
+            failure_mode=failure_mode,
         ),
+        "local_reply_config": picker_unavailable_reply(),
     }
     access_log: list[dict[str, Any]] = []
     if response_path == ResponsePath.RECORDS:
@@ -284,6 +312,11 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
         "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "2s",
         "circuit_breakers": _NO_BREAKERS,
+        # No panic routing: with every worker unhealthy a stream fails at once ("no
+        # healthy upstream"), before any body went to a picker, so FailOpen can still
+        # send the request on (a stream that fails later cannot fail open in
+        # FULL_DUPLEX_STREAMED mode: the body chunks are gone).
+        "common_lb_config": {"healthy_panic_threshold": {"value": 0}},
         "health_checks": [
             {
                 "timeout": "0.5s",
@@ -391,6 +424,7 @@ def build_envoy_config(
     test_hooks: bool = False,
     pool_endpoints: Sequence[str] = (),
     response_path: ResponsePath = ResponsePath.RECORDS,
+    failure_mode: FailureMode = FailureMode.FAIL_CLOSE,
 ) -> dict[str, Any]:
     """Return an Envoy bootstrap (as a dict) for the local gateway.
 
@@ -412,6 +446,7 @@ def build_envoy_config(
         test_hooks=test_hooks,
         upstream_cluster=POOL_CLUSTER if pool_endpoints else ORIGINAL_DST_CLUSTER,
         response_path=response_path,
+        failure_mode=failure_mode,
     )
     upstream = _pool_cluster(pool_endpoints) if pool_endpoints else _original_dst_cluster()
     return {

@@ -67,7 +67,7 @@ def test_listener_and_admin_bind_loopback_ports() -> None:
 )
 def test_ext_proc_filter_settings(response_path: ResponsePath, receiving: list[str]) -> None:
     ext_proc = _ext_proc(_config(response_path=response_path))
-    assert ext_proc["grpc_service"] == {"envoy_grpc": {"cluster_name": "gie_picker"}}
+    assert ext_proc["grpc_service"]["envoy_grpc"] == {"cluster_name": "gie_picker"}
     assert ext_proc["failure_mode_allow"] is False
     assert ext_proc["message_timeout"] == "30s"
     assert ext_proc["allow_mode_override"] is False
