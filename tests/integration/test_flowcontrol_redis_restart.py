@@ -206,7 +206,7 @@ async def test_a_restart_that_lost_the_state_fails_each_queued_call_once(
         finally:
             feeder.cancel()
         ready_after = await ready_again(r, restarted_at)
-        print(f"lost answered {lost_after:.2f}s, admits {recovered_after:.2f}s, ready {ready_after:.2f}s")
+        print(f"lost {lost_after:.2f}s, admits {recovered_after:.2f}s, ready {ready_after:.2f}s")
 
 
 async def test_a_restart_from_the_append_only_file_dispatches_each_request_once(
