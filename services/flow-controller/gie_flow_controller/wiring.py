@@ -89,6 +89,7 @@ def build(
         make_worker=make_worker,
         clock=clock,
         lease_s=settings.shard_lease_s,
+        on_restart=metrics.count_restart,
     )
     waiters = OutcomeWaiters(
         store,
