@@ -136,6 +136,9 @@ async def queue_requests(r: Rig, prefix: str) -> dict[str, asyncio.Task[AdmitRes
         return await r.queued() == QUEUED
 
     await eventually(all_queued, timeout_s=10, what="every request queued")
+    # Queued in Redis; let the replica read the scripts' replies too (a reply lost with
+    # Redis would fail the call UNAVAILABLE: its admission's fate is unknown).
+    await asyncio.sleep(0.5)
     return calls
 
 
