@@ -20,7 +20,8 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench.ingest_kube",
-        description="Pod change in the Kubernetes API -> endpoint event on NATS, via ingest.",
+        description="Pod change in the Kubernetes API -> endpoint event on NATS (via ingest) "
+        "and -> the picker's routing decision.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--pods", default="1,500", help="Pool sizes (comma-separated).")
@@ -38,6 +39,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def _row(pods: int, what: str, values: list[float]) -> str:
     ms = [v * 1000 for v in values]
+    if not ms:
+        return f"| {pods} | {what} | 0 | - | - | - |"
     return (
         f"| {pods} | {what} | {len(ms)} | {statistics.median(ms):.1f} | "
         f"{percentile(ms, 0.99):.1f} | {max(ms):.1f} |"
@@ -58,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="gie-bench-ingest-") as scratch:
         workdir = args.workdir or Path(scratch)
         results = asyncio.run(_run(sizes, args.samples, workdir))
-    print("| pods | change -> event | n | p50 ms | p99 ms | max ms |")
+    print("| pods | change -> observed | n | p50 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|")
     for pods, latencies in results.items():
         print(_row(pods, "Ready=False -> EndpointRemoved", latencies.not_ready_to_removed))
@@ -66,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_row(pods, "Pod deleted -> EndpointRemoved", latencies.deleted_to_removed))
         print(_row(pods, "(all of the above: the API write alone)", latencies.writes))
         print(_row(pods, "(all of the above: write answered -> event)", latencies.after_write))
+        print(_row(pods, "Ready=False -> picker answers 503", latencies.not_ready_to_unroutable))
+        print(_row(pods, "Ready=True -> picker routes to the Pod", latencies.ready_to_routed))
+        print(_row(pods, "Pod deleted -> picker answers 503", latencies.deleted_to_unroutable))
+        print(_row(pods, "(routing probe: between request starts)", latencies.probe_intervals))
     if args.json:
         args.json.write_text(json.dumps({p: asdict(r) for p, r in results.items()}, indent=2))
     return 0

@@ -1,5 +1,7 @@
-"""The processes of one run: nats-server, ``gie kube serve`` and one ingest replica,
-with the chart's CRDs applied, an InferencePool and ``pods`` Ready Pods."""
+"""The processes of one run: nats-server, ``gie kube serve``, one ingest replica and
+one picker following the same pool (its default configuration: the upstream chart's,
+no flow control), with the chart's CRDs applied, an InferencePool and ``pods`` Ready
+Pods."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class Stack:
     nats_url: str
     pool_key: str
     ingest_admin_port: int
+    picker_target: str  # host:port of the picker's ext_proc gRPC server
 
     @property
     def core(self) -> client.CoreV1Api:
@@ -136,20 +139,38 @@ async def ingest_stack(*, pods: int, workdir: Path) -> AsyncIterator[Stack]:
         await config.load_kube_config(str(kubeconfig), client_configuration=configuration)
         async with client.ApiClient(configuration) as api:
             await _populate(api, pods)
-            admin = free_port()
-            env = {
+            admin, picker_admin, grpc_port = free_port(), free_port(), free_port()
+            common = {
                 **os.environ,
-                "GIE_DISCOVERY": "kubernetes",
-                "GIE_KUBECONFIG": str(kubeconfig),
                 "GIE_NATS_URL": f"nats://127.0.0.1:{nats_port}",
                 "GIE_POOL": f"{NAMESPACE}/{POOL}",
+                "GIE_LOG_LEVEL": "warning",
+            }
+            env = {
+                **common,
+                "GIE_DISCOVERY": "kubernetes",
+                "GIE_KUBECONFIG": str(kubeconfig),
                 "GIE_ADMIN_PORT": str(admin),
                 "GIE_INSTANCE_ID": "bench-ingest",
-                "GIE_LOG_LEVEL": "warning",
             }
             ingest = spawn("ingest", [sys.executable, "-m", "gie_ingest"], env)
             await _wait_http(f"http://127.0.0.1:{admin}/readyz", ingest, "ingest", 60)
-            yield Stack(api, f"nats://127.0.0.1:{nats_port}", f"{NAMESPACE}/{POOL}", admin)
+            picker_env = {
+                **common,
+                "GIE_ADMIN_PORT": str(picker_admin),
+                "GIE_GRPC_HOST": "127.0.0.1",
+                "GIE_GRPC_PORT": str(grpc_port),
+                "GIE_INSTANCE_ID": "bench-picker",
+            }
+            picker = spawn("picker", [sys.executable, "-m", "gie_picker"], picker_env)
+            await _wait_http(f"http://127.0.0.1:{picker_admin}/readyz", picker, "picker", 60)
+            yield Stack(
+                api,
+                f"nats://127.0.0.1:{nats_port}",
+                f"{NAMESPACE}/{POOL}",
+                admin,
+                f"127.0.0.1:{grpc_port}",
+            )
     finally:
         for proc in procs:
             if proc.poll() is None:

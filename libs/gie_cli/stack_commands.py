@@ -7,6 +7,7 @@ import contextlib
 import json
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +27,7 @@ from gie_cli.devstack import (
     stop_stack,
 )
 from gie_cli.devstack.readiness import log_tail
-from gie_cli.render import print_status
+from gie_cli.render import kubectl_hint, print_status
 from gie_cli.runtime import (
     EXIT_FAILED,
     console,
@@ -36,9 +37,17 @@ from gie_cli.runtime import (
     run_command,
 )
 
-__all__ = ["down", "status", "up"]
+__all__ = ["Discovery", "down", "status", "up"]
 
 EXIT_UNHEALTHY = 2
+
+
+class Discovery(StrEnum):
+    """``gie up --discovery``: where ingest finds the pool's endpoints."""
+
+    FILE = "file"
+    KUBERNETES = "kubernetes"
+
 
 StateDirOption = Annotated[
     Path | None,
@@ -107,6 +116,8 @@ async def _up(options: StackOptions, *, detach: bool) -> int:
         highlight=False,
     )
     console.print(f"logs: {running.store.logs}", highlight=False)
+    if running.state.kubeconfig is not None:
+        console.print(f"kubectl: {kubectl_hint(running.state.kubeconfig)}", highlight=False)
     if detach:
         console.print(f"stop: gie down --state-dir {running.store.root}", highlight=False)
         return 0
@@ -142,11 +153,59 @@ def up(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="EndpointPickerConfig YAML for the picker."),
     ] = None,
+    discovery: Annotated[
+        Discovery,
+        typer.Option(
+            help="How ingest finds the pool: a pool file, or a local Kubernetes API "
+            "(Pods and an InferencePool; kubectl works against it)."
+        ),
+    ] = Discovery.FILE,
+    spare_sims: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=200,
+            help="With --discovery kubernetes: simulators started without a Pod, for you "
+            "to `kubectl apply` one (default 1).",
+            show_default=False,
+        ),
+    ] = None,
+    crds: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="With --discovery kubernetes: folder of the CRDs to apply "
+            "(default: the chart's helm/gie/crds).",
+            show_default=False,
+        ),
+    ] = None,
+    served_model_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A name every simulator answers to besides --model, e.g. a target of an "
+            "InferenceModelRewrite; repeatable or comma-separated.",
+            show_default=False,
+        ),
+    ] = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the local stack and print the gateway URL (foreground unless --detach)."""
+    if discovery is Discovery.FILE and (spare_sims is not None or crds is not None):
+        raise typer.BadParameter(
+            "--spare-sims and --crds need --discovery kubernetes", param_hint="--discovery"
+        )
     options = StackOptions(
         state_dir=_state_dir(state_dir),
+        discovery=discovery.value,
+        spare_sims=spare_sims,
+        crds_dir=crds.resolve() if crds else None,
+        served_model_names=tuple(
+            name.strip()
+            for value in served_model_name or ()
+            for name in value.split(",")
+            if name.strip()
+        ),
         sims=sims,
         time_scale=time_scale,
         model=model,

@@ -23,6 +23,7 @@ from gie_sim.faults import FaultMode, Faults
 __all__ = [
     "build_parser",
     "main",
+    "parse_listen",
     "parse_ports",
     "remove_ready_file",
     "split_names",
@@ -48,6 +49,26 @@ def parse_ports(values: Sequence[str]) -> list[int]:
     return ports
 
 
+def parse_listen(values: Sequence[str]) -> list[tuple[str, int]]:
+    """``["127.0.0.2:8000", "127.0.0.3:8000,[::1]:8000"]`` -> ``[(host, port), ...]``."""
+    addresses: list[tuple[str, int]] = []
+    for value in values:
+        for raw in value.split(","):
+            item = raw.strip()
+            if not item:
+                continue
+            host, colon, port_text = item.rpartition(":")
+            host = host.removeprefix("[").removesuffix("]")
+            if not colon or not host:
+                raise ValueError(f"not HOST:PORT: {item!r}")
+            try:
+                [port] = parse_ports([port_text])
+            except ValueError as exc:
+                raise ValueError(f"{item!r}: {exc}") from exc
+            addresses.append((host, port))
+    return addresses
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gie-sim",
@@ -55,8 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
         "metrics) in one process.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="Address every server binds to.")
     parser.add_argument(
+        "--host", default="127.0.0.1", help="Address every --port/--count server binds to."
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--listen",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="Address of one server, with its own host (127.0.0.2:8000); repeatable or "
+        "comma-separated; port 0 = ephemeral. Several servers may share a port on "
+        "distinct hosts.",
+    )
+    where.add_argument(
         "--port",
         action="append",
         default=[],
@@ -142,6 +175,7 @@ async def _serve(
     *,
     host: str,
     ports: list[int] | None,
+    hosts: list[str] | None,
     count: int | None,
     ready: Path | None,
     faults: Faults,
@@ -150,7 +184,7 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with run_servers(count, config=config, host=host, ports=ports) as servers:
+    async with run_servers(count, config=config, host=host, ports=ports, hosts=hosts) as servers:
         for server in servers:
             server.faults = faults
         addresses = [server.address for server in servers]
@@ -181,8 +215,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         ports = parse_ports(args.port) or None
     except ValueError as exc:
         parser.error(f"--port: {exc}")
+    try:
+        listen = parse_listen(args.listen)
+    except ValueError as exc:
+        parser.error(f"--listen: {exc}")
+    hosts = [host for host, _ in listen] or None
+    if listen:
+        if args.host != parser.get_default("host"):
+            parser.error("--host does not apply with --listen (each address names its host)")
+        ports = [port for _, port in listen]
     if ports is not None and args.count is not None and args.count != len(ports):
-        parser.error(f"--count {args.count} does not match the {len(ports)} --port values")
+        option = "--listen" if listen else "--port"
+        parser.error(f"--count {args.count} does not match the {len(ports)} {option} values")
     if args.count is not None and args.count < 1:
         parser.error("--count must be >= 1")
     try:
@@ -198,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config,
                 host=args.host,
                 ports=ports,
+                hosts=hosts,
                 count=args.count,
                 ready=args.ready_file,
                 faults=faults,

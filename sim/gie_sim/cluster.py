@@ -17,14 +17,19 @@ def _plan(
     count: int | None,
     config: SimConfig | Sequence[SimConfig] | None,
     ports: Sequence[int] | None,
-) -> list[tuple[SimConfig, int]]:
+    hosts: Sequence[str] | None,
+) -> list[tuple[SimConfig, int, str | None]]:
     sizes = {len(ports)} if ports else set()
+    if hosts:
+        sizes.add(len(hosts))
     if isinstance(config, Sequence):
         sizes.add(len(config))
     if count is not None:
         sizes.add(count)
     if len(sizes) > 1:
-        raise ValueError(f"count, ports and configs disagree on the number of servers: {sizes}")
+        raise ValueError(
+            f"count, ports, hosts and configs disagree on the number of servers: {sizes}"
+        )
     total = sizes.pop() if sizes else 1
     if total < 1:
         raise ValueError("need at least one server")
@@ -32,7 +37,8 @@ def _plan(
         configs = list(config)
     else:
         configs = [config if config is not None else SimConfig()] * total
-    return list(zip(configs, ports or [0] * total, strict=True))
+    per_host: Sequence[str | None] = hosts or [None] * total
+    return list(zip(configs, ports or [0] * total, per_host, strict=True))
 
 
 async def start_servers(
@@ -41,17 +47,20 @@ async def start_servers(
     config: SimConfig | Sequence[SimConfig] | None = None,
     host: str = "127.0.0.1",
     ports: Sequence[int] | None = None,
+    hosts: Sequence[str] | None = None,
     clock: Clock | None = None,
 ) -> list[SimServer]:
     """Start servers (ephemeral ports unless ``ports`` is given) and return them, started.
 
-    ``config`` is either shared by all servers or one per server. If any server fails to
+    ``config`` is either shared by all servers or one per server. Every server binds
+    ``host`` unless ``hosts`` gives each its own address (``127.0.0.2``, ``127.0.0.3``,
+    ... so several can share one port, as Pods of a pool do). If any server fails to
     start, the ones already started are stopped and the error is raised.
     """
     servers: list[SimServer] = []
     try:
-        for server_config, port in _plan(count, config, ports):
-            server = SimServer(server_config, host=host, port=port, clock=clock)
+        for server_config, port, own_host in _plan(count, config, ports, hosts):
+            server = SimServer(server_config, host=own_host or host, port=port, clock=clock)
             await server.start()
             servers.append(server)
     except BaseException:
@@ -72,11 +81,14 @@ async def run_servers(
     config: SimConfig | Sequence[SimConfig] | None = None,
     host: str = "127.0.0.1",
     ports: Sequence[int] | None = None,
+    hosts: Sequence[str] | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[list[SimServer]]:
     """``async with run_servers(count=2) as servers: servers[0].address`` -- see
     :func:`start_servers` for the arguments; all servers are stopped on exit."""
-    servers = await start_servers(count, config=config, host=host, ports=ports, clock=clock)
+    servers = await start_servers(
+        count, config=config, host=host, ports=ports, hosts=hosts, clock=clock
+    )
     try:
         yield servers
     finally:

@@ -15,6 +15,9 @@ How it is put together:
   commands (``gie status``, ``gie down``) find it; :mod:`~gie_cli.devstack.status` probes it.
 * :mod:`~gie_cli.devstack.stack` starts parts in order, waiting on each
   (:mod:`~gie_cli.devstack.readiness`), and tears down what it started on failure.
+* With Kubernetes discovery, :mod:`~gie_cli.devstack.kube_pool` plans the simulators'
+  addresses and Pods (:mod:`~gie_cli.devstack.kube_objects`) and creates them in the
+  stack's ``gie kube serve`` (:mod:`~gie_cli.devstack.kube_seed`).
 
 Concurrency: the API is asyncio (polling with ``asyncio.sleep``); one stack per state
 dir, guarded by a lock file while starting. Errors: see :mod:`gie_cli.devstack.errors`.
@@ -27,6 +30,7 @@ from gie_cli.devstack.envoy_config import BodyMode, build_envoy_config
 from gie_cli.devstack.errors import (
     BinaryNotFoundError,
     DevstackError,
+    KubeSeedError,
     NoStackError,
     PartStartError,
     StackAlreadyRunningError,
@@ -49,6 +53,7 @@ __all__ = [
     "BinaryNotFoundError",
     "BodyMode",
     "DevstackError",
+    "KubeSeedError",
     "NoStackError",
     "PartRecord",
     "PartStartError",

@@ -5,6 +5,7 @@ Hierarchy::
     DevstackError                  base of everything this package raises
      ├── BinaryNotFoundError       nats-server / redis-server / envoy could not be located
      ├── PartStartError            a part did not become ready (carries its log tail)
+     ├── KubeSeedError             the stack's Kubernetes objects could not be created
      ├── StackAlreadyRunningError  the state dir already records a live stack
      └── NoStackError              the state dir records no stack
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 __all__ = [
     "BinaryNotFoundError",
     "DevstackError",
+    "KubeSeedError",
     "NoStackError",
     "PartStartError",
     "StackAlreadyRunningError",
@@ -40,6 +42,11 @@ class PartStartError(DevstackError):
         self.log_tail = log_tail
         where = f" (log: {log_path})" if log_path is not None else ""
         super().__init__(f"{part}: {reason}{where}")
+
+
+class KubeSeedError(DevstackError):
+    """With Kubernetes discovery: the CRDs are missing, or the stack's API stand-in refused
+    (or did not run) one of its objects: the CRDs, the Pods, the InferencePool."""
 
 
 class StackAlreadyRunningError(DevstackError):

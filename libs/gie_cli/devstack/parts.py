@@ -7,6 +7,7 @@ nothing. :mod:`gie_cli.devstack.stack` spawns them in order and waits for readin
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ __all__ = [
     "SERVICES",
     "Launch",
     "envoy_launch",
+    "kube_launch",
     "nats_launch",
     "picker_worker_parts",
     "redis_launch",
@@ -35,6 +37,7 @@ SERVICES: dict[str, str] = {
 }
 
 SIM_PROCESS = "sims"
+KUBE_PROCESS = "kube-api"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,25 +83,67 @@ def redis_launch(*, binary: Path, port: int, data_dir: Path) -> Launch:
     return Launch(process="redis", argv=argv, parts=[part])
 
 
-def sim_launch(*, count: int, time_scale: float, model: str, ready_file: Path) -> Launch:
-    """One ``gie_sim`` process serving ``count`` model servers (parts known once ready)."""
-    argv = [sys.executable, "-m", "gie_sim", "--count", str(count)]
+def sim_launch(
+    *,
+    count: int,
+    time_scale: float,
+    model: str,
+    ready_file: Path,
+    listen: Sequence[str] = (),
+    served_names: Sequence[str] = (),
+) -> Launch:
+    """One ``gie_sim`` process serving ``count`` model servers (parts known once ready).
+
+    With ``listen`` (``HOST:PORT`` each, ``count`` of them) every server binds its own
+    address; otherwise they bind 127.0.0.1 on ephemeral ports. Every server answers to
+    ``model`` and to each of ``served_names`` (``model`` first: it labels the metrics).
+    """
+    if listen and len(listen) != count:
+        raise ValueError(f"{len(listen)} listen addresses for {count} simulators")
+    where = ["--listen", ",".join(listen)] if listen else ["--count", str(count)]
+    argv = [sys.executable, "-m", "gie_sim", *where]
     argv += ["--time-scale", f"{time_scale:g}", "--model", model, "--ready-file", str(ready_file)]
+    names = list(dict.fromkeys([model, *served_names]))
+    if len(names) > 1:
+        argv += ["--served-model-name", ",".join(names)]
     return Launch(process=SIM_PROCESS, argv=argv, env={"PYTHONUNBUFFERED": "1"})
 
 
-def sim_parts(servers: list[str]) -> list[PartRecord]:
-    """One part per simulated server (``sim-0``, ``sim-1``, ...), all in the sim process."""
+def sim_parts(
+    servers: list[str], *, extra: Sequence[Mapping[str, str]] | None = None
+) -> list[PartRecord]:
+    """One part per simulated server (``sim-0``, ``sim-1``, ...), all in the sim process.
+
+    ``extra`` adds addresses to each part (with Kubernetes discovery: its Pod, or the
+    manifest of the Pod a spare simulator does not have yet).
+    """
+    more = list(extra) if extra is not None else [{} for _ in servers]
+    if len(more) != len(servers):
+        raise ValueError(f"{len(more)} extra address maps for {len(servers)} simulators")
     return [
         PartRecord(
             name=f"sim-{index}",
             kind="sim",
             process=SIM_PROCESS,
-            addresses={"endpoint": server},
+            addresses={"endpoint": server, **addresses},
             health_url=f"http://{server}/health",
         )
-        for index, server in enumerate(servers)
+        for index, (server, addresses) in enumerate(zip(servers, more, strict=True))
     ]
+
+
+def kube_launch(*, port: int, kubeconfig: Path) -> Launch:
+    """``gie kube serve`` with its kubelet, writing its kubeconfig to ``kubeconfig``."""
+    argv = [sys.executable, "-m", "gie_cli", "kube", "serve", "--port", str(port)]
+    argv += ["--kubeconfig", str(kubeconfig)]
+    part = PartRecord(
+        name=KUBE_PROCESS,
+        kind="kube-api",
+        process=KUBE_PROCESS,
+        addresses={"api": _http(port), "kubeconfig": str(kubeconfig)},
+        health_url=f"{_http(port)}/readyz",
+    )
+    return Launch(process=KUBE_PROCESS, argv=argv, env={"PYTHONUNBUFFERED": "1"}, parts=[part])
 
 
 def service_launch(

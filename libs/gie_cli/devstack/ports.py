@@ -19,11 +19,11 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-__all__ = ["LOOPBACK", "free_port", "free_port_block", "free_ports"]
+__all__ = ["LOOPBACK", "free_port", "free_port_block", "free_port_on_hosts", "free_ports"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -119,3 +119,20 @@ def free_port_block(count: int, *, host: str = LOOPBACK) -> int:
             _hand_out(block)
             return base
     raise OSError(f"no block of {count} free ports on {host}")
+
+
+def free_port_on_hosts(hosts: Sequence[str]) -> int:
+    """Return one TCP port that was free on every address of ``hosts`` a moment ago.
+
+    For servers that share a port on distinct loopback addresses (127.0.0.2, 127.0.0.3,
+    ...), as the Pods of a pool share its target port.
+    """
+    if not hosts:
+        raise ValueError("hosts must not be empty")
+    taken = _recently_handed_out()
+    candidates = _candidate_ports() or [free_port(host=hosts[0]) for _ in range(100)]
+    for port in candidates:
+        if port not in taken and all(_bindable(host, range(port, port + 1)) for host in hosts):
+            _hand_out([port])
+            return port
+    raise OSError(f"no port free on all of {', '.join(hosts)}")

@@ -2,6 +2,10 @@
 
 Start order: nats → redis → sims → the four services (started together, each waited
 for; ``flow_controllers`` flow-controller processes, all serving one pool) → envoy.
+With ``discovery="kubernetes"`` the Kubernetes API stand-in (``gie kube serve`` and its
+kubelet) starts before the sims, and once they listen the stack applies the CRDs and
+creates a Pod per simulator and the InferencePool (:mod:`gie_cli.devstack.kube_pool`),
+then starts ingest watching them.
 Every spawned process is recorded in the state file at once; if any part fails to come
 up, everything started so far is stopped, the state is cleared and the
 :class:`~gie_cli.devstack.errors.PartStartError` (with the part's log tail) propagates.
@@ -27,10 +31,13 @@ import yaml
 from gie_cli.devstack.binaries import find_envoy, find_nats_server, find_redis_server
 from gie_cli.devstack.envoy_config import BodyMode, build_envoy_config
 from gie_cli.devstack.errors import StackAlreadyRunningError
+from gie_cli.devstack.kube_objects import POOL_GROUP
+from gie_cli.devstack.kube_pool import KubePool, default_crds_dir
 from gie_cli.devstack.parts import (
     SERVICES,
     Launch,
     envoy_launch,
+    kube_launch,
     nats_launch,
     picker_worker_parts,
     redis_launch,
@@ -39,10 +46,10 @@ from gie_cli.devstack.parts import (
     sim_launch,
     sim_parts,
 )
-from gie_cli.devstack.ports import LOOPBACK, free_port_block, free_ports
+from gie_cli.devstack.ports import LOOPBACK, free_port, free_port_block, free_ports
 from gie_cli.devstack.processes import StopOutcome, is_ours, spawn, stop_process
 from gie_cli.devstack.readiness import local_http_client, probe, wait_until_ready
-from gie_cli.devstack.state import ProcessRecord, StackState, StateStore
+from gie_cli.devstack.state import Discovery, ProcessRecord, StackState, StateStore
 
 __all__ = ["RunningStack", "StackOptions", "start_stack", "stop_stack"]
 
@@ -81,12 +88,34 @@ class StackOptions:
     endpoints: tuple[str, ...] = ()
     # Extra environment for the four services, e.g. ``{"GIE_CONFIG_FILE": "epp.yaml"}``.
     env: Mapping[str, str] = field(default_factory=dict)
+    # How ingest finds the pool: a pool file the stack writes, or Kubernetes (the stack
+    # runs `gie kube serve`, one Pod per simulator and an InferencePool).
+    discovery: Discovery = "file"
+    # Kubernetes discovery only: simulators started without a Pod (None: 1), for a user
+    # to `kubectl apply` one; and the folder of CRDs to apply (None: the chart's).
+    spare_sims: int | None = None
+    crds_dir: Path | None = None
+    # Names every simulator answers to besides ``model`` (e.g. InferenceModelRewrite targets).
+    served_model_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.flow_controllers < 1:
             raise ValueError(
                 f"StackOptions.flow_controllers must be >= 1, got {self.flow_controllers}"
             )
+        if self.discovery == "file" and self.spare_sims:
+            raise ValueError("spare simulators need Kubernetes discovery (--discovery kubernetes)")
+        if self.discovery == "kubernetes" and self.endpoints:
+            raise ValueError("Kubernetes discovery runs its own simulators; drop the endpoints")
+        if self.spare_sims is not None and self.spare_sims < 0:
+            raise ValueError(f"StackOptions.spare_sims must be >= 0, got {self.spare_sims}")
+
+    @property
+    def spares(self) -> int:
+        """Simulators started without a Pod (0 with file discovery)."""
+        if self.discovery == "file":
+            return 0
+        return 1 if self.spare_sims is None else self.spare_sims
 
 
 class RunningStack:
@@ -146,6 +175,8 @@ async def _stop_all(
 def _forget(store: StateStore, state: StackState) -> None:
     """Remove the record of a stack whose processes are all gone, and its runtime data."""
     store.remove()
+    if state.kubeconfig is not None and state.kubeconfig.parent == store.root:
+        state.kubeconfig.unlink(missing_ok=True)  # it names a server that is gone
     if state.data_dir.parent == store.root:
         shutil.rmtree(state.data_dir, ignore_errors=True)
 
@@ -237,6 +268,7 @@ class _Starter:
             picker_workers=options.picker_workers, flow_controllers=options.flow_controllers
         )
         self.data_dir = state.data_dir
+        self.kube: KubePool | None = None
 
     def _record(self, state: StackState) -> None:
         self.state = state
@@ -280,6 +312,15 @@ class _Starter:
 
     async def run(self, progress: Progress) -> None:
         nats_bin, redis_bin, envoy_bin = find_nats_server(), find_redis_server(), find_envoy()
+        if self.options.discovery == "kubernetes":
+            self.kube = KubePool(
+                pool=self.state.pool,
+                model=self.options.model,
+                sims=self.options.sims,
+                spares=self.options.spares,
+                crds_dir=self.options.crds_dir or default_crds_dir(),
+                manifests_dir=self.data_dir / "pods",
+            )
         ports = self.ports
         nats = nats_launch(
             binary=nats_bin,
@@ -292,25 +333,32 @@ class _Starter:
         redis_dir = self._data("redis")
         await self.start(redis_launch(binary=redis_bin, port=ports.redis, data_dir=redis_dir))
         progress(f"redis ready on {LOOPBACK}:{ports.redis}")
+        spares: list[str] = []
         if self.options.endpoints:
             servers = list(self.options.endpoints)
             progress(f"using {len(servers)} external model servers: {', '.join(servers)}")
+        elif self.kube is not None:
+            servers, spares = await self.start_kube_pool(self.kube, progress)
         else:
             servers = await self.start_sims()
             progress(f"{len(servers)} simulated model servers ready: {', '.join(servers)}")
         started = await self.start_services(servers)
         progress(f"services ready: {', '.join(started)}")
-        await self.start_envoy(envoy_bin, servers)
+        await self.start_envoy(envoy_bin, [*servers, *spares])
         progress(f"envoy ready; gateway {self.state.gateway}")
 
-    async def start_sims(self) -> list[str]:
+    async def start_sims(self, kube: KubePool | None = None) -> list[str]:
         """One gie_sim process; its servers become parts once its ready file lists them."""
         options, ready_file = self.options, self.data_dir / "sims.json"
+        listen = kube.endpoints if kube is not None else []
+        count = len(listen) or options.sims
         sims = sim_launch(
-            count=options.sims,
+            count=count,
             time_scale=options.time_scale,
             model=options.model,
             ready_file=ready_file,
+            listen=listen,
+            served_names=options.served_model_names,
         )
         self.spawn(sims)
         servers: list[str] = []
@@ -318,13 +366,43 @@ class _Starter:
         async def listening() -> bool:
             nonlocal servers
             servers = _read_ready_file(ready_file) or []
-            return len(servers) == options.sims
+            return len(servers) == count
 
         await self.wait(sims, listening)
-        parts = sim_parts(servers)
+        parts = sim_parts(servers, extra=kube.part_addresses() if kube is not None else None)
         self._record(self.state.with_parts(*parts))
         await self.wait(Launch(process=sims.process, argv=sims.argv, parts=parts))
         return servers
+
+    async def start_kube_pool(
+        self, kube: KubePool, progress: Progress
+    ) -> tuple[list[str], list[str]]:
+        """The API stand-in, the sims on their own addresses, their Pods and the pool.
+
+        Returns the endpoints of the Pods and those of the spare simulators.
+        """
+        options = self.options
+        kubeconfig = self.store.root / "kubeconfig"
+        api = kube_launch(port=free_port(), kubeconfig=kubeconfig)
+        self.spawn(api)
+        self._record(self.state.model_copy(update={"kubeconfig": kubeconfig}))
+
+        async def serving() -> bool:
+            return kubeconfig.exists() and await probe(self.http, api.parts[0].health_url)
+
+        await self.wait(api, serving)
+        progress(f"kubernetes API ready on {api.parts[0].addresses['api']}")
+        servers = await self.start_sims(kube)
+        await kube.create(
+            api.parts[0].addresses["api"],
+            objectives=options.objectives,
+            timeout_s=options.ready_timeout_s,
+        )
+        progress(
+            f"pool {self.state.pool}: {options.sims} Pods ready; spare simulators (no Pod): "
+            + (", ".join(kube.spare_endpoints) or "none")
+        )
+        return servers[: options.sims], servers[options.sims :]
 
     async def start_services(self, servers: list[str]) -> list[str]:
         """Start the services together (pool file = the sims), then wait for each."""
@@ -337,7 +415,8 @@ class _Starter:
                 for name, priority in self.options.objectives.items()
             ],
         }
-        pool_file.write_text(yaml.safe_dump(pool), encoding="utf-8")
+        if self.options.discovery == "file":
+            pool_file.write_text(yaml.safe_dump(pool), encoding="utf-8")
         launches = [
             launch
             for name in SERVICES
@@ -349,6 +428,15 @@ class _Starter:
         await _wait_all([self.wait(launch) for launch in launches])
         return [launch.process for launch in launches]
 
+    def _ingest_env(self, pool_file: Path) -> dict[str, str]:
+        if self.options.discovery == "kubernetes":
+            return {
+                "GIE_DISCOVERY": "kubernetes",
+                "GIE_KUBECONFIG": str(self.state.kubeconfig),
+                "GIE_POOL_GROUP": POOL_GROUP,
+            }
+        return {"GIE_POOL_FILE": str(pool_file)}
+
     def _service_env(self, pool_file: Path) -> dict[str, dict[str, str]]:
         """Each service's own ``GIE_*`` settings (replica-specific ports aside)."""
         # The picker, the collector and the flow-controllers read the same config file.
@@ -356,7 +444,7 @@ class _Starter:
             {"GIE_CONFIG_FILE": str(self.options.config_file)} if self.options.config_file else {}
         )
         return {
-            "ingest": {"GIE_POOL_FILE": str(pool_file)},
+            "ingest": self._ingest_env(pool_file),
             "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05", **config_env},
             "flow-controller": {
                 "GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0",
@@ -463,7 +551,9 @@ async def start_stack(options: StackOptions, *, progress: Progress | None = None
     with store.exclusive():
         _clear_stale(store)
         data_dir = Path(tempfile.mkdtemp(prefix="data-", dir=store.root))
-        state = StackState(state_dir=store.root, data_dir=data_dir, pool=options.pool)
+        state = StackState(
+            state_dir=store.root, data_dir=data_dir, pool=options.pool, discovery=options.discovery
+        )
         starter = _Starter(store, state, options)
         try:
             await starter.run(progress or (lambda _message: None))

@@ -6,9 +6,11 @@ a user can reach (name, kind, addresses, health URL). Several parts may share on
 process: every simulated model server is a part, all served by one ``gie_sim`` process.
 
 The file is rewritten (atomically) after each process is spawned, so ``gie down`` can
-clean up even after the starting command was killed. Logs live in ``<state dir>/logs``
-and survive ``gie down``; runtime data (NATS store, Redis dir, configs) lives in a
-temporary ``data-*`` directory inside the state dir that ``gie down`` removes.
+clean up even after the starting command was killed. With Kubernetes discovery the
+stack's kubeconfig is ``<state dir>/kubeconfig``, removed with the record. Logs live in
+``<state dir>/logs`` and survive ``gie down``; runtime data (NATS store, Redis dir,
+configs) lives in a temporary ``data-*`` directory inside the state dir that ``gie down``
+removes.
 
 The default state dir is ``.gie/stack`` under the current directory, overridden by the
 ``GIE_STATE_DIR`` environment variable or the ``--state-dir`` option.
@@ -30,6 +32,7 @@ from gie_cli.devstack.errors import DevstackError, StackAlreadyRunningError
 
 __all__ = [
     "STATE_FILE",
+    "Discovery",
     "PartKind",
     "PartRecord",
     "ProcessRecord",
@@ -41,7 +44,8 @@ __all__ = [
 STATE_FILE = "stack.json"
 STATE_DIR_ENV = "GIE_STATE_DIR"
 
-PartKind = Literal["nats", "redis", "sim", "service", "envoy"]
+PartKind = Literal["nats", "redis", "sim", "service", "envoy", "kube-api"]
+Discovery = Literal["file", "kubernetes"]
 
 
 class ProcessRecord(BaseModel):
@@ -78,6 +82,10 @@ class StackState(BaseModel):
     state_dir: Path
     data_dir: Path
     pool: str
+    # How ingest finds the pool: the pool file, or the stack's Kubernetes API stand-in
+    # (then ``kubeconfig`` is the kubeconfig the stack wrote for it).
+    discovery: Discovery = "file"
+    kubeconfig: Path | None = None
     gateway: str | None = None
     stopping: bool = False  # set by whoever begins stopping the stack
     processes: list[ProcessRecord] = Field(default_factory=list)

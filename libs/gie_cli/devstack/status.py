@@ -2,7 +2,8 @@
 
 :func:`check_stack` probes every part concurrently (1 s per probe) and returns a
 :class:`StackStatus`, whose :meth:`StackStatus.to_json` is what ``gie status --json``
-prints: ``{"gateway": ..., "services": {<part>: {"pid", "alive", "healthy", ...}}}``.
+prints: ``{"gateway": ..., "kubeconfig": ..., "services": {<part>: {"pid", "alive",
+"healthy", ...}}}`` (``kubeconfig`` is null with file discovery).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from gie_cli.devstack.processes import is_ours
 from gie_cli.devstack.readiness import local_http_client, probe
 from gie_cli.devstack.state import PartKind, StackState
+from gie_cli.kube.kubelet import simulator_of
 
 __all__ = ["PartStatus", "StackStatus", "check_stack"]
 
@@ -28,6 +32,8 @@ class PartStatus:
     addresses: dict[str, str]
     health_url: str
     log: str
+    # With Kubernetes discovery: the live Pod (namespace/name) a simulator runs, if any.
+    pod: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +42,7 @@ class PartStatus:
             "alive": self.alive,
             "healthy": self.healthy,
             "addresses": dict(self.addresses),
+            "pod": self.pod,
             "health_url": self.health_url,
             "log": self.log,
         }
@@ -48,6 +55,8 @@ class StackStatus:
     pool: str
     created_at: str
     parts: list[PartStatus]
+    discovery: str = "file"
+    kubeconfig: str | None = None  # with Kubernetes discovery: the stack's kubeconfig
 
     @property
     def healthy(self) -> bool:
@@ -58,10 +67,32 @@ class StackStatus:
             "gateway": self.gateway,
             "healthy": self.healthy,
             "pool": self.pool,
+            "discovery": self.discovery,
+            "kubeconfig": self.kubeconfig,
             "state_dir": self.state_dir,
             "created_at": self.created_at,
             "services": {part.name: part.to_json() for part in self.parts},
         }
+
+
+async def _live_pods(client: httpx.AsyncClient, state: StackState) -> dict[str, str]:
+    """Simulator endpoint -> ``namespace/name`` of the Pod that runs it (not terminating),
+    from the stack's Kubernetes API; empty without one or when it does not answer."""
+    api = next((p.addresses["api"] for p in state.parts if p.kind == "kube-api"), None)
+    if api is None:
+        return {}
+    try:
+        response = await client.get(f"{api}/api/v1/pods")
+        items = response.json().get("items") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return {}
+    pods = {}
+    for pod in items or []:
+        metadata = pod.get("metadata") or {}
+        endpoint = simulator_of(pod)
+        if endpoint and not metadata.get("deletionTimestamp"):
+            pods[endpoint] = f"{metadata.get('namespace')}/{metadata.get('name')}"
+    return pods
 
 
 async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStatus:
@@ -72,6 +103,7 @@ async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStat
         answers = await asyncio.gather(
             *(probe(client, part.health_url, timeout_s=timeout_s) for part in state.parts)
         )
+        pods = await _live_pods(client, state)
     parts = []
     for part, answered in zip(state.parts, answers, strict=True):
         record = processes.get(part.process)
@@ -86,6 +118,7 @@ async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStat
                 addresses=part.addresses,
                 health_url=part.health_url,
                 log=str(record.log) if record is not None else "",
+                pod=pods.get(part.addresses.get("endpoint", "")) if part.kind == "sim" else None,
             )
         )
     return StackStatus(
@@ -94,4 +127,6 @@ async def check_stack(state: StackState, *, timeout_s: float = 1.0) -> StackStat
         pool=state.pool,
         created_at=state.created_at.isoformat(),
         parts=parts,
+        discovery=state.discovery,
+        kubeconfig=str(state.kubeconfig) if state.kubeconfig is not None else None,
     )

@@ -10,7 +10,7 @@ import pytest
 
 from gie_cli.devstack import free_port, free_ports
 from gie_cli.devstack import ports as ports_module
-from gie_cli.devstack.ports import free_port_block
+from gie_cli.devstack.ports import free_port_block, free_port_on_hosts
 
 
 def test_ports_of_one_call_are_distinct_and_bindable() -> None:
@@ -96,3 +96,26 @@ def test_a_port_handed_out_is_not_handed_out_again(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(ports_module, "_candidate_ports", lambda: [base, base + 1, other])
     assert free_port_block(2) == base
     assert free_ports(1) == [other]
+
+
+def test_port_on_hosts_is_bindable_on_every_host() -> None:
+    hosts = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+    port = free_port_on_hosts(hosts)
+    with ExitStack() as stack:
+        for host in hosts:
+            stack.enter_context(socket.socket()).bind((host, port))
+
+
+def test_port_on_hosts_skips_a_port_busy_on_one_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Busy on 127.0.0.3 only: free on 127.0.0.2, yet not shareable by both servers.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.3", 0))
+        taken = int(busy.getsockname()[1])
+        fallback = next(p for p in iter(_unused_port, None) if p != taken)
+        monkeypatch.setattr(ports_module, "_candidate_ports", lambda: [taken, fallback])
+        assert free_port_on_hosts(["127.0.0.2", "127.0.0.3"]) == fallback
+
+
+def test_port_on_no_hosts_is_refused() -> None:
+    with pytest.raises(ValueError, match="hosts"):
+        free_port_on_hosts([])

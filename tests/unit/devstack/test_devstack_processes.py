@@ -57,6 +57,17 @@ def started(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
             child.wait()
 
 
+async def _wait_for_exec(pid: int, argv: list[str]) -> None:
+    """Until ``pid`` runs ``argv``: in the middle of exec its command line is still empty,
+    and an empty command line is given the benefit of the doubt by ``is_ours``."""
+    for _ in range(200):
+        info = read_proc(pid)
+        if info is not None and info.cmdline == argv:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"pid {pid} never ran {argv}")
+
+
 def _spawn(
     started: list[subprocess.Popen[bytes]], tmp_path: Path, argv: list[str]
 ) -> tuple[subprocess.Popen[bytes], ProcessRecord]:
@@ -89,6 +100,7 @@ async def test_stop_refuses_a_pid_that_is_not_the_recorded_process(
     forged: dict[str, object], started: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
     child, record = _spawn(started, tmp_path, ["sleep", "30"])
+    await _wait_for_exec(child.pid, ["sleep", "30"])
     impostor = record.model_copy(update=forged)
     assert not is_ours(impostor)
     assert await stop_process(impostor, grace_s=0.5) is StopOutcome.NOT_RUNNING

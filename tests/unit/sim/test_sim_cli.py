@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gie_sim.__main__ import build_parser, parse_ports
+from gie_cli.devstack.ports import free_port_on_hosts
+from gie_sim.__main__ import build_parser, main, parse_listen, parse_ports
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 20.0) -> dict[str, object]:
@@ -73,3 +74,62 @@ def test_parser_covers_every_config_field_and_port_lists() -> None:
     assert (args.max_num_seqs, args.decode_itl_ms, args.model) == (8, 2.5, "sim-llama")
     with pytest.raises(ValueError, match="out of range"):
         parse_ports(["70000"])
+
+
+def test_listen_gives_each_server_its_own_host_on_one_port(tmp_path: Path) -> None:
+    # Pods of a pool: distinct addresses, one shared target port.
+    port = free_port_on_hosts(["127.0.0.2", "127.0.0.3"])
+    ready = tmp_path / "ready.json"
+    command = [sys.executable, "-m", "gie_sim", "--time-scale", "0", "--ready-file", str(ready)]
+    command += ["--listen", f"127.0.0.2:{port}", "--listen", f"127.0.0.3:{port}"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = _wait_for(ready, proc)
+        expected = [f"127.0.0.2:{port}", f"127.0.0.3:{port}"]
+        assert info["servers"] == expected
+        with httpx.Client(timeout=10) as http:
+            for address in expected:
+                response = http.post(
+                    f"http://{address}/v1/completions",
+                    json={"model": "sim-llama", "prompt": "hi", "max_tokens": 2},
+                )
+                assert response.status_code == 200
+                assert response.headers["x-served-by"] == address
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+
+
+def test_listen_parses_hosts_and_ports() -> None:
+    args = build_parser().parse_args(["--listen", "127.0.0.2:8000,127.0.0.3:8000"])
+    args.listen.append("[::1]:0")
+    assert parse_listen(args.listen) == [("127.0.0.2", 8000), ("127.0.0.3", 8000), ("::1", 0)]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("127.0.0.2", "not HOST:PORT"), (":8000", "not HOST:PORT"), ("h:70000", "out of range")],
+    ids=["no-port", "no-host", "port-out-of-range"],
+)
+def test_listen_rejects_bad_addresses(value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_listen([value])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--listen", "127.0.0.2:0", "--port", "0"], "not allowed with argument"),
+        (["--listen", "127.0.0.2:0", "--host", "127.0.0.9"], "--host does not apply"),
+        (["--listen", "127.0.0.2:0", "--count", "2"], "does not match the 1 --listen"),
+        (["--listen", "nohost"], "--listen: not HOST:PORT"),
+    ],
+    ids=["with-port", "with-host", "count-mismatch", "bad-address"],
+)
+def test_listen_conflicts_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
