@@ -156,6 +156,7 @@ async def fails_fast_while_down(r: Rig) -> float:
         return response.status_code == 503 and "redis" in response.json()["failing"]
 
     await eventually(not_ready, timeout_s=5, what="/readyz failing on redis")
+    print(f"admission failed {took:.2f}s after it was asked, Redis down")
     return took
 
 
