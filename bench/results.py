@@ -24,6 +24,7 @@ _SUMMARY_FIELDS = (
     "hit_rate",
     "success_rate",
     "router_cpu_s",
+    "router_cpu_ms_per_request",
     "spread",
     "machine_cpu",
 )

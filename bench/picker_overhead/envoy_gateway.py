@@ -1,8 +1,10 @@
 """The Envoy gateway of one arm: the shipped configuration, or the same without ext_proc.
 
-Arms with an ext_proc server get exactly :func:`gie_cli.devstack.build_envoy_config` (the
+Arms with an ext_proc server get :func:`gie_cli.devstack.build_envoy_config` (the
 configuration the local stack ships: ``FULL_DUPLEX_STREAMED``, one ext_proc host per
-worker port, round-robin, ``max_concurrent_streams: 2``), without an access log. The
+worker port, round-robin, ``max_concurrent_streams: 2``), without an access log, and
+with responses streamed through ext_proc (``ResponsePath.EXT_PROC``, as when these
+overheads were first measured; the bare servers serve no completion records). The
 ``envoy-direct`` arm gets that configuration with the ext_proc filter and its cluster
 taken out: the client names the endpoint in ``x-gateway-destination-endpoint`` itself
 and the same ``original_dst`` cluster routes it, so the difference between the arms is
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.picker_overhead.processes import ProcessSet
-from gie_cli.devstack import build_envoy_config, find_envoy, free_ports
+from gie_cli.devstack import ResponsePath, build_envoy_config, find_envoy, free_ports
 from gie_cli.devstack.envoy_config import EXT_PROC_CLUSTER
 from gie_cli.devstack.readiness import local_http_client, probe
 
@@ -55,6 +57,9 @@ def gateway_config(
         admin_port=admin_port,
         picker_grpc_port=ext_proc_ports[0] if ext_proc_ports else admin_port,
         picker_worker_ports=ext_proc_ports if len(ext_proc_ports) > 1 else (),
+        # Every arm's ext_proc server sees the response stream, as it did when these
+        # overheads were measured (the bare servers serve no completion records).
+        response_path=ResponsePath.EXT_PROC,
     )
     return config if ext_proc_ports else _without_ext_proc(config)
 

@@ -16,7 +16,9 @@ from rich.markup import escape
 
 from gie_cli.devstack import (
     BodyMode,
+    FailureMode,
     ProcessRecord,
+    ResponsePath,
     RunningStack,
     StackOptions,
     StateStore,
@@ -136,9 +138,36 @@ def up(
     body_mode: Annotated[
         BodyMode, typer.Option(help="How Envoy sends request bodies to the picker.")
     ] = BodyMode.FULL_DUPLEX_STREAMED,
+    response_path: Annotated[
+        ResponsePath,
+        typer.Option(
+            help="How the picker learns of each response's end: Envoy's completion records "
+            "(usage read by Envoy) or every response chunk through ext_proc."
+        ),
+    ] = ResponsePath.RECORDS,
     picker_workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Picker processes sharing the ext_proc port.")
+        int,
+        typer.Option(min=1, max=64, help="Worker processes of each picker replica (one port)."),
     ] = 1,
+    pickers: Annotated[
+        int,
+        typer.Option(
+            min=1, max=16, help="Picker replicas (own processes; Envoy balances over all)."
+        ),
+    ] = 1,
+    collectors: Annotated[
+        int, typer.Option(min=1, max=16, help="Metrics-collector replicas (endpoints split).")
+    ] = 1,
+    ingests: Annotated[
+        int, typer.Option(min=1, max=16, help="Ingest replicas (active-active).")
+    ] = 1,
+    failure_mode: Annotated[
+        FailureMode,
+        typer.Option(
+            help="When no picker answers: FailClose answers 503 (picker unavailable); "
+            "FailOpen sends the request to a pool endpoint, round robin."
+        ),
+    ] = FailureMode.FAIL_CLOSE,
     flow_controllers: Annotated[
         int,
         typer.Option(min=1, max=16, help="Flow-controller replicas (shards split between them)."),
@@ -211,8 +240,13 @@ def up(
         model=model,
         pool=pool,
         body_mode=body_mode,
+        response_path=response_path,
         picker_workers=picker_workers,
         flow_controllers=flow_controllers,
+        pickers=pickers,
+        collectors=collectors,
+        ingests=ingests,
+        failure_mode=failure_mode,
         ready_timeout_s=timeout,
         config_file=config.resolve() if config else None,
     )

@@ -6,7 +6,13 @@
 * ``GET /sim/overrides`` / ``POST /sim/overrides`` with e.g. ``{"waiting": 7}``: values
   reported instead of the engine's (see :mod:`gie_sim.overrides`); ``{}`` clears them.
 
-Both answer with the new state as JSON; invalid bodies get 400 in the OpenAI error shape.
+* ``GET /sim/kv-events`` / ``POST /sim/kv-events`` with e.g. ``{"drop_next": 3}``: drop
+  or reorder the next KV-event batches (see :class:`~gie_sim.kv_publisher.KvEventsControl`),
+  answered with the control and ``next_seq``.
+* ``POST /reset_prefix_cache`` (vLLM's route): forget every cached block, announced as
+  ``AllBlocksCleared``.
+
+All answer with the new state as JSON; invalid bodies get 400 in the OpenAI error shape.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from gie_sim.faults import Faults
+from gie_sim.kv_cache import PrefixCache
+from gie_sim.kv_publisher import KvEventsControl, KvPublisher
 from gie_sim.openai_api import ApiError, parse_json
 from gie_sim.overrides import MetricOverrides, SimControls
 
-__all__ = ["MetricsControl", "add_admin_routes"]
+__all__ = ["KvControl", "MetricsControl", "add_admin_routes", "add_kv_routes"]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -31,6 +39,16 @@ class MetricsControl(Protocol):
 
     faults: Faults
     controls: SimControls
+
+
+class KvControl(Protocol):
+    """What the KV-event routes change on a server."""
+
+    @property
+    def kv_events(self) -> KvPublisher: ...
+
+    @property
+    def prefix_cache(self) -> PrefixCache: ...
 
 
 def _reply(model: BaseModel) -> web.Response:
@@ -67,3 +85,29 @@ def add_admin_routes(app: web.Application, target: MetricsControl) -> None:
     app.router.add_post("/sim/faults", set_faults)
     app.router.add_get("/sim/overrides", get_overrides)
     app.router.add_post("/sim/overrides", set_overrides)
+
+
+def add_kv_routes(app: web.Application, target: KvControl) -> None:
+    """Register ``/sim/kv-events`` and ``/reset_prefix_cache`` of ``target`` on ``app``."""
+
+    def state() -> web.Response:
+        body = {**target.kv_events.control.model_dump(), "next_seq": target.kv_events.next_seq}
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    async def get_kv(_request: web.Request) -> web.Response:
+        return state()
+
+    async def set_kv(request: web.Request) -> web.Response:
+        target.kv_events.control = await _read(request, KvEventsControl)
+        return state()
+
+    async def reset(_request: web.Request) -> web.Response:
+        dropped = target.prefix_cache.clear()
+        target.prefix_cache.events.flush()
+        return web.Response(
+            body=orjson.dumps({"cleared_blocks": dropped}), content_type="application/json"
+        )
+
+    app.router.add_get("/sim/kv-events", get_kv)
+    app.router.add_post("/sim/kv-events", set_kv)
+    app.router.add_post("/reset_prefix_cache", reset)

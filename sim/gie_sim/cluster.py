@@ -59,8 +59,10 @@ async def start_servers(
     """
     servers: list[SimServer] = []
     try:
-        for server_config, port, own_host in _plan(count, config, ports, hosts):
-            server = SimServer(server_config, host=own_host or host, port=port, clock=clock)
+        for index, (server_config, port, own_host) in enumerate(_plan(count, config, ports, hosts)):
+            server = SimServer(
+                server_config, host=own_host or host, port=port, clock=clock, index=index
+            )
             await server.start()
             servers.append(server)
     except BaseException:

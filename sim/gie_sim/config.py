@@ -89,6 +89,32 @@ class SimConfig(BaseModel):
         ge=1,
         description="Simulated tokenizer: one token per this many characters of text.",
     )
+    kv_events_port: int = Field(
+        default=-1,
+        ge=-1,
+        le=65535,
+        description="Publish prefix-cache changes as vLLM KV events on a ZMQ PUB socket at "
+        "this port (server i of a process uses port + i; 0 = ephemeral; -1 = off).",
+    )
+    kv_events_replay_port: int = Field(
+        default=-1,
+        ge=-1,
+        le=65535,
+        description="Port of the KV events' replay ROUTER socket (server i: port + i; "
+        "0 = ephemeral; -1 = none).",
+    )
+    kv_events_encoding: Literal["array", "map"] = Field(
+        default="map",
+        description="KV event payloads as tagged arrays (vLLM <= 0.23) or tagged maps.",
+    )
+    kv_events_buffer: int = Field(
+        default=10000,
+        ge=1,
+        description="Batches the replay socket keeps (vLLM keeps 10,000).",
+    )
+    kv_events_topic: str = Field(
+        default="", description="Topic frame of every KV event message (vLLM's default: empty)."
+    )
     default_max_tokens: int = Field(
         default=16,
         ge=1,

@@ -108,6 +108,7 @@ class Engine:
             max_tokens=max_tokens,
             arrival_time=self.clock.monotonic(),
             block_hashes=hash_blocks(prompt_tokens, self.config.block_size),
+            prompt_tokens=prompt_tokens,
         )
         self.scheduler.add(req)
         self._wake.set()
@@ -155,6 +156,7 @@ class Engine:
                     steps_without_yield = 0
                     await asyncio.sleep(0)
             sched.complete(plan, end)
+            sched.cache.events.flush()
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug(
                     "step %s seqs=%d prefill_tokens=%d dur=%.6f running=%d waiting=%d",

@@ -21,6 +21,8 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from gie_sim.kv_event_log import KvEventLog
+
 __all__ = ["ROOT_HASH", "BlockHash", "PrefixCache", "blocks_for_tokens", "hash_blocks"]
 
 BlockHash = bytes
@@ -61,6 +63,7 @@ class PrefixCache:
         self._empty: list[int] = list(range(num_blocks - 1, -1, -1))  # pop() yields 0 first
         self._lru: OrderedDict[int, None] = OrderedDict()  # cached & unpinned, oldest first
         self._in_use = 0
+        self.events = KvEventLog()
 
     # ----------------------------------------------------------------- inspection
     @property
@@ -126,21 +129,62 @@ class PrefixCache:
                 if evicted is not None:
                     del self._by_hash[evicted]
                     self._hash[block_id] = None
+                    self.events.removed(evicted)
             self._ref[block_id] = 1
             self._in_use += 1
             blocks.append(block_id)
         return blocks
 
-    def register(self, block_id: int, block_hash: BlockHash) -> None:
+    def register(self, block_id: int, block_hash: BlockHash) -> bool:
         """Publish a full block under its hash so later requests can reuse it.
 
         A hash already owned by another block is left alone (the duplicate block stays
-        anonymous and becomes empty when freed), as in vLLM.
+        anonymous and becomes empty when freed), as in vLLM. True when registered.
         """
         if block_hash in self._by_hash or self._hash[block_id] is not None:
-            return
+            return False
         self._hash[block_id] = block_hash
         self._by_hash[block_hash] = block_id
+        return True
+
+    def register_prompt(
+        self,
+        block_ids: Sequence[int],
+        hashes: Sequence[BlockHash],
+        tokens: Sequence[int],
+        first: int,
+    ) -> None:
+        """Register the prompt's full blocks from index ``first`` on; each run of newly
+        registered blocks is announced as one stored event with its token ids."""
+        size = self.block_size
+        run_start: int | None = None
+        for index in range(first, len(hashes) + 1):
+            new = index < len(hashes) and self.register(block_ids[index], hashes[index])
+            if new and run_start is None:
+                run_start = index
+            elif not new and run_start is not None:
+                self.events.stored(
+                    hashes[run_start:index],
+                    hashes[run_start - 1] if run_start else None,
+                    tokens[run_start * size : index * size],
+                    size,
+                )
+                run_start = None
+
+    def clear(self) -> int:
+        """Forget every cached block (vLLM's prefix-cache reset); how many were dropped.
+
+        Pinned blocks stay pinned but anonymous (freed as empty). Announced as
+        ``AllBlocksCleared``.
+        """
+        dropped = len(self._by_hash)
+        for block_id in self._by_hash.values():
+            self._hash[block_id] = None
+        self._by_hash.clear()
+        self._empty.extend(self._lru)
+        self._lru.clear()
+        self.events.cleared()
+        return dropped
 
     def release(self, block_ids: Sequence[int]) -> None:
         """Unpin blocks of a finished request.

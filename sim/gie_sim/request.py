@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gie_sim.kv_cache import BlockHash
@@ -28,6 +29,7 @@ class SimRequest:
     max_tokens: int
     arrival_time: float
     block_hashes: list[BlockHash] = field(repr=False)
+    prompt_tokens: Sequence[int] = field(default=(), repr=False)
 
     # Filled in by the scheduler.
     blocks: list[int] = field(default_factory=list, repr=False)

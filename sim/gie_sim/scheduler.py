@@ -147,8 +147,7 @@ class Scheduler:
         self.cache.acquire(hits)
         prompt_blocks = blocks_for_tokens(req.prompt_len, bs)
         req.blocks = hits + self.cache.allocate(prompt_blocks - len(hits))
-        for index in range(len(hits), len(req.block_hashes)):
-            self.cache.register(req.blocks[index], req.block_hashes[index])
+        self.cache.register_prompt(req.blocks, req.block_hashes, req.prompt_tokens, len(hits))
         req.reserved_blocks = total - prompt_blocks
         self._reserved += req.reserved_blocks
         req.cached_tokens = len(hits) * bs

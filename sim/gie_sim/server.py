@@ -18,10 +18,12 @@ import orjson
 from aiohttp import web
 
 from gie.clock import Clock
-from gie_sim.admin_api import add_admin_routes
+from gie_sim.admin_api import add_admin_routes, add_kv_routes
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine
 from gie_sim.faults import Faults, corrupt_page
+from gie_sim.kv_cache import PrefixCache
+from gie_sim.kv_publisher import KvPublisher
 from gie_sim.metrics_page import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gie_sim.metrics_page import render_metrics
 from gie_sim.openai_api import ApiError, ParsedRequest, parse_chat, parse_completion, parse_json
@@ -66,11 +68,13 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Clock | None = None,
+        index: int = 0,
     ) -> None:
         self.config = config if config is not None else SimConfig()
         self.host = host
         self.port = port
         self.engine = Engine(self.config, clock)
+        self.kv_events = KvPublisher(self.config, host=host, offset=index)
         self._address: str | None = None
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -91,6 +95,10 @@ class SimServer:
     def url(self) -> str:
         return f"http://{self.address}"
 
+    @property
+    def prefix_cache(self) -> PrefixCache:
+        return self.engine.scheduler.cache
+
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
         app = web.Application(middlewares=[self._errors], client_max_size=_MAX_BODY_BYTES)
@@ -101,6 +109,7 @@ class SimServer:
         app.router.add_get("/health", self._health)
         app.router.add_get("/metrics", self._metrics)
         add_admin_routes(app, self)
+        add_kv_routes(app, self)
         runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
         )
@@ -116,6 +125,9 @@ class SimServer:
         self.port = int(bound[1])
         self._address = format_address(self.host, self.port)
         self.engine.name = self._address
+        self.kv_events.start()
+        if self.kv_events.address:
+            self.engine.scheduler.cache.events.sink = self.kv_events.publish
         self.engine.start()
         _log.info(
             "gie-sim server listening address=%s models=%s",
@@ -127,6 +139,7 @@ class SimServer:
         """Abort in-flight requests, stop the engine and close the listener."""
         self._closing = True
         await self.engine.stop()
+        await self.kv_events.stop()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()

@@ -1,4 +1,6 @@
-"""A deterministic, download-free stand-in for a real tokenizer.
+"""The simulator's tokenizer: :mod:`gie.tokenize`'s download-free default, plus filler.
+
+A deterministic, download-free stand-in for a real tokenizer.
 
 Text is cut into chunks of ``chars_per_token`` characters; each chunk is one token whose id
 is a CRC-32 of its UTF-8 bytes. Equal text prefixes therefore give equal token prefixes,
@@ -10,9 +12,7 @@ Generated text is filler: a fixed cycle of words, one word per token.
 
 from __future__ import annotations
 
-import zlib
-
-from gie.tokens import CHARS_PER_TOKEN
+from gie.tokenize.chars_tokenizer import BOS_TOKEN_ID, encode
 
 __all__ = [
     "BOS_TOKEN_ID",
@@ -21,9 +21,6 @@ __all__ = [
     "filler_text",
     "filler_token",
 ]
-
-BOS_TOKEN_ID = 128000
-"""Begin-of-sequence id prepended to completion prompts (Llama-3's ``<|begin_of_text|>``)."""
 
 MAX_TOKEN_ID = 2**32 - 1
 """Largest token id accepted in a token-id prompt (CRC-32 ids span the whole range)."""
@@ -46,15 +43,6 @@ _FILLER_WORDS: tuple[str, ...] = (
     " tokens",
     ".",
 )
-
-
-def encode(text: str, chars_per_token: int = CHARS_PER_TOKEN, *, add_bos: bool = True) -> list[int]:
-    """Token ids of ``text``: one per ``chars_per_token`` characters, BOS first if asked."""
-    step = max(1, chars_per_token)
-    ids = [BOS_TOKEN_ID] if add_bos else []
-    crc32 = zlib.crc32
-    ids.extend(crc32(text[i : i + step].encode("utf-8")) for i in range(0, len(text), step))
-    return ids
 
 
 def filler_token(index: int) -> str:

@@ -37,6 +37,7 @@ FIELDS = {
     "hit_rate",
     "success_rate",
     "router_cpu_s",
+    "router_cpu_ms_per_request",
     "skipped",
 }
 

@@ -24,6 +24,7 @@ def _point(load: float, ttft: float, *, error: str | None = None) -> PointResult
         hit_rate=None if error else 0.5,
         spread=[] if error else [6, 4],
         router_cpu_s=None if error else 0.25,
+        router_cpu_ms_per_request=None if error else 25.0,
         machine_cpu=None if error else 0.4,
         error=error,
     )
@@ -80,11 +81,13 @@ def test_summary_has_the_promised_fields_per_arm() -> None:
         "hit_rate",
         "success_rate",
         "router_cpu_s",
+        "router_cpu_ms_per_request",
         "skipped",
     }
     for arm in summary["arms"].values():
         assert required <= set(arm)
     gie = summary["arms"]["gie"]
+    assert gie["router_cpu_ms_per_request"] == 25.0
     assert (gie["load"], gie["ttft_p90_s"], gie["skipped"], gie["error"]) == (4, 0.2, None, None)
     assert [p["load"] for p in gie["points"]] == [2, 4]
     rr = summary["arms"]["round-robin"]

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
+from gie_cli.devstack import ResponsePath, build_envoy_config
+from gie_cli.devstack.local_reply import picker_unavailable_reply
 from tests.support.chart import CHART, NAMESPACE, Obj, named, render
 from tests.support.k8s_tools import ROOT
 
@@ -65,6 +67,7 @@ VARIANTS = [
     pytest.param((), id="standalone"),
     pytest.param(("inferencePool.failureMode=FailClose", "picker.workers=1"), id="fail-close"),
     pytest.param(("standalone.bodyMode=BUFFERED",), id="buffered"),
+    pytest.param(("standalone.responsePath=ext-proc",), id="responses-through-ext-proc"),
 ]
 
 
@@ -150,6 +153,45 @@ def test_envoy_honours_the_pool_failure_mode(mode: str, allowed: bool) -> None:
     assert ext_proc(bootstrap(rendered))["failure_mode_allow"] is allowed
     pool = named(rendered, "InferencePool", "gie")
     assert pool["spec"]["endpointPickerRef"]["failureMode"] == mode
+
+
+def test_no_picker_answering_is_handled_as_in_the_local_stack() -> None:
+    # The same 503 body as `gie up`, and no panic routing to unhealthy pickers (which
+    # would keep FailOpen from failing open in FULL_DUPLEX_STREAMED mode).
+    config = bootstrap(render(STANDALONE))
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    assert manager["typed_config"]["local_reply_config"] == picker_unavailable_reply()
+    local = build_envoy_config(gateway_port=1, admin_port=2, picker_grpc_port=3)
+    picker = cluster(config, "gie_picker")
+    assert picker["common_lb_config"] == cluster(local, "gie_picker")["common_lb_config"]
+    local_filter = local["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    local_ext_proc = local_filter["typed_config"]["http_filters"][0]["typed_config"]
+    assert ext_proc(config)["grpc_service"] == local_ext_proc["grpc_service"]
+
+
+@pytest.mark.parametrize("path", ["records", "ext-proc"])
+def test_the_response_path_matches_the_local_stack(path: str) -> None:
+    """Same response phases, usage filters and record log as the local gateway's."""
+    local = build_envoy_config(
+        gateway_port=1, admin_port=2, picker_grpc_port=3, response_path=ResponsePath(path)
+    )
+    local_manager = local["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    local_hcm = local_manager["typed_config"]
+    config = bootstrap(render(STANDALONE, f"standalone.responsePath={path}"))
+    hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+        "typed_config"
+    ]
+    local_ext_proc = next(
+        f for f in local_hcm["http_filters"] if f["name"] == "envoy.filters.http.ext_proc"
+    )["typed_config"]
+    assert ext_proc(config)["processing_mode"] == local_ext_proc["processing_mode"]
+    assert (
+        ext_proc(config)["metadata_options"]["receiving_namespaces"]
+        == local_ext_proc["metadata_options"]["receiving_namespaces"]
+    )
+    usage = [f for f in hcm["http_filters"] if f["name"].endswith("_to_metadata")]
+    assert usage == [f for f in local_hcm["http_filters"] if f["name"].endswith("_to_metadata")]
+    assert hcm.get("access_log", []) == local_hcm.get("access_log", [])
 
 
 def test_requests_go_to_the_pool_model_servers() -> None:

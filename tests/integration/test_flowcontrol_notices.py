@@ -99,8 +99,14 @@ async def test_a_malformed_notice_is_skipped_and_counted_and_later_notices_still
     replica: Replica, channel: str, payload: bytes
 ) -> None:
     keys = PoolKeys(replica.pool)
+    subject = getattr(keys, channel)
+
+    async def subscribed() -> bool:  # readiness may come just before the subscription
+        return bool((await replica.redis.pubsub_numsub(subject))[0][1])
+
+    await eventually(subscribed, timeout_s=5, what="the flow-controller's notice subscription")
     with captured_logs("gie.flow_controller.notifications") as logs:
-        assert await replica.redis.publish(getattr(keys, channel), payload) == 1  # subscribed
+        assert await replica.redis.publish(subject, payload) == 1  # subscribed
         feeder = asyncio.create_task(feed_capacity(replica.bus, replica.pool, [ENDPOINT]))
         try:
             async with FlowControlClient([replica.target]) as client:

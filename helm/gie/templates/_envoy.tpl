@@ -2,7 +2,8 @@
 The standalone Envoy's bootstrap: one listener whose ext_proc filter asks the picker
 for each request's endpoint, then routes to it over the pool's endpoints with the
 override_host policy (the picker's primary, then its fallbacks; round robin when the
-picker did not answer and failureMode is FailOpen).
+picker did not answer and failureMode is FailOpen; with FailClose, a 503 whose JSON
+body says the picker is unavailable).
 */}}
 
 {{- define "gie.envoy.pickerHosts" -}}
@@ -17,8 +18,59 @@ picker did not answer and failureMode is FailOpen).
 {{- end }}
 {{- end -}}
 
+{{- /* Filters that copy a response's usage into gie.usage metadata (records path). */ -}}
+{{- define "gie.envoy.usageRules" -}}
+- selectors: [{key: usage}, {key: prompt_tokens}]
+  on_present: {metadata_namespace: gie.usage, key: prompt_tokens, type: NUMBER}
+- selectors: [{key: usage}, {key: completion_tokens}]
+  on_present: {metadata_namespace: gie.usage, key: completion_tokens, type: NUMBER}
+- selectors: [{key: usage}, {key: prompt_tokens_details}, {key: cached_tokens}]
+  on_present: {metadata_namespace: gie.usage, key: cached_tokens, type: NUMBER}
+{{- end -}}
+
+{{- define "gie.envoy.usageFilters" -}}
+- name: envoy.filters.http.sse_to_metadata
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.filters.http.sse_to_metadata.v3.SseToMetadata
+    response_rules:
+      max_event_size: 1048576
+      content_parser:
+        name: envoy.content_parsers.json
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.content_parsers.json.v3.JsonContentParser
+          rules:
+            {{- range $rule := (include "gie.envoy.usageRules" . | fromYamlArray) }}
+            - rule: {{ toJson $rule }}
+            {{- end }}
+- name: envoy.filters.http.json_to_metadata
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata
+    response_rules:
+      rules:
+        {{- include "gie.envoy.usageRules" . | nindent 8 }}
+{{- end -}}
+
+{{- /* One record per routed request, batched, to the picker's access-log service. */ -}}
+{{- define "gie.envoy.completionRecords" -}}
+- name: envoy.access_loggers.http_grpc
+  filter:
+    metadata_filter:
+      matcher: {filter: gie.route, path: [{key: request_id}], value: {present_match: true}}
+      match_if_key_not_found: false
+  typed_config:
+    "@type": type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig
+    common_config:
+      log_name: gie-completions
+      transport_api_version: V3
+      grpc_service: {envoy_grpc: {cluster_name: gie_picker}}
+      buffer_flush_interval: 0.05s
+      buffer_size_bytes: 65536
+    additional_request_headers_to_log: [traceparent]
+{{- end -}}
+
 {{- define "gie.envoy.config" -}}
 {{- $s := .Values.standalone -}}
+{{- $records := eq $s.responsePath "records" -}}
 {{- $pool := printf "%s.%s.svc" (include "gie.name" (dict "root" . "component" "pool")) .Release.Namespace -}}
 admin:
   address: {socket_address: {address: 0.0.0.0, port_value: {{ $s.adminPort }}}}
@@ -33,6 +85,27 @@ static_resources:
                 "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: gateway
                 stream_idle_timeout: 300s
+                {{- if $records }}
+                access_log:
+                  {{- include "gie.envoy.completionRecords" . | nindent 18 }}
+                {{- end }}
+                # FailClose with no picker answering: 503 and a JSON error, not a bare 500.
+                local_reply_config:
+                  mappers:
+                    - filter:
+                        extension_filter:
+                          name: envoy.access_loggers.extension_filters.cel
+                          typed_config:
+                            "@type": type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
+                            expression: "response.code_details.startsWith('ext_proc_error')"
+                      status_code: 503
+                      body_format_override:
+                        json_format:
+                          error:
+                            message: the endpoint picker is unavailable
+                            type: picker_unavailable
+                            code: 503
+                            details: "%RESPONSE_CODE_DETAILS%"
                 route_config:
                   name: gateway
                   virtual_hosts:
@@ -45,20 +118,28 @@ static_resources:
                   - name: envoy.filters.http.ext_proc
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
-                      grpc_service: {envoy_grpc: {cluster_name: gie_picker}}
+                      # A stream reset by a picker that died is retried on another.
+                      grpc_service:
+                        envoy_grpc: {cluster_name: gie_picker}
+                        retry_policy: {retry_on: "connect-failure,refused-stream,reset", num_retries: 2}
                       failure_mode_allow: {{ eq .Values.inferencePool.failureMode "FailOpen" }}
                       message_timeout: {{ $s.messageTimeoutSeconds }}s
                       allow_mode_override: false
+                      # records: the picker never sees responses (Envoy reports their end);
+                      # ext-proc: every response chunk streams through the picker.
                       processing_mode:
                         request_header_mode: SEND
-                        response_header_mode: SEND
+                        response_header_mode: {{ ternary "SKIP" "SEND" $records }}
                         request_body_mode: {{ $s.bodyMode }}
                         request_trailer_mode: SEND
-                        response_body_mode: FULL_DUPLEX_STREAMED
-                        response_trailer_mode: SEND
+                        response_body_mode: {{ ternary "NONE" "FULL_DUPLEX_STREAMED" $records }}
+                        response_trailer_mode: {{ ternary "SKIP" "SEND" $records }}
                       metadata_options:
-                        receiving_namespaces: {untyped: [envoy.lb]}
+                        receiving_namespaces: {untyped: [envoy.lb{{ if $records }}, gie.route{{ end }}]}
                         forwarding_namespaces: {untyped: [envoy.lb, envoy.lb.subset_hint]}
+                  {{- if $records }}
+                  {{- include "gie.envoy.usageFilters" . | nindent 18 }}
+                  {{- end }}
                   - name: envoy.filters.http.router
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
@@ -70,6 +151,9 @@ static_resources:
       dns_lookup_family: V4_ONLY
       lb_policy: ROUND_ROBIN
       connect_timeout: 2s
+      # No panic routing: with every picker unhealthy a stream fails at once, before
+      # any body went out, so FailOpen still sends the request to the pool.
+      common_lb_config: {healthy_panic_threshold: {value: 0}}
       load_assignment:
         cluster_name: gie_picker
         endpoints:

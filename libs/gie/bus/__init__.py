@@ -16,12 +16,13 @@ from gie.bus.memory_bus import MemoryEventBus
 from gie.bus.metrics import BusMetrics
 from gie.bus.nats_bus import NatsEventBus
 from gie.bus.snapshots import MemorySnapshotStore, NatsSnapshotStore, SnapshotStore
-from gie.bus.streams import ALL_STREAMS, EVENTS, STATE, Deliver, StreamSpec
+from gie.bus.streams import ALL_STREAMS, EVENTS, KV, STATE, Deliver, StreamSpec
 from gie.bus.subject_match import subject_matches
 
 __all__ = [
     "ALL_STREAMS",
     "EVENTS",
+    "KV",
     "STATE",
     "BackgroundPublisher",
     "BusConnectError",

@@ -47,4 +47,14 @@ EVENTS = StreamSpec(
     max_bytes=1024 * 1024 * 1024,
 )
 
-ALL_STREAMS: tuple[StreamSpec, ...] = (STATE, EVENTS)
+# Model servers' prefix-cache changes (``kv.<address>``), replayed in full by pickers
+# and collectors to rebuild what each server caches. Bounded by age and size: an
+# endpoint whose last KvCacheCleared aged out is "state unknown" to a newcomer.
+KV = StreamSpec(
+    name="GIE_KV",
+    subjects=subjects.KV_SUBJECTS,
+    max_age_s=6 * 3600.0,
+    max_bytes=1024 * 1024 * 1024,
+)
+
+ALL_STREAMS: tuple[StreamSpec, ...] = (STATE, EVENTS, KV)

@@ -14,6 +14,15 @@ from gie.events.codec import DecodedBatch, EventCodec, Upcaster
 from gie.events.endpoint import Endpoint, EndpointRemoved, EndpointUpserted
 from gie.events.errors import EventDecodeError, GieEventError
 from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
+from gie.events.kv import (
+    KvBlocksRemoved,
+    KvBlocksStored,
+    KvCacheCleared,
+    KvClearReason,
+    KvEvent,
+    KvStateUnknown,
+    KvUnknownReason,
+)
 from gie.events.metrics import EndpointMetrics, EndpointMetricsObserved
 from gie.events.objective import ObjectiveRemoved, ObjectiveUpserted
 from gie.events.rewrite import (
@@ -41,6 +50,10 @@ BUILTIN_EVENT_TYPES: tuple[type[Event], ...] = (
     RequestDispatched,
     RequestRejected,
     RequestEvicted,
+    KvBlocksStored,
+    KvBlocksRemoved,
+    KvCacheCleared,
+    KvStateUnknown,
 )
 
 
@@ -62,6 +75,13 @@ __all__ = [
     "EventCodec",
     "EventDecodeError",
     "GieEventError",
+    "KvBlocksRemoved",
+    "KvBlocksStored",
+    "KvCacheCleared",
+    "KvClearReason",
+    "KvEvent",
+    "KvStateUnknown",
+    "KvUnknownReason",
     "ModelRewriteRemoved",
     "ModelRewriteUpserted",
     "ObjectiveRemoved",

@@ -89,6 +89,11 @@ def flow_subject(pool: str, kind: str) -> str:
     return f"{pool_prefix(pool)}.flow.{kind}"
 
 
+def kv_subject(pool: str, address: str) -> str:
+    """Subject of one endpoint's prefix-cache changes (``KvBlocksStored`` and kin)."""
+    return f"{pool_prefix(pool)}.kv.{escape_token(address)}"
+
+
 def pool_of(subject: str) -> str:
     """The pool key a subject belongs to."""
     parts = subject.split(".")
@@ -106,3 +111,4 @@ STATE_SUBJECTS = (
     f"{PREFIX}.*.rewrite.>",
 )
 EVENT_SUBJECTS = (f"{PREFIX}.*.routing.>", f"{PREFIX}.*.flow.>")
+KV_SUBJECTS = (f"{PREFIX}.*.kv.>",)

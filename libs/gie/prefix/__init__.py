@@ -4,7 +4,9 @@
 scheme); :class:`PrefixIndex` remembers, per endpoint, the hashes of recent
 prompts routed there. Every replica folds every replica's ``RequestRouted``
 events (which carry the hashes, never text) into its own index, so all
-replicas hold the same index. Pure data structures: no I/O, one event loop
+replicas hold the same index. :func:`token_block_keys` is the chained key of a
+block of token ids, shared by the metrics-collector and the picker's precise
+prefix routing. Pure data structures: no I/O, one event loop
 (a finished :class:`IndexCopy` and :func:`encode_entries` excepted: plain data,
 any thread).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
 from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex, entries_digest
+from gie.prefix.precise_index import EndpointKv, PreciseIndex
 from gie.prefix.snapshot import (
     PrefixSnapshot,
     SnapshotError,
@@ -20,10 +23,14 @@ from gie.prefix.snapshot import (
     encode_entries,
     encode_snapshot,
 )
+from gie.prefix.token_keys import ROOT_KEY, root_key, token_block_keys
 
 __all__ = [
+    "ROOT_KEY",
     "EndpointEntries",
+    "EndpointKv",
     "IndexCopy",
+    "PreciseIndex",
     "PrefixIndex",
     "PrefixSnapshot",
     "SnapshotError",
@@ -32,4 +39,6 @@ __all__ = [
     "encode_entries",
     "encode_snapshot",
     "entries_digest",
+    "root_key",
+    "token_block_keys",
 ]

@@ -23,6 +23,10 @@ from gie.events import (
     EndpointRemoved,
     EndpointUpserted,
     Event,
+    KvBlocksRemoved,
+    KvBlocksStored,
+    KvCacheCleared,
+    KvStateUnknown,
     ModelRewriteRemoved,
     ModelRewriteUpserted,
     ObjectiveRemoved,
@@ -83,6 +87,12 @@ CHANNELS: tuple[Channel, ...] = (
             "rejected": RequestRejected,
             "evicted": RequestEvicted,
         },
+    ),
+    Channel(
+        "kv",
+        "kv.{address}",
+        (KvBlocksStored, KvBlocksRemoved, KvCacheCleared, KvStateUnknown),
+        batches=True,
     ),
 )
 

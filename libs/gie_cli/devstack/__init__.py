@@ -26,7 +26,12 @@ dir, guarded by a lock file while starting. Errors: see :mod:`gie_cli.devstack.e
 from __future__ import annotations
 
 from gie_cli.devstack.binaries import find_envoy, find_nats_server, find_redis_server
-from gie_cli.devstack.envoy_config import BodyMode, build_envoy_config
+from gie_cli.devstack.envoy_config import (
+    BodyMode,
+    FailureMode,
+    ResponsePath,
+    build_envoy_config,
+)
 from gie_cli.devstack.errors import (
     BinaryNotFoundError,
     DevstackError,
@@ -53,12 +58,14 @@ __all__ = [
     "BinaryNotFoundError",
     "BodyMode",
     "DevstackError",
+    "FailureMode",
     "KubeSeedError",
     "NoStackError",
     "PartRecord",
     "PartStartError",
     "PartStatus",
     "ProcessRecord",
+    "ResponsePath",
     "RunningStack",
     "StackAlreadyRunningError",
     "StackOptions",

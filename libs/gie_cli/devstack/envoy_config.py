@@ -12,7 +12,14 @@ Inference Extension expects from a gateway:
   open several connections so picker worker processes sharing a port all get streams;
   ``message_timeout`` is long because in ``FULL_DUPLEX_STREAMED`` mode the picker holds
   the headers response until the request body has ended; ``receiving_namespaces``
-  admits the picker's ``envoy.lb`` dynamic metadata (Envoy drops it otherwise).
+  admits the picker's ``envoy.lb`` dynamic metadata (Envoy drops it otherwise);
+* the response path (:class:`ResponsePath`). ``records`` (the default): the ext_proc
+  filter skips the response phases; ``sse_to_metadata`` (streamed responses) and
+  ``json_to_metadata`` (JSON ones) copy the response's ``usage`` into the ``gie.usage``
+  metadata namespace, and a gRPC access logger sends one record per routed request,
+  batched every 50 ms, to the picker cluster's access-log service, which publishes
+  ``RequestCompleted`` from it. ``ext-proc``: responses stream through the picker,
+  which reads the usage itself (for proxies without those filters).
 """
 
 from __future__ import annotations
@@ -22,7 +29,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from gie.completion_records import (
+    ACCESS_LOG_NAME,
+    REQUEST_ID_KEY,
+    ROUTE_NAMESPACE,
+    USAGE_NAMESPACE,
+    USAGE_PATHS,
+)
 from gie.epp_protocol import DESTINATION_HEADER, LB_NAMESPACE, SUBSET_NAMESPACE
+from gie_cli.devstack.local_reply import picker_unavailable_reply
 from gie_cli.devstack.test_hooks import served_endpoint_filter, subset_hint_filter
 
 __all__ = [
@@ -31,6 +46,8 @@ __all__ = [
     "ORIGINAL_DST_CLUSTER",
     "POOL_CLUSTER",
     "BodyMode",
+    "FailureMode",
+    "ResponsePath",
     "build_envoy_config",
 ]
 
@@ -45,6 +62,12 @@ _HCM = _TYPE + "filters.network.http_connection_manager.v3.HttpConnectionManager
 _EXT_PROC = _TYPE + "filters.http.ext_proc.v3.ExternalProcessor"
 _ROUTER = _TYPE + "filters.http.router.v3.Router"
 _FILE_LOG = _TYPE + "access_loggers.file.v3.FileAccessLog"
+_GRPC_LOG = _TYPE + "access_loggers.grpc.v3.HttpGrpcAccessLogConfig"
+_SSE_TO_METADATA = _TYPE + "filters.http.sse_to_metadata.v3.SseToMetadata"
+_JSON_TO_METADATA = _TYPE + "filters.http.json_to_metadata.v3.JsonToMetadata"
+_JSON_PARSER = _TYPE + "content_parsers.json.v3.JsonContentParser"
+# How long Envoy holds completion records before sending them as one batch.
+RECORD_FLUSH_INTERVAL = "0.05s"
 _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 # Local development should never trip Envoy's default circuit breakers (1024).
@@ -68,6 +91,13 @@ _ACCESS_LOG_FORMAT = {
 }
 
 
+class FailureMode(StrEnum):
+    """The pool's ``failureMode``: what the gateway does when no picker answers."""
+
+    FAIL_CLOSE = "FailClose"
+    FAIL_OPEN = "FailOpen"
+
+
 class BodyMode(StrEnum):
     """How Envoy sends the request body to the picker."""
 
@@ -75,29 +105,54 @@ class BodyMode(StrEnum):
     BUFFERED = "BUFFERED"
 
 
+class ResponsePath(StrEnum):
+    """How the end of each response (status, usage, served endpoint) reaches the picker."""
+
+    RECORDS = "records"  # Envoy reads usage; batched gRPC access-log records
+    EXT_PROC = "ext-proc"  # every response chunk through the picker
+
+
 def _socket_address(port: int) -> dict[str, Any]:
     return {"socket_address": {"address": LOOPBACK, "port_value": port}}
 
 
-def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, Any]:
+def _ext_proc_filter(
+    body_mode: BodyMode,
+    message_timeout_s: int,
+    response_path: ResponsePath,
+    failure_mode: FailureMode,
+) -> dict[str, Any]:
+    records = response_path == ResponsePath.RECORDS
     return {
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
             "@type": _EXT_PROC,
-            "grpc_service": {"envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER}},
-            "failure_mode_allow": False,
+            # A stream reset by a picker replica that died (or refused) is retried on
+            # another: without it, requests started in the tens of milliseconds before
+            # Envoy notices the dead connection fail.
+            "grpc_service": {
+                "envoy_grpc": {"cluster_name": EXT_PROC_CLUSTER},
+                "retry_policy": {
+                    "retry_on": "connect-failure,refused-stream,reset",
+                    "num_retries": 2,
+                },
+            },
+            "failure_mode_allow": failure_mode is FailureMode.FAIL_OPEN,
             "message_timeout": f"{message_timeout_s}s",
             "processing_mode": {
                 "request_header_mode": "SEND",
-                "response_header_mode": "SEND",
+                "response_header_mode": "SKIP" if records else "SEND",
                 "request_body_mode": body_mode.value,
                 "request_trailer_mode": "SEND",
-                # Responses stream through the picker so it can read token usage.
-                "response_body_mode": "FULL_DUPLEX_STREAMED",
-                "response_trailer_mode": "SEND",
+                # ext-proc: responses stream through the picker so it can read token
+                # usage; records: the picker never sees them (Envoy reports the end).
+                "response_body_mode": "NONE" if records else "FULL_DUPLEX_STREAMED",
+                "response_trailer_mode": "SKIP" if records else "SEND",
             },
             "metadata_options": {
-                "receiving_namespaces": {"untyped": [LB_NAMESPACE]},
+                "receiving_namespaces": {
+                    "untyped": [LB_NAMESPACE, ROUTE_NAMESPACE] if records else [LB_NAMESPACE]
+                },
                 # The subset hint and the served endpoint, when the gateway sets them.
                 "forwarding_namespaces": {"untyped": [LB_NAMESPACE, SUBSET_NAMESPACE]},
             },
@@ -106,14 +161,84 @@ def _ext_proc_filter(body_mode: BodyMode, message_timeout_s: int) -> dict[str, A
     }
 
 
+def _usage_rule(key: str) -> dict[str, Any]:
+    return {
+        "selectors": [{"key": part} for part in USAGE_PATHS[key]],
+        "on_present": {"metadata_namespace": USAGE_NAMESPACE, "key": key, "type": "NUMBER"},
+    }
+
+
+def usage_filters() -> list[dict[str, Any]]:
+    """Filters that copy a response's ``usage`` into ``gie.usage`` dynamic metadata.
+
+    Streamed (SSE) responses: every event's JSON is read, the last value found wins
+    (servers send usage in the last event before ``[DONE]``). JSON responses: the
+    body is buffered (as a client would wait for it anyway) and read once.
+    """
+    rules = [_usage_rule(key) for key in USAGE_PATHS]
+    sse = {
+        "@type": _SSE_TO_METADATA,
+        "response_rules": {
+            "max_event_size": 1 << 20,
+            "content_parser": {
+                "name": "envoy.content_parsers.json",
+                "typed_config": {"@type": _JSON_PARSER, "rules": [{"rule": r} for r in rules]},
+            },
+        },
+    }
+    json_body = {"@type": _JSON_TO_METADATA, "response_rules": {"rules": rules}}
+    return [
+        {"name": "envoy.filters.http.sse_to_metadata", "typed_config": sse},
+        {"name": "envoy.filters.http.json_to_metadata", "typed_config": json_body},
+    ]
+
+
+def completion_record_log(cluster: str) -> dict[str, Any]:
+    """The gRPC access logger that sends a record per routed request to ``cluster``."""
+    return {
+        "name": "envoy.access_loggers.http_grpc",
+        # Only requests the picker routed (it named them in gie.route): no records
+        # for the picker's own error answers.
+        "filter": {
+            "metadata_filter": {
+                "matcher": {
+                    "filter": ROUTE_NAMESPACE,
+                    "path": [{"key": REQUEST_ID_KEY}],
+                    "value": {"present_match": True},
+                },
+                "match_if_key_not_found": False,
+            }
+        },
+        "typed_config": {
+            "@type": _GRPC_LOG,
+            "common_config": {
+                "log_name": ACCESS_LOG_NAME,
+                "transport_api_version": "V3",
+                "grpc_service": {"envoy_grpc": {"cluster_name": cluster}},
+                "buffer_flush_interval": RECORD_FLUSH_INTERVAL,
+                "buffer_size_bytes": 64 * 1024,
+            },
+            # The request's trace context, so RequestCompleted carries it too.
+            "additional_request_headers_to_log": ["traceparent"],
+        },
+    }
+
+
 def _http_filters(
-    body_mode: BodyMode, message_timeout_s: int, *, test_hooks: bool
+    body_mode: BodyMode,
+    message_timeout_s: int,
+    *,
+    test_hooks: bool,
+    response_path: ResponsePath,
+    failure_mode: FailureMode,
 ) -> list[dict[str, Any]]:
-    ext_proc = _ext_proc_filter(body_mode, message_timeout_s)
+    ext_proc = _ext_proc_filter(body_mode, message_timeout_s, response_path, failure_mode)
     router = {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}}
+    # After ext_proc, so on the response path they run before it.
+    usage = usage_filters() if response_path == ResponsePath.RECORDS else []
     if test_hooks:
-        return [subset_hint_filter(), ext_proc, served_endpoint_filter(), router]
-    return [ext_proc, router]
+        return [subset_hint_filter(), ext_proc, *usage, served_endpoint_filter(), router]
+    return [ext_proc, *usage, router]
 
 
 def _http_connection_manager(
@@ -123,6 +248,8 @@ def _http_connection_manager(
     access_log_path: Path | None,
     test_hooks: bool,
     upstream_cluster: str,
+    response_path: ResponsePath,
+    failure_mode: FailureMode,
 ) -> dict[str, Any]:
     hcm: dict[str, Any] = {
         "@type": _HCM,
@@ -144,10 +271,20 @@ def _http_connection_manager(
                 }
             ],
         },
-        "http_filters": _http_filters(body_mode, message_timeout_s, test_hooks=test_hooks),
+        "http_filters": _http_filters(
+            body_mode,
+            message_timeout_s,
+            test_hooks=test_hooks,
+            response_path=response_path,
+            failure_mode=failure_mode,
+        ),
+        "local_reply_config": picker_unavailable_reply(),
     }
+    access_log: list[dict[str, Any]] = []
+    if response_path == ResponsePath.RECORDS:
+        access_log.append(completion_record_log(EXT_PROC_CLUSTER))
     if access_log_path is not None:
-        hcm["access_log"] = [
+        access_log.append(
             {
                 "name": "envoy.access_loggers.file",
                 "typed_config": {
@@ -156,7 +293,9 @@ def _http_connection_manager(
                     "log_format": {"json_format": dict(_ACCESS_LOG_FORMAT)},
                 },
             }
-        ]
+        )
+    if access_log:
+        hcm["access_log"] = access_log
     return hcm
 
 
@@ -164,21 +303,27 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
     # Several ports = one per picker worker: Envoy round-robins streams over them.
     # With one shared port, capping concurrent streams per connection makes Envoy
     # open more connections for SO_REUSEPORT to spread. A worker that dies stops
-    # getting streams at once (a refused connection ejects it) or at the next
-    # health check (every quarter second); it gets them again once it answers.
+    # getting streams at once (a refused connection ejects it for 3 s) or at the next
+    # health check (every second: each check costs the picker CPU); it gets them again
+    # once it answers ready.
     return {
         "name": EXT_PROC_CLUSTER,
         "type": "STATIC",
         "lb_policy": "ROUND_ROBIN",
         "connect_timeout": "2s",
         "circuit_breakers": _NO_BREAKERS,
+        # No panic routing: with every worker unhealthy a stream fails at once ("no
+        # healthy upstream"), before any body went to a picker, so FailOpen can still
+        # send the request on (a stream that fails later cannot fail open in
+        # FULL_DUPLEX_STREAMED mode: the body chunks are gone).
+        "common_lb_config": {"healthy_panic_threshold": {"value": 0}},
         "health_checks": [
             {
-                "timeout": "0.25s",
-                "interval": "0.25s",
+                "timeout": "0.5s",
+                "interval": "1s",
                 # ext_proc streams do not count as traffic for health checking: without
                 # this, checks after the first would come once a minute.
-                "no_traffic_interval": "0.25s",
+                "no_traffic_interval": "1s",
                 "unhealthy_threshold": 1,
                 "healthy_threshold": 1,
                 "grpc_health_check": {"service_name": "readiness"},
@@ -188,7 +333,7 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
             "split_external_local_origin_errors": True,
             "consecutive_local_origin_failure": 1,
             "interval": "0.5s",
-            "base_ejection_time": "1s",
+            "base_ejection_time": "3s",
             "max_ejection_percent": 100,
         },
         "load_assignment": {
@@ -278,6 +423,8 @@ def build_envoy_config(
     picker_worker_ports: Sequence[int] = (),
     test_hooks: bool = False,
     pool_endpoints: Sequence[str] = (),
+    response_path: ResponsePath = ResponsePath.RECORDS,
+    failure_mode: FailureMode = FailureMode.FAIL_CLOSE,
 ) -> dict[str, Any]:
     """Return an Envoy bootstrap (as a dict) for the local gateway.
 
@@ -290,6 +437,7 @@ def build_envoy_config(
     The gateway listens on ``127.0.0.1:gateway_port``, the admin interface on
     ``127.0.0.1:admin_port``, and the picker is expected on ``127.0.0.1:picker_grpc_port``.
     ``access_log_path``, when given, receives one JSON line per request.
+    ``response_path`` says how the picker learns of each response's end (module docstring).
     """
     hcm = _http_connection_manager(
         body_mode=body_mode,
@@ -297,6 +445,8 @@ def build_envoy_config(
         access_log_path=access_log_path,
         test_hooks=test_hooks,
         upstream_cluster=POOL_CLUSTER if pool_endpoints else ORIGINAL_DST_CLUSTER,
+        response_path=response_path,
+        failure_mode=failure_mode,
     )
     upstream = _pool_cluster(pool_endpoints) if pool_endpoints else _original_dst_cluster()
     return {

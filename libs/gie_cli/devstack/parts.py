@@ -158,8 +158,8 @@ def service_launch(
 ) -> Launch:
     """A gie service, ``python -m gie_<svc>``, configured through ``GIE_*`` variables.
 
-    Replica ``i`` of a service that runs as several processes (the flow-controller) is
-    the process and part ``<svc>-<i>``; replica 0 keeps the plain name. Each replica
+    Replica ``i`` of a service that runs as several processes is the process and part
+    ``<svc>-<i>``; replica 0 keeps the plain name. Each replica
     reports itself as instance ``<svc>-<i>``.
     """
     if replica < 0:
@@ -194,17 +194,20 @@ def replica_name(service: str, replica: int) -> str:
     return service if replica == 0 else f"{service}-{replica}"
 
 
-def picker_worker_parts(*, admin_base: int, workers: int) -> list[PartRecord]:
-    """Parts for picker workers 1..N-1 (worker 0 is the ``picker`` part itself).
+def picker_worker_parts(
+    *, admin_base: int, workers: int, process: str = "picker"
+) -> list[PartRecord]:
+    """Parts for workers 1..N-1 of picker replica ``process`` (worker 0 is its own part).
 
     ``gie_picker --workers N`` runs N processes sharing the ext_proc port; worker ``i``
-    serves its admin API on ``admin_base + i``. All belong to the ``picker`` process group.
+    serves its admin API on ``admin_base + i``. All belong to the replica's process
+    group, and are named after it: ``picker-w1``, or ``picker-1-w1`` for replica 1.
     """
     return [
         PartRecord(
-            name=f"picker-w{index}",
+            name=f"{process}-w{index}",
             kind="service",
-            process="picker",
+            process=process,
             addresses={"admin": _http(admin_base + index)},
             health_url=f"{_http(admin_base + index)}/readyz",
         )

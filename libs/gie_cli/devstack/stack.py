@@ -1,7 +1,8 @@
 """Start, stop and hold the local stack.
 
 Start order: nats → redis → sims → the four services (started together, each waited
-for; ``flow_controllers`` flow-controller processes, all serving one pool) → envoy.
+for; each service as its count of replicas, one process each, all serving one pool) →
+envoy, which balances ext_proc streams over every worker of every picker replica.
 With ``discovery="kubernetes"`` the Kubernetes API stand-in (``gie kube serve`` and its
 kubelet) starts before the sims, and once they listen the stack applies the CRDs and
 creates a Pod per simulator and the InferencePool (:mod:`gie_cli.devstack.kube_pool`),
@@ -29,7 +30,12 @@ from typing import Literal
 import yaml
 
 from gie_cli.devstack.binaries import find_envoy, find_nats_server, find_redis_server
-from gie_cli.devstack.envoy_config import BodyMode, build_envoy_config
+from gie_cli.devstack.envoy_config import (
+    BodyMode,
+    FailureMode,
+    ResponsePath,
+    build_envoy_config,
+)
 from gie_cli.devstack.errors import StackAlreadyRunningError
 from gie_cli.devstack.kube_objects import POOL_GROUP
 from gie_cli.devstack.kube_pool import KubePool, default_crds_dir
@@ -66,10 +72,22 @@ class StackOptions:
     model: str = "sim-llama"
     pool: str = "default/sim-pool"
     body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED
+    # How the picker learns of each response's end: Envoy's completion records, or
+    # every response chunk through ext_proc (see envoy_config).
+    response_path: ResponsePath = ResponsePath.RECORDS
     picker_workers: int = 1  # picker processes sharing the ext_proc port
     # Flow-controller replicas (one process each, own gRPC and admin ports, sharing NATS
     # and Redis); the picker is given all of their gRPC targets.
     flow_controllers: int = 1
+    # Replicas of the other services, each its own process with its own admin port and
+    # instance id. Picker replicas each run ``picker_workers`` workers on their own
+    # ext_proc port(s); Envoy balances streams over every worker of every replica.
+    pickers: int = 1
+    collectors: int = 1
+    ingests: int = 1
+    # The pool's failureMode when no picker answers: FailClose answers 503 with a body
+    # saying so; FailOpen routes the request to a pool endpoint, round robin.
+    failure_mode: FailureMode = FailureMode.FAIL_CLOSE
     # Lua filters that set the subset hint / served endpoint from headers (tests only).
     test_hooks: bool = False
     # How Envoy reaches the chosen endpoint: a static cluster of the pool with the
@@ -99,9 +117,13 @@ class StackOptions:
     served_model_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.flow_controllers < 1:
+        for name in ("flow_controllers", "pickers", "collectors", "ingests"):
+            if (count := getattr(self, name)) < 1:
+                raise ValueError(f"StackOptions.{name} must be >= 1, got {count}")
+        if self.failure_mode is FailureMode.FAIL_OPEN and self.upstream == "original-dst":
             raise ValueError(
-                f"StackOptions.flow_controllers must be >= 1, got {self.flow_controllers}"
+                "StackOptions.failure_mode FailOpen needs the override-host upstream "
+                "(an ORIGINAL_DST cluster has no endpoint to fall back to)"
             )
         if self.discovery == "file" and self.spare_sims:
             raise ValueError("spare simulators need Kubernetes discovery (--discovery kubernetes)")
@@ -109,6 +131,16 @@ class StackOptions:
             raise ValueError("Kubernetes discovery runs its own simulators; drop the endpoints")
         if self.spare_sims is not None and self.spare_sims < 0:
             raise ValueError(f"StackOptions.spare_sims must be >= 0, got {self.spare_sims}")
+
+    @property
+    def replicas(self) -> dict[str, int]:
+        """Service name -> how many replicas of it the stack runs."""
+        return {
+            "ingest": self.ingests,
+            "metrics-collector": self.collectors,
+            "flow-controller": self.flow_controllers,
+            "picker": self.pickers,
+        }
 
     @property
     def spares(self) -> int:
@@ -218,41 +250,82 @@ def _read_ready_file(path: Path) -> list[str] | None:
 
 
 @dataclass(frozen=True)
+class _PickerPorts:
+    """One picker replica's ports."""
+
+    grpc: int  # the ext_proc port its workers share
+    admin: int  # worker 0's admin port; worker i serves on admin + i
+    workers: list[int]  # one ext_proc port per worker (when more than one)
+
+    @property
+    def ext_proc(self) -> list[int]:
+        """The ports Envoy lists for this replica: each worker's, or the shared one."""
+        return self.workers or [self.grpc]
+
+    @classmethod
+    def allocate(cls, *, grpc: int, workers: int) -> _PickerPorts:
+        # Several workers: each also listens on its own ext_proc port, and Envoy lists
+        # them all. One block holds the admin ports, then the worker ports.
+        extra = workers if workers > 1 else 0
+        base = free_port_block(workers + extra)
+        return cls(grpc, base, list(range(base + workers, base + workers + extra)))
+
+
+@dataclass(frozen=True)
 class _Ports:
     nats: int
     nats_monitor: int
     redis: int
-    picker_grpc: int
     gateway: int
     envoy_admin: int
-    admin: dict[str, int]  # process name -> admin port (picker: worker 0's)
-    picker_workers: list[int]  # one ext_proc port per picker worker (when more than one)
+    admin: dict[str, int]  # process name -> admin port (each picker replica: worker 0's)
+    pickers: list[_PickerPorts]  # one per picker replica
     flow_control: list[int]  # each flow-controller replica's gRPC (FlowControl.Admit) port
 
+    @property
+    def picker_grpc(self) -> int:
+        """The first picker replica's shared ext_proc port."""
+        return self.pickers[0].grpc
+
+    @property
+    def picker_workers(self) -> list[int]:
+        """Every picker replica's per-worker ext_proc ports."""
+        return [port for picker in self.pickers for port in picker.workers]
+
+    @property
+    def ext_proc(self) -> list[int]:
+        """Every ext_proc port Envoy balances over: each worker of each picker replica."""
+        return [port for picker in self.pickers for port in picker.ext_proc]
+
     @classmethod
-    def allocate(cls, *, picker_workers: int, flow_controllers: int) -> _Ports:
-        # One admin port per process (flow-controller replicas included), picker aside.
+    def allocate(
+        cls,
+        *,
+        picker_workers: int,
+        flow_controllers: int,
+        replicas: Mapping[str, int] | None = None,
+    ) -> _Ports:
+        """Ports for ``replicas`` (service -> count; 1 when not named) of each service."""
+        counts = {name: 1 for name in SERVICES} | dict(replicas or {})
+        counts["flow-controller"] = flow_controllers
+        # One admin port per process; a picker replica's come from its own block.
         others = [
             replica_name(name, replica)
             for name in SERVICES
             if name != "picker"
-            for replica in range(flow_controllers if name == "flow-controller" else 1)
+            for replica in range(counts[name])
         ]
-        nats, nats_monitor, redis, grpc, gateway, envoy_admin, *rest = free_ports(
-            6 + flow_controllers + len(others)
+        pickers = counts["picker"]
+        nats, nats_monitor, redis, gateway, envoy_admin, *rest = free_ports(
+            5 + flow_controllers + len(others) + pickers
         )
-        flow, admin = rest[:flow_controllers], rest[flow_controllers:]
+        flow, rest = rest[:flow_controllers], rest[flow_controllers:]
+        grpc, admin = rest[:pickers], rest[pickers:]
         admin_ports = dict(zip(others, admin, strict=True))
-        # Picker worker i serves its admin API on the picker's admin port + i.
-        # Several workers: each also listens on its own ext_proc port, and Envoy lists
-        # them all. One block holds the admin ports, then the worker ports.
-        extra = picker_workers if picker_workers > 1 else 0
-        base = free_port_block(picker_workers + extra)
-        admin_ports["picker"] = base
-        worker_ports = list(range(base + picker_workers, base + picker_workers + extra))
-        return cls(
-            nats, nats_monitor, redis, grpc, gateway, envoy_admin, admin_ports, worker_ports, flow
-        )
+        picker_ports = [_PickerPorts.allocate(grpc=port, workers=picker_workers) for port in grpc]
+        for replica, picker in enumerate(picker_ports):
+            admin_ports[replica_name("picker", replica)] = picker.admin
+        return cls(nats, nats_monitor, redis, gateway, envoy_admin, admin_ports, picker_ports, flow)
 
 
 class _Starter:
@@ -265,7 +338,9 @@ class _Starter:
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.http = local_http_client()
         self.ports = _Ports.allocate(
-            picker_workers=options.picker_workers, flow_controllers=options.flow_controllers
+            picker_workers=options.picker_workers,
+            flow_controllers=options.flow_controllers,
+            replicas=options.replicas,
         )
         self.data_dir = state.data_dir
         self.kube: KubePool | None = None
@@ -453,11 +528,11 @@ class _Starter:
             "picker": {
                 **config_env,
                 "GIE_FLOW_CONTROL_TARGETS": ",".join(self.flow_targets),
-                "GIE_GRPC_PORT": str(self.ports.picker_grpc),
                 "GIE_WORKERS": str(self.options.picker_workers),
-                "GIE_WORKER_PORT_BASE": str(
-                    self.ports.picker_workers[0] if self.ports.picker_workers else 0
-                ),
+                # The gateway below sends completion records (or streams responses).
+                "GIE_COMPLETION_RECORDS": str(
+                    self.options.response_path == ResponsePath.RECORDS
+                ).lower(),
             },
         }
 
@@ -467,39 +542,43 @@ class _Starter:
         return [f"{LOOPBACK}:{port}" for port in self.ports.flow_control]
 
     def _service_launches(self, name: str, pool_file: Path) -> list[Launch]:
-        """The launches of one service: one per flow-controller replica, else one."""
+        """The launches of one service: one per replica."""
         env = {**self.options.env, **self._service_env(pool_file)[name]}
-        nats_url, pool = f"nats://{LOOPBACK}:{self.ports.nats}", self.state.pool
+        return [
+            self._replica_launch(name, replica, env)
+            for replica in range(self.options.replicas[name])
+        ]
+
+    def _replica_launch(self, name: str, replica: int, env: dict[str, str]) -> Launch:
+        """Replica ``replica`` of service ``name``, with its own ports."""
+        process = replica_name(name, replica)
+        addresses: dict[str, str] | None = None
         if name == "flow-controller":
-            return [
-                service_launch(
-                    name,
-                    nats_url=nats_url,
-                    pool=pool,
-                    admin_port=self.ports.admin[replica_name(name, replica)],
-                    env={**env, "GIE_GRPC_PORT": str(port)},
-                    addresses={"grpc": target},
-                    replica=replica,
-                )
-                for replica, (port, target) in enumerate(
-                    zip(self.ports.flow_control, self.flow_targets, strict=True)
-                )
-            ]
-        addresses = {"grpc": f"{LOOPBACK}:{self.ports.picker_grpc}"} if name == "picker" else None
+            port = self.ports.flow_control[replica]
+            env = {**env, "GIE_GRPC_PORT": str(port)}
+            addresses = {"grpc": self.flow_targets[replica]}
+        elif name == "picker":
+            picker = self.ports.pickers[replica]
+            base = picker.workers[0] if picker.workers else 0
+            env = {**env, "GIE_GRPC_PORT": str(picker.grpc), "GIE_WORKER_PORT_BASE": str(base)}
+            addresses = {"grpc": f"{LOOPBACK}:{picker.grpc}"}
         launch = service_launch(
             name,
-            nats_url=nats_url,
-            pool=pool,
-            admin_port=self.ports.admin[name],
+            nats_url=f"nats://{LOOPBACK}:{self.ports.nats}",
+            pool=self.state.pool,
+            admin_port=self.ports.admin[process],
             env=env,
             addresses=addresses,
+            replica=replica,
         )
         if name == "picker":
             workers = picker_worker_parts(
-                admin_base=self.ports.admin["picker"], workers=self.options.picker_workers
+                process=process,
+                admin_base=self.ports.admin[process],
+                workers=self.options.picker_workers,
             )
             launch = replace(launch, parts=[*launch.parts, *workers])
-        return [launch]
+        return launch
 
     async def start_envoy(self, binary: Path, servers: list[str]) -> None:
         config_path = self.data_dir / "envoy.yaml"
@@ -507,10 +586,12 @@ class _Starter:
             gateway_port=self.ports.gateway,
             admin_port=self.ports.envoy_admin,
             picker_grpc_port=self.ports.picker_grpc,
-            picker_worker_ports=self.ports.picker_workers,
+            picker_worker_ports=self.ports.ext_proc,
+            failure_mode=self.options.failure_mode,
             test_hooks=self.options.test_hooks,
             pool_endpoints=servers if self.options.upstream == "override-host" else (),
             body_mode=self.options.body_mode,
+            response_path=self.options.response_path,
             access_log_path=self.store.logs / "envoy-access.log",
         )
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

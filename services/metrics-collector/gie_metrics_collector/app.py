@@ -3,8 +3,8 @@
 Start-up: admin app and bus (``ServiceKit``), then membership (so the first split is
 right), then the pool's endpoint and saturation subjects (replay last-per-subject, then
 follow), peers' metrics while there are peers, then the timers. Shutdown: leave the
-membership (peers take over at once), stop following, stop the scrape loops, flush the
-outbox, close the bus.
+membership (peers take over at once), stop following, stop the scrape loops and KV-event
+followers, flush the outbox, close the bus.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from gie.saturation import SaturationConfig
 from gie.service import ServiceKit
 from gie_metrics_collector.collector import Collector
 from gie_metrics_collector.ha import KvMembership, Membership, PeerMetricsFeed, StaticMembership
+from gie_metrics_collector.kv import KvMetrics, KvSupervisor
 from gie_metrics_collector.pool import load_saturation_config
 from gie_metrics_collector.settings import CollectorSettings
 
@@ -104,8 +105,24 @@ async def run(
             concurrency=settings.publish_concurrency,
         )
         outbox.start()
+        kv = None
+        if settings.kv_events_enabled:
+            kv = KvSupervisor(
+                bus=kit.bus,
+                pool=settings.pool,
+                source=settings.instance_id,
+                port=settings.kv_events_port,
+                replay_port=settings.kv_events_replay_port,
+                replay_timeout_s=settings.kv_replay_timeout_s,
+                metrics=KvMetrics(kit.registry),
+            )
         collector = Collector(
-            settings, saturation=saturation, outbox=outbox, clock=clock, registry=kit.registry
+            settings,
+            saturation=saturation,
+            outbox=outbox,
+            clock=clock,
+            registry=kit.registry,
+            kv=kv,
         )
 
         @kit.admin_app.get("/debug/collector")
@@ -146,5 +163,7 @@ async def run(
                 task.cancel()
             await asyncio.gather(*timers, return_exceptions=True)
             await collector.supervisor.close()
+            if kv is not None:
+                await kv.close()
             with contextlib.suppress(asyncio.CancelledError):
                 await outbox.close()

@@ -4,7 +4,8 @@
   which loops run; the last saturation, and peers' metrics when there are peers, feed the
   monitor, which also folds this replica's own metrics events as they are published;
 * membership changes (:meth:`Collector.on_members`) re-split the endpoints;
-* each owned endpoint has a scrape loop whose good scrapes go to the publisher.
+* each owned endpoint has a scrape loop whose good scrapes go to the publisher, and (when
+  enabled) a KV-event follower that republishes its cache changes.
 
 Everything runs on one event loop. Re-splitting is coalesced to once per loop iteration,
 so replaying hundreds of endpoint events at start-up costs one pass.
@@ -22,6 +23,7 @@ from gie.events import EndpointRemoved, EndpointUpserted, Event
 from gie.saturation import SaturationConfig
 from gie.view import PoolView
 from gie_metrics_collector.ha import Ownership
+from gie_metrics_collector.kv import KvSupervisor
 from gie_metrics_collector.pool import PoolGauges, SaturationMonitor
 from gie_metrics_collector.publish import ChangePolicy, MetricsPublisher, Outbox, PublishMetrics
 from gie_metrics_collector.publish.tee_outbox import TeeOutbox
@@ -48,8 +50,10 @@ class Collector:
         outbox: Outbox,
         clock: Clock,
         registry: CollectorRegistry,
+        kv: KvSupervisor | None = None,
     ) -> None:
         self._settings = settings
+        self.kv = kv
         self._clock = clock
         self.ownership = Ownership(settings.instance_id)
         self.monitor = SaturationMonitor(
@@ -145,6 +149,7 @@ class Collector:
             "saturation_leader": self.ownership.leads_saturation,
             "pool_endpoints": len(self.monitor.view),
             "scraped": [record.to_json(now) for record in self.supervisor.records()],
+            "kv_events": [] if self.kv is None else self.kv.debug(),
             "saturation": None
             if state is None
             else {
@@ -166,6 +171,7 @@ class Collector:
     def _resync(self) -> None:
         self._resync_pending = False
         owns = self.ownership.owns
-        self.supervisor.sync(
-            {s.address: s.endpoint for s in self.monitor.view.endpoints() if owns(s.address)}
-        )
+        owned = {s.address: s.endpoint for s in self.monitor.view.endpoints() if owns(s.address)}
+        self.supervisor.sync(owned)
+        if self.kv is not None:
+            self.kv.sync(owned)

@@ -99,6 +99,29 @@ class CollectorSettings(ServiceSettings):
         "many per round trip.",
     )
 
+    # -- KV-cache events (precise prefix routing) --------------------------------
+    kv_events_enabled: bool = Field(
+        default=True,
+        description="Follow each owned endpoint's KV-event stream and republish it as Kv* events.",
+    )
+    kv_events_port: int = Field(
+        default=5557,
+        ge=1,
+        le=65535,
+        description="KV-event PUB port on the endpoint's host, unless its gie.dev/kv-events "
+        "label gives an address.",
+    )
+    kv_events_replay_port: int = Field(
+        default=5558,
+        ge=0,
+        le=65535,
+        description="Replay ROUTER port on the endpoint's host, unless its "
+        "gie.dev/kv-events-replay label gives an address (0: no replay).",
+    )
+    kv_replay_timeout_s: float = Field(
+        default=1.0, gt=0, description="How long a replay may take before the gap is unfilled."
+    )
+
     # -- saturation ----------------------------------------------------------
     config_file: Path | None = Field(
         default=None,

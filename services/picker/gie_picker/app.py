@@ -13,6 +13,7 @@ from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
 from gie_picker.admission.flow_gate import FlowGate
+from gie_picker.completions import CompletionRecordService, RecordMetrics
 from gie_picker.projections.event_reading import EventReading
 from gie_picker.projections.state import Projections
 from gie_picker.requestcontrol.director import Director
@@ -82,11 +83,19 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         async def debug_view() -> JSONResponse:  # on the loop, as every view read
             return JSONResponse(
                 await render_view(
-                    state.view, config.saturation, _now, state.inflight, state.prefix_cache.index
+                    state.view,
+                    config.saturation,
+                    _now,
+                    state.inflight,
+                    state.prefix_cache.index,
+                    precise_index=state.prefix_cache.precise,
                 )
             )
 
-        server, grpc_health = build_grpc_server(settings, director)
+        records = None
+        if settings.completion_records:
+            records = CompletionRecordService(director, RecordMetrics(kit.registry))
+        server, grpc_health = build_grpc_server(settings, director, records=records)
         await grpc_health.start()
         await server.start()
         store = kit.bus.snapshots()
@@ -99,14 +108,16 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 await grpc_health.set_ready(True)
                 kit.log.info("caught up", endpoints=len(state.view), digest=state.view.digest())
                 freeze_heap()
-                if settings.event_read_delay_s:  # unset or 0: read on arrival
-                    reading.start(kit.bus.read_in_bursts(settings.event_read_delay_s))
+                if delay := settings.effective_event_read_delay_s:  # 0: read on arrival
+                    reading.start(kit.bus.read_in_bursts(delay))
             await stop.wait()
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await grpc_health.stop()
+            if records is not None:
+                records.stop()
             await server.stop(grace=5.0)
             await state.stop()
             await publisher.close()

@@ -9,7 +9,11 @@ from pydantic import Field, model_validator
 
 from gie.config import ServiceSettings
 
-MULTI_WORKER_READ_DELAY_S = 0.5
+# Once caught up, events are read in bursts at least this often (and before decisions):
+# most events a picker follows are the collector's metrics (every endpoint, up to 20
+# a second each) and waking up for each one cost more than all the routing did.
+EVENT_READ_DELAY_S = 0.5
+MULTI_WORKER_READ_DELAY_S = EVENT_READ_DELAY_S
 RIDE_ALONG_SHARE = 0.2  # of GIE_ROUTING_EVENT_BATCH_S, per worker
 # Each worker of a multi-worker picker follows every other worker's routing events:
 # unless set, it batches its own and settles before decisions half as often as a
@@ -71,8 +75,9 @@ class PickerSettings(ServiceSettings):
         ge=0,
         description="Once caught up, read events in bursts: before every routing "
         "decision, and at least this often in between, instead of one wake-up per event "
-        "(0: read every event as it arrives; unset: 0.5 in each worker of a multi-worker "
-        "picker, where most events come from the other workers, else 0).",
+        "(0: read every event as it arrives; unset: 0.5; most events a picker follows are "
+        "the collector's metrics, and the other workers' decisions in a multi-worker "
+        "picker).",
     )
     event_settle_interval_s: float = Field(
         default=0.05,
@@ -107,9 +112,25 @@ class PickerSettings(ServiceSettings):
         "gateway can list every worker as its own host (0: shared port only).",
     )
     worker_index: int = Field(default=0, ge=0, description="Set by the supervisor.")
+    completion_records: bool = Field(
+        default=False,
+        description="The gateway sends completion records: serve the gRPC access-log "
+        "service on the ext_proc port and, for requests whose response Envoy does not "
+        "send to the picker (response_body_mode NONE), publish RequestCompleted from the "
+        "gateway's record (status, served endpoint, duration, usage read by Envoy). Off: "
+        "such a request completes when its ext_proc stream ends, without usage. The "
+        "local stack and the chart turn it on with the Envoy they configure.",
+    )
     body_chunk_bytes: int = Field(
         default=62_000, gt=0, description="Chunk size when re-streaming the request body."
     )
+
+    @property
+    def effective_event_read_delay_s(self) -> float:
+        """``event_read_delay_s``, or the default when unset (0: read on arrival)."""
+        if self.event_read_delay_s is None:
+            return EVENT_READ_DELAY_S
+        return self.event_read_delay_s
 
     @model_validator(mode="after")
     def _ride_along_within_the_batch(self) -> Self:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gie_cli.devstack import BodyMode, build_envoy_config, find_envoy
+from gie_cli.devstack import BodyMode, ResponsePath, build_envoy_config, find_envoy
 from gie_cli.devstack.envoy_config import DESTINATION_HEADER
 
 
@@ -37,12 +37,14 @@ def _cluster(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _ext_proc(config: dict[str, Any]) -> dict[str, Any]:
     filters = _hcm(config)["http_filters"]
-    assert [f["name"] for f in filters] == [
-        "envoy.filters.http.ext_proc",
-        "envoy.filters.http.router",
-    ], "ext_proc must run before the router"
+    names = [f["name"] for f in filters]
+    assert names[0] == "envoy.filters.http.ext_proc", "ext_proc must run first"
+    assert names[-1] == "envoy.filters.http.router", "the router must run last"
     ext_proc: dict[str, Any] = filters[0]["typed_config"]
     return ext_proc
+
+
+_USAGE_FILTERS = ["envoy.filters.http.sse_to_metadata", "envoy.filters.http.json_to_metadata"]
 
 
 def test_listener_and_admin_bind_loopback_ports() -> None:
@@ -55,21 +57,31 @@ def test_listener_and_admin_bind_loopback_ports() -> None:
     assert listener["address"]["socket_address"] == {"address": "127.0.0.1", "port_value": 18080}
 
 
-def test_ext_proc_filter_settings() -> None:
-    ext_proc = _ext_proc(_config())
-    assert ext_proc["grpc_service"] == {"envoy_grpc": {"cluster_name": "gie_picker"}}
+@pytest.mark.parametrize(
+    ("response_path", "receiving"),
+    [
+        (ResponsePath.RECORDS, ["envoy.lb", "gie.route"]),
+        (ResponsePath.EXT_PROC, ["envoy.lb"]),
+    ],
+    ids=lambda v: v.value if isinstance(v, ResponsePath) else "",
+)
+def test_ext_proc_filter_settings(response_path: ResponsePath, receiving: list[str]) -> None:
+    ext_proc = _ext_proc(_config(response_path=response_path))
+    assert ext_proc["grpc_service"]["envoy_grpc"] == {"cluster_name": "gie_picker"}
     assert ext_proc["failure_mode_allow"] is False
     assert ext_proc["message_timeout"] == "30s"
     assert ext_proc["allow_mode_override"] is False
     assert ext_proc["metadata_options"] == {
-        "receiving_namespaces": {"untyped": ["envoy.lb"]},
+        "receiving_namespaces": {"untyped": receiving},
         "forwarding_namespaces": {"untyped": ["envoy.lb", "envoy.lb.subset_hint"]},
     }
 
 
 @pytest.mark.parametrize("body_mode", list(BodyMode), ids=lambda m: m.value)
 def test_processing_mode_follows_body_mode(body_mode: BodyMode) -> None:
-    assert _ext_proc(_config(body_mode))["processing_mode"] == {
+    assert _ext_proc(_config(body_mode, response_path=ResponsePath.EXT_PROC))[
+        "processing_mode"
+    ] == {
         "request_header_mode": "SEND",
         "response_header_mode": "SEND",
         "request_body_mode": body_mode.value,
@@ -77,6 +89,56 @@ def test_processing_mode_follows_body_mode(body_mode: BodyMode) -> None:
         "response_body_mode": "FULL_DUPLEX_STREAMED",
         "response_trailer_mode": "SEND",
     }
+
+
+@pytest.mark.parametrize("body_mode", list(BodyMode), ids=lambda m: m.value)
+def test_records_path_keeps_responses_away_from_the_picker(body_mode: BodyMode) -> None:
+    config = _config(body_mode)  # records are the default
+    assert _ext_proc(config)["processing_mode"] == {
+        "request_header_mode": "SEND",
+        "response_header_mode": "SKIP",
+        "request_body_mode": body_mode.value,
+        "request_trailer_mode": "SEND",
+        "response_body_mode": "NONE",
+        "response_trailer_mode": "SKIP",
+    }
+    hcm = _hcm(config)
+    assert [f["name"] for f in hcm["http_filters"]][1:3] == _USAGE_FILTERS
+    (log,) = hcm["access_log"]
+    assert log["name"] == "envoy.access_loggers.http_grpc"
+    common = log["typed_config"]["common_config"]
+    assert common["grpc_service"] == {"envoy_grpc": {"cluster_name": "gie_picker"}}
+    assert common["log_name"] == "gie-completions"
+    assert log["filter"]["metadata_filter"]["matcher"]["filter"] == "gie.route"
+
+
+def test_ext_proc_path_has_no_usage_filters_nor_record_log() -> None:
+    hcm = _hcm(_config(response_path=ResponsePath.EXT_PROC))
+    assert not set(_USAGE_FILTERS) & {f["name"] for f in hcm["http_filters"]}
+    assert "access_log" not in hcm
+
+
+@pytest.mark.parametrize(
+    ("key", "selectors"),
+    [
+        ("prompt_tokens", ["usage", "prompt_tokens"]),
+        ("completion_tokens", ["usage", "completion_tokens"]),
+        ("cached_tokens", ["usage", "prompt_tokens_details", "cached_tokens"]),
+    ],
+)
+def test_usage_filters_copy_each_count_into_gie_usage(key: str, selectors: list[str]) -> None:
+    filters = {f["name"]: f["typed_config"] for f in _hcm(_config())["http_filters"]}
+    parser = filters["envoy.filters.http.sse_to_metadata"]["response_rules"]["content_parser"]
+    sse_rules = [r["rule"] for r in parser["typed_config"]["rules"]]
+    json_rules = filters["envoy.filters.http.json_to_metadata"]["response_rules"]["rules"]
+    for rules in (sse_rules, json_rules):
+        (rule,) = [r for r in rules if r["on_present"]["key"] == key]
+        assert [s["key"] for s in rule["selectors"]] == selectors
+        assert rule["on_present"] == {
+            "metadata_namespace": "gie.usage",
+            "key": key,
+            "type": "NUMBER",
+        }
 
 
 def test_message_timeout_is_configurable() -> None:
@@ -121,7 +183,7 @@ def test_picker_cluster_is_http2_with_two_streams_per_connection() -> None:
 @pytest.mark.parametrize("with_log", [True, False], ids=["access-log", "no-access-log"])
 def test_access_log_only_when_asked(with_log: bool, tmp_path: Path) -> None:
     path = tmp_path / "access.log" if with_log else None
-    hcm = _hcm(_config(access_log_path=path))
+    hcm = _hcm(_config(access_log_path=path, response_path=ResponsePath.EXT_PROC))
     if with_log:
         (log,) = hcm["access_log"]
         assert log["typed_config"]["path"] == str(path)
@@ -130,10 +192,15 @@ def test_access_log_only_when_asked(with_log: bool, tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("response_path", list(ResponsePath), ids=lambda m: m.value)
 @pytest.mark.parametrize("body_mode", list(BodyMode), ids=lambda m: m.value)
-def test_envoy_accepts_the_config(body_mode: BodyMode, tmp_path: Path) -> None:
+def test_envoy_accepts_the_config(
+    body_mode: BodyMode, response_path: ResponsePath, tmp_path: Path
+) -> None:
     config_file = tmp_path / "envoy.yaml"
-    config = _config(body_mode, access_log_path=tmp_path / "access.log")
+    config = _config(
+        body_mode, access_log_path=tmp_path / "access.log", response_path=response_path
+    )
     config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
     result = subprocess.run(
         [str(find_envoy()), "--mode", "validate", "-c", str(config_file), "--disable-hot-restart"],

@@ -28,6 +28,7 @@ from gie.events import (
 )
 from gie.events.flow import RequestDispatched, RequestEvicted, RequestQueued, RequestRejected
 from gie.events.hashes import pack_hashes
+from gie.events.kv import KvBlocksRemoved, KvBlocksStored, KvCacheCleared, KvStateUnknown
 
 POOL = "default/sim-pool"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -139,6 +140,38 @@ SAMPLES: list[Event] = [
         endpoints_with_capacity=0,
         endpoints_total=3,
         reason="every endpoint's queue is above 5",
+    ),
+    KvCacheCleared(
+        source="collector-0", pool=POOL, address="10.0.0.1:8000", epoch="e1", seq=-1, reason="start"
+    ),
+    KvBlocksStored(
+        source="collector-0",
+        pool=POOL,
+        address="10.0.0.1:8000",
+        epoch="e1",
+        seq=0,
+        block_size=16,
+        block_keys=pack_hashes([1, 2**64 - 1]),
+        engine_hashes=pack_hashes([7, 8]),
+    ),
+    KvBlocksRemoved(
+        source="collector-0",
+        pool=POOL,
+        address="10.0.0.1:8000",
+        epoch="e1",
+        seq=1,
+        block_keys=pack_hashes([2**64 - 1]),
+        engine_hashes=pack_hashes([8]),
+    ),
+    KvStateUnknown(
+        source="collector-0",
+        pool=POOL,
+        address="10.0.0.1:8000",
+        epoch="e1",
+        seq=5,
+        reason="gap",
+        missing_from=2,
+        missing_to=4,
     ),
 ]
 

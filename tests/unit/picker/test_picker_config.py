@@ -234,7 +234,8 @@ MALFORMED = [
         'plugins[0] (name "prefix-cache-scorr", type "prefix-cache-scorr"): type: unknown plugin '
         'type "prefix-cache-scorr"; known types: active-request-scorer, '
         "header-based-testing-filter, kv-cache-utilization-scorer, lora-affinity-scorer, "
-        "max-score-picker, no-hit-lru-scorer, prefix-cache-scorer, queue-scorer, random-picker, "
+        "max-score-picker, no-hit-lru-scorer, precise-prefix-cache-scorer, "
+        "prefix-cache-scorer, queue-scorer, random-picker, "
         "session-affinity-scorer, single-profile-handler, weighted-random-picker",
         id="unknown-plugin-type",
     ),

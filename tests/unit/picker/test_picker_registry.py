@@ -21,6 +21,7 @@ BUILTIN_TYPES = [
     "lora-affinity-scorer",
     "max-score-picker",
     "no-hit-lru-scorer",
+    "precise-prefix-cache-scorer",
     "prefix-cache-scorer",
     "queue-scorer",
     "random-picker",

@@ -40,8 +40,13 @@ def test_workers_read_events_in_bursts_unless_told_otherwise(
     assert worker_env(settings(event_read_delay_s=0.0), 0)["GIE_EVENT_READ_DELAY_S"] == "0"
 
 
-def test_a_single_process_picker_reads_events_on_arrival_by_default() -> None:
-    assert not PickerSettings.model_validate({}).event_read_delay_s
+def test_a_single_process_picker_reads_events_in_bursts_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GIE_EVENT_READ_DELAY_S", raising=False)
+    assert PickerSettings.model_validate({}).effective_event_read_delay_s == 0.5
+    monkeypatch.setenv("GIE_EVENT_READ_DELAY_S", "0")  # on arrival, when asked
+    assert PickerSettings().effective_event_read_delay_s == 0.0
 
 
 def test_workers_hold_routing_events_as_long_as_their_share_of_the_traffic_needs(

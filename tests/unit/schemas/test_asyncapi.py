@@ -114,14 +114,14 @@ def test_every_payload_refers_to_the_schema_of_its_type() -> None:
         assert dataschema == target["$id"]
 
 
-def test_only_routing_subjects_carry_batches() -> None:
+def test_only_routing_and_kv_subjects_carry_batches() -> None:
     batched = {
         key
         for key, channel in DOCUMENT["channels"].items()
         for message in messages_of(channel)
         if message["name"].endswith("Batch")
     }
-    assert batched == {"routing"}
+    assert batched == {"routing", "kv"}
 
 
 def headers_schema(message: str) -> dict[str, Any]:

@@ -67,6 +67,8 @@ def test_an_example_is_a_real_event(name: str) -> None:
 @pytest.mark.parametrize("release", [*RELEASES, CURRENT], ids=lambda d: d.name)
 @pytest.mark.parametrize("name", TYPES)
 def test_every_example_validates_against_every_release(release: Path, name: str) -> None:
+    if not (release / f"{name}.json").exists():
+        pytest.skip(f"{name} is newer than release {release.name}")
     validator(release, name).validate(example(name))
     validator(release, "Envelope").validate(example(name))
 

@@ -22,6 +22,7 @@ from gie.epp_protocol import (
 BodyMode = processing_mode_pb2.ProcessingMode.BodySendMode
 FULL_DUPLEX_STREAMED = processing_mode_pb2.ProcessingMode.FULL_DUPLEX_STREAMED
 BUFFERED = processing_mode_pb2.ProcessingMode.BUFFERED
+NONE = processing_mode_pb2.ProcessingMode.NONE
 
 _OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 

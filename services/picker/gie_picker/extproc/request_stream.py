@@ -3,9 +3,15 @@
 FULL_DUPLEX_STREAMED: the request-headers answer is held until the body's
 end-of-stream (or trailers); then the routing headers answer is sent and the
 (possibly rewritten) body is re-streamed in chunks. BUFFERED: headers are let
-through at once and the routing decision rides on the body answer. On the
-response path the status, the served endpoint and the token usage are read
-and the body is passed on unchanged; the director records the completion.
+through at once and the routing decision rides on the body answer.
+
+The response: when Envoy sends no response body (``response_body_mode: NONE``
+announced in ``protocol_config``) and completion records are on, the gateway
+reports the request's end in an access-log record (:mod:`gie_picker.completions`)
+and this stream only names the request in the routing answer's metadata. When
+the response does come through, the status, the served endpoint and the token
+usage are read, the body is passed on unchanged, and the director records the
+completion at its end (or when the stream ends early).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 from gie.epp_protocol import MODEL_REWRITE_HEADER, OBJECTIVE_HEADER, REQUEST_ID_HEADER
 from gie.flowcontrol import DEFAULT_FAIRNESS_ID, FAIRNESS_ID_HEADER
 from gie_picker.extproc import protocol
-from gie_picker.extproc.routed_answers import RoutedAnswers
+from gie_picker.extproc.routed_answers import RoutedAnswers, RouteNames
 from gie_picker.requestcontrol.director import Director, RoutingDecision
 from gie_picker.requestcontrol.request import (
     InferenceRequest,
@@ -45,8 +51,11 @@ class RequestStream:
         max_body_bytes: int,
         chunk_bytes: int,
         default_mode: protocol.BodyMode,
+        completion_records: bool = False,
     ) -> None:
         self._director = director
+        self._completion_records = completion_records
+        self._records = False  # this request's end comes in a completion record
         self._max_body_bytes = max_body_bytes
         self._chunk_bytes = chunk_bytes
         self._request_mode = default_mode
@@ -73,6 +82,7 @@ class RequestStream:
         if message.HasField("protocol_config"):
             self._request_mode = message.protocol_config.request_body_mode
             self._response_mode = message.protocol_config.response_body_mode
+            self._records = self._completion_records and self._response_mode == protocol.NONE
         kind = message.WhichOneof("request")
         if kind == "request_headers":
             self._subset = protocol.subset_hint(message)
@@ -92,8 +102,12 @@ class RequestStream:
         return []
 
     def close(self) -> None:
-        """The stream ended: record a routed request that never completed."""
-        self._complete()
+        """The stream ended: record a routed request that never completed.
+
+        When the response body was to come through this stream and its end did not,
+        the response was cut short (the client left, the upstream reset): status 0.
+        """
+        self._complete(cut_short=self._response_mode != protocol.NONE)
 
     @property
     def _full_duplex(self) -> bool:
@@ -153,18 +167,23 @@ class RequestStream:
 
     def _routed_responses(self, decision: RoutingDecision, *, on_headers: bool) -> Responses:
         request, destination = decision.request, decision.destination
+        names = (
+            RouteNames(request.request_id, request.model, request.target_model)
+            if self._records
+            else None
+        )
         extra: dict[str, str] = {}  # set after the destination header
         if not self._headers.get(REQUEST_ID_HEADER):  # missing or empty: ours goes upstream
             extra[REQUEST_ID_HEADER] = request.request_id
         if request.body_changed:
             extra["content-length"] = str(len(request.body))
         if on_headers:  # headers-only request: route on the headers answer
-            return [_ANSWERS.headers(destination, extra)]
+            return [_ANSWERS.headers(destination, extra, names=names)]
         if not self._full_duplex:
             new_body = request.body if request.body_changed else None
-            return [_ANSWERS.body(destination, extra, new_body=new_body)]
+            return [_ANSWERS.body(destination, extra, new_body=new_body, names=names)]
         return [
-            _ANSWERS.headers(destination, extra),
+            _ANSWERS.headers(destination, extra, names=names),
             *protocol.streamed_body_chunks(request.body, self._chunk_bytes),
         ]
 
@@ -196,8 +215,8 @@ class RequestStream:
             return protocol.streamed_response_body(body.body, end_of_stream=body.end_of_stream)
         return ext_pb.ProcessingResponse(response_body=ext_pb.BodyResponse())
 
-    def _complete(self) -> None:
-        if self.completed or self.decision is None:
+    def _complete(self, *, cut_short: bool = False) -> None:
+        if self.completed or self.decision is None or self._records:
             return
         self.completed = True
         usage = self._usage.finish() if self._usage is not None else None
@@ -205,7 +224,7 @@ class RequestStream:
         self._director.completed(
             self.decision,
             served=served or self.decision.endpoints[0],
-            status=self.response_status or 0,
+            status=0 if cut_short else self.response_status or 0,
             usage=usage,
             duration_s=time.monotonic() - self._started,
         )

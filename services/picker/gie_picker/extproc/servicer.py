@@ -26,8 +26,10 @@ class ExtProcServicer(ext_grpc.ExternalProcessorServicer):  # type: ignore[misc]
         max_body_bytes: int,
         chunk_bytes: int,
         default_mode: protocol.BodyMode,
+        completion_records: bool = False,
     ) -> None:
         self._director = director
+        self._completion_records = completion_records
         self._max_body_bytes = max_body_bytes
         self._chunk_bytes = chunk_bytes
         self._default_mode = default_mode
@@ -42,6 +44,7 @@ class ExtProcServicer(ext_grpc.ExternalProcessorServicer):  # type: ignore[misc]
             max_body_bytes=self._max_body_bytes,
             chunk_bytes=self._chunk_bytes,
             default_mode=self._default_mode,
+            completion_records=self._completion_records,
         )
         try:
             async for message in request_iterator:

@@ -7,6 +7,10 @@ is also kept in a small *pending* overlay until its event comes back, so a
 burst of requests sharing a prefix sees the affinity at once instead of after
 the bus round trip. The overlay is local and never part of the digest.
 
+The *precise* index (:class:`~gie.prefix.PreciseIndex`) is folded from the
+model servers' own KV events (``Kv*``, republished by the metrics-collector)
+and answers ``precise-prefix-cache-scorer``.
+
 Flow for one request: the scorer calls :meth:`prepare` (hashes) and
 :meth:`match`; the director calls :meth:`routed` with the target, which yields
 the hashes and capacity to publish. One event loop owns this object.
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Gauge
 
 from gie.events import Event, RequestRouted
-from gie.prefix import PrefixIndex
+from gie.prefix import PreciseIndex, PrefixIndex
 from gie.telemetry.loop_metrics import LoopHistogram
 from gie.view import PoolView
 from gie_picker.scheduling.contracts import PreparedPrefix
@@ -48,6 +52,7 @@ class PrefixCacheState:
     def __init__(self, view: PoolView, *, registry: CollectorRegistry | None = None) -> None:
         self._view = view
         self.index = PrefixIndex()
+        self.precise = PreciseIndex(view.pool)
         self._prepared: OrderedDict[str, PreparedPrefix] = OrderedDict()
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
         # hash -> target -> how many pending decisions hold it (the overlay's index)
@@ -58,6 +63,18 @@ class PrefixCacheState:
             registry=registry,
         )
         self._size.set_function(lambda: self.index.size)
+        self._precise_size = Gauge(
+            "gie_prefix_precise_index_blocks",
+            "Block keys the precise index holds (from the servers' KV events), all endpoints.",
+            registry=registry,
+        )
+        self._precise_size.set_function(lambda: self.precise.size)
+        self._precise_known = Gauge(
+            "gie_prefix_precise_known_endpoints",
+            "Endpoints whose cache contents are known from their KV events.",
+            registry=registry,
+        )
+        self._precise_known.set_function(lambda: self.precise.known_endpoints)
         self._hit_ratio = LoopHistogram(
             "inference_extension_prefix_indexer_hit_ratio",
             "Share of a routed prompt's blocks found on the chosen endpoint.",
@@ -74,6 +91,21 @@ class PrefixCacheState:
             return False
         self.index.add(event.hashes, event.target, capacity=event.prefix_capacity)
         return True
+
+    def apply_kv(self, event: Event) -> bool:
+        """A model server's cache change (``Kv*`` events) into the precise index."""
+        return self.precise.apply(event)
+
+    # -- precise lookups (PreciseLookup) --------------------------------------
+    def precise_known(self, address: str) -> bool:
+        return self.precise.is_known(address)
+
+    def precise_block_size(self, address: str) -> int | None:
+        state = self.precise.get(address)
+        return state.block_size if state is not None else None
+
+    def precise_match(self, keys: Sequence[int], addresses: Sequence[str]) -> dict[str, int]:
+        return self.precise.match(keys, addresses)
 
     # -- per request -------------------------------------------------------
     def prepare(self, request_id: str, prepared: PreparedPrefix) -> None:

@@ -6,7 +6,9 @@
 * ``inflight``, ``history`` and ``prefix_cache`` (requests in flight, endpoint
   recency and sessions, the shared prefix index), from one subscription to the
   routing events: from the latest prefix snapshot's sequence on, or the last
-  in-flight TTL of routing events without one.
+  in-flight TTL of routing events without one;
+* ``prefix_cache.precise`` (what the model servers' KV events say they cache):
+  the pool's ``kv.>`` subjects, replayed in full.
 
 All are fed by bus callbacks on the service's event loop.
 """
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 import structlog
 from prometheus_client import CollectorRegistry
 
-from gie.bus import EVENTS, STATE, Deliver, EventBus, Following, SnapshotStore
+from gie.bus import EVENTS, KV, STATE, Deliver, EventBus, Following, SnapshotStore
 from gie.events import Event, ModelRewriteRemoved, ModelRewriteUpserted
 from gie.events.subjects import pool_filter, pool_prefix
 from gie.flowcontrol import BacklogView
@@ -87,6 +89,13 @@ class Projections:
             deliver=Deliver.FROM_SEQUENCE if snapshot else Deliver.SINCE,
             start_seq=snapshot.stream_seq + 1 if snapshot else None,
             since=None if snapshot else since,
+        )
+
+        # The model servers' cache changes, replayed in full: the precise index is
+        # rebuilt from the stream (an endpoint whose run began before the stream's
+        # retention stays "unknown" until its next clear).
+        self.followings["kv events"] = await bus.follow(
+            KV, f"{pool_prefix(pool)}.kv.>", self.prefix_cache.apply_kv, deliver=Deliver.ALL
         )
 
         # Queued flow-control work per band: the fast path needs no backlog at or above

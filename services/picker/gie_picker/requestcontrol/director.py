@@ -164,7 +164,7 @@ class Director:
                 session=session,
                 publisher_seq=next(self._routed_seq),
             ),
-            request,
+            request.headers.get("traceparent"),
         )
         return RoutingDecision(request, endpoints)
 
@@ -221,27 +221,54 @@ class Director:
         ``status`` is 0 (none) or an HTTP status up to 999 and ``duration_s`` is not
         negative: the event is built from them without a second validation.
         """
+        request = decision.request
+        self.request_completed(
+            request.request_id,
+            model=request.model,
+            target_model=request.target_model,
+            served=served,
+            status=status,
+            usage=usage,
+            duration_s=duration_s,
+            traceparent=request.headers.get("traceparent"),
+        )
+
+    def request_completed(
+        self,
+        request_id: str,
+        *,
+        model: str,
+        target_model: str,
+        served: str,
+        status: int,
+        usage: Usage | None,
+        duration_s: float,
+        traceparent: str | None = None,
+    ) -> None:
+        """Record the end of a request routed by any process of this picker.
+
+        What :meth:`completed` does, from the request's names alone: a completion
+        record from the gateway may reach another worker than the one that routed it.
+        ``traceparent`` is the request's trace context, when known.
+        """
         if not 0 <= status <= 999 or duration_s < 0:
             raise ValueError(f"status {status} / duration {duration_s} s out of range")
-        request = decision.request
-        model = self.metrics.for_model(request.model, request.target_model)
-        model.running.dec()
-        model.duration.observe(duration_s)
+        model_metrics = self.metrics.for_model(model, target_model)
+        model_metrics.running.dec()
+        model_metrics.duration.observe(duration_s)
         if status >= 400:
-            self.metrics.errors.labels(
-                request.model, request.target_model, MODEL_SERVER_ERROR
-            ).inc()
+            self.metrics.errors.labels(model, target_model, MODEL_SERVER_ERROR).inc()
         if usage is not None and usage.prompt_tokens is not None:
-            model.input_tokens.observe(usage.prompt_tokens)
+            model_metrics.input_tokens.observe(usage.prompt_tokens)
         if usage is not None and usage.completion_tokens is not None:
-            model.output_tokens.observe(usage.completion_tokens)
+            model_metrics.output_tokens.observe(usage.completion_tokens)
         self._publish(
             self._completed_subject,
             RequestCompleted.trusted(  # as RequestRouted; status and usage checked upstream
                 source=self._source,
                 pool=self._view.pool,
-                correlation_id=request.request_id,
-                request_id=request.request_id,
+                correlation_id=request_id,
+                request_id=request_id,
                 target=served,
                 picker=self._source,
                 status=status,
@@ -251,14 +278,14 @@ class Director:
                 duration_s=duration_s,
                 publisher_seq=next(self._completed_seq),
             ),
-            request,
+            traceparent,
         )
 
     def _publish(
-        self, subject: str, event: RequestRouted | RequestCompleted, request: InferenceRequest
+        self, subject: str, event: RequestRouted | RequestCompleted, traceparent: str | None
     ) -> None:
         if self._fold_own is not None:
             self._fold_own(event)
         if self._publisher is not None:
             # The request's own trace context, if it came with one (the bus checks its form).
-            self._publisher.submit(subject, event, traceparent=request.headers.get("traceparent"))
+            self._publisher.submit(subject, event, traceparent=traceparent)

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from gie.tokenize import PromptInput, prompt_input_of
+
 
 class RequestError(Exception):
     """The request cannot be served; ``status`` is the HTTP status to answer with."""
@@ -55,6 +57,7 @@ class InferenceRequest:
     cache_salt: str = ""
     stream: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
+    prompt_input: PromptInput | None = None  # the prompt as a model server reads it
 
     @property
     def body_changed(self) -> bool:
@@ -186,4 +189,5 @@ def parse_inference_request(
         cache_salt=salt,
         stream=payload.get("stream") is True,
         headers=headers,
+        prompt_input=prompt_input_of(payload),
     )

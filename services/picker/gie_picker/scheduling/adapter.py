@@ -16,4 +16,5 @@ def scheduling_request(request: InferenceRequest, *, priority: int = 0) -> Sched
         prompt=request.prompt,
         cache_salt=request.cache_salt,
         priority=priority,
+        prompt_input=request.prompt_input,
     )

@@ -14,6 +14,7 @@ from gie_picker.scheduling.contracts import (
     Picker,
     Plugin,
     PluginContext,
+    PreciseLookup,
     PrefixLookup,
     ProfileHandler,
     RoutingMemory,
@@ -84,6 +85,7 @@ def build_scheduler(
         prefix_cache=prefix_cache,
         routing=routing,
         saturation=config.saturation,
+        precise_prefix=prefix_cache if isinstance(prefix_cache, PreciseLookup) else None,
     )
     instances = _instances(config, plugins or builtin_registry(), context)
     metrics = SchedulerMetrics(registry)

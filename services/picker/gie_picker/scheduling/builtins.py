@@ -13,6 +13,8 @@ from gie_picker.scheduling.scorers import (
     KVCacheUtilizationScorer,
     LoraAffinityScorer,
     NoHitLRUScorer,
+    PrecisePrefixCacheParameters,
+    PrecisePrefixCacheScorer,
     PrefixCacheParameters,
     PrefixCacheScorer,
     QueueScorer,
@@ -28,6 +30,11 @@ def register_builtins(registry: PluginRegistry) -> None:
     registry.register(LoraAffinityScorer.TYPE, LoraAffinityScorer.create, NoParameters)
     registry.register(ActiveRequestScorer.TYPE, ActiveRequestScorer.create, ActiveRequestParameters)
     registry.register(PrefixCacheScorer.TYPE, PrefixCacheScorer.create, PrefixCacheParameters)
+    registry.register(
+        PrecisePrefixCacheScorer.TYPE,
+        PrecisePrefixCacheScorer.create,
+        PrecisePrefixCacheParameters,
+    )
     registry.register(NoHitLRUScorer.TYPE, NoHitLRUScorer.create, NoParameters)
     registry.register(
         SessionAffinityScorer.TYPE, SessionAffinityScorer.create, SessionAffinityParameters

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
 from gie.saturation import SaturationConfig
+from gie.tokenize import CharsTokenizer, PromptInput, Tokenizer
 from gie.view import EndpointState
 
 PluginKind = Literal["filter", "scorer", "picker", "profile-handler"]
@@ -31,6 +32,7 @@ class SchedulingRequest:
     prompt: str = ""
     cache_salt: str = ""
     priority: int = 0
+    prompt_input: PromptInput | None = None  # the prompt before tokenizing (precise prefix)
 
     def header(self, name: str) -> str | None:
         """A header's value, whatever the case of its name; None when absent."""
@@ -163,6 +165,20 @@ class PrefixLookup(Protocol):
     def prepared_hashes(self, request_id: str) -> tuple[int, ...] | None: ...
 
 
+@runtime_checkable
+class PreciseLookup(Protocol):
+    """What the model servers' own KV events say they cache (see ``gie.prefix.PreciseIndex``)."""
+
+    def precise_known(self, address: str) -> bool:
+        """True when the endpoint's cache contents are known from its events."""
+
+    def precise_block_size(self, address: str) -> int | None:
+        """Tokens per block the endpoint announced (None: not yet)."""
+
+    def precise_match(self, keys: Sequence[int], addresses: Sequence[str]) -> dict[str, int]:
+        """Leading ``keys`` held per known endpoint among ``addresses``."""
+
+
 class RoutingMemory(Protocol):
     """Recent routing (see ``gie.view.RoutingHistory`` and the director's session hook)."""
 
@@ -182,6 +198,8 @@ class PluginContext:
     prefix_cache: PrefixLookup | None = None
     routing: RoutingMemory | None = None
     saturation: SaturationConfig = field(default_factory=SaturationConfig)
+    precise_prefix: PreciseLookup | None = None
+    tokenizer: Tokenizer = field(default_factory=CharsTokenizer)
 
 
 def plugin_kinds(plugin: object) -> frozenset[PluginKind]:

@@ -1,10 +1,11 @@
-"""The picker's gRPC server: ext_proc plus the health service."""
+"""The picker's gRPC server: ext_proc, the completion-record service, health."""
 
 from __future__ import annotations
 
 import grpc
 import structlog
 
+from gie_picker.completions import CompletionRecordService, add_record_service
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
 from gie_picker.requestcontrol.director import Director
@@ -18,9 +19,16 @@ MESSAGE_OVERHEAD_BYTES = 1 << 20
 
 
 def build_grpc_server(
-    settings: PickerSettings, director: Director
+    settings: PickerSettings,
+    director: Director,
+    *,
+    records: CompletionRecordService | None = None,
 ) -> tuple[grpc.aio.Server, GrpcHealth]:
-    """ext_proc on the shared port (and the worker's own port, if any), plus health."""
+    """ext_proc on the shared port (and the worker's own port, if any), plus health.
+
+    With ``records``, the gateway's access-log service (completion records) is served
+    on the same ports and streams whose response Envoy does not send wait for them.
+    """
     # SO_REUSEPORT lets several worker processes serve one port. A BUFFERED body comes
     # in one message: gRPC's default 4 MiB cap would refuse bodies below our own limit
     # before they reach the handler (no 413, nothing logged); above the limit plus the
@@ -39,8 +47,11 @@ def build_grpc_server(
             max_body_bytes=settings.max_body_bytes,
             chunk_bytes=settings.body_chunk_bytes,
             default_mode=mode,
+            completion_records=records is not None,
         ),
     )
+    if records is not None:
+        add_record_service(server, records)
     health = GrpcHealth(server)
     addresses = [f"{settings.grpc_host}:{settings.grpc_port}"]
     if settings.worker_port_base:

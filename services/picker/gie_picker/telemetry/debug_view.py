@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from gie.prefix import PrefixIndex, entries_digest
+from gie.prefix import PreciseIndex, PrefixIndex, entries_digest
 from gie.saturation import SaturationConfig, has_capacity, is_stale, pool_saturation
 from gie.view import InFlightView, PoolView
 from gie_picker.prefixcache.snapshots import copy_index
@@ -24,6 +24,8 @@ async def render_view(
     now: Callable[[], datetime],
     inflight: InFlightView | None = None,
     prefix_index: PrefixIndex | None = None,
+    *,
+    precise_index: PreciseIndex | None = None,
 ) -> dict[str, Any]:
     prefix = await _prefix_summary(prefix_index) if prefix_index is not None else None
     moment = now()  # the rest is read at one instant, after the prefix index's copy
@@ -49,6 +51,9 @@ async def render_view(
             for rewrite in view.rewrites()
         ],
         "prefix_index": prefix,
+        # What the model servers' KV events say, per endpoint (run, last batch, whether
+        # known, block size, blocks held).
+        "precise_prefix_index": precise_index.debug() if precise_index is not None else None,
         "in_flight": (
             {
                 "requests": len(inflight),

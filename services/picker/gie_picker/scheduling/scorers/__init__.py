@@ -9,6 +9,10 @@ from gie_picker.scheduling.scorers.active_request_scorer import (
 from gie_picker.scheduling.scorers.kv_cache_utilization_scorer import KVCacheUtilizationScorer
 from gie_picker.scheduling.scorers.lora_affinity_scorer import LoraAffinityScorer
 from gie_picker.scheduling.scorers.no_hit_lru_scorer import NoHitLRUScorer
+from gie_picker.scheduling.scorers.precise_prefix_cache_scorer import (
+    PrecisePrefixCacheParameters,
+    PrecisePrefixCacheScorer,
+)
 from gie_picker.scheduling.scorers.prefix_cache_scorer import (
     PrefixCacheParameters,
     PrefixCacheScorer,
@@ -25,6 +29,8 @@ __all__ = [
     "KVCacheUtilizationScorer",
     "LoraAffinityScorer",
     "NoHitLRUScorer",
+    "PrecisePrefixCacheParameters",
+    "PrecisePrefixCacheScorer",
     "PrefixCacheParameters",
     "PrefixCacheScorer",
     "QueueScorer",

@@ -1,0 +1,44 @@
+"""The collector's counters about KV-event streams."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+__all__ = ["KvMetrics"]
+
+
+class KvMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.batches = Counter(
+            "gie_collector_kv_batches",
+            "KV-event batches applied (live or replayed), over all endpoints.",
+            registry=registry,
+        )
+        self.skipped = Counter(
+            "gie_collector_kv_skipped_events",
+            "Engine events not republished, by reason (unknown_parent, unmapped_removal, "
+            "unknown_event).",
+            ["reason"],
+            registry=registry,
+        )
+        self.bad_messages = Counter(
+            "gie_collector_kv_bad_messages",
+            "KV-event messages that could not be read (wrong frames, bad payload).",
+            registry=registry,
+        )
+        self.gaps = Counter(
+            "gie_collector_kv_gaps",
+            "Sequence gaps, by outcome: filled by replay, or unfilled (state unknown).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.restarts = Counter(
+            "gie_collector_kv_restarts",
+            "Server restarts seen (sequence back to an earlier number).",
+            registry=registry,
+        )
+        self.publish_errors = Counter(
+            "gie_collector_kv_publish_errors",
+            "Kv* events the bus did not take.",
+            registry=registry,
+        )

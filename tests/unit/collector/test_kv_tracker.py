@@ -1,0 +1,100 @@
+"""KvTracker: server batches in, Kv* events out; restoring from its own events."""
+
+from __future__ import annotations
+
+from gie.events import (
+    Event,
+    KvBlocksRemoved,
+    KvBlocksStored,
+    KvCacheCleared,
+    KvClearReason,
+    KvStateUnknown,
+    KvUnknownReason,
+)
+from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch
+from gie.prefix import token_block_keys
+from gie_metrics_collector.kv import KvTracker
+
+TOKENS = tuple(range(100, 108))  # two blocks of 4
+KEYS = token_block_keys(TOKENS, 4)
+
+
+def tracker() -> KvTracker:
+    return KvTracker(pool="p", address="10.0.0.1:8000", source="c")
+
+
+def batch(*events: object) -> EngineBatch:
+    return EngineBatch(1.0, tuple(events))  # type: ignore[arg-type]
+
+
+def test_stored_blocks_get_keys_chained_from_their_parent() -> None:
+    t = tracker()
+    t.begin(KvClearReason.START)
+    first = t.apply(0, batch(BlockStored((11,), None, TOKENS[:4], 4)))
+    second = t.apply(1, batch(BlockStored((12,), 11, TOKENS[4:], 4)))
+    assert [e.keys for e in first + second if isinstance(e, KvBlocksStored)] == [
+        (KEYS[0],),
+        (KEYS[1],),
+    ]
+    assert [e.seq for e in first + second] == [0, 1]
+
+
+def test_a_block_whose_parent_is_unknown_is_dropped_and_counted() -> None:
+    t = tracker()
+    t.begin(KvClearReason.START)
+    assert t.apply(0, batch(BlockStored((12,), 99, TOKENS[4:], 4))) == []
+    assert t.counts.take() == {"unknown_parent": 1}
+
+
+def test_evictions_of_a_batch_become_one_event_and_a_key_leaves_with_its_last_copy() -> None:
+    t = tracker()
+    t.begin(KvClearReason.START)
+    t.apply(0, batch(BlockStored((11, 12), None, TOKENS, 4)))
+    t.apply(1, batch(BlockStored((21,), None, TOKENS[:4], 4)))  # a second copy of block 0
+    out = t.apply(2, batch(BlockRemoved((11,)), BlockRemoved((12,)), BlockRemoved((77,))))
+    assert len(out) == 1 and isinstance(out[0], KvBlocksRemoved)
+    assert out[0].keys == (KEYS[1],)  # block 0 survives in hash 21
+    assert out[0].engines == (11, 12)
+    assert t.counts.take() == {"unmapped_removal": 1}
+
+
+def test_all_blocks_cleared_empties_the_map() -> None:
+    t = tracker()
+    t.begin(KvClearReason.START)
+    t.apply(0, batch(BlockStored((11, 12), None, TOKENS, 4)))
+    out = t.apply(1, batch(AllBlocksCleared(), BlockRemoved((11,))))
+    assert isinstance(out[0], KvCacheCleared) and out[0].reason == "all_blocks_cleared"
+    assert len(out) == 1 and t.blocks == 0
+
+
+def test_a_taker_over_restores_run_sequence_and_map_from_the_bus() -> None:
+    old = tracker()
+    published: list[Event] = [old.begin(KvClearReason.START)]
+    published += old.apply(0, batch(BlockStored((11, 12), None, TOKENS, 4)))
+    published += old.apply(1, batch(BlockRemoved((12,))))
+    new = tracker()
+    for event in published:
+        new.restore(event)
+    assert (new.epoch, new.last_seq, new.known, new.blocks) == (old.epoch, 1, True, 1)
+    out = new.apply(2, batch(BlockRemoved((11,))))
+    assert isinstance(out[0], KvBlocksRemoved) and out[0].keys == (KEYS[0],)
+
+
+def test_restoring_without_the_runs_start_leaves_the_state_unknown() -> None:
+    old = tracker()
+    old.begin(KvClearReason.START)
+    stored = old.apply(0, batch(BlockStored((11,), None, TOKENS[:4], 4)))
+    new = tracker()
+    for event in stored:  # the KvCacheCleared aged out of the stream
+        new.restore(event)
+    assert new.epoch == old.epoch and not new.known
+
+
+def test_lost_batches_reset_the_map_and_name_the_gap() -> None:
+    t = tracker()
+    t.begin(KvClearReason.START)
+    t.apply(0, batch(BlockStored((11,), None, TOKENS[:4], 4)))
+    event = t.lost(1, 3, KvUnknownReason.GAP)
+    assert isinstance(event, KvStateUnknown)
+    assert (event.missing_from, event.missing_to, event.seq) == (1, 3, 3)
+    assert t.blocks == 0 and not t.known

@@ -1,0 +1,120 @@
+"""precise-prefix-cache-scorer over a precise index folded from real Kv* events."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gie.events import (
+    Endpoint,
+    KvBlocksRemoved,
+    KvBlocksStored,
+    KvCacheCleared,
+    KvStateUnknown,
+)
+from gie.events.hashes import pack_hashes
+from gie.prefix import token_block_keys
+from gie.tokenize import CharsTokenizer, ChatMessage, PromptInput
+from gie.view import EndpointState, InFlightView, PoolView
+from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.scheduling.contracts import PluginContext, SchedulingRequest
+from gie_picker.scheduling.scorers import PrecisePrefixCacheParameters, PrecisePrefixCacheScorer
+
+POOL = "unit/precise"
+A, B = "10.0.0.1:8000", "10.0.0.2:8000"
+PROMPT = "the shared system prompt " * 20  # 500 characters: 126 tokens, 7 blocks of 16
+KEYS = token_block_keys(CharsTokenizer().encode(PromptInput(text=PROMPT)), 16)
+
+
+def kv(kind: type, address: str, seq: int, epoch: str = "run-1", **values: object) -> object:
+    return kind(source="c", pool=POOL, address=address, epoch=epoch, seq=seq, **values)
+
+
+def stored(address: str, seq: int, keys: list[int], epoch: str = "run-1") -> object:
+    return kv(KvBlocksStored, address, seq, epoch, block_size=16, block_keys=pack_hashes(keys))
+
+
+def setup() -> tuple[PrefixCacheState, PrecisePrefixCacheScorer, list[EndpointState]]:
+    cache = PrefixCacheState(PoolView(POOL))
+    context = PluginContext(
+        inflight=InFlightView(POOL), rng=random.Random(0), prefix_cache=cache, precise_prefix=cache
+    )
+    scorer = PrecisePrefixCacheScorer.create("p", PrecisePrefixCacheParameters(), context)
+    return cache, scorer, [EndpointState(Endpoint(address=a)) for a in (A, B)]
+
+
+def request(request_id: str = "r", prompt: PromptInput | None = None) -> SchedulingRequest:
+    return SchedulingRequest(
+        request_id=request_id,
+        model="m",
+        prompt=PROMPT,
+        prompt_input=prompt or PromptInput(text=PROMPT),
+    )
+
+
+def test_scores_the_share_of_leading_blocks_each_endpoint_holds() -> None:
+    cache, scorer, candidates = setup()
+    assert len(KEYS) == 7
+    for address in (A, B):
+        cache.apply_kv(kv(KvCacheCleared, address, -1, reason="start"))  # type: ignore[arg-type]
+    cache.apply_kv(stored(A, 0, KEYS))  # type: ignore[arg-type]
+    cache.apply_kv(stored(B, 0, KEYS[:3] + KEYS[4:]))  # type: ignore[arg-type]  # a hole
+    assert scorer.score(request(), candidates) == {A: 1.0, B: pytest.approx(3 / 7)}
+
+
+def _event(kind: str, seq: int) -> object:
+    if kind == "stored":
+        return stored(A, seq, KEYS)
+    if kind == "removed":
+        return kv(KvBlocksRemoved, A, seq, block_keys=pack_hashes(KEYS[:1]))
+    if kind == "unknown":
+        return kv(KvStateUnknown, A, seq, reason="gap")
+    if kind == "cleared":
+        return kv(KvCacheCleared, A, seq, reason="all_blocks_cleared")
+    return kv(KvCacheCleared, A, seq, "run-2", reason="restart")
+
+
+@pytest.mark.parametrize(
+    ("events", "a_score"),
+    [
+        pytest.param([("stored", 0)], 1.0, id="stored"),
+        pytest.param([("stored", 0), ("removed", 1)], 0.0, id="evicted"),
+        pytest.param([("stored", 0), ("removed", 1), ("stored", 0)], 0.0, id="stale-replay"),
+        pytest.param([("stored", 0), ("unknown", 1), ("stored", 2)], None, id="unknown"),
+        pytest.param(
+            [("stored", 0), ("unknown", 1), ("cleared", 2), ("stored", 3)], 1.0, id="reset"
+        ),
+        pytest.param([("stored", 0), ("restart", -1)], 0.0, id="restart"),
+        pytest.param([("stored", 0), ("stored", 0)], 1.0, id="duplicate"),
+    ],
+)
+def test_folding(events: list[tuple[str, int]], a_score: float | None) -> None:
+    cache, scorer, candidates = setup()
+    cache.apply_kv(kv(KvCacheCleared, A, -1, reason="start"))  # type: ignore[arg-type]
+    for kind, seq in events:
+        cache.apply_kv(_event(kind, seq))  # type: ignore[arg-type]
+    scores = scorer.score(request(), candidates)
+    if a_score is None:
+        assert not cache.precise_known(A)
+        assert A not in scores  # the approximate index (empty here) stands in
+    else:
+        assert scores[A] == a_score
+
+
+def test_an_unknown_endpoint_gets_the_approximate_estimate() -> None:
+    cache, scorer, candidates = setup()
+    cache.apply_kv(kv(KvCacheCleared, B, -1, reason="start"))  # type: ignore[arg-type]
+    scorer.score(request("r-1"), candidates)
+    cache.routed("r-1", A)  # routed to A a moment ago: the approximate overlay has it
+    assert scorer.score(request("r-2"), candidates) == {A: 1.0, B: 0.0}
+
+
+def test_chat_prompts_are_keyed_as_the_simulator_tokenizes_them() -> None:
+    cache, scorer, candidates = setup()
+    messages = (ChatMessage("system", "be brief " * 40), ChatMessage("user", "hello"))
+    ids = CharsTokenizer().encode_chat(messages)
+    cache.apply_kv(kv(KvCacheCleared, A, -1, reason="start"))  # type: ignore[arg-type]
+    cache.apply_kv(stored(A, 0, token_block_keys(ids, 16)))  # type: ignore[arg-type]
+    chat = PromptInput(messages=messages)
+    assert scorer.score(request(prompt=chat), candidates)[A] == 1.0
