@@ -72,6 +72,16 @@ async def test_admission_queues_once_and_remembers(store: FlowStore) -> None:
     assert [r.request_id for f in snapshot.band.flows for r in f.head] == ["r1"]
 
 
+async def test_unknown_names_only_requests_the_state_has_no_record_of(store: FlowStore) -> None:
+    t = now_ms()
+    await store.admit(ticket("queued", byte_size=10), OPEN, shards=1, now_ms=t)
+    await store.admit(ticket("finished", byte_size=10), OPEN, shards=1, now_ms=t)
+    assert await store.cancel("finished", now_ms=t + 1) is not None
+    ids = ["queued", "finished", "never-seen"]
+    assert await store.unknown(ids) == {"never-seen"}  # queued or finished: known
+    assert await store.unknown([]) == set()
+
+
 async def test_new_flows_join_the_shard_with_fewest_bytes_and_flows_stay_put(
     store: FlowStore,
 ) -> None:

@@ -1,7 +1,8 @@
 """What the picker answers, over a real ext_proc gRPC stream, when flow control cannot
 take a request: an unusable gateway header is a 400 naming the header (whatever the
-load), a request the flow-controller calls malformed a 400 with its reason, and a
-flow-controller that fails a 503. Never a 500.
+load), a request the flow-controller calls malformed a 400 with its reason, a
+flow-controller that fails a 503, and so is a request the flow state lost (saying so).
+Never a 500.
 
 The flow-controller is a hand-written ``FlowControl`` gRPC server on a loopback port.
 """
@@ -220,3 +221,14 @@ async def test_a_failing_flow_controller_is_a_503(code: grpc.StatusCode) -> None
         assert "flow control unavailable" in message
         assert picker.count("gie_picker_requests_rejected_total", status="503") == 1
         assert picker.count("gie_picker_requests_rejected_total", status="500") == 0
+
+
+async def test_a_request_the_flow_state_lost_is_a_503_saying_so_and_not_retried() -> None:
+    stand_in = StandIn(fail_with=grpc.StatusCode.DATA_LOSS)  # Redis restarted without it
+    async with picker_with_flow_control(stand_in) as picker:
+        status, message = immediate(await send(picker, **{REQUEST_ID: "req-lost"}))
+        assert status == 503
+        assert "flow control lost the request" in message
+        assert "stand-in fails with DATA_LOSS" in message
+        assert stand_in.seen == ["req-lost"]  # not queued again elsewhere
+        assert picker.count("gie_picker_requests_rejected_total", status="503") == 1

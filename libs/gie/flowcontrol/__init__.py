@@ -23,6 +23,7 @@ from gie.flowcontrol.client import FlowControlClient
 from gie.flowcontrol.config import BandSettings, BandTemplate, FlowControlConfig, PriorityBandConfig
 from gie.flowcontrol.errors import (
     FlowControlCallError,
+    FlowControlStateLostError,
     FlowControlTimeoutError,
     FlowControlUnavailableError,
     GieFlowControlError,
@@ -50,6 +51,7 @@ __all__ = [
     "FlowControlCallError",
     "FlowControlClient",
     "FlowControlConfig",
+    "FlowControlStateLostError",
     "FlowControlTimeoutError",
     "FlowControlUnavailableError",
     "FlowKey",

@@ -23,6 +23,7 @@ import structlog
 
 from gie.flowcontrol.errors import (
     FlowControlCallError,
+    FlowControlStateLostError,
     FlowControlTimeoutError,
     FlowControlUnavailableError,
     InvalidAdmitRequestError,
@@ -105,7 +106,9 @@ class FlowControlClient:
         either up to ``max_rounds`` passes over the replicas are made.
 
         Raises :class:`InvalidAdmitRequestError` when a replica rejects the request as
-        malformed, :class:`FlowControlTimeoutError` when the time is up, and
+        malformed, :class:`FlowControlTimeoutError` when the time is up (or the request's
+        TTL passed while its outcome could not be read), :class:`FlowControlStateLostError`
+        when the flow state lost the queued request, and
         :class:`FlowControlUnavailableError` when no replica could answer.
         """
         loop = asyncio.get_running_loop()
@@ -126,9 +129,11 @@ class FlowControlClient:
                 code = exc.code()
                 if code == grpc.StatusCode.INVALID_ARGUMENT:
                     raise InvalidAdmitRequestError(exc.details() or "invalid request") from exc
+                if code == grpc.StatusCode.DATA_LOSS:
+                    raise FlowControlStateLostError(exc.details() or "request lost") from exc
                 if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                     raise FlowControlTimeoutError(
-                        f"no outcome for {request.request_id} in time"
+                        f"no outcome for {request.request_id} in time: {exc.details()}"
                     ) from exc
                 if code not in RETRYABLE:
                     detail = f"Admit failed: {code.name}: {exc.details()}"

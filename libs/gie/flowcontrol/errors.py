@@ -4,7 +4,8 @@ GieFlowControlError
 ├── InvalidAdmitRequestError     an Admit request is malformed (also a ValueError)
 └── FlowControlCallError         an Admit call ended without an outcome
     ├── FlowControlUnavailableError   no flow-controller replica answered, after retries
-    └── FlowControlTimeoutError       the call's deadline passed before an outcome
+    ├── FlowControlTimeoutError       the call's deadline passed before an outcome
+    └── FlowControlStateLostError     the flow state lost the queued request (Redis restart)
 
 Configuration problems are pydantic ``ValidationError``s naming the field.
 """
@@ -30,3 +31,8 @@ class FlowControlUnavailableError(FlowControlCallError):
 
 class FlowControlTimeoutError(FlowControlCallError):
     """The call's deadline passed before the flow-controller answered."""
+
+
+class FlowControlStateLostError(FlowControlCallError):
+    """The request was queued, then lost from the flow state (Redis restarted without
+    it): it will never be dispatched; the caller may send it again."""

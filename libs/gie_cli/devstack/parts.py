@@ -69,9 +69,10 @@ def nats_launch(*, binary: Path, port: int, monitor_port: int, store_dir: Path) 
 
 
 def redis_launch(*, binary: Path, port: int, data_dir: Path) -> Launch:
-    """A throw-away Redis-protocol server: no snapshots, no AOF."""
+    """A Redis-protocol server keeping an append-only file in ``data_dir`` (fsync every
+    second, as the chart's valkey), so a restart keeps the flow state; no snapshots."""
     argv = [str(binary), "--port", str(port), "--bind", LOOPBACK, "--save", ""]
-    argv += ["--appendonly", "no", "--dir", str(data_dir)]
+    argv += ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(data_dir)]
     part = PartRecord(
         name="redis",
         kind="redis",

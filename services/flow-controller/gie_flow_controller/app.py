@@ -7,9 +7,10 @@ SERVING once the view has caught up. Stop, in reverse: refuse new calls and hand
 ones back (UNAVAILABLE, the picker retries elsewhere), stop the tasks, release the shards
 so another replica takes them over at once, stop following, flush events, close Redis.
 
-The long-lived tasks (Redis health, notices, outcome polling, the shard supervisor,
-housekeeping) run supervised: one that fails is logged, counted and started again with
-backoff, and ``/readyz`` names it (``task:<name>``) while it is down.
+The long-lived tasks (Redis health, notices, outcome polling, the shard supervisor and
+each shard worker, housekeeping) run supervised: one that fails is logged, counted and
+started again with backoff, and ``/readyz`` names it (``task:<name>``; the workers under
+``task:shard-worker``) while it is down.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ def _add_checks(kit: ServiceKit, parts: Parts, state: Following, redis_health: R
     kit.health.add_check("redis", lambda: redis_health.problem)
     kit.health.add_check("view", view)
     kit.health.add_check("notices", notices)
+    kit.health.add_check("task:shard-worker", lambda: parts.supervisor.problem)
 
 
 def _supervised(

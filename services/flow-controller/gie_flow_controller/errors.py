@@ -7,12 +7,15 @@ FlowControllerError
 ├── UnknownPolicyError   a band names a policy no registry entry implements
 ├── ShardLayoutError     the configured shardCount differs from the one queued work uses
 ├── DrainingError        this replica is shutting down; the caller should retry elsewhere
+├── RequestLostError     a waiting request's state is gone from Redis (a restart lost it)
+├── NoOutcomeError       a waiting request's TTL passed and its outcome could not be read
 └── StoreError           the flow state (Redis) could not be read or changed
     └── LeaseLostError   this replica no longer owns the shard it was working on
 
 A :class:`StoreError` on the Admit path becomes gRPC UNAVAILABLE (the picker retries the
 same request id on another replica); in a shard worker it ends the pass, which is
-retried on the next tick.
+retried on the next tick. :class:`RequestLostError` becomes DATA_LOSS and
+:class:`NoOutcomeError` DEADLINE_EXCEEDED: neither is retried, the picker answers 503.
 """
 
 from __future__ import annotations
@@ -40,6 +43,16 @@ class ShardLayoutError(FlowControllerError):
 
 class DrainingError(FlowControllerError):
     """The replica is shutting down and answers no more calls."""
+
+
+class RequestLostError(FlowControllerError):
+    """The flow state no longer knows a request that was queued (Redis restarted
+    without it); it will never get an outcome."""
+
+
+class NoOutcomeError(FlowControllerError):
+    """A request's TTL passed (plus a grace) without an outcome the replica could read
+    (Redis unreachable meanwhile)."""
 
 
 class StoreError(FlowControllerError):

@@ -27,7 +27,8 @@ def _ignore(name: str) -> None:
 class Supervised:
     """One loop that should run as long as the replica does.
 
-    The loop is not expected to end: when it raises (or returns), the failure is logged
+    The loop is not expected to end: when it raises (or returns, unless
+    ``done_on_return``: then returning ends :meth:`run`), the failure is logged
     with its traceback, ``on_restart(name)`` is called, and the loop is started again
     after ``backoff_s``, doubling up to ``max_backoff_s`` while it keeps failing (a run
     that lasted ``max_backoff_s`` starts a new streak). ``problem`` is None while the loop
@@ -43,12 +44,14 @@ class Supervised:
         on_restart: Callable[[str], None] = _ignore,
         backoff_s: float = 0.1,
         max_backoff_s: float = 5.0,
+        done_on_return: bool = False,
     ) -> None:
         self.name = name
         self._loop = loop
         self._on_restart = on_restart
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
+        self._done_on_return = done_on_return
         self.problem: str | None = None
 
     async def run(self) -> None:
@@ -62,6 +65,8 @@ class Supervised:
                 failure = repr(exc)
                 error: Exception | None = exc
             else:
+                if self._done_on_return:
+                    return
                 failure, error = "returned", None
             if clock.time() - started >= self._max_backoff_s:
                 delay = self._backoff_s  # it ran a while: a new failure streak

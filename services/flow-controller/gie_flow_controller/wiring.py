@@ -89,8 +89,13 @@ def build(
         make_worker=make_worker,
         clock=clock,
         lease_s=settings.shard_lease_s,
+        on_restart=metrics.count_restart,
     )
-    waiters = OutcomeWaiters(store, poll_s=settings.outcome_poll_s)
+    waiters = OutcomeWaiters(
+        store,
+        poll_s=settings.outcome_poll_s,
+        on_lost=lambda: metrics.count_admit_error("state-lost"),
+    )
     admitter = Admitter(
         store=store,
         config=fc,
@@ -103,7 +108,13 @@ def build(
         wake=supervisor.wake,
     )
     server = FlowControlServer(
-        FlowControlServicer(admitter, pool=pool), host=settings.grpc_host, port=settings.grpc_port
+        FlowControlServicer(
+            admitter,
+            pool=pool,
+            on_unavailable=lambda: metrics.count_admit_error("store-unavailable"),
+        ),
+        host=settings.grpc_host,
+        port=settings.grpc_port,
     )
     return Parts(
         store=store,

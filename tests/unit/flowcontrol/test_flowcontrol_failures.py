@@ -1,5 +1,6 @@
-"""Failures the flow-controller survives and reports: a cancel the flow state refuses, and
-long-lived tasks that end (restarted with backoff, reported while down)."""
+"""Failures the flow-controller survives and reports: a cancel the flow state refuses,
+long-lived tasks that end (restarted with backoff, reported while down), and a queued
+request the flow state lost (its call fails instead of waiting forever)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from gie.bus import BackgroundPublisher, BusMetrics, MemoryEventBus
 from gie.clock import ManualClock
 from gie.flowcontrol import AdmitRequest, FlowControlConfig, FlowKey
 from gie_flow_controller.admission import Admitter, OutcomeWaiters
-from gie_flow_controller.errors import StoreError
-from gie_flow_controller.model import BandTable, Finished
+from gie_flow_controller.errors import RequestLostError, StoreError
+from gie_flow_controller.model import BandTable, Finished, Limits, Ticket
 from gie_flow_controller.state import MemoryFlowStore
 from gie_flow_controller.tasks import Supervised
 from gie_flow_controller.telemetry import FlowControlMetrics, FlowEvents
@@ -103,3 +104,25 @@ async def test_a_supervised_loop_that_ends_is_reported_while_down_and_started_ag
     ended = [e for e in logs if e["event"] == "task ended; restarting"]
     assert [(e["task"], e["restart_in_s"]) for e in ended] == [("notices", 0.2), ("notices", 0.4)]
     assert len(starts) == 3  # cancelled: not started again
+
+
+async def test_a_queued_request_the_state_lost_fails_its_call_and_one_being_admitted_waits() -> (
+    None
+):
+    store = MemoryFlowStore()
+    lost: list[bool] = []
+    waiters = OutcomeWaiters(store, poll_s=60.0, on_lost=lambda: lost.append(True))
+    open_limits = Limits(10**9, 10**6)
+    await store.admit(Ticket("r1", FlowKey("t", 0)), open_limits, shards=1, now_ms=1_000)
+    queued = waiters.expect("r1")
+    waiters.queued("r1")
+    being_admitted = waiters.expect("r2")  # its admission script has not run yet
+    await waiters.poll_once()
+    assert not queued.done() and not being_admitted.done()  # r1 is queued: known
+
+    store.state.requests.clear()  # Redis came back without the flow state
+    await waiters.poll_once()
+    with pytest.raises(RequestLostError, match="lost request r1"):
+        queued.result()
+    assert not being_admitted.done()
+    assert lost == [True]

@@ -8,6 +8,12 @@ A call cancelled by its caller cancels the request if it is still queued (when t
 state cannot be reached, that is logged and counted, and the request stays queued until
 dispatched or evicted by its TTL); a call cut short because this replica drains does not
 (the caller retries elsewhere).
+
+A waiting call never outlives its request's TTL by more than ``NO_OUTCOME_GRACE_S``: the
+TTL is enforced by the shard's owner in Redis, so while Redis is unreachable nothing
+evicts the request; past that time the call cancels the request if it can and ends
+with :class:`NoOutcomeError`. A queued request that Redis lost ends its call with
+:class:`RequestLostError` (see :class:`OutcomeWaiters`).
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ import structlog
 from gie.clock import Clock
 from gie.flowcontrol import AdmitRequest, AdmitResult, FlowControlConfig
 from gie_flow_controller.admission.waiters import OutcomeWaiters
-from gie_flow_controller.errors import DrainingError, StoreError
+from gie_flow_controller.errors import DrainingError, NoOutcomeError, StoreError
 from gie_flow_controller.model import AdmitStatus, BandTable, Finished, Ticket
 from gie_flow_controller.state import FlowStore
 from gie_flow_controller.telemetry import FlowControlMetrics, FlowEvents
 
 _log = structlog.get_logger("gie.flow_controller.admission")
+
+# Past a request's TTL, the time its call still waits for the owner's eviction.
+NO_OUTCOME_GRACE_S = 2.0
 
 
 class Admitter:
@@ -72,7 +81,8 @@ class Admitter:
         )
 
     async def admit(self, request: AdmitRequest, *, deadline_ms: int | None = None) -> AdmitResult:
-        """The request's outcome. Raises StoreError (state unreachable) or DrainingError."""
+        """The request's outcome. Raises StoreError (state unreachable), DrainingError,
+        RequestLostError or NoOutcomeError."""
         if self._draining:
             raise DrainingError("this flow-controller replica is shutting down")
         started = self._clock.monotonic()
@@ -108,10 +118,42 @@ class Admitter:
             self._events.rejected(admission.finished, ticket.byte_size)
         if admission.finished is not None:
             return admission.finished
+        self._waiters.queued(ticket.request_id)
         if admission.status is AdmitStatus.QUEUED:
             self._events.queued(ticket, admission)
             self._wake(admission.shard)
-        return await future
+        if ticket.expires_ms <= 0:
+            return await future
+        wait_s = (ticket.expires_ms - now_ms) / 1000 + NO_OUTCOME_GRACE_S
+        try:
+            async with asyncio.timeout(max(wait_s, 0.0)):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            pass
+        return await self._past_ttl(ticket)
+
+    async def _past_ttl(self, ticket: Ticket) -> Finished:
+        """The TTL passed without an outcome: cancel the request (so it is not
+        dispatched to a caller that is gone) or read its outcome; NoOutcomeError when
+        neither works."""
+        now_ms = self._clock.now_ms()
+        try:
+            done = await self._store.cancel(ticket.request_id, now_ms=now_ms)
+            if done is not None:
+                self._events.evicted(done)
+                return done
+            found = await self._store.outcomes([ticket.request_id])
+        except StoreError as exc:
+            found, error = {}, str(exc)
+        else:
+            error = "no outcome recorded"
+        if ticket.request_id in found:
+            return found[ticket.request_id]
+        self._metrics.count_admit_error("no-outcome-by-ttl")
+        raise NoOutcomeError(
+            f"request {ticket.request_id} had no outcome {NO_OUTCOME_GRACE_S:g}s past its TTL "
+            f"({error})"
+        )
 
     async def _cancel(self, request: AdmitRequest) -> None:
         try:

@@ -6,6 +6,10 @@ most ``ceil(shards / live replicas)`` shards, releasing extras and claiming free
 A replica that dies stops renewing; its leases expire after ``lease_s`` and the others
 claim its shards, whose queued requests are in Redis and so are served on. Runs as one
 task; ``wake`` and ``wake_for_capacity`` may be called from any task of the loop.
+
+Each worker runs :class:`Supervised`: a worker that fails (anything but a lost lease,
+which ends it) is logged, counted (``on_restart("shard-worker")``) and started again
+with backoff; ``problem`` names it meanwhile, for the readiness probe.
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ from gie.clock import Clock
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.sharding.worker import ShardWorker
 from gie_flow_controller.state import FlowStore
-from gie_flow_controller.tasks import cancel_and_wait
+from gie_flow_controller.tasks import Supervised, cancel_and_wait
 
 _log = structlog.get_logger("gie.flow_controller.supervisor")
+
+
+def _ignore(task: str) -> None:
+    pass
 
 
 class ShardSupervisor:
@@ -36,6 +44,7 @@ class ShardSupervisor:
         make_worker: Callable[[int], ShardWorker],
         clock: Clock,
         lease_s: float = 3.0,
+        on_restart: Callable[[str], None] = _ignore,
     ) -> None:
         self._store = store
         self._shards = shards
@@ -44,12 +53,24 @@ class ShardSupervisor:
         self._clock = clock
         self._lease_ms = round(lease_s * 1000)
         self.renew_s = lease_s / 3
+        self._on_restart = on_restart
         self._workers: dict[int, tuple[ShardWorker, asyncio.Task[None]]] = {}
+        self._supervised: dict[int, Supervised] = {}
         self._log = _log.bind(replica=owner)
 
     @property
     def owned(self) -> list[int]:
         return sorted(self._workers)
+
+    @property
+    def problem(self) -> str | None:
+        """Why a shard worker is down (waiting to be started again), else None."""
+        down = [
+            f"shard {shard}: {supervised.problem}"
+            for shard, supervised in sorted(self._supervised.items())
+            if supervised.problem is not None
+        ]
+        return "; ".join(down) or None
 
     def wake(self, shard: int) -> None:
         held = self._workers.get(shard)
@@ -97,12 +118,20 @@ class ShardSupervisor:
 
     def _start_worker(self, shard: int) -> None:
         worker = self._make_worker(shard)
-        task = asyncio.create_task(worker.run(), name=f"shard-{shard}")
+        supervised = Supervised(
+            f"shard-{shard}",
+            worker.run,
+            on_restart=lambda _: self._on_restart("shard-worker"),
+            done_on_return=True,  # the lease was lost
+        )
+        task = asyncio.create_task(supervised.run(), name=f"shard-{shard}")
         self._workers[shard] = (worker, task)
+        self._supervised[shard] = supervised
         self._log.info("shard claimed", shard=shard)
 
     async def _stop_worker(self, shard: int) -> None:
         _, task = self._workers.pop(shard)
+        self._supervised.pop(shard, None)
         await cancel_and_wait([task])
 
     async def stop(self, *, release: bool = True) -> None:

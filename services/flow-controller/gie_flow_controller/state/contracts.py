@@ -117,6 +117,11 @@ class FlowStore(Protocol):
     async def outcomes(self, request_ids: Sequence[str]) -> dict[str, Finished]:
         """The recorded outcomes of those of ``request_ids`` that have one."""
 
+    async def unknown(self, request_ids: Sequence[str]) -> set[str]:
+        """Those of ``request_ids`` the flow state holds nothing about: never admitted,
+        forgotten after their outcome's retention, or lost (Redis restarted without
+        them)."""
+
     async def collect(self, *, now_ms: int) -> Collected:
         """Drop in-flight requests older than the in-flight TTL; forget expired flows."""
 

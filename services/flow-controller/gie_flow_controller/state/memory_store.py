@@ -112,6 +112,9 @@ class MemoryFlowStore:
     async def outcomes(self, request_ids: Sequence[str]) -> dict[str, Finished]:
         return self.state.outcomes(list(request_ids))
 
+    async def unknown(self, request_ids: Sequence[str]) -> set[str]:
+        return {rid for rid in request_ids if rid not in self.state.requests}
+
     async def collect(self, *, now_ms: int) -> Collected:
         return self.state.collect(now_ms=now_ms)
 

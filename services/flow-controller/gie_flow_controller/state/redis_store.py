@@ -172,6 +172,18 @@ class RedisFlowStore:
                 )
         return found
 
+    async def unknown(self, request_ids: Sequence[str]) -> set[str]:
+        if not request_ids:
+            return set()
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for rid in request_ids:
+                    pipe.exists(self.keys.request(rid))
+                found = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"reading requests failed: {exc}") from exc
+        return {rid for rid, exists in zip(request_ids, found, strict=True) if not exists}
+
     async def collect(self, *, now_ms: int, limit: int = 1000) -> Collected:
         s = self.settings
         reply = await self._json(

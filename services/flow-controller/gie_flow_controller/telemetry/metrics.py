@@ -88,6 +88,19 @@ class FlowControlMetrics:
             registry=registry,
         )
 
+        self.admit_errors = Counter(
+            "gie_flow_control_admit_errors_total",
+            "Admit calls ended without an outcome, by reason: store-unavailable (Redis "
+            "unreachable at admission; the call fails at once), state-lost (a queued request "
+            "Redis no longer knows, after a restart), no-outcome-by-ttl (the TTL passed "
+            "while the outcome could not be read).",
+            ["reason"],
+            registry=registry,
+        )
+
+    def count_admit_error(self, reason: str) -> None:
+        self.admit_errors.labels(reason).inc()
+
     def observe_call(
         self, fairness_id: str, priority: int, outcome: Outcome, seconds: float
     ) -> None:

@@ -11,7 +11,8 @@ checked first, fast path or not, so whether a request is accepted never depends 
 the load: an unusable value (empty is the default, longer than 256 characters or
 with control characters is unusable) is a 400 naming the header. A request the
 flow-controller calls malformed (``INVALID_ARGUMENT``) is a 400 with its reason; a
-flow-controller that cannot answer (unavailable, internal error, deadline) a 503.
+flow-controller that cannot answer (unavailable, internal error, deadline) a 503, and
+so is a queued request the flow state lost (Redis restarted without it).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gie.flowcontrol import (
     BacklogView,
     FlowControlCallError,
     FlowControlClient,
+    FlowControlStateLostError,
     FlowKey,
     InvalidAdmitRequestError,
     check_id,
@@ -111,6 +113,9 @@ class FlowGate:
                 error=str(exc),
             )
             raise RequestError(400, f"flow control refused the request: {exc}") from exc
+        except FlowControlStateLostError as exc:
+            _log.warning("flow control lost the request", request_id=request.request_id)
+            raise RequestError(503, f"flow control lost the request: {exc}") from exc
         except FlowControlCallError as exc:
             _log.warning("flow-controller unavailable", error=str(exc))
             raise RequestError(503, f"flow control unavailable: {exc}") from exc
