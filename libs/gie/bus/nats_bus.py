@@ -496,7 +496,7 @@ class NatsEventBus:
             return
         try:
             await asyncio.wait_for(nc.drain(), timeout=5.0)
-        except (NatsError, TimeoutError) as exc:
+        except (NatsError, TimeoutError, OSError) as exc:  # OSError: connection lost
             _log.warning("NATS drain failed; closing", error=str(exc))
             await nc.close()
 
