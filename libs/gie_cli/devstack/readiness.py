@@ -107,3 +107,18 @@ async def wait_until_ready(
                 log_tail=log_tail(log_path),
             )
         await asyncio.sleep(_POLL_S)
+
+
+async def cluster_hosts_healthy(client: httpx.AsyncClient, admin_url: str, cluster: str) -> bool:
+    """Whether Envoy (admin at ``admin_url``) has judged every host of ``cluster`` healthy:
+    until its first health checks pass, a gateway would fail streams to the others."""
+    try:
+        response = await client.get(f"{admin_url}/clusters")
+    except httpx.HTTPError:
+        return False
+    flags = [
+        line.rsplit("::", 1)[-1]
+        for line in response.text.splitlines()
+        if line.startswith(f"{cluster}::") and "::health_flags::" in line
+    ]
+    return bool(flags) and all(flag == "healthy" for flag in flags)

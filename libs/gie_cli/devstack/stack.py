@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,12 +32,13 @@ import yaml
 
 from gie_cli.devstack.binaries import find_envoy, find_nats_server, find_redis_server
 from gie_cli.devstack.envoy_config import (
+    EXT_PROC_CLUSTER,
     BodyMode,
     FailureMode,
     ResponsePath,
     build_envoy_config,
 )
-from gie_cli.devstack.errors import StackAlreadyRunningError
+from gie_cli.devstack.errors import PartStartError, StackAlreadyRunningError
 from gie_cli.devstack.kube_objects import POOL_GROUP
 from gie_cli.devstack.kube_pool import KubePool, default_crds_dir
 from gie_cli.devstack.parts import (
@@ -54,12 +56,21 @@ from gie_cli.devstack.parts import (
 )
 from gie_cli.devstack.ports import LOOPBACK, free_port, free_port_block, free_ports
 from gie_cli.devstack.processes import StopOutcome, is_ours, spawn, stop_process
-from gie_cli.devstack.readiness import local_http_client, probe, wait_until_ready
+from gie_cli.devstack.readiness import (
+    cluster_hosts_healthy,
+    local_http_client,
+    probe,
+    wait_until_ready,
+)
 from gie_cli.devstack.state import Discovery, ProcessRecord, StackState, StateStore
 
 __all__ = ["RunningStack", "StackOptions", "start_stack", "stop_stack"]
 
 Progress = Callable[[str], None]
+
+
+# How long Envoy may take to judge every picker host healthy once it is up.
+PICKER_HOSTS_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -602,7 +613,21 @@ class _Starter:
             admin_port=self.ports.envoy_admin,
         )
         await self.start(envoy)
+        await self._wait_for_picker_hosts(envoy.parts[0].addresses["admin"])
         self._record(self.state.model_copy(update={"gateway": envoy.parts[0].addresses["gateway"]}))
+
+    async def _wait_for_picker_hosts(self, admin_url: str) -> None:
+        """Until Envoy's first health checks pass it has no picker to send a stream to."""
+        deadline = time.monotonic() + PICKER_HOSTS_TIMEOUT_S
+        while not await cluster_hosts_healthy(self.http, admin_url, EXT_PROC_CLUSTER):
+            if time.monotonic() >= deadline:
+                raise PartStartError(
+                    "envoy",
+                    f"its picker hosts were not all healthy after {PICKER_HOSTS_TIMEOUT_S:g}s",
+                    log_path=self.store.logs / "envoy.log",
+                    log_tail="",
+                )
+            await asyncio.sleep(0.05)
 
 
 async def _wait_all(waits: list[Awaitable[None]]) -> None:
