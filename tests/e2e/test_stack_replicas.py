@@ -74,7 +74,8 @@ async def test_every_replica_is_a_healthy_part_and_requests_succeed(
     assert services["picker"]["pid"] != services["picker-1"]["pid"]
     assert report["healthy"] is True
     responses = await _send(replicated.gateway, 40)
-    assert [r.status_code for r in responses] == [200] * 40, [r.text for r in responses if r.status_code != 200]
+    failed = [r.text for r in responses if r.status_code != 200]
+    assert [r.status_code for r in responses] == [200] * 40, failed
 
 
 @pytest.mark.asyncio(loop_scope="session")
