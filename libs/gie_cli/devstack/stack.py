@@ -613,7 +613,8 @@ class _Starter:
             admin_port=self.ports.envoy_admin,
         )
         await self.start(envoy)
-        await self._wait_for_picker_hosts(envoy.parts[0].addresses["admin"])
+        if "picker" in self.options.services:
+            await self._wait_for_picker_hosts(envoy.parts[0].addresses["admin"])
         self._record(self.state.model_copy(update={"gateway": envoy.parts[0].addresses["gateway"]}))
 
     async def _wait_for_picker_hosts(self, admin_url: str) -> None:
