@@ -1,118 +1,41 @@
 """Label selectors and field selectors, parsed as the API server parses them.
 
-Label selectors: comma-separated requirements ``k=v``, ``k==v``, ``k!=v``,
-``k in (a,b)``, ``k notin (a,b)``, ``k`` (exists), ``!k`` (does not exist), ``k>n``,
-``k<n``. Field selectors: ``field=v``, ``field==v``, ``field!=v`` over the fields a
-resource supports (``metadata.name``, ``metadata.namespace`` for every resource, and
-for Pods ``status.phase``, ``spec.nodeName`` and a few more). A selector the server
-cannot parse, or a field it does not support, is a 400 BadRequest.
+Label selectors follow :mod:`gie.label_selector`, the grammar ingest also uses.
+Field selectors: ``field=v``, ``field==v``, ``field!=v`` over the fields a resource
+supports (``metadata.name``, ``metadata.namespace`` for every resource, and for Pods
+``status.phase``, ``spec.nodeName`` and a few more). A selector the server cannot parse,
+or a field it does not support, is a 400 BadRequest.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gie.label_selector import LabelSelectorError, Requirement, matches, parse_selector
 from gie_cli.kube.status import bad_request
 
 __all__ = ["FieldSelector", "LabelSelector", "Selector"]
 
 Obj = dict[str, Any]
 
-_KEY = r"(?:[A-Za-z0-9.\-]+/)?[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?"
-_VALUE = r"(?:[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?)?"
-_SET = re.compile(rf"^\s*({_KEY})\s+(in|notin)\s*\(([^)]*)\)\s*$")
-_EXISTS = re.compile(rf"^\s*(!?)\s*({_KEY})\s*$")
-_COMPARE = re.compile(rf"^\s*({_KEY})\s*(==|=|!=|>|<)\s*(\S*)\s*$")
-
-
-def _split_requirements(text: str) -> list[str]:
-    """Split on commas outside parentheses."""
-    parts, depth, current = [], 0, ""
-    for char in text:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return [part for part in parts if part.strip()]
-
-
-def _check_value(value: str) -> str:
-    if not re.fullmatch(_VALUE, value) or len(value) > 63:
-        raise bad_request(f"unable to parse requirement: invalid label value: {value!r}")
-    return value
-
-
-def _requirement(text: str) -> Callable[[dict[str, str]], bool]:
-    if match := _SET.match(text):
-        key, op, values_text = match.groups()
-        values = {_check_value(v.strip()) for v in values_text.split(",")}
-        if op == "in":
-            return lambda labels: labels.get(key) in values
-        return lambda labels: labels.get(key) not in values
-    if match := _EXISTS.match(text):
-        negated, key = match.group(1) == "!", match.group(2)
-        return (lambda labels: key not in labels) if negated else (lambda labels: key in labels)
-    if match := _COMPARE.match(text):
-        key, op, value = match.groups()
-        if op in ("=", "=="):
-            _check_value(value)
-            return lambda labels: labels.get(key) == value
-        if op == "!=":
-            _check_value(value)
-            return lambda labels: labels.get(key) != value
-        if not re.fullmatch(r"-?\d+", value):
-            raise bad_request(
-                f"unable to parse requirement: for '{op}', '<', '>' operators, "
-                "exactly one value is required and it must be an integer"
-            )
-        bound = int(value)
-        return _compare(key, op, bound)
-    raise bad_request(
-        f"unable to parse requirement: found '{text.strip()}', "
-        "expected: a label selector requirement"
-    )
-
-
-def _compare(key: str, op: str, bound: int) -> Callable[[dict[str, str]], bool]:
-    def check(labels: dict[str, str]) -> bool:
-        value = _int(labels.get(key))
-        if value is None:
-            return False
-        return value > bound if op == ">" else value < bound
-
-    return check
-
-
-def _int(value: str | None) -> int | None:
-    if value is None or not re.fullmatch(r"-?\d+", value):
-        return None
-    return int(value)
-
 
 @dataclass(frozen=True, slots=True)
 class LabelSelector:
     """A parsed label selector; the empty selector matches everything."""
 
-    requirements: tuple[Callable[[dict[str, str]], bool], ...] = ()
+    requirements: tuple[Requirement, ...] = ()
 
     @classmethod
     def parse(cls, text: str | None) -> LabelSelector:
-        if not text or not text.strip():
-            return cls()
-        return cls(tuple(_requirement(part) for part in _split_requirements(text)))
+        try:
+            return cls(parse_selector(text or "", allow_empty=True))
+        except LabelSelectorError as error:
+            raise bad_request(f"unable to parse requirement: {error}") from None
 
     def matches(self, obj: Obj) -> bool:
-        labels = obj.get("metadata", {}).get("labels") or {}
-        return all(requirement(labels) for requirement in self.requirements)
+        return matches(self.requirements, obj.get("metadata", {}).get("labels") or {})
 
 
 COMMON_FIELDS = ("metadata.name", "metadata.namespace")

@@ -17,7 +17,7 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from gie.config import ServiceSettings
-from gie_ingest.kube.label_selector import LabelSelectorError, format_selector, parse_selector
+from gie.label_selector import LabelSelectorError, format_selector, parse_selector
 
 POOL_GROUPS = ("inference.networking.k8s.io", "inference.networking.x-k8s.io")
 MAX_TARGET_PORTS = 8

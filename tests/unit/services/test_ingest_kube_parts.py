@@ -14,13 +14,13 @@ import pytest
 from pydantic import ValidationError
 
 from gie.events import Endpoint, RewriteRule, RewriteTarget
-from gie_ingest.kube.errors import InvalidObject
-from gie_ingest.kube.label_selector import (
+from gie.label_selector import (
     LabelSelectorError,
     format_selector,
     match_labels_selector,
     parse_selector,
 )
+from gie_ingest.kube.errors import InvalidObject
 from gie_ingest.kube.pod_endpoints import RANK_LABEL, pod_endpoints
 from gie_ingest.kube.pool_refs import Rewrite, objective_priority, rewrite_of
 from gie_ingest.kube.pool_spec import PoolSpec, pool_spec

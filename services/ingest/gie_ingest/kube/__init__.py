@@ -2,7 +2,7 @@
 
 How it is put together:
 
-* pure parts: :mod:`.label_selector` (selector strings), :mod:`.pool_spec`
+* pure parts: :mod:`gie.label_selector` (selector strings), :mod:`.pool_spec`
   (InferencePool → selector and ports), :mod:`.pod_endpoints` (Pod → endpoints),
   :mod:`.pool_refs` (InferenceObjective / InferenceModelRewrite → facts);
 * adapters: :mod:`.config` (the ApiClient), :mod:`.discovery`, :mod:`.resource`

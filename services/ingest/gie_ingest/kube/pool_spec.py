@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gie.label_selector import LabelSelectorError, match_labels_selector
 from gie_ingest.kube.errors import InvalidObject
-from gie_ingest.kube.label_selector import LabelSelectorError, match_labels_selector
 
 MAX_PORTS = 8
 V1_GROUP = "inference.networking.k8s.io"
