@@ -6,19 +6,16 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from bench.local_procs import local_procs
 from gie.bus import NatsEventBus
 from gie.events import Endpoint, EndpointUpserted
 from gie.events.subjects import endpoint_subject
-from gie_cli.devstack.binaries import find_nats_server
 from gie_cli.devstack.ports import free_port
 
 __all__ = ["Stack", "scale_stack"]
@@ -33,19 +30,6 @@ class Stack:
     pids: dict[str, int] = field(default_factory=dict)  # "collector", "nats", "sims-0", ...
 
 
-async def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    async with httpx.AsyncClient(timeout=1) as http:
-        while asyncio.get_running_loop().time() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{what} exited with {proc.returncode} during start-up")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{what} not ready within {timeout_s}s")
-
-
 async def _wait_file(path: Path, proc: subprocess.Popen[bytes], timeout_s: float) -> list[str]:
     for _ in range(int(timeout_s * 10)):
         if proc.poll() is not None:
@@ -58,50 +42,13 @@ async def _wait_file(path: Path, proc: subprocess.Popen[bytes], timeout_s: float
     raise RuntimeError(f"gie-sim not ready within {timeout_s}s")
 
 
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @contextlib.asynccontextmanager
 async def scale_stack(
     *, endpoints: int, sim_procs: int, workdir: Path, collector_env: Mapping[str, str]
 ) -> AsyncIterator[Stack]:
     """Start everything, publish the endpoints, yield; stop everything by pid."""
-    procs: list[subprocess.Popen[bytes]] = []
-    logs = workdir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-
-    def spawn(
-        name: str, argv: list[str], env: Mapping[str, str] | None = None
-    ) -> subprocess.Popen[bytes]:
-        with (logs / f"{name}.log").open("wb") as log:
-            proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env, start_new_session=True)
-        procs.append(proc)
-        return proc
-
-    try:
-        nats_port, monitor = free_port(), free_port()
-        shutil.rmtree(workdir / "jetstream", ignore_errors=True)
-        nats = spawn(
-            "nats",
-            [
-                str(find_nats_server()),
-                *("-a", "127.0.0.1", "-p", str(nats_port), "-m", str(monitor)),
-                *("-js", "-sd", str(workdir / "jetstream")),
-            ],
-        )
-        await _wait_http(
-            f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", nats, "nats", 15
-        )
-        nats_url = f"nats://127.0.0.1:{nats_port}"
+    async with local_procs(workdir / "logs") as procs:
+        nats, nats_url = await procs.start_nats(workdir / "jetstream")
 
         sims: list[tuple[str, subprocess.Popen[bytes], Path]] = []
         for index in range(sim_procs):
@@ -110,7 +57,7 @@ async def scale_stack(
             ready.unlink(missing_ok=True)  # a reused workdir holds the last run's file
             argv = [sys.executable, "-m", "gie_sim", "--count", str(count), "--time-scale", "0"]
             argv += ["--ready-file", str(ready), "--log-level", "WARNING"]
-            sims.append((f"sims-{index}", spawn(f"sims-{index}", argv), ready))
+            sims.append((f"sims-{index}", procs.spawn(f"sims-{index}", argv), ready))
         addresses = [a for _, proc, ready in sims for a in await _wait_file(ready, proc, 60)]
 
         pool = "bench/collector-scale"
@@ -132,11 +79,9 @@ async def scale_stack(
             "GIE_LOG_LEVEL": "warning",
             **collector_env,
         }
-        collector = spawn("collector", [sys.executable, "-m", "gie_metrics_collector"], env)
-        await _wait_http(f"http://127.0.0.1:{port}/readyz", collector, "collector", 60)
+        collector = procs.spawn("collector", [sys.executable, "-m", "gie_metrics_collector"], env)
+        await procs.wait_http(f"http://127.0.0.1:{port}/readyz", collector, "collector", 60)
         stack = Stack(pool, nats_url, addresses, port)
         stack.pids = {"nats": nats.pid, "collector": collector.pid}
         stack.pids.update({name: proc.pid for name, proc, _ in sims})
         yield stack
-    finally:
-        _stop(procs[::-1])

@@ -5,22 +5,18 @@ Pods."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 from kubernetes_asyncio import client, config
 
-from gie_cli.devstack.binaries import find_nats_server
+from bench.local_procs import local_procs
 from gie_cli.devstack.ports import free_port
 
 CRDS = Path(__file__).resolve().parents[2] / "helm" / "gie" / "crds"
@@ -67,19 +63,6 @@ def pod_body(name: str) -> dict[str, Any]:
     }
 
 
-async def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    async with httpx.AsyncClient(timeout=1) as http:
-        while asyncio.get_running_loop().time() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{what} exited with {proc.returncode} during start-up")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{what} not ready within {timeout_s}s")
-
-
 async def _populate(api: client.ApiClient, pods: int) -> None:
     crds = client.ApiextensionsV1Api(api)
     for path in sorted(CRDS.glob("*.yaml")):
@@ -107,34 +90,14 @@ async def _populate(api: client.ApiClient, pods: int) -> None:
 @contextlib.asynccontextmanager
 async def ingest_stack(*, pods: int, workdir: Path) -> AsyncIterator[Stack]:
     """Start everything, create the objects, yield once ingest is ready; stop by pid."""
-    procs: list[subprocess.Popen[bytes]] = []
-    logs = workdir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-
-    def spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> Any:
-        with (logs / f"{name}.log").open("wb") as log:
-            proc = subprocess.Popen(argv, stdout=log, stderr=log, env=env, start_new_session=True)
-        procs.append(proc)
-        return proc
-
-    try:
-        nats_port, monitor = free_port(), free_port()
-        shutil.rmtree(workdir / "jetstream", ignore_errors=True)
-        nats = spawn(
-            "nats",
-            [
-                str(find_nats_server()),
-                *("-a", "127.0.0.1", "-p", str(nats_port), "-m", str(monitor)),
-                *("-js", "-sd", str(workdir / "jetstream")),
-            ],
-        )
-        await _wait_http(
-            f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", nats, "nats", 15
-        )
+    async with local_procs(workdir / "logs") as procs:
+        _nats, nats_url = await procs.start_nats(workdir / "jetstream")
         kube_port, kubeconfig = free_port(), workdir / "kubeconfig"
         argv = [sys.executable, "-m", "gie_cli", "kube", "serve", "--no-kubelet"]
-        kube = spawn("kube", [*argv, "--port", str(kube_port), "--kubeconfig", str(kubeconfig)])
-        await _wait_http(f"http://127.0.0.1:{kube_port}/readyz", kube, "gie kube serve", 30)
+        kube = procs.spawn(
+            "kube", [*argv, "--port", str(kube_port), "--kubeconfig", str(kubeconfig)]
+        )
+        await procs.wait_http(f"http://127.0.0.1:{kube_port}/readyz", kube, "gie kube serve", 30)
         configuration = client.Configuration()
         await config.load_kube_config(str(kubeconfig), client_configuration=configuration)
         async with client.ApiClient(configuration) as api:
@@ -142,7 +105,7 @@ async def ingest_stack(*, pods: int, workdir: Path) -> AsyncIterator[Stack]:
             admin, picker_admin, grpc_port = free_port(), free_port(), free_port()
             common = {
                 **os.environ,
-                "GIE_NATS_URL": f"nats://127.0.0.1:{nats_port}",
+                "GIE_NATS_URL": nats_url,
                 "GIE_POOL": f"{NAMESPACE}/{POOL}",
                 "GIE_LOG_LEVEL": "warning",
             }
@@ -153,8 +116,8 @@ async def ingest_stack(*, pods: int, workdir: Path) -> AsyncIterator[Stack]:
                 "GIE_ADMIN_PORT": str(admin),
                 "GIE_INSTANCE_ID": "bench-ingest",
             }
-            ingest = spawn("ingest", [sys.executable, "-m", "gie_ingest"], env)
-            await _wait_http(f"http://127.0.0.1:{admin}/readyz", ingest, "ingest", 60)
+            ingest = procs.spawn("ingest", [sys.executable, "-m", "gie_ingest"], env)
+            await procs.wait_http(f"http://127.0.0.1:{admin}/readyz", ingest, "ingest", 60)
             picker_env = {
                 **common,
                 "GIE_ADMIN_PORT": str(picker_admin),
@@ -162,22 +125,12 @@ async def ingest_stack(*, pods: int, workdir: Path) -> AsyncIterator[Stack]:
                 "GIE_GRPC_PORT": str(grpc_port),
                 "GIE_INSTANCE_ID": "bench-picker",
             }
-            picker = spawn("picker", [sys.executable, "-m", "gie_picker"], picker_env)
-            await _wait_http(f"http://127.0.0.1:{picker_admin}/readyz", picker, "picker", 60)
+            picker = procs.spawn("picker", [sys.executable, "-m", "gie_picker"], picker_env)
+            await procs.wait_http(f"http://127.0.0.1:{picker_admin}/readyz", picker, "picker", 60)
             yield Stack(
                 api,
-                f"nats://127.0.0.1:{nats_port}",
+                nats_url,
                 f"{NAMESPACE}/{POOL}",
                 admin,
                 f"127.0.0.1:{grpc_port}",
             )
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,13 +15,12 @@ from pathlib import Path
 
 from bench.collector_scale.lag_probe import percentile
 from bench.collector_scale.procstat import cpu_seconds
-from bench.collector_scale.stack import _stop, _wait_http
 from bench.kv_lag.publisher import FakeServer
+from bench.local_procs import LocalProcs, local_procs
 from gie.bus import KV, Deliver, NatsEventBus
 from gie.events import Endpoint, EndpointUpserted, Event, KvBlocksStored
 from gie.events.subjects import endpoint_subject, pool_prefix
 from gie.prefix import PreciseIndex
-from gie_cli.devstack.binaries import find_nats_server
 from gie_cli.devstack.ports import free_port
 from gie_metrics_collector.kv import KV_EVENTS_LABEL, KV_REPLAY_LABEL
 
@@ -41,96 +39,78 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _spawn(
-    argv: list[str], log: Path, env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(argv, stdout=out, stderr=out, env=env, start_new_session=True)
-
-
 async def _run(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
-    procs: list[subprocess.Popen[bytes]] = []
     server = FakeServer(
         blocks_per_s=args.blocks_per_s,
         blocks_per_batch=args.blocks_per_batch,
         capacity=args.capacity,
     )
     try:
-        nats_port, monitor = free_port(), free_port()
-        nats = _spawn(
-            [
-                str(find_nats_server()),
-                *("-a", "127.0.0.1", "-p", str(nats_port), "-m", str(monitor)),
-                *("-js", "-sd", str(workdir / "jetstream")),
-            ],
-            workdir / "nats.log",
-        )
-        procs.append(nats)
-        await _wait_http(
-            f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", nats, "nats", 15
-        )
-        nats_url = f"nats://127.0.0.1:{nats_port}"
-        address = f"127.0.0.1:{free_port()}"  # nothing serves /metrics there: scrapes fail
-        index = PreciseIndex(POOL)
-        lags: list[float] = []
-        measuring = False
-
-        def fold(event: Event) -> None:
-            index.apply(event)
-            if measuring and isinstance(event, KvBlocksStored):
-                sent = server.sent_at.get(event.seq)
-                if sent is not None:
-                    lags.append(time.monotonic() - sent)
-
-        async with NatsEventBus(nats_url, name="bench-kv-lag") as bus:
-            await bus.ensure_streams()
-            labels = {KV_EVENTS_LABEL: server.address, KV_REPLAY_LABEL: ""}
-            endpoint = Endpoint(address=address, labels=labels)
-            await bus.publish(
-                endpoint_subject(POOL, address),
-                EndpointUpserted(source="bench", pool=POOL, endpoint=endpoint),
-            )
-            await bus.follow(KV, f"{pool_prefix(POOL)}.kv.>", fold, deliver=Deliver.NEW)
-            port = free_port()
-            env = {
-                **os.environ,
-                "GIE_NATS_URL": nats_url,
-                "GIE_POOL": POOL,
-                "GIE_ADMIN_PORT": str(port),
-                "GIE_INSTANCE_ID": "bench-collector",
-                "GIE_LOG_LEVEL": "warning",
-                "GIE_MEMBERSHIP_ENABLED": "false",
-            }
-            collector = _spawn(
-                [sys.executable, "-m", "gie_metrics_collector"], workdir / "collector.log", env
-            )
-            procs.append(collector)
-            await _wait_http(f"http://127.0.0.1:{port}/readyz", collector, "collector", 60)
-            await asyncio.sleep(0.5)  # the follower's SUB connects
-            publishing = asyncio.create_task(server.run(args.warmup + args.seconds))
-            await asyncio.sleep(args.warmup)
-            measuring = True
-            cpu0, t0 = cpu_seconds(collector.pid), time.monotonic()
-            await publishing
-            cpu1, t1 = cpu_seconds(collector.pid), time.monotonic()
-            await asyncio.sleep(1.0)  # the last batches arrive
-            state = index.get(address)
-            return {
-                "blocks_per_s": args.blocks_per_s,
-                "blocks_per_batch": args.blocks_per_batch,
-                "batches_timed": len(lags),
-                "batches_sent": len(server.sent_at),
-                "lag_p50_ms": percentile(lags, 50) * 1000,
-                "lag_p90_ms": percentile(lags, 90) * 1000,
-                "lag_p99_ms": percentile(lags, 99) * 1000,
-                "lag_max_ms": max(lags) * 1000 if lags else float("nan"),
-                "collector_cores": (cpu1 - cpu0) / (t1 - t0),
-                "index_blocks": len(state.keys) if state else 0,
-                "load_avg_1m": os.getloadavg()[0],
-            }
+        async with local_procs(workdir) as procs:
+            return await _measure(args, procs, server, workdir)
     finally:
         server.close()
-        _stop(procs[::-1])
+
+
+async def _measure(
+    args: argparse.Namespace, procs: LocalProcs, server: FakeServer, workdir: Path
+) -> dict[str, float]:
+    _nats, nats_url = await procs.start_nats(workdir / "jetstream")
+    address = f"127.0.0.1:{free_port()}"  # nothing serves /metrics there: scrapes fail
+    index = PreciseIndex(POOL)
+    lags: list[float] = []
+    measuring = False
+
+    def fold(event: Event) -> None:
+        index.apply(event)
+        if measuring and isinstance(event, KvBlocksStored):
+            sent = server.sent_at.get(event.seq)
+            if sent is not None:
+                lags.append(time.monotonic() - sent)
+
+    async with NatsEventBus(nats_url, name="bench-kv-lag") as bus:
+        await bus.ensure_streams()
+        labels = {KV_EVENTS_LABEL: server.address, KV_REPLAY_LABEL: ""}
+        endpoint = Endpoint(address=address, labels=labels)
+        await bus.publish(
+            endpoint_subject(POOL, address),
+            EndpointUpserted(source="bench", pool=POOL, endpoint=endpoint),
+        )
+        await bus.follow(KV, f"{pool_prefix(POOL)}.kv.>", fold, deliver=Deliver.NEW)
+        port = free_port()
+        env = {
+            **os.environ,
+            "GIE_NATS_URL": nats_url,
+            "GIE_POOL": POOL,
+            "GIE_ADMIN_PORT": str(port),
+            "GIE_INSTANCE_ID": "bench-collector",
+            "GIE_LOG_LEVEL": "warning",
+            "GIE_MEMBERSHIP_ENABLED": "false",
+        }
+        collector = procs.spawn("collector", [sys.executable, "-m", "gie_metrics_collector"], env)
+        await procs.wait_http(f"http://127.0.0.1:{port}/readyz", collector, "collector", 60)
+        await asyncio.sleep(0.5)  # the follower's SUB connects
+        publishing = asyncio.create_task(server.run(args.warmup + args.seconds))
+        await asyncio.sleep(args.warmup)
+        measuring = True
+        cpu0, t0 = cpu_seconds(collector.pid), time.monotonic()
+        await publishing
+        cpu1, t1 = cpu_seconds(collector.pid), time.monotonic()
+        await asyncio.sleep(1.0)  # the last batches arrive
+        state = index.get(address)
+        return {
+            "blocks_per_s": args.blocks_per_s,
+            "blocks_per_batch": args.blocks_per_batch,
+            "batches_timed": len(lags),
+            "batches_sent": len(server.sent_at),
+            "lag_p50_ms": percentile(lags, 50) * 1000,
+            "lag_p90_ms": percentile(lags, 90) * 1000,
+            "lag_p99_ms": percentile(lags, 99) * 1000,
+            "lag_max_ms": max(lags) * 1000 if lags else float("nan"),
+            "collector_cores": (cpu1 - cpu0) / (t1 - t0),
+            "index_blocks": len(state.keys) if state else 0,
+            "load_avg_1m": os.getloadavg()[0],
+        }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
