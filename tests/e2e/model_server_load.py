@@ -99,12 +99,15 @@ def first_left_out(picker_log: Path, endpoint: str, after_wall: float) -> float 
     return None
 
 
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
 async def destinations(access_log: Path, request_ids: set[str]) -> dict[str, list[str]]:
     """Request id -> the endpoints the picker named (Envoy flushes its log every second)."""
     found: dict[str, list[str]] = {}
     for _ in range(50):
-        lines = access_log.read_text().splitlines() if access_log.exists() else []
-        for line in lines:
+        for line in _lines(access_log):
             entry = orjson.loads(line)
             if entry.get("request_id") in request_ids and entry.get("destination"):
                 found[entry["request_id"]] = entry["destination"].split(",")
