@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from gie_cli.devstack import ResponsePath, build_envoy_config
-from gie_cli.devstack.local_reply import picker_unavailable_reply
 from gie_cli.devstack.envoy_config import upstream_retry_policy
+from gie_cli.devstack.local_reply import picker_unavailable_reply
 from tests.support.chart import CHART, NAMESPACE, Obj, named, render
 from tests.support.k8s_tools import ROOT
 
