@@ -9,7 +9,7 @@ as a gateway sees it:
   after a crash;
 * ``reset`` -- a completion is read, then its connection is reset (TCP RST): a
   streamed one after ``reset_after_chunks`` token chunks, any other before an answer;
-* ``hang`` -- connections are accepted and requests read, but no route answers
+* ``hang`` -- connections are accepted and request heads read, but no route answers
   (``/metrics`` and ``/health`` included) until the mode changes;
 * ``http503`` -- completions are answered 503 in the OpenAI error shape; ``/metrics``
   and ``/health`` keep answering, so only the responses show the fault.
