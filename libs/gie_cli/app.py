@@ -9,6 +9,7 @@ from gie_cli.config_commands import config_app
 from gie_cli.demo import demo
 from gie_cli.events_commands import events_app
 from gie_cli.kube_commands import kube_app
+from gie_cli.sim_commands import sim_app
 from gie_cli.stack_commands import down, status, up
 
 __all__ = ["app", "main"]
@@ -28,6 +29,7 @@ app.add_typer(config_app, name="config")
 app.command()(bench)
 app.add_typer(kube_app, name="kube")
 app.add_typer(events_app, name="events")
+app.add_typer(sim_app, name="sim")
 
 
 def main() -> None:

@@ -217,6 +217,14 @@ def up(
             show_default=False,
         ),
     ] = None,
+    sim_processes: Annotated[
+        bool,
+        typer.Option(
+            "--sim-processes",
+            help="Run each simulator in its own process (sim-0, sim-1, ...), so one can be "
+            "killed alone.",
+        ),
+    ] = False,
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the local stack and print the gateway URL (foreground unless --detach)."""
@@ -236,6 +244,7 @@ def up(
             if name.strip()
         ),
         sims=sims,
+        sim_processes=sim_processes,
         time_scale=time_scale,
         model=model,
         pool=pool,

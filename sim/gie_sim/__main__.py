@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from gie_sim.cluster import run_servers
 from gie_sim.config import SimConfig
 from gie_sim.faults import FaultMode, Faults
+from gie_sim.process_admin import ProcessAdmin
 
 __all__ = [
     "build_parser",
@@ -107,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help='Once listening, write {"pid", "servers", "model", "models"} JSON here (atomically).',
     )
+    parser.add_argument(
+        "--admin",
+        default=None,
+        metavar="HOST:PORT",
+        help="Also serve every server's fault controls here (/sim/servers/...), reachable "
+        "while a server refuses connections; port 0 = ephemeral. Written to the ready file.",
+    )
     parser.add_argument("--log-level", default="INFO", help="Python logging level.")
     faults = parser.add_argument_group("faults of /metrics (switch at run time: POST /sim/faults)")
     faults.add_argument(
@@ -149,17 +157,22 @@ def split_names(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(name.strip() for value in values for name in value.split(","))
 
 
-def write_ready_file(path: Path, servers: Sequence[str], models: Sequence[str]) -> None:
+def write_ready_file(
+    path: Path, servers: Sequence[str], models: Sequence[str], *, admin: str | None = None
+) -> None:
     """Write the ready file atomically (temporary file in the same directory + rename).
 
-    ``model`` is the first served name (the one metrics carry), ``models`` all of them.
+    ``model`` is the first served name (the one metrics carry), ``models`` all of them;
+    ``admin`` the process's admin address, when it serves one.
     """
-    payload = {
+    payload: dict[str, object] = {
         "pid": os.getpid(),
         "servers": list(servers),
         "model": models[0],
         "models": list(models),
     }
+    if admin is not None:
+        payload["admin"] = admin
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -179,6 +192,7 @@ async def _serve(
     count: int | None,
     ready: Path | None,
     faults: Faults,
+    admin: tuple[str, int] | None = None,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -188,17 +202,30 @@ async def _serve(
         for server in servers:
             server.faults = faults
         addresses = [server.address for server in servers]
-        if ready is not None:
-            write_ready_file(ready, addresses, config.served_models)
-        print("gie-sim ready: " + " ".join(addresses), flush=True)
-        _log.info(
-            "ready servers=%s models=%s pid=%d",
-            ",".join(addresses),
-            ",".join(config.served_models),
-            os.getpid(),
-        )
-        await stop.wait()
-        _log.info("shutting down")
+        control = ProcessAdmin(servers, host=admin[0], port=admin[1]) if admin else None
+        if control is not None:
+            await control.start()
+        try:
+            if ready is not None:
+                write_ready_file(
+                    ready,
+                    addresses,
+                    config.served_models,
+                    admin=control.address if control else None,
+                )
+            print("gie-sim ready: " + " ".join(addresses), flush=True)
+            _log.info(
+                "ready servers=%s models=%s pid=%d admin=%s",
+                ",".join(addresses),
+                ",".join(config.served_models),
+                os.getpid(),
+                control.address if control else "-",
+            )
+            await stop.wait()
+            _log.info("shutting down")
+        finally:
+            if control is not None:
+                await control.stop()
     if ready is not None:
         remove_ready_file(ready)
 
@@ -220,6 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(f"--listen: {exc}")
     hosts = [host for host, _ in listen] or None
+    try:
+        admins = parse_listen([args.admin]) if args.admin else []
+    except ValueError as exc:
+        parser.error(f"--admin: {exc}")
+    if len(admins) > 1:
+        parser.error("--admin takes one HOST:PORT")
+    admin = admins[0] if admins else None
     if listen:
         if args.host != parser.get_default("host"):
             parser.error("--host does not apply with --listen (each address names its host)")
@@ -246,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 count=args.count,
                 ready=args.ready_file,
                 faults=faults,
+                admin=admin,
             )
         )
     except OSError as exc:

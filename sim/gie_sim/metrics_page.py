@@ -29,11 +29,13 @@ def render_metrics(
     snap: EngineSnapshot,
     lora: Sequence[LoraInfo] = (),
     requests_by_model: Mapping[str, int] | None = None,
+    api_faults: Mapping[str, int] | None = None,
 ) -> str:
     """The ``/metrics`` page of one server (LoRA series only exist in the vLLM flavour).
 
     ``requests_by_model`` (requests accepted per served name) adds the simulator's own
-    ``gie_sim_requests_total`` family, with a sample for every served name.
+    ``gie_sim_requests_total`` family, with a sample for every served name;
+    ``api_faults`` (mode -> count) the ``gie_sim_api_faults_total`` family.
     """
     if config.flavour == "sglang":
         families = sglang_families(config, snap)
@@ -51,6 +53,16 @@ def render_metrics(
                     ({"model_name": name}, requests_by_model.get(name, 0))
                     for name in config.served_models
                 ),
+            )
+        )
+    if api_faults is not None:
+        families.append(
+            Family(
+                "gie_sim_api_faults_total",
+                "counter",
+                "Requests an OpenAI API fault mode broke, by mode (refuse: open connections "
+                "reset when refusing began; simulator only).",
+                tuple(({"mode": mode}, count) for mode, count in sorted(api_faults.items())),
             )
         )
     return render_families(families)

@@ -1,7 +1,9 @@
 """One simulated model server: an aiohttp application in front of its own :class:`Engine`.
 
 Besides the OpenAI API and ``/metrics`` it serves ``/sim/faults`` and ``/sim/overrides``
-(:mod:`gie_sim.admin_api`) to change what ``/metrics`` answers while it runs.
+(:mod:`gie_sim.admin_api`) to change what ``/metrics`` answers while it runs, and
+``/sim/api-faults`` to break the server itself (:mod:`gie_sim.api_faults`: refuse
+connections, reset them, hang, answer 503).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import collections
 import itertools
 import logging
 import os
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -18,7 +22,8 @@ import orjson
 from aiohttp import web
 
 from gie.clock import Clock
-from gie_sim.admin_api import add_admin_routes, add_kv_routes
+from gie_sim.admin_api import add_admin_routes, add_api_fault_routes, add_kv_routes
+from gie_sim.api_faults import ApiFaultMode, ApiFaults
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine
 from gie_sim.faults import Faults, corrupt_page
@@ -82,6 +87,15 @@ class SimServer:
         self.faults = Faults()
         self.controls = SimControls()
         self.requests_by_model: collections.Counter[str] = collections.Counter()
+        self._site: web.TCPSite | None = None
+        self._api_faults = ApiFaults()
+        self._unhang = asyncio.Event()
+        self._unhang.set()
+        self._heal: asyncio.Task[None] | None = None
+        # Requests each API fault mode broke (refuse: connections reset when it began).
+        self.api_fault_counts: collections.Counter[str] = collections.Counter(
+            {mode.value: 0 for mode in ApiFaultMode if mode is not ApiFaultMode.NONE}
+        )
 
     # ----------------------------------------------------------------- identity
     @property
@@ -101,7 +115,9 @@ class SimServer:
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
-        app = web.Application(middlewares=[self._errors], client_max_size=_MAX_BODY_BYTES)
+        app = web.Application(
+            middlewares=[self._errors, self._hang], client_max_size=_MAX_BODY_BYTES
+        )
         app.on_response_prepare.append(self._stamp)
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_post("/v1/chat/completions", self._chat)
@@ -110,6 +126,7 @@ class SimServer:
         app.router.add_get("/metrics", self._metrics)
         add_admin_routes(app, self)
         add_kv_routes(app, self)
+        add_api_fault_routes(app, self)
         runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
         )
@@ -121,6 +138,7 @@ class SimServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._site = site
         bound = runner.addresses[0]
         self.port = int(bound[1])
         self._address = format_address(self.host, self.port)
@@ -138,6 +156,9 @@ class SimServer:
     async def stop(self) -> None:
         """Abort in-flight requests, stop the engine and close the listener."""
         self._closing = True
+        if self._heal is not None:
+            self._heal.cancel()
+        self._unhang.set()
         await self.engine.stop()
         await self.kv_events.stop()
         runner, self._runner = self._runner, None
@@ -150,6 +171,83 @@ class SimServer:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
+
+    # ----------------------------------------------------------------- API faults
+    @property
+    def api_faults(self) -> ApiFaults:
+        """How the OpenAI API answers now (see :mod:`gie_sim.api_faults`)."""
+        return self._api_faults
+
+    async def set_api_faults(
+        self, faults: ApiFaults, *, spare: asyncio.BaseTransport | None = None
+    ) -> None:
+        """Switch the API's fault mode; ``spare``: a connection ``refuse`` leaves open
+        (the one that asked for it, to carry the answer)."""
+        old, self._api_faults = self._api_faults, faults
+        if self._heal is not None and self._heal is not asyncio.current_task():
+            self._heal.cancel()
+        self._heal = None
+        if old.mode is ApiFaultMode.REFUSE and faults.mode is not ApiFaultMode.REFUSE:
+            await self._listen()
+        elif faults.mode is ApiFaultMode.REFUSE and old.mode is not ApiFaultMode.REFUSE:
+            await self._refuse(spare)
+        if faults.mode is ApiFaultMode.HANG:
+            self._unhang.clear()
+        else:
+            self._unhang.set()
+        if faults.for_s is not None and faults.mode is not ApiFaultMode.NONE:
+            self._heal = asyncio.create_task(self._heal_after(faults.for_s))
+        _log.warning(
+            "gie-sim API fault address=%s mode=%s was=%s for_s=%s",
+            self._address,
+            faults.mode.value,
+            old.mode.value,
+            faults.for_s,
+        )
+
+    async def _heal_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self.set_api_faults(ApiFaults())
+
+    async def _refuse(self, spare: asyncio.BaseTransport | None) -> None:
+        """Close the listener and reset every open connection (but ``spare``)."""
+        site, self._site = self._site, None
+        if site is not None:
+            await site.stop()
+        runner = self._runner
+        handlers = list(runner.server.connections) if runner and runner.server else []
+        for handler in handlers:
+            transport = handler.transport
+            if transport is not None and transport is not spare:
+                _reset(transport)
+                self.api_fault_counts[ApiFaultMode.REFUSE.value] += 1
+
+    async def _listen(self) -> None:
+        if self._runner is None or self._site is not None:
+            return
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self._site = site
+
+    @web.middleware
+    async def _hang(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self._api_faults.mode is ApiFaultMode.HANG and not request.path.startswith("/sim/"):
+            self.api_fault_counts[ApiFaultMode.HANG.value] += 1
+            await self._unhang.wait()
+        return await handler(request)
+
+    def _resets_now(self, request: web.Request, chunks: int | None) -> bool:
+        """In ``reset`` mode, once ``chunks`` streamed reached the limit (None: not a
+        stream, at once): reset the connection."""
+        faults = self._api_faults
+        if faults.mode is not ApiFaultMode.RESET:
+            return False
+        if chunks is not None and chunks < faults.reset_after_chunks:
+            return False
+        self.api_fault_counts[ApiFaultMode.RESET.value] += 1
+        if request.transport is not None:
+            _reset(request.transport)
+        return True
 
     # ----------------------------------------------------------------- plumbing
     async def _stamp(self, _request: web.Request, response: web.StreamResponse) -> None:
@@ -181,7 +279,13 @@ class SimServer:
         if faults.delay_s:
             await asyncio.sleep(faults.delay_s)
         snap = self.controls.overrides.apply(self.engine.snapshot())
-        page = render_metrics(self.config, snap, self.controls.lora, self.requests_by_model)
+        page = render_metrics(
+            self.config,
+            snap,
+            self.controls.lora,
+            self.requests_by_model,
+            self.api_fault_counts,
+        )
         status, body = corrupt_page(page, faults)
         return web.Response(
             status=status, body=body, headers={"Content-Type": METRICS_CONTENT_TYPE}
@@ -199,6 +303,11 @@ class SimServer:
         parsed = parse(parse_json(await request.read()), self.config)
         if self._closing:
             raise ApiError(503, "The server is shutting down.")
+        if self._api_faults.mode is ApiFaultMode.HTTP503:
+            self.api_fault_counts[ApiFaultMode.HTTP503.value] += 1
+            raise ApiError(503, "The server is unavailable (simulated fault).")
+        if not parsed.stream and self._resets_now(request, None):
+            return web.Response(status=503)  # never sent: the connection is gone
         request_id = f"{prefix}-{os.getpid():x}{next(_ids):08x}"
         try:
             req = self.engine.submit(parsed.prompt_tokens, parsed.max_tokens, request_id)
@@ -227,6 +336,8 @@ class SimServer:
         await response.prepare(request)
         last = req.max_tokens - 1
         sent = 0
+        if self._resets_now(request, sent):
+            return response
         try:
             while True:
                 await req.wait_progress(sent)
@@ -240,6 +351,8 @@ class SimServer:
                     ]
                     await response.write(b"".join(frames))
                     sent = produced
+                    if self._resets_now(request, sent):
+                        return response
                 if req.finished:
                     break
             tail = sse_frame(ctx.usage_chunk(_usage(req))) if include_usage else b""
@@ -248,6 +361,17 @@ class SimServer:
         except ConnectionResetError:
             _log.debug("client went away request_id=%s", req.request_id)
         return response
+
+
+def _reset(transport: asyncio.BaseTransport) -> None:
+    """Close a connection with a TCP RST (linger 0), as a crashing server's kernel may."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if isinstance(transport, asyncio.WriteTransport):
+        transport.abort()
+    else:  # pragma: no cover - aiohttp's connections are TCP transports
+        transport.close()
 
 
 def _usage(req: SimRequest) -> dict[str, object]:

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from gie_cli.devstack import ResponsePath, build_envoy_config
+from gie_cli.devstack.envoy_config import upstream_retry_policy
 from gie_cli.devstack.local_reply import picker_unavailable_reply
 from tests.support.chart import CHART, NAMESPACE, Obj, named, render
 from tests.support.k8s_tools import ROOT
@@ -203,6 +204,15 @@ def test_requests_go_to_the_pool_model_servers() -> None:
     assert [p["port"] for p in service["spec"]["ports"]] == target_ports
     address = f"gie-pool.{NAMESPACE}.svc"
     assert hosts(bootstrap(rendered), "pool") == [(address, port) for port in target_ports]
+
+
+def test_a_failed_model_server_is_retried_as_in_the_local_stack() -> None:
+    # A refused connection, a reset or a 503 moves the request to the picker's next
+    # endpoint (override_host), with the same policy as `gie up`.
+    config = bootstrap(render(STANDALONE))
+    hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    route = hcm["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
+    assert route["retry_policy"] == upstream_retry_policy()
 
 
 def test_the_gateway_service_reaches_the_listener() -> None:

@@ -113,7 +113,16 @@ static_resources:
                       domains: ["*"]
                       routes:
                         - match: {prefix: /}
-                          route: {cluster: pool, timeout: 0s}
+                          route:
+                            cluster: pool
+                            timeout: 0s
+                            # A refused connection, a reset before the response or a 503
+                            # sends the request to the picker's next endpoint.
+                            retry_policy:
+                              retry_on: connect-failure,refused-stream,reset,retriable-status-codes
+                              retriable_status_codes: [503]
+                              num_retries: 2
+                              retry_back_off: {base_interval: 0.005s, max_interval: 0.05s}
                 http_filters:
                   - name: envoy.filters.http.ext_proc
                     typed_config:

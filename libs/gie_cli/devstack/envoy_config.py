@@ -224,6 +224,28 @@ def completion_record_log(cluster: str) -> dict[str, Any]:
     }
 
 
+# How many times a request is sent on to the next endpoint the picker named.
+UPSTREAM_RETRIES = 2
+
+
+def upstream_retry_policy() -> dict[str, Any]:
+    """Retry a request on the picker's next endpoint when its endpoint failed it.
+
+    A refused connection, a connection reset before the response started, or a 503
+    (a server that is up but cannot serve) sends the request again, at most
+    :data:`UPSTREAM_RETRIES` times; each retry goes to the next entry of the
+    ``override_host`` list (primary, then the fallbacks), then round robin over the
+    pool once the list is used up. A response already streaming to the client is
+    never retried. Bodies up to Envoy's buffer limit (1 MiB) can be sent again.
+    """
+    return {
+        "retry_on": "connect-failure,refused-stream,reset,retriable-status-codes",
+        "retriable_status_codes": [503],
+        "num_retries": UPSTREAM_RETRIES,
+        "retry_back_off": {"base_interval": "0.005s", "max_interval": "0.05s"},
+    }
+
+
 def _http_filters(
     body_mode: BodyMode,
     message_timeout_s: int,
@@ -265,7 +287,15 @@ def _http_connection_manager(
                         {
                             "match": {"prefix": "/"},
                             # 0s disables the route timeout: streamed completions may be long.
-                            "route": {"cluster": upstream_cluster, "timeout": "0s"},
+                            "route": {
+                                "cluster": upstream_cluster,
+                                "timeout": "0s",
+                                **(
+                                    {"retry_policy": upstream_retry_policy()}
+                                    if upstream_cluster == POOL_CLUSTER
+                                    else {}
+                                ),
+                            },
                         }
                     ],
                 }

@@ -16,6 +16,7 @@ from gie_cli.devstack.state import PartRecord
 
 __all__ = [
     "SERVICES",
+    "SIM_PROCESS",
     "Launch",
     "envoy_launch",
     "kube_launch",
@@ -26,6 +27,7 @@ __all__ = [
     "service_launch",
     "sim_launch",
     "sim_parts",
+    "sim_process_name",
 ]
 
 # The four gie services, in start order: service name -> Python module.
@@ -91,44 +93,61 @@ def sim_launch(
     ready_file: Path,
     listen: Sequence[str] = (),
     served_names: Sequence[str] = (),
+    process: str = SIM_PROCESS,
 ) -> Launch:
     """One ``gie_sim`` process serving ``count`` model servers (parts known once ready).
 
     With ``listen`` (``HOST:PORT`` each, ``count`` of them) every server binds its own
     address; otherwise they bind 127.0.0.1 on ephemeral ports. Every server answers to
     ``model`` and to each of ``served_names`` (``model`` first: it labels the metrics).
+    The process also serves its servers' fault controls on an ephemeral admin port
+    (``gie-sim --admin``), named in its ready file.
     """
     if listen and len(listen) != count:
         raise ValueError(f"{len(listen)} listen addresses for {count} simulators")
     where = ["--listen", ",".join(listen)] if listen else ["--count", str(count)]
     argv = [sys.executable, "-m", "gie_sim", *where]
     argv += ["--time-scale", f"{time_scale:g}", "--model", model, "--ready-file", str(ready_file)]
+    argv += ["--admin", f"{LOOPBACK}:0"]
     names = list(dict.fromkeys([model, *served_names]))
     if len(names) > 1:
         argv += ["--served-model-name", ",".join(names)]
-    return Launch(process=SIM_PROCESS, argv=argv, env={"PYTHONUNBUFFERED": "1"})
+    return Launch(process=process, argv=argv, env={"PYTHONUNBUFFERED": "1"})
+
+
+def sim_process_name(index: int) -> str:
+    """The process of simulator ``index`` when each runs in its own: ``sim-<i>``."""
+    return f"sim-{index}"
 
 
 def sim_parts(
-    servers: list[str], *, extra: Sequence[Mapping[str, str]] | None = None
+    servers: list[str],
+    *,
+    extra: Sequence[Mapping[str, str]] | None = None,
+    processes: Sequence[str] | None = None,
 ) -> list[PartRecord]:
-    """One part per simulated server (``sim-0``, ``sim-1``, ...), all in the sim process.
+    """One part per simulated server (``sim-0``, ``sim-1``, ...), all in the sim process
+    unless ``processes`` names each one's.
 
     ``extra`` adds addresses to each part (with Kubernetes discovery: its Pod, or the
-    manifest of the Pod a spare simulator does not have yet).
+    manifest of the Pod a spare simulator does not have yet; the fault controls of its
+    process, ``sim-admin``).
     """
     more = list(extra) if extra is not None else [{} for _ in servers]
     if len(more) != len(servers):
         raise ValueError(f"{len(more)} extra address maps for {len(servers)} simulators")
+    owners = list(processes) if processes is not None else [SIM_PROCESS] * len(servers)
+    if len(owners) != len(servers):
+        raise ValueError(f"{len(owners)} processes for {len(servers)} simulators")
     return [
         PartRecord(
             name=f"sim-{index}",
             kind="sim",
-            process=SIM_PROCESS,
+            process=owner,
             addresses={"endpoint": server, **addresses},
             health_url=f"http://{server}/health",
         )
-        for index, (server, addresses) in enumerate(zip(servers, more, strict=True))
+        for index, (server, addresses, owner) in enumerate(zip(servers, more, owners, strict=True))
     ]
 
 

@@ -43,6 +43,7 @@ from gie_cli.devstack.kube_objects import POOL_GROUP
 from gie_cli.devstack.kube_pool import KubePool, default_crds_dir
 from gie_cli.devstack.parts import (
     SERVICES,
+    SIM_PROCESS,
     Launch,
     envoy_launch,
     kube_launch,
@@ -53,6 +54,7 @@ from gie_cli.devstack.parts import (
     service_launch,
     sim_launch,
     sim_parts,
+    sim_process_name,
 )
 from gie_cli.devstack.ports import LOOPBACK, free_port, free_port_block, free_ports
 from gie_cli.devstack.processes import StopOutcome, is_ours, spawn, stop_process
@@ -126,6 +128,8 @@ class StackOptions:
     crds_dir: Path | None = None
     # Names every simulator answers to besides ``model`` (e.g. InferenceModelRewrite targets).
     served_model_names: tuple[str, ...] = ()
+    # Each simulator in its own process (``sim-<i>``), so one can be killed alone.
+    sim_processes: bool = False
 
     def __post_init__(self) -> None:
         for name in ("flow_controllers", "pickers", "collectors", "ingests"):
@@ -249,7 +253,8 @@ def _clear_stale(store: StateStore) -> None:
     _forget(store, state)
 
 
-def _read_ready_file(path: Path) -> list[str] | None:
+def _read_ready_file(path: Path) -> tuple[list[str], str] | None:
+    """A sim process's servers and its admin URL ("" when it serves none)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
@@ -257,7 +262,8 @@ def _read_ready_file(path: Path) -> list[str] | None:
     servers = data.get("servers") if isinstance(data, dict) else None
     if not isinstance(servers, list) or not all(isinstance(s, str) for s in servers):
         return None
-    return servers
+    admin = data.get("admin")
+    return servers, f"http://{admin}" if isinstance(admin, str) else ""
 
 
 @dataclass(frozen=True)
@@ -434,31 +440,59 @@ class _Starter:
         progress(f"envoy ready; gateway {self.state.gateway}")
 
     async def start_sims(self, kube: KubePool | None = None) -> list[str]:
-        """One gie_sim process; its servers become parts once its ready file lists them."""
-        options, ready_file = self.options, self.data_dir / "sims.json"
+        """The gie_sim process (one per simulator with ``sim_processes``); the servers
+        become parts once the ready files list them."""
+        options = self.options
         listen = kube.endpoints if kube is not None else []
         count = len(listen) or options.sims
-        sims = sim_launch(
-            count=count,
-            time_scale=options.time_scale,
-            model=options.model,
-            ready_file=ready_file,
-            listen=listen,
-            served_names=options.served_model_names,
+        groups = (
+            [(sim_process_name(i), listen[i : i + 1], 1) for i in range(count)]
+            if options.sim_processes
+            else [(SIM_PROCESS, listen, count)]
         )
-        self.spawn(sims)
+        launches = []
+        for process, addresses, size in groups:
+            launch = sim_launch(
+                count=size,
+                time_scale=options.time_scale,
+                model=options.model,
+                ready_file=self.data_dir / f"{process}.json",
+                listen=addresses,
+                served_names=options.served_model_names,
+                process=process,
+            )
+            self.spawn(launch)
+            launches.append((launch, size))
         servers: list[str] = []
+        admins: list[str] = []
+        for launch, size in launches:
+            found, admin = await self._sim_ready(launch, size)
+            servers += found
+            admins += [admin] * size
+        extra = kube.part_addresses() if kube is not None else [{} for _ in servers]
+        parts = sim_parts(
+            servers,
+            extra=[{**more, "sim-admin": admin} for more, admin in zip(extra, admins, strict=True)],
+            processes=[launch.process for launch, size in launches for _ in range(size)],
+        )
+        self._record(self.state.with_parts(*parts))
+        for launch, _ in launches:
+            own = [part for part in parts if part.process == launch.process]
+            await self.wait(Launch(process=launch.process, argv=launch.argv, parts=own))
+        return servers
+
+    async def _sim_ready(self, launch: Launch, count: int) -> tuple[list[str], str]:
+        """Wait for a sim process's ready file: its servers and its admin URL."""
+        ready_file = self.data_dir / f"{launch.process}.json"
+        found: tuple[list[str], str] = ([], "")
 
         async def listening() -> bool:
-            nonlocal servers
-            servers = _read_ready_file(ready_file) or []
-            return len(servers) == count
+            nonlocal found
+            found = _read_ready_file(ready_file) or ([], "")
+            return len(found[0]) == count
 
-        await self.wait(sims, listening)
-        parts = sim_parts(servers, extra=kube.part_addresses() if kube is not None else None)
-        self._record(self.state.with_parts(*parts))
-        await self.wait(Launch(process=sims.process, argv=sims.argv, parts=parts))
-        return servers
+        await self.wait(launch, listening)
+        return found
 
     async def start_kube_pool(
         self, kube: KubePool, progress: Progress
@@ -531,7 +565,12 @@ class _Starter:
         )
         return {
             "ingest": self._ingest_env(pool_file),
-            "metrics-collector": {"GIE_SCRAPE_INTERVAL_S": "0.05", **config_env},
+            # A hung server's scrape gives up in half a second (upstream waits 5 s).
+            "metrics-collector": {
+                "GIE_SCRAPE_INTERVAL_S": "0.05",
+                "GIE_SCRAPE_TIMEOUT_S": "0.5",
+                **config_env,
+            },
             "flow-controller": {
                 "GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0",
                 **config_env,

@@ -15,6 +15,7 @@ from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
 from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.completions import CompletionRecordService, RecordMetrics
+from gie_picker.health import EndpointHealth, HealthMetrics
 from gie_picker.projections.event_reading import EventReading
 from gie_picker.projections.state import Projections
 from gie_picker.requestcontrol.director import Director
@@ -57,6 +58,14 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))
         reading = EventReading(min_interval_s=settings.event_settle_interval_s)
+        health = EndpointHealth(
+            metrics=HealthMetrics(kit.registry),
+            monotonic=_CLOCK.monotonic,
+            base_ejection_s=settings.ejection_base_s,
+            max_ejection_s=settings.ejection_max_s,
+            unreachable_after_s=settings.unreachable_after_s
+            and max(settings.unreachable_after_s, 2 * config.saturation.metrics_staleness_s),
+        )
         director = Director(
             view=state.view,
             scheduler=configured_scheduler(
@@ -73,6 +82,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             settle_events=reading.settle,
             fold_own=state.fold_own,
             model_rewrites=state.rewrites,
+            health=health,
             saturation=config.saturation,
             publisher=publisher,
             metrics=PickerMetrics(kit.registry),
@@ -95,7 +105,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
 
         records = None
         if settings.completion_records:
-            records = CompletionRecordService(director, RecordMetrics(kit.registry))
+            records = CompletionRecordService(director, RecordMetrics(kit.registry), health=health)
         server, grpc_health = build_grpc_server(settings, director, records=records)
         await grpc_health.start()
         await server.start()

@@ -121,6 +121,25 @@ class PickerSettings(ServiceSettings):
         "such a request completes when its ext_proc stream ends, without usage. The "
         "local stack and the chart turn it on with the Envoy they configure.",
     )
+    ejection_base_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=600.0,
+        description="A connect failure, reset or 5xx of an endpoint in a completion record "
+        "leaves it out of scheduling this long, doubled at each ejection in a row (0: "
+        "never eject).",
+    )
+    ejection_max_s: float = Field(
+        default=30.0, ge=0, le=3600.0, description="Longest ejection of an endpoint."
+    )
+    unreachable_after_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=3600.0,
+        description="An endpoint scraped before whose last published scrape is older than "
+        "this (and at least twice metricsStalenessThreshold) is left out of scheduling "
+        "until scraped again: it refuses, resets or hangs (0: never).",
+    )
     body_chunk_bytes: int = Field(
         default=62_000, gt=0, description="Chunk size when re-streaming the request body."
     )
@@ -131,6 +150,15 @@ class PickerSettings(ServiceSettings):
         if self.event_read_delay_s is None:
             return EVENT_READ_DELAY_S
         return self.event_read_delay_s
+
+    @model_validator(mode="after")
+    def _ejection_bounds(self) -> Self:
+        if self.ejection_max_s < self.ejection_base_s:
+            raise ValueError(
+                f"ejection_max_s ({self.ejection_max_s}) must not be below "
+                f"ejection_base_s ({self.ejection_base_s})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _ride_along_within_the_batch(self) -> Self:

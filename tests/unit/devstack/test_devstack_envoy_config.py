@@ -199,7 +199,10 @@ def test_envoy_accepts_the_config(
 ) -> None:
     config_file = tmp_path / "envoy.yaml"
     config = _config(
-        body_mode, access_log_path=tmp_path / "access.log", response_path=response_path
+        body_mode,
+        access_log_path=tmp_path / "access.log",
+        response_path=response_path,
+        pool_endpoints=["127.0.0.1:8001", "127.0.0.1:8002"],  # the route retries
     )
     config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
     result = subprocess.run(
@@ -251,3 +254,17 @@ def test_known_pool_routes_with_override_host_from_the_pickers_metadata() -> Non
     hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
     route = hcm["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
     assert route["cluster"] == "pool"
+    # A refused connection, a reset or a 503 moves the request to the next endpoint.
+    retry = route["retry_policy"]
+    assert set(retry["retry_on"].split(",")) >= {"connect-failure", "reset"}
+    assert retry["retriable_status_codes"] == [503]
+    assert retry["num_retries"] >= 1
+
+
+def test_original_dst_routes_are_not_retried() -> None:
+    # Without the pool's hosts a retry could only go to the same endpoint again.
+    config = build_envoy_config(gateway_port=1, admin_port=2, picker_grpc_port=3)
+    hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    route = hcm["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
+    assert route["cluster"] == "original_dst"
+    assert "retry_policy" not in route

@@ -47,6 +47,7 @@ def test_sim_launch_and_parts() -> None:
     assert launch.argv[1:3] == ["-m", "gie_sim"]
     assert launch.argv[3:] == [
         "--count", "3", "--time-scale", "0.05", "--model", "m", "--ready-file", "/tmp/r.json",
+        "--admin", "127.0.0.1:0",
     ]  # fmt: skip
     parts = sim_parts(["127.0.0.1:40001", "127.0.0.1:40002"])
     assert [(p.name, p.process, p.addresses["endpoint"]) for p in parts] == [
@@ -54,6 +55,24 @@ def test_sim_launch_and_parts() -> None:
         ("sim-1", "sims", "127.0.0.1:40002"),
     ]
     assert parts[1].health_url == "http://127.0.0.1:40002/health"
+
+
+def test_each_sim_in_its_own_process() -> None:
+    launch = sim_launch(
+        count=1, time_scale=1.0, model="m", ready_file=Path("/tmp/r.json"), process="sim-1"
+    )
+    assert launch.process == "sim-1"
+    parts = sim_parts(
+        ["127.0.0.1:40001", "127.0.0.1:40002"],
+        processes=["sim-0", "sim-1"],
+        extra=[{"sim-admin": "http://127.0.0.1:1"}, {"sim-admin": "http://127.0.0.1:2"}],
+    )
+    assert [(p.name, p.process, p.addresses["sim-admin"]) for p in parts] == [
+        ("sim-0", "sim-0", "http://127.0.0.1:1"),
+        ("sim-1", "sim-1", "http://127.0.0.1:2"),
+    ]
+    with pytest.raises(ValueError, match="1 processes for 2 simulators"):
+        sim_parts(["127.0.0.1:40001", "127.0.0.1:40002"], processes=["sim-0"])
 
 
 def test_nats_runs_jetstream_on_loopback() -> None:
@@ -79,15 +98,24 @@ def test_envoy_runs_without_hot_restart() -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (json.dumps({"pid": 1, "servers": ["127.0.0.1:1"], "model": "m"}), ["127.0.0.1:1"]),
+        (
+            json.dumps({"pid": 1, "servers": ["127.0.0.1:1"], "model": "m"}),
+            (["127.0.0.1:1"], ""),
+        ),
+        (
+            json.dumps({"servers": ["127.0.0.1:1"], "admin": "127.0.0.1:2"}),
+            (["127.0.0.1:1"], "http://127.0.0.1:2"),
+        ),
         ('{"pid": 1, "serv', None),
         (json.dumps({"pid": 1}), None),
         (json.dumps({"servers": [1, 2]}), None),
         (json.dumps(["127.0.0.1:1"]), None),
     ],
-    ids=["complete", "partial", "no-servers", "not-strings", "not-an-object"],
+    ids=["complete", "with-admin", "partial", "no-servers", "not-strings", "not-an-object"],
 )
-def test_read_ready_file(content: str, expected: list[str] | None, tmp_path: Path) -> None:
+def test_read_ready_file(
+    content: str, expected: tuple[list[str], str] | None, tmp_path: Path
+) -> None:
     path = tmp_path / "ready.json"
     path.write_text(content)
     assert _read_ready_file(path) == expected

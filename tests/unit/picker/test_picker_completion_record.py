@@ -148,3 +148,56 @@ def test_unusable_records_name_the_field(
 ) -> None:
     with pytest.raises(RecordError, match=field):
         read_record(entry(route=route, lb=lb, upstream=""))
+
+
+@pytest.mark.parametrize(
+    ("status", "flags", "upstream", "failure"),
+    [
+        (200, (), PRIMARY, None),
+        (404, (), PRIMARY, None),  # the client's mistake, not the server's
+        (503, (), PRIMARY, "http_5xx"),
+        (500, (), PRIMARY, "http_5xx"),
+        (503, (), "", None),  # Envoy's own answer: no upstream host
+        (503, ("upstream_connection_failure",), PRIMARY, "connect_failure"),
+        (200, ("upstream_remote_reset",), PRIMARY, "reset"),  # cut mid-stream
+        (503, ("upstream_connection_termination",), PRIMARY, "reset"),
+        (200, ("downstream_remote_reset",), PRIMARY, None),  # the client went away
+    ],
+    ids=[
+        "ok",
+        "client-error",
+        "503",
+        "500",
+        "envoy-503",
+        "connect-failure",
+        "reset-mid-stream",
+        "connection-termination",
+        "client-gone",
+    ],
+)
+def test_how_the_served_endpoint_failed(
+    status: int, flags: tuple[str, ...], upstream: str, failure: str | None
+) -> None:
+    record = read_record(entry(status=status, flags=flags, upstream=upstream))
+    assert record is not None
+    assert record.failure == failure
+
+
+@pytest.mark.parametrize(
+    ("attempts", "upstream", "failed_first"),
+    [
+        (1, PRIMARY, ()),
+        (2, FALLBACK, (PRIMARY,)),  # the primary failed, the gateway moved on
+        (0, FALLBACK, ()),  # attempts not reported: nothing is known
+        (2, PRIMARY, ()),  # the primary was tried twice: it is the served one
+    ],
+    ids=["one-attempt", "retried-on-fallback", "unreported", "primary-again"],
+)
+def test_endpoints_tried_before_the_served_one(
+    attempts: int, upstream: str, failed_first: tuple[str, ...]
+) -> None:
+    record_entry = entry(upstream=upstream)
+    record_entry.common_properties.upstream_request_attempt_count = attempts
+    record = read_record(record_entry)
+    assert record is not None
+    assert record.failed_first == failed_first

@@ -133,3 +133,43 @@ def test_listen_conflicts_are_usage_errors(
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_admin_listener_is_named_in_the_ready_file_and_heals_a_refusing_server(
+    tmp_path: Path,
+) -> None:
+    ready = tmp_path / "ready.json"
+    command = [sys.executable, "-m", "gie_sim", "--count", "1", "--time-scale", "0"]
+    command += ["--ready-file", str(ready), "--admin", "127.0.0.1:0"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = _wait_for(ready, proc)
+        (server,) = info["servers"]  # type: ignore[misc]
+        admin = f"http://{info['admin']}/sim/servers/{server}/api-faults"
+        with httpx.Client(timeout=10, trust_env=False) as http:
+            assert http.post(admin, json={"mode": "refuse"}).json()["mode"] == "refuse"
+            with pytest.raises(httpx.ConnectError):
+                http.get(f"http://{server}/health")
+            http.post(admin, json={"mode": "none"}).raise_for_status()
+            assert http.get(f"http://{server}/health").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--admin", "nohost"], "--admin: not HOST:PORT"),
+        (["--admin", "127.0.0.1:1,127.0.0.1:2"], "--admin takes one HOST:PORT"),
+    ],
+    ids=["bad-address", "two-addresses"],
+)
+def test_bad_admin_addresses_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

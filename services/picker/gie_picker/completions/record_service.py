@@ -4,7 +4,8 @@ Envoy's ``envoy.access_loggers.http_grpc`` keeps one stream per worker thread
 open to this service and sends the records of finished requests in batches (one
 ``StreamAccessLogsMessage`` per flush). Each record of a request a picker routed
 becomes ``RequestCompleted`` through the director, on the event loop, as the
-routing decisions are made.
+routing decisions are made; what it says of the endpoints' failures goes to
+:class:`~gie_picker.health.EndpointHealth`.
 
 A stream that ends while the picker serves is counted and logged: the gateway
 opens a new one with its next batch, but the records it held when the stream
@@ -25,6 +26,7 @@ from envoy.service.accesslog.v3 import als_pb2_grpc as als_grpc
 
 from gie_picker.completions.metrics import RecordMetrics
 from gie_picker.completions.records import RecordError, read_record
+from gie_picker.health import EndpointHealth
 from gie_picker.requestcontrol.usage import Usage
 
 _log = structlog.get_logger("gie.picker")
@@ -51,9 +53,16 @@ class Completer(Protocol):
 class CompletionRecordService(als_grpc.AccessLogServiceServicer):  # type: ignore[misc]
     """Turns access-log records into completions; MUST run on the view's event loop."""
 
-    def __init__(self, completer: Completer, metrics: RecordMetrics) -> None:
+    def __init__(
+        self,
+        completer: Completer,
+        metrics: RecordMetrics,
+        *,
+        health: EndpointHealth | None = None,
+    ) -> None:
         self._completer = completer
         self._metrics = metrics
+        self._health = health
         self._stopping = False
 
     def stop(self) -> None:
@@ -109,6 +118,8 @@ class CompletionRecordService(als_grpc.AccessLogServiceServicer):  # type: ignor
             duration_s=record.duration_s,
             traceparent=record.traceparent,
         )
+        if self._health is not None:  # failures eject the endpoint for a while
+            self._health.observe(record)
 
 
 def add_record_service(server: grpc.aio.Server, service: CompletionRecordService) -> None:

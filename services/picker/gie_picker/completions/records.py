@@ -50,6 +50,10 @@ class CompletionRecord:
     usage: Usage | None
     duration_s: float
     traceparent: str | None = None  # the request's trace context, when logged
+    # How ``served`` failed the request, when it did: connect_failure, reset, http_5xx.
+    failure: str | None = None
+    # Endpoints the gateway tried before ``served`` (each failed the request).
+    failed_first: tuple[str, ...] = ()
 
 
 _MAX_NAME = 1024  # longest request id a record may carry
@@ -109,6 +113,29 @@ def _duration_s(common: accesslog_pb2.AccessLogCommon) -> float:
     return 0.0
 
 
+def _failure(common: accesslog_pb2.AccessLogCommon, status: int) -> str | None:
+    """How the served endpoint failed the request, or None (success, or not its fault)."""
+    flags = common.response_flags
+    if flags.upstream_connection_failure:
+        return "connect_failure"
+    if flags.upstream_remote_reset or flags.upstream_connection_termination:
+        return "reset"
+    # A 5xx the endpoint itself sent (Envoy's own answers name no upstream host).
+    if 500 <= status <= 599 and _address(common):
+        return "http_5xx"
+    return None
+
+
+def _failed_first(
+    common: accesslog_pb2.AccessLogCommon, endpoints: tuple[str, ...], served: str
+) -> tuple[str, ...]:
+    """The endpoints the gateway tried, in the picker's order, before ``served``."""
+    attempts = common.upstream_request_attempt_count
+    if attempts < 2 or served not in endpoints:
+        return ()
+    return endpoints[: min(endpoints.index(served), attempts - 1)]
+
+
 def read_record(entry: accesslog_pb2.HTTPAccessLogEntry) -> CompletionRecord | None:
     """The completion ``entry`` reports, or None when no picker routed it.
 
@@ -136,7 +163,8 @@ def read_record(entry: accesslog_pb2.HTTPAccessLogEntry) -> CompletionRecord | N
         validate_address(served)
     except ValueError as error:
         raise RecordError(f"{LB_NAMESPACE}.{DESTINATION_HEADER}: {error}") from error
-    status = entry.response.response_code.value
+    answered = entry.response.response_code.value
+    status = answered
     flags = common.response_flags
     if status > 999 or any(getattr(flags, flag) for flag in _ENDED_EARLY):
         status = 0
@@ -150,4 +178,6 @@ def read_record(entry: accesslog_pb2.HTTPAccessLogEntry) -> CompletionRecord | N
         usage=_usage(metadata.get(USAGE_NAMESPACE)),
         duration_s=_duration_s(common),
         traceparent=entry.request.request_headers.get("traceparent"),
+        failure=_failure(common, answered),
+        failed_first=_failed_first(common, endpoints, served),
     )

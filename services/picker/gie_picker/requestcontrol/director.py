@@ -27,6 +27,7 @@ from gie.saturation import SaturationConfig, is_stale, pool_saturation
 from gie.view import EndpointState, PoolView
 from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.admission.saturation_fallback import inflight_saturation
+from gie_picker.health import EndpointHealth
 from gie_picker.prefixcache.state import PrefixCacheState
 from gie_picker.projections.routing_memory import RoutingMemory
 from gie_picker.requestcontrol.model_rewrite import ModelRewrites
@@ -74,6 +75,7 @@ class Director:
         settle_events: Callable[[], Awaitable[None]] | None = None,
         fold_own: Callable[[Event], object] | None = None,
         model_rewrites: ModelRewrites | None = None,
+        health: EndpointHealth | None = None,
     ) -> None:
         self._view = view
         self._scheduler = scheduler
@@ -88,6 +90,7 @@ class Director:
         self._flow_gate = flow_gate
         self._settle_events = settle_events
         self._fold_own = fold_own
+        self._health = health
         # The pool's InferenceModelRewrites: the request stream asks it for a
         # request's target model as it parses the body.
         self.rewrite_for: Callable[[str], str | None] | None = (
@@ -119,6 +122,8 @@ class Director:
                 raise RequestError(503, "no endpoint of the pool is in the gateway's subset hint")
         if not candidates:
             raise RequestError(503, f"no endpoint available in pool {self._view.pool}")
+        if self._health is not None:  # failed servers are left out while others serve
+            candidates = self._health.usable(candidates, self._now())
         priority = self._view.priority_of(objective) if objective else 0
         if self._flow_gate is not None:
             waited = await self._flow_gate.admit(
