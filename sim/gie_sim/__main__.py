@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--ready-file",
         type=Path,
         default=None,
-        help='Once listening, write {"pid", "servers", "model", "models"} JSON here (atomically).',
+        help='Once listening, write {"pid", "servers", "model", "models"} JSON here '
+        '(atomically), and "kv_events" (sockets per server) when KV events are on.',
     )
     parser.add_argument("--log-level", default="INFO", help="Python logging level.")
     faults = parser.add_argument_group("faults of /metrics (switch at run time: POST /sim/faults)")
@@ -149,17 +150,26 @@ def split_names(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(name.strip() for value in values for name in value.split(","))
 
 
-def write_ready_file(path: Path, servers: Sequence[str], models: Sequence[str]) -> None:
+def write_ready_file(
+    path: Path,
+    servers: Sequence[str],
+    models: Sequence[str],
+    *,
+    kv_events: Sequence[tuple[str, str]] = (),
+) -> None:
     """Write the ready file atomically (temporary file in the same directory + rename).
 
-    ``model`` is the first served name (the one metrics carry), ``models`` all of them.
+    ``model`` is the first served name (the one metrics carry), ``models`` all of them;
+    with KV events on, ``kv_events`` lists each server's ``{"events", "replay"}`` sockets.
     """
-    payload = {
+    payload: dict[str, object] = {
         "pid": os.getpid(),
         "servers": list(servers),
         "model": models[0],
         "models": list(models),
     }
+    if kv_events:
+        payload["kv_events"] = [{"events": e, "replay": r} for e, r in kv_events]
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -189,7 +199,10 @@ async def _serve(
             server.faults = faults
         addresses = [server.address for server in servers]
         if ready is not None:
-            write_ready_file(ready, addresses, config.served_models)
+            kv_events = [(s.kv_events.address, s.kv_events.replay_address) for s in servers]
+            if not all(events for events, _ in kv_events):
+                kv_events = []
+            write_ready_file(ready, addresses, config.served_models, kv_events=kv_events)
         print("gie-sim ready: " + " ".join(addresses), flush=True)
         _log.info(
             "ready servers=%s models=%s pid=%d",

@@ -91,12 +91,14 @@ def sim_launch(
     ready_file: Path,
     listen: Sequence[str] = (),
     served_names: Sequence[str] = (),
+    extra_args: Sequence[str] = (),
 ) -> Launch:
     """One ``gie_sim`` process serving ``count`` model servers (parts known once ready).
 
     With ``listen`` (``HOST:PORT`` each, ``count`` of them) every server binds its own
     address; otherwise they bind 127.0.0.1 on ephemeral ports. Every server answers to
     ``model`` and to each of ``served_names`` (``model`` first: it labels the metrics).
+    ``extra_args`` are more ``gie_sim`` flags (KV events, tokenizer).
     """
     if listen and len(listen) != count:
         raise ValueError(f"{len(listen)} listen addresses for {count} simulators")
@@ -106,6 +108,7 @@ def sim_launch(
     names = list(dict.fromkeys([model, *served_names]))
     if len(names) > 1:
         argv += ["--served-model-name", ",".join(names)]
+    argv += extra_args
     return Launch(process=SIM_PROCESS, argv=argv, env={"PYTHONUNBUFFERED": "1"})
 
 

@@ -55,6 +55,7 @@ from gie_cli.devstack.parts import (
     sim_parts,
 )
 from gie_cli.devstack.ports import LOOPBACK, free_port, free_port_block, free_ports
+from gie_cli.devstack.precise import precise_sim_args, read_kv_events
 from gie_cli.devstack.processes import StopOutcome, is_ours, spawn, stop_process
 from gie_cli.devstack.readiness import (
     cluster_hosts_healthy,
@@ -355,6 +356,8 @@ class _Starter:
         )
         self.data_dir = state.data_dir
         self.kube: KubePool | None = None
+        # Each simulator's KV-event sockets, when they publish (precise scoring).
+        self.kv_labels: dict[str, dict[str, str]] = {}
 
     def _record(self, state: StackState) -> None:
         self.state = state
@@ -445,6 +448,7 @@ class _Starter:
             ready_file=ready_file,
             listen=listen,
             served_names=options.served_model_names,
+            extra_args=precise_sim_args(options.config_file),
         )
         self.spawn(sims)
         servers: list[str] = []
@@ -455,6 +459,9 @@ class _Starter:
             return len(servers) == count
 
         await self.wait(sims, listening)
+        self.kv_labels = dict(zip(servers, read_kv_events(ready_file), strict=False))
+        if kube is not None:
+            kube.kv_annotations = [self.kv_labels.get(server, {}) for server in servers]
         parts = sim_parts(servers, extra=kube.part_addresses() if kube is not None else None)
         self._record(self.state.with_parts(*parts))
         await self.wait(Launch(process=sims.process, argv=sims.argv, parts=parts))
@@ -493,9 +500,13 @@ class _Starter:
     async def start_services(self, servers: list[str]) -> list[str]:
         """Start the services together (pool file = the sims), then wait for each."""
         pool_file = self.data_dir / "pool.yaml"
+        endpoints: list[object] = [
+            {"address": s, "labels": self.kv_labels[s]} if s in self.kv_labels else s
+            for s in servers
+        ]
         pool = {
             "pool": self.state.pool,
-            "endpoints": servers,
+            "endpoints": endpoints,
             "objectives": [
                 {"name": name, "priority": priority}
                 for name, priority in self.options.objectives.items()
