@@ -6,6 +6,11 @@ tokens, system prompt and tool placement for each tokenizer version). This adapt
 the same from a local Tekken (``tekken*.json``) or SentencePiece (``*.model.v<N>``)
 file, such as those ``mistral-common`` ships under ``mistral_common/data/``.
 
+A long chat is encoded only as far as needed: every message content longer than a
+budget is cut just before a whitespace, where its own tokens already exceed the ids
+asked for plus a margin. Each content is encoded on its own (between control tokens,
+wherever the version places it), so the ids before any cut are the whole chat's.
+
 Needs the ``tokenizers`` extra. Encoding is pure CPU; safe from any thread.
 """
 
@@ -22,7 +27,12 @@ from pydantic import ValidationError
 
 from gie.tokenize.chat_messages import openai_messages
 from gie.tokenize.prompt_input import PromptInput
-from gie.tokenize.text_prefix import encode_prefix
+from gie.tokenize.text_prefix import (
+    FIRST_CHARS_PER_TOKEN,
+    MARGIN_TOKENS,
+    encode_prefix,
+    whitespace_cut,
+)
 
 __all__ = ["MistralTokenizer"]
 
@@ -77,10 +87,50 @@ class MistralTokenizer:
         except (MistralCommonException, ValidationError) as exc:
             raise ValueError(f"chat not encodable by {self.name}: {exc}") from exc
 
+    def _trimmed(
+        self, messages: list[dict[str, object]], limit: int, needed: int
+    ) -> tuple[list[dict[str, object]], bool] | None:
+        """``messages`` with contents past ``limit`` characters cut (and whether any
+        was); None when a cut would come before ``needed`` tokens of its content."""
+        trimmed, cut_any = [], False
+        for message in messages:
+            content = message.get("content")
+            if isinstance(content, str) and len(content) > limit:
+                cut = whitespace_cut(content, limit)
+                if cut is None:
+                    return None
+                head = content[:cut]
+                if len(self._raw.encode(head, bos=False, eos=False)) < needed:
+                    return None
+                trimmed.append({**message, "content": head})
+                cut_any = True
+            else:
+                trimmed.append(message)
+        return trimmed, cut_any
+
+    def _encode_chat_prefix(
+        self, messages: Sequence[object], tools: Sequence[object], max_tokens: int
+    ) -> list[int]:
+        raw = openai_messages(messages)
+        needed = max_tokens + MARGIN_TOKENS
+        lengths = [len(c) for m in raw if isinstance(c := m.get("content"), str)]
+        longest = max(lengths, default=0)
+        limit = needed * FIRST_CHARS_PER_TOKEN
+        while limit < longest:
+            found = self._trimmed(raw, limit, needed)
+            if found is not None:
+                trimmed, cut_any = found
+                ids = self.encode_chat(trimmed, tools)
+                return ids[:max_tokens] if cut_any else ids
+            limit *= 2
+        return self.encode_chat(raw, tools)
+
     def encode(self, prompt: PromptInput, *, max_tokens: int | None = None) -> list[int]:
-        """Ids of ``prompt``; a long completion text is only encoded as far as needed."""
+        """Ids of ``prompt``; a long text or chat is only encoded as far as needed."""
         if prompt.token_ids is not None:
             return list(prompt.token_ids)
         if prompt.messages is not None:
-            return self.encode_chat(prompt.messages, prompt.tools)
+            if max_tokens is None:
+                return self.encode_chat(prompt.messages, prompt.tools)
+            return self._encode_chat_prefix(prompt.messages, prompt.tools, max_tokens)
         return encode_prefix(self.encode_text, prompt.text, max_tokens)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["MARGIN_TOKENS", "encode_prefix"]
+__all__ = ["FIRST_CHARS_PER_TOKEN", "MARGIN_TOKENS", "encode_prefix", "whitespace_cut"]
 
 MARGIN_TOKENS = 64
 """Ids dropped before the cut: far more than a cut can change (the last word's)."""
-_FIRST_CHARS_PER_TOKEN = 5  # a first guess above typical text (English: about 4)
+FIRST_CHARS_PER_TOKEN = 5  # a first guess above typical text (English: about 4)
 _SEARCH_BACK = 512  # characters searched back from the guess for a whitespace
 
 
-def _cut(text: str, end: int) -> int | None:
+def whitespace_cut(text: str, end: int) -> int | None:
     """Position of a whitespace at or before ``end`` (but not far), or None."""
     start = max(0, end - _SEARCH_BACK)
     for space in ("\n", " "):
@@ -39,9 +39,9 @@ def encode_prefix(
     if max_tokens is None:
         return encode(text)
     needed = max_tokens + MARGIN_TOKENS
-    end = needed * _FIRST_CHARS_PER_TOKEN
+    end = needed * FIRST_CHARS_PER_TOKEN
     while end < len(text):
-        cut = _cut(text, end)
+        cut = whitespace_cut(text, end)
         if cut is None:
             break
         ids = encode(text[:cut])

@@ -197,3 +197,47 @@ def test_the_simulator_answers_400_for_a_chat_its_tokenizer_rejects() -> None:
         parse_chat(body, config)
     assert caught.value.status == 400
     assert "not encodable" in str(caught.value)
+
+
+def _long_chats() -> dict[str, dict[str, object]]:
+    long_text = LONG[:60_000]
+    return {
+        "long-system": {
+            "messages": [
+                {"role": "system", "content": long_text},
+                {"role": "user", "content": "First question?"},
+                {"role": "assistant", "content": "First answer."},
+                {"role": "user", "content": "Second question?"},
+            ],
+            "tools": TOOLS,
+        },
+        "long-middle": {
+            "messages": [
+                {"role": "user", "content": "Read this."},
+                {"role": "assistant", "content": long_text},
+                {"role": "user", "content": long_text[::-1]},
+            ]
+        },
+        "many-short": {
+            "messages": [
+                {
+                    "role": "user" if i % 2 == 0 else "assistant",
+                    "content": LONG[i * 900 : (i + 1) * 900],
+                }
+                for i in range(41)
+            ]
+        },
+    }
+
+
+@pytest.mark.parametrize("name", MISTRAL_FILES)
+@pytest.mark.parametrize("chat", list(_long_chats()), ids=list(_long_chats()))
+def test_a_long_chat_encoded_as_far_as_needed_keeps_the_leading_ids(name: str, chat: str) -> None:
+    tokenizer = load_tokenizer("mistral", str(mistral_common_file(name)))
+    prompt = prompt_input_of(_long_chats()[chat])
+    assert prompt is not None
+    whole = tokenizer.encode(prompt)
+    head = tokenizer.encode(prompt, max_tokens=1000)
+    assert len(whole) > 5000
+    assert len(head) >= 1000
+    assert head == whole[: len(head)]
