@@ -2,9 +2,11 @@
 
 The stack's config uses ``precise-prefix-cache-scorer`` with the Tekken tokenizer that
 mistral-common ships, so ``gie up`` starts simulators that tokenize with it and publish
-KV events, and hands their sockets to the collector. A prompt sent straight to one
-server (behind gie's back) is then routed by the gateway to that server, and only
-there: the picker's token ids for it match the blocks that server announced.
+KV events, and hands their sockets to the collector (as endpoint labels in the pool
+file, or as Pod annotations that ingest turns into them with Kubernetes discovery). A
+prompt sent straight to one server (behind gie's back) is then routed by the gateway to
+that server, and only there: the picker's token ids for it match the blocks that server
+announced.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ schedulingProfiles:
 SIMS = 3
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
+@pytest_asyncio.fixture(loop_scope="session", params=["file", "kubernetes"])
+async def stack(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RunningStack]:
     config = tmp_path / "epp.yaml"
     config.write_text(CONFIG)
     options = StackOptions(
@@ -52,6 +54,8 @@ async def stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
         sims=SIMS,
         time_scale=0.0,
         test_hooks=True,  # the served endpoint in a response header
+        # kubernetes: the sockets reach the collector as Pod annotations, through ingest
+        discovery=request.param,
         ready_timeout_s=120.0,
     )
     try:
@@ -103,7 +107,7 @@ async def wait_blocks(client: httpx.AsyncClient, admin: str, sim: str, blocks: i
 async def test_the_gateway_routes_to_the_server_that_holds_the_prompt(
     stack: RunningStack,
 ) -> None:
-    sims = [p.addresses["endpoint"] for p in stack.state.parts if p.kind == "sim"]
+    sims = [p.addresses["endpoint"] for p in stack.state.parts if p.kind == "sim"][:SIMS]
     admin = next(p.addresses["admin"] for p in stack.state.parts if p.name == "picker")
     tokenizer = load_tokenizer("mistral", str(TEKKEN))
     async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
