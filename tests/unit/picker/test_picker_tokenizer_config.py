@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from gie.events import Endpoint, KvBlocksStored, KvCacheCleared
 from gie.events.hashes import pack_hashes
@@ -85,3 +86,25 @@ def test_bad_tokenizer_settings_are_config_errors_naming_the_field(
         load_text(CONFIG.format(tokenizer=tokenizer))
     assert expected in str(caught.value)
     assert 'plugins[0] (name "precise-prefix-cache-scorer"' in str(caught.value)
+
+
+def test_a_chat_the_tokenizer_refuses_is_scored_approximately_and_counted() -> None:
+    registry = CollectorRegistry()
+    cache = PrefixCacheState(PoolView(POOL), registry=registry)
+    context = PluginContext(
+        inflight=InFlightView(POOL), rng=random.Random(0), prefix_cache=cache, precise_prefix=cache
+    )
+    params = PrecisePrefixCacheParameters.model_validate(
+        {"tokenizer": {"kind": "mistral", "path": TEKKEN}}
+    )
+    scorer = PrecisePrefixCacheScorer.create("p", params, context)
+    common = {"source": "c", "pool": POOL, "address": A, "epoch": "run-1"}
+    cache.apply_kv(KvCacheCleared(**common, seq=-1, reason="start"))
+    orphan = [{"role": "tool", "content": "a tool result nobody asked for " * 10}]
+    request = SchedulingRequest(
+        request_id="r", model="m", prompt="", prompt_input=PromptInput(messages=orphan)
+    )
+    scores = scorer.score(request, [EndpointState(Endpoint(address=A))])
+    assert scores.get(A, 0.0) == 0.0  # the approximate estimate (nothing routed yet)
+    labels = {"tokenizer": "mistral:tekken_240911.json"}
+    assert registry.get_sample_value("gie_prefix_precise_untokenized_total", labels) == 1.0

@@ -149,6 +149,7 @@ class PrecisePrefixCacheScorer:
             by_size.setdefault(size, []).append(address)
         tokens = self._tokens(request.prompt_input, max(by_size))
         if tokens is None:
+            precise.precise_untokenized(self._tokenizer.name)
             return scores
         for size, addresses in by_size.items():
             keys = token_block_keys(tokens, size, max_blocks=self.params.max_prefix_blocks_to_match)
