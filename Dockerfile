@@ -4,6 +4,7 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 
 # -- builder: the distribution and exactly the locked dependency versions, in a venv ----
+# (with the tokenizers extra: the picker may tokenize prompts as the model servers do)
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
@@ -13,7 +14,7 @@ COPY libs ./libs
 COPY sim ./sim
 COPY services ./services
 RUN /opt/gie/bin/pip install --constraint constraints.txt --upgrade pip \
- && /opt/gie/bin/pip install --constraint constraints.txt .
+ && /opt/gie/bin/pip install --constraint constraints.txt '.[tokenizers]'
 
 # -- runtime: the venv only, a numeric non-root user, nothing written outside /tmp ------
 FROM ${PYTHON_IMAGE}

@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--ready-file",
         type=Path,
         default=None,
-        help='Once listening, write {"pid", "servers", "model", "models"} JSON here (atomically).',
+        help='Once listening, write {"pid", "servers", "model", "models"} JSON here '
+        '(atomically), and "kv_events" (sockets per server) when KV events are on.',
     )
     parser.add_argument(
         "--admin",
@@ -158,12 +159,18 @@ def split_names(values: Sequence[str]) -> tuple[str, ...]:
 
 
 def write_ready_file(
-    path: Path, servers: Sequence[str], models: Sequence[str], *, admin: str | None = None
+    path: Path,
+    servers: Sequence[str],
+    models: Sequence[str],
+    *,
+    admin: str | None = None,
+    kv_events: Sequence[tuple[str, str]] = (),
 ) -> None:
     """Write the ready file atomically (temporary file in the same directory + rename).
 
     ``model`` is the first served name (the one metrics carry), ``models`` all of them;
     ``admin`` the process's admin address, when it serves one.
+    with KV events on, ``kv_events`` lists each server's ``{"events", "replay"}`` sockets.
     """
     payload: dict[str, object] = {
         "pid": os.getpid(),
@@ -173,6 +180,8 @@ def write_ready_file(
     }
     if admin is not None:
         payload["admin"] = admin
+    if kv_events:
+        payload["kv_events"] = [{"events": e, "replay": r} for e, r in kv_events]
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -207,11 +216,15 @@ async def _serve(
             await control.start()
         try:
             if ready is not None:
+                kv_events = [(s.kv_events.address, s.kv_events.replay_address) for s in servers]
+                if not all(events for events, _ in kv_events):
+                    kv_events = []
                 write_ready_file(
                     ready,
                     addresses,
                     config.served_models,
                     admin=control.address if control else None,
+                    kv_events=kv_events,
                 )
             print("gie-sim ready: " + " ".join(addresses), flush=True)
             _log.info(

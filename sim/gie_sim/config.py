@@ -10,6 +10,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gie.tokenize import Tokenizer, TokenizerLoadError, load_tokenizer
 from gie.tokens import CHARS_PER_TOKEN
 
 __all__ = ["Flavour", "SimConfig"]
@@ -89,6 +90,18 @@ class SimConfig(BaseModel):
         ge=1,
         description="Simulated tokenizer: one token per this many characters of text.",
     )
+    tokenizer: Literal["chars", "mistral", "hf"] = Field(
+        default="chars",
+        description="Tokenizer of prompts: chars (one token per --chars-per-token "
+        "characters), mistral (mistral-common, as vLLM's --tokenizer-mode mistral) or hf "
+        "(a tokenizer.json with the chat template of its tokenizer_config.json); the "
+        "latter two read --tokenizer-path and need the tokenizers extra.",
+    )
+    tokenizer_path: str = Field(
+        default="",
+        description="mistral: a Tekken or SentencePiece tokenizer file; hf: a "
+        "tokenizer.json or the folder holding it.",
+    )
     kv_events_port: int = Field(
         default=-1,
         ge=-1,
@@ -134,6 +147,21 @@ class SimConfig(BaseModel):
     def served_models(self) -> tuple[str, ...]:
         """The names requests may give; the first is the one metrics carry."""
         return self.served_model_name or (self.model,)
+
+    @model_validator(mode="after")
+    def _check_tokenizer(self) -> Self:
+        try:
+            self.prompt_tokenizer()
+        except TokenizerLoadError as exc:
+            field = "tokenizer" if exc.field == "kind" else "tokenizer_path"
+            raise ValueError(f"{field}: {exc}") from exc
+        return self
+
+    def prompt_tokenizer(self) -> Tokenizer:
+        """The tokenizer prompts go through (loaded once per process, then shared)."""
+        return load_tokenizer(
+            self.tokenizer, self.tokenizer_path, chars_per_token=self.chars_per_token
+        )
 
     @model_validator(mode="after")
     def _check_budget(self) -> Self:

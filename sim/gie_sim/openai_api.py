@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import orjson
 
+from gie.tokenize import PromptInput
 from gie_sim.chat_template import ChatMessage, canonical_json, render_chat
 from gie_sim.config import SimConfig
 from gie_sim.tokenizer import MAX_TOKEN_ID, encode
@@ -131,6 +132,19 @@ def _token_ids(items: list[object]) -> list[int]:
     return ids
 
 
+def _encode_real(prompt: PromptInput, config: SimConfig, field: str) -> list[int]:
+    try:
+        return config.prompt_tokenizer().encode(prompt)
+    except ValueError as exc:
+        raise _bad(str(exc), field) from exc
+
+
+def _encode_text(text: str, config: SimConfig) -> list[int]:
+    if config.tokenizer == "chars":
+        return encode(text, config.chars_per_token)
+    return _encode_real(PromptInput(text=text), config, "prompt")
+
+
 def parse_completion(body: Mapping[str, object], config: SimConfig) -> ParsedRequest:
     """``POST /v1/completions``. A list of strings is concatenated into one prompt."""
     model, stream, include_usage = _common(body, config)
@@ -138,9 +152,9 @@ def parse_completion(body: Mapping[str, object], config: SimConfig) -> ParsedReq
     if prompt is None:
         raise _bad("Missing required field 'prompt'.", "prompt")
     if isinstance(prompt, str):
-        tokens = encode(prompt, config.chars_per_token)
+        tokens = _encode_text(prompt, config)
     elif isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
-        tokens = encode("".join(str(p) for p in prompt), config.chars_per_token)
+        tokens = _encode_text("".join(str(p) for p in prompt), config)
     elif isinstance(prompt, list) and prompt and not isinstance(prompt[0], str):
         tokens = _token_ids(prompt)
     else:
@@ -201,8 +215,11 @@ def parse_chat(body: Mapping[str, object], config: SimConfig) -> ParsedRequest:
     tools = body.get("tools")
     if tools is not None and not isinstance(tools, list):
         raise _bad("'tools' must be a list.", "tools")
-    text = render_chat(messages, tools or ())
-    tokens = encode(text, config.chars_per_token, add_bos=False)
+    if config.tokenizer == "chars":
+        tokens = encode(render_chat(messages, tools or ()), config.chars_per_token, add_bos=False)
+    else:  # the body's messages as they are: a real template reads every field
+        raw = cast("list[object]", body["messages"])
+        tokens = _encode_real(PromptInput(messages=raw, tools=tools or ()), config, "messages")
     max_tokens = (
         _optional_positive_int(body, "max_completion_tokens")
         or _optional_positive_int(body, "max_tokens")

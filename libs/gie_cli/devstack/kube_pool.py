@@ -79,18 +79,23 @@ class KubePool:
         self.port = free_port_on_hosts(hosts)
         self.endpoints = [f"{host}:{self.port}" for host in hosts]
         self.manifests_dir = manifests_dir
+        # Per simulator, its KV-event sockets as Pod annotations (precise scoring).
+        self.kv_annotations: list[dict[str, str]] = []
 
     @property
     def spare_endpoints(self) -> list[str]:
         return self.endpoints[self.sims :]
 
     def pod(self, index: int) -> dict[str, Any]:
-        return sim_pod(
+        pod = sim_pod(
             name=f"sim-{index}",
             namespace=self.namespace,
             app=self.app,
             endpoint=self.endpoints[index],
         )
+        if index < len(self.kv_annotations):
+            pod["metadata"]["annotations"].update(self.kv_annotations[index])
+        return pod
 
     def manifest(self, index: int) -> Path:
         return self.manifests_dir / f"sim-{index}.yaml"

@@ -94,6 +94,7 @@ def sim_launch(
     listen: Sequence[str] = (),
     served_names: Sequence[str] = (),
     process: str = SIM_PROCESS,
+    extra_args: Sequence[str] = (),
 ) -> Launch:
     """One ``gie_sim`` process serving ``count`` model servers (parts known once ready).
 
@@ -102,6 +103,7 @@ def sim_launch(
     ``model`` and to each of ``served_names`` (``model`` first: it labels the metrics).
     The process also serves its servers' fault controls on an ephemeral admin port
     (``gie-sim --admin``), named in its ready file.
+    ``extra_args`` are more ``gie_sim`` flags (KV events, tokenizer).
     """
     if listen and len(listen) != count:
         raise ValueError(f"{len(listen)} listen addresses for {count} simulators")
@@ -112,6 +114,7 @@ def sim_launch(
     names = list(dict.fromkeys([model, *served_names]))
     if len(names) > 1:
         argv += ["--served-model-name", ",".join(names)]
+    argv += extra_args
     return Launch(process=process, argv=argv, env={"PYTHONUNBUFFERED": "1"})
 
 

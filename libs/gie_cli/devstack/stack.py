@@ -57,6 +57,7 @@ from gie_cli.devstack.parts import (
     sim_process_name,
 )
 from gie_cli.devstack.ports import LOOPBACK, free_port, free_port_block, free_ports
+from gie_cli.devstack.precise import precise_sim_args, read_kv_events
 from gie_cli.devstack.processes import StopOutcome, is_ours, spawn, stop_process
 from gie_cli.devstack.readiness import (
     cluster_hosts_healthy,
@@ -361,6 +362,8 @@ class _Starter:
         )
         self.data_dir = state.data_dir
         self.kube: KubePool | None = None
+        # Each simulator's KV-event sockets, when they publish (precise scoring).
+        self.kv_labels: dict[str, dict[str, str]] = {}
 
     def _record(self, state: StackState) -> None:
         self.state = state
@@ -460,6 +463,7 @@ class _Starter:
                 listen=addresses,
                 served_names=options.served_model_names,
                 process=process,
+                extra_args=precise_sim_args(options.config_file),
             )
             self.spawn(launch)
             launches.append((launch, size))
@@ -469,6 +473,10 @@ class _Starter:
             found, admin = await self._sim_ready(launch, size)
             servers += found
             admins += [admin] * size
+            kv_events = read_kv_events(self.data_dir / f"{launch.process}.json")
+            self.kv_labels.update(zip(found, kv_events, strict=False))
+        if kube is not None:
+            kube.kv_annotations = [self.kv_labels.get(server, {}) for server in servers]
         extra = kube.part_addresses() if kube is not None else [{} for _ in servers]
         parts = sim_parts(
             servers,
@@ -527,9 +535,13 @@ class _Starter:
     async def start_services(self, servers: list[str]) -> list[str]:
         """Start the services together (pool file = the sims), then wait for each."""
         pool_file = self.data_dir / "pool.yaml"
+        endpoints: list[object] = [
+            {"address": s, "labels": self.kv_labels[s]} if s in self.kv_labels else s
+            for s in servers
+        ]
         pool = {
             "pool": self.state.pool,
-            "endpoints": servers,
+            "endpoints": endpoints,
             "objectives": [
                 {"name": name, "priority": priority}
                 for name, priority in self.options.objectives.items()

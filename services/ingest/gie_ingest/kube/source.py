@@ -6,7 +6,8 @@
   and target ports decide which Pods are watched (a server-side label selector; a
   changed selector restarts the Pod watch, an absent or invalid pool watches none);
 * those Pods, each Ready one with an IP and no deletionTimestamp giving one endpoint
-  per target port (:mod:`gie_ingest.kube.pod_endpoints`);
+  per target port (:mod:`gie_ingest.kube.pod_endpoints`), labelled with the KV-event
+  addresses its ``gie.dev/kv-events`` annotations give (:mod:`.kv_annotations`);
 * InferenceObjectives of ``llm-d.ai/v1alpha2``, or of
   ``inference.networking.x-k8s.io/v1alpha2`` when the llm-d.ai kind is not
   installed (API discovery, checked again at every relist and watch restart);
@@ -33,6 +34,7 @@ from gie.events import Endpoint
 from gie_ingest.kube.backoff import Backoff
 from gie_ingest.kube.discovery import collection_path, serves
 from gie_ingest.kube.errors import InvalidObject
+from gie_ingest.kube.kv_annotations import with_kv_event_addresses
 from gie_ingest.kube.pod_endpoints import pod_endpoints
 from gie_ingest.kube.pool_refs import Rewrite, objective_priority, rewrite_of
 from gie_ingest.kube.pool_spec import V1_GROUP, PoolSpec, pool_spec
@@ -197,11 +199,18 @@ class KubeSource:
     def _endpoints_of(self, pod: dict[str, Any]) -> list[Endpoint]:
         if self.spec is None:
             return []
+        name = str(pod.get("metadata", {}).get("name"))
         try:
-            return pod_endpoints(pod, self.spec.ports)
+            endpoints = pod_endpoints(pod, self.spec.ports)
         except InvalidObject as exc:
-            self._skip("Pod", str(pod.get("metadata", {}).get("name")), exc)
+            self._skip("Pod", name, exc)
             return []
+        try:
+            return with_kv_event_addresses(pod, endpoints)
+        except InvalidObject as exc:  # the Pod still serves; its KV events use the default
+            self._invalid.labels("Pod").inc()
+            _log.error("invalid annotation ignored", kind="Pod", name=name, error=str(exc))
+            return endpoints
 
     def _on_pod(self, event: WatchEvent) -> None:
         key = object_key(event.obj)

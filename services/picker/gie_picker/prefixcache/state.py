@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from gie.events import Event, RequestRouted
 from gie.prefix import PreciseIndex, PrefixIndex
@@ -75,6 +75,12 @@ class PrefixCacheState:
             registry=registry,
         )
         self._precise_known.set_function(lambda: self.precise.known_endpoints)
+        self._untokenized = Counter(
+            "gie_prefix_precise_untokenized_total",
+            "Prompts the precise scorer's tokenizer refused (scored approximately), by tokenizer.",
+            ["tokenizer"],
+            registry=registry,
+        )
         self._hit_ratio = LoopHistogram(
             "inference_extension_prefix_indexer_hit_ratio",
             "Share of a routed prompt's blocks found on the chosen endpoint.",
@@ -106,6 +112,9 @@ class PrefixCacheState:
 
     def precise_match(self, keys: Sequence[int], addresses: Sequence[str]) -> dict[str, int]:
         return self.precise.match(keys, addresses)
+
+    def precise_untokenized(self, tokenizer: str) -> None:
+        self._untokenized.labels(tokenizer).inc()
 
     # -- per request -------------------------------------------------------
     def prepare(self, request_id: str, prepared: PreparedPrefix) -> None:

@@ -178,6 +178,9 @@ class PreciseLookup(Protocol):
     def precise_match(self, keys: Sequence[int], addresses: Sequence[str]) -> dict[str, int]:
         """Leading ``keys`` held per known endpoint among ``addresses``."""
 
+    def precise_untokenized(self, tokenizer: str) -> None:
+        """Count a prompt ``tokenizer`` refused (the approximate estimate stood in)."""
+
 
 class RoutingMemory(Protocol):
     """Recent routing (see ``gie.view.RoutingHistory`` and the director's session hook)."""

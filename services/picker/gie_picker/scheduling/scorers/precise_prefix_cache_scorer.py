@@ -7,7 +7,9 @@ the context's tokenizer (by default the characters-per-token stand-in the simula
 uses), cut into blocks of the endpoint's announced block size (``blockSize`` until one is
 announced) and keyed with :func:`~gie.prefix.token_block_keys`; an endpoint scores the
 number of consecutive leading blocks it holds, divided by the prompt's block count (at
-most ``maxPrefixBlocksToMatch``).
+most ``maxPrefixBlocksToMatch``). With a ``tokenizer`` parameter the scorer tokenizes as
+the model servers do (a Mistral or Hugging Face tokenizer read from a local file,
+:func:`gie.tokenize.load_tokenizer`).
 
 While an endpoint's precise state is unknown (no events yet, or a gap the collector could
 not fill) the approximate ``prefix-cache-scorer``'s estimate stands in for it; this
@@ -18,23 +20,63 @@ approximate index.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import structlog
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from gie.prefix import token_block_keys
-from gie.tokenize import PromptInput, Tokenizer
+from gie.tokenize import PromptInput, Tokenizer, TokenizerLoadError, load_tokenizer
+from gie.tokens import CHARS_PER_TOKEN
 from gie.view import EndpointState
 from gie_picker.scheduling.contracts import PluginContext, PreciseLookup, SchedulingRequest
+from gie_picker.scheduling.parameters import PluginParameters
 from gie_picker.scheduling.scorers.prefix_cache_scorer import (
     PrefixCacheParameters,
     PrefixCacheScorer,
 )
 
-__all__ = ["PrecisePrefixCacheParameters", "PrecisePrefixCacheScorer"]
+__all__ = ["PrecisePrefixCacheParameters", "PrecisePrefixCacheScorer", "TokenizerParameters"]
 
 _log = structlog.get_logger("gie.picker.scheduling")
+
+
+class TokenizerParameters(PluginParameters):
+    """The model servers' tokenizer, read from a local file when the plugin is loaded."""
+
+    kind: Literal["chars", "mistral", "hf"] = Field(
+        default="chars",
+        description="chars (the simulator's stand-in), mistral (mistral-common: a Tekken "
+        "or SentencePiece file) or hf (a tokenizer.json, chat template from the "
+        "tokenizer_config.json beside it).",
+    )
+    chars_per_token: int = Field(
+        default=CHARS_PER_TOKEN,
+        gt=0,
+        alias="charsPerToken",
+        description="chars: one token per this many characters (as the simulator's).",
+    )
+    path: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="mistral: the tokenizer file; hf: a tokenizer.json or its folder.",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _loads(cls, path: str | None, info: ValidationInfo) -> str | None:
+        if "kind" in info.data and "chars_per_token" in info.data:
+            try:
+                load_tokenizer(
+                    info.data["kind"], path, chars_per_token=info.data["chars_per_token"]
+                )
+            except TokenizerLoadError as exc:
+                raise ValueError(str(exc)) from exc
+        return path
+
+    def load(self) -> Tokenizer:
+        """The tokenizer (loaded once per process, then shared)."""
+        return load_tokenizer(self.kind, self.path, chars_per_token=self.chars_per_token)
 
 
 class PrecisePrefixCacheParameters(PrefixCacheParameters):
@@ -46,6 +88,10 @@ class PrecisePrefixCacheParameters(PrefixCacheParameters):
         gt=0,
         alias="blockSize",
         description="Tokens per KV block until an endpoint announces its own.",
+    )
+    tokenizer: TokenizerParameters | None = Field(
+        default=None,
+        description="How the model servers tokenize (default: the simulator's stand-in).",
     )
 
 
@@ -84,7 +130,7 @@ class PrecisePrefixCacheScorer:
             name=name,
             precise=context.precise_prefix,
             approximate=approximate,
-            tokenizer=context.tokenizer,
+            tokenizer=context.tokenizer if params.tokenizer is None else params.tokenizer.load(),
         )
 
     def score(
@@ -103,6 +149,7 @@ class PrecisePrefixCacheScorer:
             by_size.setdefault(size, []).append(address)
         tokens = self._tokens(request.prompt_input, max(by_size))
         if tokens is None:
+            precise.precise_untokenized(self._tokenizer.name)
             return scores
         for size, addresses in by_size.items():
             keys = token_block_keys(tokens, size, max_blocks=self.params.max_prefix_blocks_to_match)
