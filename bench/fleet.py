@@ -20,6 +20,7 @@ from gie_cli.devstack import PartStartError
 from gie_cli.devstack.processes import spawn
 from gie_cli.devstack.readiness import wait_until_ready
 from gie_cli.devstack.state import ProcessRecord
+from gie_metrics_collector.kv.addresses import KV_EVENTS_LABEL, KV_REPLAY_LABEL
 
 __all__ = ["FleetSpec", "SimFleet"]
 
@@ -52,17 +53,37 @@ class FleetSpec:
         ]
 
 
-def _servers(ready_file: Path) -> list[str]:
+def _ready(ready_file: Path) -> dict[str, object]:
     try:
         data = json.loads(ready_file.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
-        return []
-    servers = data.get("servers") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _servers(data: dict[str, object]) -> list[str]:
+    servers = data.get("servers")
     return [str(s) for s in servers] if isinstance(servers, list) else []
 
 
+def _kv_labels(data: dict[str, object]) -> dict[str, dict[str, str]]:
+    """Server -> its ``gie.dev/kv-events`` labels, from the ready file's ``kv_events``."""
+    sockets = data.get("kv_events")
+    if not isinstance(sockets, dict):
+        return {}
+    labels: dict[str, dict[str, str]] = {}
+    for server, found in sockets.items():
+        if isinstance(found, dict) and found.get("events"):
+            labels[str(server)] = {
+                KV_EVENTS_LABEL: str(found["events"]),
+                KV_REPLAY_LABEL: str(found.get("replay") or ""),
+            }
+    return labels
+
+
 class SimFleet:
-    """Running simulated servers: ``servers`` (``ip:port``), ``pgid`` for CPU accounting."""
+    """Running simulated servers: ``servers`` (``ip:port``), ``pgid`` for CPU accounting,
+    and ``labels`` (server -> where it publishes KV events, when it does)."""
 
     def __init__(
         self, record: ProcessRecord, child: subprocess.Popen[bytes], servers: list[str]
@@ -70,6 +91,7 @@ class SimFleet:
         self.record = record
         self._child = child
         self.servers = servers
+        self.labels: dict[str, dict[str, str]] = {}
 
     @property
     def pgid(self) -> int:
@@ -86,7 +108,9 @@ class SimFleet:
         fleet = cls(record, child, [])
 
         async def ready() -> bool:
-            fleet.servers = _servers(ready_file)
+            data = _ready(ready_file)
+            fleet.servers = _servers(data)
+            fleet.labels = _kv_labels(data)
             return len(fleet.servers) == spec.count
 
         try:

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -149,17 +149,26 @@ def split_names(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(name.strip() for value in values for name in value.split(","))
 
 
-def write_ready_file(path: Path, servers: Sequence[str], models: Sequence[str]) -> None:
+def write_ready_file(
+    path: Path,
+    servers: Sequence[str],
+    models: Sequence[str],
+    kv_events: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
     """Write the ready file atomically (temporary file in the same directory + rename).
 
-    ``model`` is the first served name (the one metrics carry), ``models`` all of them.
+    ``model`` is the first served name (the one metrics carry), ``models`` all of them;
+    ``kv_events`` (only when the servers publish KV events): server -> ``{"events":
+    "tcp://...", "replay": "tcp://..." or ""}``.
     """
-    payload = {
+    payload: dict[str, object] = {
         "pid": os.getpid(),
         "servers": list(servers),
         "model": models[0],
         "models": list(models),
     }
+    if kv_events:
+        payload["kv_events"] = {server: dict(sockets) for server, sockets in kv_events.items()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -188,8 +197,16 @@ async def _serve(
         for server in servers:
             server.faults = faults
         addresses = [server.address for server in servers]
+        kv_events = {
+            server.address: {
+                "events": server.kv_events.address,
+                "replay": server.kv_events.replay_address,
+            }
+            for server in servers
+            if server.kv_events.address
+        }
         if ready is not None:
-            write_ready_file(ready, addresses, config.served_models)
+            write_ready_file(ready, addresses, config.served_models, kv_events)
         print("gie-sim ready: " + " ".join(addresses), flush=True)
         _log.info(
             "ready servers=%s models=%s pid=%d",

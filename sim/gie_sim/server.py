@@ -1,7 +1,8 @@
 """One simulated model server: an aiohttp application in front of its own :class:`Engine`.
 
 Besides the OpenAI API and ``/metrics`` it serves ``/sim/faults`` and ``/sim/overrides``
-(:mod:`gie_sim.admin_api`) to change what ``/metrics`` answers while it runs.
+(:mod:`gie_sim.admin_api`) to change what ``/metrics`` answers while it runs, and
+``/sim/kv-cache`` (:mod:`gie_sim.cache_api`) to read what its prefix cache holds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from gie.clock import Clock
 from gie_sim.admin_api import add_admin_routes, add_kv_routes
+from gie_sim.cache_api import add_cache_routes
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine
 from gie_sim.faults import Faults, corrupt_page
@@ -110,6 +112,7 @@ class SimServer:
         app.router.add_get("/metrics", self._metrics)
         add_admin_routes(app, self)
         add_kv_routes(app, self)
+        add_cache_routes(app, self)
         runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
         )

@@ -115,6 +115,9 @@ class StackOptions:
     # started (``sims`` and ``time_scale`` are ignored) and the pool is exactly these.
     # They are not recorded as parts: the stack neither probes nor stops them.
     endpoints: tuple[str, ...] = ()
+    # Labels of those endpoints in the pool file (endpoint -> labels), e.g. where each
+    # publishes its KV events (``gie.dev/kv-events``); file discovery only.
+    endpoint_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Extra environment for the four services, e.g. ``{"GIE_CONFIG_FILE": "epp.yaml"}``.
     env: Mapping[str, str] = field(default_factory=dict)
     # How ingest finds the pool: a pool file the stack writes, or Kubernetes (the stack
@@ -140,6 +143,10 @@ class StackOptions:
             raise ValueError("spare simulators need Kubernetes discovery (--discovery kubernetes)")
         if self.discovery == "kubernetes" and self.endpoints:
             raise ValueError("Kubernetes discovery runs its own simulators; drop the endpoints")
+        if unknown := sorted(set(self.endpoint_labels) - set(self.endpoints)):
+            raise ValueError(
+                f"StackOptions.endpoint_labels names endpoints not in endpoints: {unknown}"
+            )
         if self.spare_sims is not None and self.spare_sims < 0:
             raise ValueError(f"StackOptions.spare_sims must be >= 0, got {self.spare_sims}")
 
@@ -493,9 +500,13 @@ class _Starter:
     async def start_services(self, servers: list[str]) -> list[str]:
         """Start the services together (pool file = the sims), then wait for each."""
         pool_file = self.data_dir / "pool.yaml"
+        labels = self.options.endpoint_labels
         pool = {
             "pool": self.state.pool,
-            "endpoints": servers,
+            "endpoints": [
+                {"address": server, "labels": dict(labels[server])} if server in labels else server
+                for server in servers
+            ],
             "objectives": [
                 {"name": name, "priority": priority}
                 for name, priority in self.options.objectives.items()
