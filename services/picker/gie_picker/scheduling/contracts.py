@@ -178,6 +178,10 @@ class PreciseLookup(Protocol):
     def precise_match(self, keys: Sequence[int], addresses: Sequence[str]) -> dict[str, int]:
         """Leading ``keys`` held per known endpoint among ``addresses``."""
 
+    def recent_share(self, request_id: str, within_s: float) -> dict[str, float]:
+        """Per endpoint, the share of the request's prompt (its prepared approximate blocks)
+        that this replica routed there in the last ``within_s`` seconds."""
+
 
 class RoutingMemory(Protocol):
     """Recent routing (see ``gie.view.RoutingHistory`` and the director's session hook)."""

@@ -9,6 +9,10 @@ announced) and keyed with :func:`~gie.prefix.token_block_keys`; an endpoint scor
 number of consecutive leading blocks it holds, divided by the prompt's block count (at
 most ``maxPrefixBlocksToMatch``).
 
+A prompt this replica sent to an endpoint in the last ``recentDecisionsWindowSeconds``
+(2 s) counts as held there even before the server's events say so (they arrive after the
+server admitted the request, through the collector and the bus).
+
 While an endpoint's precise state is unknown (no events yet, or a gap the collector could
 not fill) the approximate ``prefix-cache-scorer``'s estimate stands in for it; this
 scorer also prepares the approximate hashes, so routing events keep feeding the
@@ -46,6 +50,14 @@ class PrecisePrefixCacheParameters(PrefixCacheParameters):
         gt=0,
         alias="blockSize",
         description="Tokens per KV block until an endpoint announces its own.",
+    )
+    recent_decisions_window: float = Field(
+        default=2.0,
+        ge=0,
+        alias="recentDecisionsWindowSeconds",
+        description="How long this replica's own decision to send a prompt to an endpoint "
+        "counts as that endpoint holding it, until the server's KV events can say so "
+        "(0: never).",
     )
 
 
@@ -104,11 +116,17 @@ class PrecisePrefixCacheScorer:
         tokens = self._tokens(request.prompt_input, max(by_size))
         if tokens is None:
             return scores
+        # A prompt just sent somewhere is cached there before the server's events about
+        # it can reach the index (admission, then the collector and the bus): the
+        # replica's own recent decisions count meanwhile, or a burst sharing a prefix
+        # would be spread over the pool.
+        recent = precise.recent_share(request.request_id, self.params.recent_decisions_window)
         for size, addresses in by_size.items():
             keys = token_block_keys(tokens, size, max_blocks=self.params.max_prefix_blocks_to_match)
             matched = precise.precise_match(keys, addresses) if keys else {}
             for address in addresses:
-                scores[address] = matched.get(address, 0) / len(keys) if keys else 0.0
+                held = matched.get(address, 0) / len(keys) if keys else 0.0
+                scores[address] = max(held, recent.get(address, 0.0))
         return scores
 
     def _tokens(self, prompt: PromptInput, block_size: int) -> list[int] | None:
