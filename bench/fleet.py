@@ -17,6 +17,7 @@ from pathlib import Path
 from bench.errors import ArmStartError
 from bench.processes import stop_group
 from gie_cli.devstack import PartStartError
+from gie_cli.devstack.precise import kv_labels
 from gie_cli.devstack.processes import spawn
 from gie_cli.devstack.readiness import wait_until_ready
 from gie_cli.devstack.state import ProcessRecord
@@ -52,17 +53,22 @@ class FleetSpec:
         ]
 
 
-def _servers(ready_file: Path) -> list[str]:
+def _ready(ready_file: Path) -> dict[str, object]:
     try:
         data = json.loads(ready_file.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
-        return []
-    servers = data.get("servers") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _servers(data: dict[str, object]) -> list[str]:
+    servers = data.get("servers")
     return [str(s) for s in servers] if isinstance(servers, list) else []
 
 
 class SimFleet:
-    """Running simulated servers: ``servers`` (``ip:port``), ``pgid`` for CPU accounting."""
+    """Running simulated servers: ``servers`` (``ip:port``), ``pgid`` for CPU accounting,
+    and ``labels`` (server -> where it publishes KV events, when it does)."""
 
     def __init__(
         self, record: ProcessRecord, child: subprocess.Popen[bytes], servers: list[str]
@@ -70,6 +76,7 @@ class SimFleet:
         self.record = record
         self._child = child
         self.servers = servers
+        self.labels: dict[str, dict[str, str]] = {}
 
     @property
     def pgid(self) -> int:
@@ -86,7 +93,9 @@ class SimFleet:
         fleet = cls(record, child, [])
 
         async def ready() -> bool:
-            fleet.servers = _servers(ready_file)
+            data = _ready(ready_file)
+            fleet.servers = _servers(data)
+            fleet.labels = kv_labels(data)
             return len(fleet.servers) == spec.count
 
         try:

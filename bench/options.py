@@ -28,6 +28,7 @@ _QUICK_TIME_SCALE = 0.2
 class Plan:
     scenario: Scenario
     workload: Workload
+    arms: tuple[str, ...]
     loads: tuple[Load, ...]
     fleet: FleetSpec
     seed: int  # of the workload and of the arrival process
@@ -41,7 +42,7 @@ class BenchOptions:
     scenario: str = "shared-prefix"
     results_dir: Path
     quick: bool = False
-    arms: tuple[str, ...] = DEFAULT_ARMS
+    arms: tuple[str, ...] | None = None  # None: the scenario's, else DEFAULT_ARMS
     gie_configs: tuple[Path | None, ...] = (None,)  # None: gie without a config file
     gie_workers: tuple[int, ...] = (1,)  # picker worker processes, one gie arm each
     rates: tuple[float, ...] | None = None  # requests/s; None: the scenario's sweep
@@ -74,15 +75,19 @@ class BenchOptions:
         scenario = get_scenario(self.scenario)
         generator = scenario.quick if self.quick else scenario.full
         default_scale = _QUICK_TIME_SCALE if self.quick else scenario.time_scale
+        scenario_args = scenario.sim_args
+        if self.quick and scenario.quick_sim_args is not None:
+            scenario_args = scenario.quick_sim_args
         fleet = FleetSpec(
             count=self.sims or (_QUICK_SIMS if self.quick else scenario.sims),
             time_scale=self.time_scale if self.time_scale is not None else default_scale,
             model=self.model,
-            extra_args=self.sim_args,
+            extra_args=(*scenario_args, *self.sim_args),
         )
         return Plan(
             scenario=scenario,
             workload=generator.generate(seed=self.seed, model=self.model),
+            arms=self.arms or scenario.arms or DEFAULT_ARMS,
             loads=self._loads(scenario),
             fleet=fleet,
             seed=self.seed,

@@ -1,7 +1,8 @@
 """One measurement: one arm at one load, in front of a fresh fleet of servers.
 
 Steps: start the fleet → start the arm → wait until it routes → snapshot the servers'
-counters and CPU → drive the workload → snapshot again → stop the arm → stop the fleet
+counters and CPU → drive the workload (and its side traffic straight to the servers,
+if any) → snapshot again → stop the arm → stop the fleet
 (always, in that order). A failure to start becomes a :class:`PointResult` with
 ``error`` set, and its logs are kept; otherwise the run's directory is removed unless
 ``keep_logs``.
@@ -9,13 +10,14 @@ counters and CPU → drive the workload → snapshot again → stop the arm → 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
 from bench.arms import Arm
 from bench.errors import ArmStartError
 from bench.fleet import SimFleet
-from bench.loadgen import Load, drive
+from bench.loadgen import Load, drive, drive_side
 from bench.measure import scrape_all, summarise, take_snapshot
 from bench.options import Plan
 from bench.preflight import wait_routable
@@ -28,7 +30,12 @@ SIMS_GROUP = "sims"
 
 
 async def _measure(arm: Arm, plan: Plan, load: Load, fleet: SimFleet, work: Path) -> PointResult:
-    running = await arm.start(servers=fleet.servers, work_dir=work, model=plan.fleet.model)
+    running = await arm.start(
+        servers=fleet.servers,
+        work_dir=work,
+        model=plan.fleet.model,
+        endpoint_labels=fleet.labels,
+    )
     try:
         groups = {**running.router_groups, **running.support_groups, SIMS_GROUP: fleet.pgid}
         async with local_http_client(timeout_s=10.0) as http:
@@ -37,13 +44,24 @@ async def _measure(arm: Arm, plan: Plan, load: Load, fleet: SimFleet, work: Path
             )
             counters_before = await scrape_all(http, fleet.servers)
             cpu_before = take_snapshot(groups)
-            results = await drive(
-                running.url,
-                plan.workload.requests,
-                load,
-                seed=plan.seed,
-                request_timeout_s=plan.request_timeout_s,
-                drain_timeout_s=plan.drain_timeout_s,
+            results, side = await asyncio.gather(
+                drive(
+                    running.url,
+                    plan.workload.requests,
+                    load,
+                    seed=plan.seed,
+                    request_timeout_s=plan.request_timeout_s,
+                    drain_timeout_s=plan.drain_timeout_s,
+                ),
+                drive_side(
+                    fleet.servers,
+                    plan.workload.side,
+                    load,
+                    main_requests=len(plan.workload),
+                    seed=plan.seed,
+                    request_timeout_s=plan.request_timeout_s,
+                    drain_timeout_s=plan.drain_timeout_s,
+                ),
             )
             cpu = take_snapshot(groups).since(cpu_before)
             counters_after = await scrape_all(http, fleet.servers)
@@ -52,6 +70,7 @@ async def _measure(arm: Arm, plan: Plan, load: Load, fleet: SimFleet, work: Path
     return summarise(
         load=load,
         results=results,
+        side=side,
         counters=[a.minus(b) for a, b in zip(counters_after, counters_before, strict=True)],
         servers=fleet.servers,
         cpu=cpu,

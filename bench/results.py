@@ -27,6 +27,9 @@ _SUMMARY_FIELDS = (
     "router_cpu_ms_per_request",
     "spread",
     "machine_cpu",
+    "client_hit_rate",
+    "side_requests",
+    "side_hit_rate",
 )
 
 
@@ -64,6 +67,12 @@ class PointResult(BaseModel):
     machine_cpu: float | None = None  # busy fraction of all cores during the run
     lateness_p99_s: float | None = None  # how late the load generator sent requests
     errors: dict[str, int] = Field(default_factory=dict)  # error text -> count (top 5)
+    # The second client's traffic straight to the servers (scenarios that have one); the
+    # servers count it too, so spread includes it while hit_rate leaves it out.
+    side_requests: int = 0
+    side_success_rate: float | None = None
+    side_hit_rate: float | None = None
+    side_ttft_p90_s: float | None = None
     error: str | None = None  # the point could not run at all
 
     @property

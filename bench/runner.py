@@ -106,7 +106,7 @@ async def run_bench(
     started = datetime.now(UTC)
     plan = options.plan()
     arms = build_arms(
-        options.arms,
+        plan.arms,
         gie_configs=options.gie_configs,
         gie_workers=options.gie_workers,
         venv_root=options.venv_root,

@@ -1,8 +1,10 @@
 """Which arms a benchmark runs, from the names on the command line.
 
-A name is a kind (``gie``, ``round-robin``, ``sglang-router``, ``vllm-router``: the
-kind's default arms), an arm's full name (``sglang-router-cache-aware``), or
-``<peer>:<policy>`` for any policy a peer router accepts (``vllm-router:kv_aware``).
+A name is a kind (``gie``, ``round-robin``, ``sglang-router``, ``vllm-router``,
+``oracle``: the kind's default arms), an arm's full name (``sglang-router-cache-aware``),
+``gie-<stem>`` for gie with the example config ``bench/configs/<stem>.yaml``
+(``gie-approx``, ``gie-precise``), or ``<peer>:<policy>`` for any policy a peer router
+accepts (``vllm-router:kv_aware``).
 ``gie`` gives one arm per ``gie_configs`` entry (None = no config file) and per
 ``gie_workers`` entry (picker worker processes; ``gie-x<N>`` beyond one). Peer arms of
 one package share one virtualenv.
@@ -15,15 +17,17 @@ from pathlib import Path
 
 from bench.arms.contracts import Arm
 from bench.arms.gie_arm import GieArm
+from bench.arms.oracle_arm import OracleArm
 from bench.arms.peer_router import SGLANG_ROUTER, VLLM_ROUTER, PeerFlavour, PeerRouterArm
 from bench.arms.peer_venv import PeerVenv
 from bench.arms.round_robin_envoy import RoundRobinArm
 from bench.errors import BenchError
 
-__all__ = ["DEFAULT_ARMS", "KINDS", "build_arms"]
+__all__ = ["CONFIGS_DIR", "DEFAULT_ARMS", "KINDS", "build_arms"]
 
-KINDS = ("gie", "round-robin", "sglang-router", "vllm-router")
-DEFAULT_ARMS = KINDS
+KINDS = ("gie", "round-robin", "sglang-router", "vllm-router", "oracle")
+DEFAULT_ARMS = ("gie", "round-robin", "sglang-router", "vllm-router")
+CONFIGS_DIR = Path(__file__).resolve().parents[1] / "configs"
 _PEERS: dict[str, PeerFlavour] = {SGLANG_ROUTER.kind: SGLANG_ROUTER, VLLM_ROUTER.kind: VLLM_ROUTER}
 
 
@@ -48,6 +52,10 @@ def _expand(
         ]
     if name == "round-robin":
         return [RoundRobinArm()]
+    if name == "oracle":
+        return [OracleArm()]
+    if name.startswith("gie-") and (config := CONFIGS_DIR / f"{name[4:]}.yaml").is_file():
+        return [GieArm(config=config, picker_workers=workers) for workers in gie_workers]
     if name in _PEERS:
         flavour = _PEERS[name]
         return [_peer_arm(flavour, policy, venvs, venv_root) for policy in flavour.policies]
@@ -60,7 +68,8 @@ def _expand(
                 return [_peer_arm(flavour, policy, venvs, venv_root)]
     raise BenchError(
         f"unknown arm {name!r}; use one of {', '.join(KINDS)}, a full arm name such as "
-        "sglang-router-cache-aware, or <peer>:<policy> such as vllm-router:kv_aware"
+        "sglang-router-cache-aware, gie-<stem> for bench/configs/<stem>.yaml such as "
+        "gie-precise, or <peer>:<policy> such as vllm-router:kv_aware"
     )
 
 

@@ -45,7 +45,7 @@ class Arm(Protocol):
 
     @property
     def kind(self) -> str:
-        """``gie``, ``round-robin``, ``sglang-router`` or ``vllm-router``."""
+        """``gie``, ``round-robin``, ``sglang-router``, ``vllm-router`` or ``oracle``."""
         ...
 
     @property
@@ -62,6 +62,17 @@ class Arm(Protocol):
 
     def version(self) -> str | None: ...
 
-    async def start(self, *, servers: Sequence[str], work_dir: Path, model: str) -> RunningArm:
-        """Start the router in front of ``servers`` (``ip:port``); raise ArmStartError."""
+    async def start(
+        self,
+        *,
+        servers: Sequence[str],
+        work_dir: Path,
+        model: str,
+        endpoint_labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> RunningArm:
+        """Start the router in front of ``servers`` (``ip:port``); raise ArmStartError.
+
+        ``endpoint_labels`` (server -> labels) says more about the servers, e.g. where
+        each publishes its KV events (``gie.dev/kv-events``); routers that cannot use
+        it ignore it."""
         ...

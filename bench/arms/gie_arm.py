@@ -1,7 +1,8 @@
 """The ``gie`` arm: Envoy + the gie picker (and the services it needs), via the devstack.
 
 Started with :func:`gie_cli.devstack.start_stack` in front of the benchmark's own servers
-(``StackOptions.endpoints``: the stack starts no simulators of its own). An
+(``StackOptions.endpoints``: the stack starts no simulators of its own), with the
+servers' labels (where they publish KV events, when they do) in its pool file. An
 EndpointPickerConfig file, when given, reaches the services as ``GIE_CONFIG_FILE``;
 each config is its own arm (``gie-<file stem>``). The router's CPU is the picker's
 process group (all its workers) plus Envoy's; NATS, Redis, ingest, metrics-collector
@@ -85,11 +86,19 @@ class GieArm:
     def version(self) -> str | None:
         return None
 
-    async def start(self, *, servers: Sequence[str], work_dir: Path, model: str) -> RunningArm:
+    async def start(
+        self,
+        *,
+        servers: Sequence[str],
+        work_dir: Path,
+        model: str,
+        endpoint_labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> RunningArm:
         env = {"GIE_CONFIG_FILE": str(self.config)} if self.config is not None else {}
         options = StackOptions(
             state_dir=work_dir / "stack",
             endpoints=tuple(servers),
+            endpoint_labels={s: labels for s, labels in (endpoint_labels or {}).items()},
             model=model,
             picker_workers=self.picker_workers,
             env=env,

@@ -11,7 +11,7 @@ its ``Popen`` handle (:mod:`bench.processes`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +105,14 @@ class PeerRouterArm:
             self._flavour.log_level,
         ]
 
-    async def start(self, *, servers: Sequence[str], work_dir: Path, model: str) -> RunningArm:
+    async def start(
+        self,
+        *,
+        servers: Sequence[str],
+        work_dir: Path,
+        model: str,
+        endpoint_labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> RunningArm:
         port, metrics_port = free_ports(2)
         return await launch_router(
             self._flavour.kind,

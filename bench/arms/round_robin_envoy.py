@@ -9,7 +9,7 @@ differ only in the routing decision.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,14 @@ class RoundRobinArm:
     def version(self) -> str | None:
         return None
 
-    async def start(self, *, servers: Sequence[str], work_dir: Path, model: str) -> RunningArm:
+    async def start(
+        self,
+        *,
+        servers: Sequence[str],
+        work_dir: Path,
+        model: str,
+        endpoint_labels: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> RunningArm:
         gateway, admin = free_ports(2)
         config = work_dir / "envoy-round-robin.yaml"
         config.write_text(

@@ -40,26 +40,45 @@ def summarise(
     load: Load,
     results: Sequence[RequestResult],
     counters: Sequence[ServerCounters],
+    side: Sequence[RequestResult] = (),
     servers: Sequence[str],
     cpu: CpuSnapshot,
     router_groups: Sequence[str],
     support_groups: Sequence[str],
     sims_group: str,
 ) -> PointResult:
-    """Summarise one run; ``counters`` are per-server deltas, ``cpu`` a delta."""
+    """Summarise one run; ``counters`` are per-server deltas, ``cpu`` a delta.
+
+    ``side``: the second client's requests, sent straight to the servers. The servers
+    counted them too: their own usage (``cached_tokens``, ``prompt_tokens``, the servers'
+    numbers per request) is taken out of the hit rate, which stays the router traffic's.
+    """
     ok = [r for r in results if r.ok]
     start = min((r.sent_at for r in results), default=0.0)
     end = max((r.finished_at for r in results), default=0.0)
     duration = max(end - start, 1e-9)
     ttft = [r.ttft_s for r in ok if r.ttft_s is not None]
     e2e = [r.latency_s for r in ok]
-    hits = sum(c.prefix_hits for c in counters)
-    queries = sum(c.prefix_queries for c in counters)
+    side_ok = [r for r in side if r.ok]
+    hits = sum(c.prefix_hits for c in counters) - sum(r.cached_tokens for r in side_ok)
+    queries = sum(c.prefix_queries for c in counters) - sum(r.prompt_tokens for r in side_ok)
     router_parts = {name: round(cpu.groups[name], 3) for name in router_groups}
     router_cpu = sum(router_parts.values())
     errors = Counter((r.error or "no tokens")[:80] for r in results if not r.ok)
     served = Counter(r.served_by or "?" for r in ok)
     spread = [round(c.requests) for c in counters]
+    side_fields = (
+        {
+            "side_requests": len(side),
+            "side_success_rate": len(side_ok) / len(side),
+            "side_hit_rate": _ratio(
+                sum(r.cached_tokens for r in side_ok), sum(r.prompt_tokens for r in side_ok)
+            ),
+            "side_ttft_p90_s": percentile([r.ttft_s for r in side_ok if r.ttft_s is not None], 90),
+        }
+        if side
+        else {}
+    )
     return PointResult(
         load=load.value,
         load_kind="rate" if load.rate is not None else "concurrency",
@@ -92,4 +111,5 @@ def summarise(
         machine_cpu=cpu.machine_utilisation,
         lateness_p99_s=percentile([r.lateness_s for r in results], 99),
         errors=dict(errors.most_common(5)),
+        **side_fields,
     )

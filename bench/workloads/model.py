@@ -4,6 +4,8 @@ A :class:`BenchRequest` is one HTTP request body plus its path. ``after`` names 
 earlier request (by index) that must have *finished* before this one may be sent: a
 chat session's next turn waits for the previous turn, whatever the arrival process
 says. Requests never depend on later ones, so any arrival process can honour it.
+``side`` requests are a second client's, sent straight to a server behind the router's
+back (``server``: its index, modulo the number of servers).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class BenchRequest:
     body: Mapping[str, Any]  # JSON body, streaming on, max_tokens set
     group: str  # what it shares a prefix with (prompt group, session, document)
     after: int | None = None  # index of a request that must finish first
+    server: int | None = None  # side traffic: sent straight to server (index mod servers)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +41,10 @@ class Workload:
     requests: tuple[BenchRequest, ...]
     parameters: Mapping[str, Any] = field(default_factory=dict)  # recorded in results
     models: tuple[str, ...] = ()  # model names the servers must serve
+    # A second client's requests, sent straight to the servers (each has ``server``)
+    # while the router's traffic runs, spread over the same time; not measured as the
+    # router's, but their load and cache changes are the servers'.
+    side: tuple[BenchRequest, ...] = ()
 
     def __len__(self) -> int:
         return len(self.requests)

@@ -5,6 +5,8 @@ servers run with the scenario's ``time_scale`` (simulated durations are multipli
 it), chosen so that the default sweep crosses the round-robin baseline's saturation
 point while the machine's two cores stay below saturation. ``--quick`` sizes are for
 the smoke run: a handful of requests that prove the harness works, nothing more.
+A scenario may also give its own simulator flags (``sim_args``, ``quick_sim_args``: a
+small KV cache, KV events on) and its own default arms.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bench.errors import ScenarioError
+from bench.workloads.kv_pressure import KvPressure
 from bench.workloads.long_prompt import LongPrompt
 from bench.workloads.lora_mix import LoraMix
 from bench.workloads.mixed import Mixed
@@ -39,6 +42,12 @@ class Scenario:
     quick_rate: float
     time_scale: float = 1.0
     sims: int = 4
+    sim_args: tuple[str, ...] = ()  # gie-sim flags of every run
+    quick_sim_args: tuple[str, ...] | None = None  # with --quick (None: sim_args)
+    arms: tuple[str, ...] | None = None  # default arms (None: the benchmark's)
+
+
+_KV_EVENTS = ("--kv-events-port", "0", "--kv-events-replay-port", "0")
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -54,6 +63,35 @@ SCENARIOS: dict[str, Scenario] = {
             rates=(4.0, 8.0, 12.0, 16.0),
             quick_rate=8.0,
             time_scale=4.0,
+        ),
+        Scenario(
+            name="kv-pressure",
+            summary="shared prefixes, KV caches far below the working set, and a second "
+            "client reaching the servers directly (approximate vs precise prefix routing)",
+            full=KvPressure(),
+            quick=KvPressure(
+                groups=4,
+                prompts_per_group=4,
+                system_prompt_tokens=400,
+                question_tokens=16,
+                output_tokens=8,
+                side_per_group=1,
+                side_one_off=4,
+            ),
+            rates=(4.0, 8.0),
+            quick_rate=8.0,
+            time_scale=2.0,
+            # 640 blocks of 16 tokens: five 2,048-token prompts per server; quick: three
+            # of 416 tokens.
+            sim_args=("--num-gpu-blocks", "640", *_KV_EVENTS),
+            quick_sim_args=("--num-gpu-blocks", "80", *_KV_EVENTS),
+            arms=(
+                "gie-approx",
+                "gie-precise",
+                "sglang-router-cache-aware",
+                "round-robin",
+                "oracle",
+            ),
         ),
         Scenario(
             name="multi-turn-chat",

@@ -114,7 +114,8 @@ def bench(
     scenario: Annotated[
         str,
         typer.Option(
-            help="shared-prefix, multi-turn-chat, long-prompt, mixed, lora-mix, fairness."
+            help="shared-prefix, kv-pressure, multi-turn-chat, long-prompt, mixed, lora-mix, "
+            "fairness."
         ),
     ] = "shared-prefix",
     quick: Annotated[
@@ -124,8 +125,12 @@ def bench(
         bool, typer.Option("--json", help="Print one JSON summary object on stdout.")
     ] = False,
     arms: Annotated[
-        str, typer.Option(help="Comma-separated arm kinds or names (see --list).")
-    ] = _DEFAULT_ARMS,
+        str | None,
+        typer.Option(
+            help="Comma-separated arm kinds or names (see --list) [default: the scenario's, "
+            f"else {_DEFAULT_ARMS}]."
+        ),
+    ] = None,
     rates: Annotated[
         str | None,
         typer.Option(help="Offered loads in requests/s, e.g. 2,4,8 [default: the scenario's]."),
@@ -207,7 +212,7 @@ def bench(
     options = BenchOptions(
         scenario=scenario,
         quick=quick,
-        arms=tuple(a.strip() for a in arms.split(",") if a.strip()),
+        arms=tuple(a.strip() for a in arms.split(",") if a.strip()) if arms else None,
         gie_configs=tuple(
             None if c == "default" else Path(c).absolute() for c in (gie_config or ["default"])
         ),

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -164,13 +164,14 @@ def write_ready_file(
     models: Sequence[str],
     *,
     admin: str | None = None,
-    kv_events: Sequence[tuple[str, str]] = (),
+    kv_events: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """Write the ready file atomically (temporary file in the same directory + rename).
 
     ``model`` is the first served name (the one metrics carry), ``models`` all of them;
-    ``admin`` the process's admin address, when it serves one.
-    with KV events on, ``kv_events`` lists each server's ``{"events", "replay"}`` sockets.
+    ``admin`` the process's admin address, when it serves one; ``kv_events`` (only when
+    the servers publish KV events): server -> ``{"events": "tcp://...", "replay":
+    "tcp://..." or ""}``.
     """
     payload: dict[str, object] = {
         "pid": os.getpid(),
@@ -181,7 +182,7 @@ def write_ready_file(
     if admin is not None:
         payload["admin"] = admin
     if kv_events:
-        payload["kv_events"] = [{"events": e, "replay": r} for e, r in kv_events]
+        payload["kv_events"] = {server: dict(sockets) for server, sockets in kv_events.items()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -211,14 +212,19 @@ async def _serve(
         for server in servers:
             server.faults = faults
         addresses = [server.address for server in servers]
+        kv_events = {
+            server.address: {
+                "events": server.kv_events.address,
+                "replay": server.kv_events.replay_address,
+            }
+            for server in servers
+            if server.kv_events.address
+        }
         control = ProcessAdmin(servers, host=admin[0], port=admin[1]) if admin else None
         if control is not None:
             await control.start()
         try:
             if ready is not None:
-                kv_events = [(s.kv_events.address, s.kv_events.replay_address) for s in servers]
-                if not all(events for events, _ in kv_events):
-                    kv_events = []
                 write_ready_file(
                     ready,
                     addresses,

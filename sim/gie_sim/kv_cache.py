@@ -92,6 +92,10 @@ class PrefixCache:
     def contains(self, block_hash: BlockHash) -> bool:
         return block_hash in self._by_hash
 
+    def held_hashes(self) -> list[BlockHash]:
+        """Hashes of every block the cache holds (pinned or not), in no particular order."""
+        return list(self._by_hash)
+
     # ----------------------------------------------------------------- operations
     def match(self, hashes: Sequence[BlockHash]) -> list[int]:
         """Block ids of the longest cached prefix of ``hashes`` (stops at the first miss)."""

@@ -3,7 +3,8 @@
 Besides the OpenAI API and ``/metrics`` it serves ``/sim/faults`` and ``/sim/overrides``
 (:mod:`gie_sim.admin_api`) to change what ``/metrics`` answers while it runs, and
 ``/sim/api-faults`` to break the server itself (:mod:`gie_sim.api_faults`: refuse
-connections, reset them, hang, answer 503).
+connections, reset them, hang, answer 503), and ``/sim/kv-cache``
+(:mod:`gie_sim.cache_api`) to read what its prefix cache holds.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from aiohttp import web
 from gie.clock import Clock
 from gie_sim.admin_api import add_admin_routes, add_api_fault_routes, add_kv_routes
 from gie_sim.api_faults import ApiFaultMode, ApiFaults
+from gie_sim.cache_api import add_cache_routes
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine
 from gie_sim.faults import Faults, corrupt_page
@@ -127,6 +129,7 @@ class SimServer:
         add_admin_routes(app, self)
         add_kv_routes(app, self)
         add_api_fault_routes(app, self)
+        add_cache_routes(app, self)
         runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
         )

@@ -20,7 +20,9 @@ from bench.arms import (
     build_arms,
     round_robin_envoy_config,
 )
+from bench.arms.catalog import CONFIGS_DIR, DEFAULT_ARMS
 from bench.errors import BenchError
+from bench.options import BenchOptions
 from gie_cli.devstack import find_envoy
 
 
@@ -44,8 +46,9 @@ from gie_cli.devstack import find_envoy
         ),
         (["vllm-router:kv_aware"], ["vllm-router-kv-aware"]),
         (["round-robin", "round-robin"], ["round-robin"]),
+        (["gie-approx", "gie-precise", "oracle"], ["gie-approx", "gie-precise", "oracle"]),
     ],
-    ids=["defaults", "dedup-by-name", "any-policy", "duplicates"],
+    ids=["defaults", "dedup-by-name", "any-policy", "duplicates", "kv-pressure"],
 )
 def test_arm_names(names: list[str], expected: list[str], tmp_path: Path) -> None:
     assert [arm.name for arm in build_arms(names, venv_root=tmp_path)] == expected
@@ -55,6 +58,38 @@ def test_gie_arm_per_config(tmp_path: Path) -> None:
     arms = build_arms(["gie"], gie_configs=[None, tmp_path / "prefix.yaml"], venv_root=tmp_path)
     assert [arm.name for arm in arms] == ["gie", "gie-prefix"]
     assert isinstance(arms[1], GieArm) and arms[1].config == tmp_path / "prefix.yaml"
+
+
+def test_gie_example_configs_are_arms_by_their_stem(tmp_path: Path) -> None:
+    approx, precise = build_arms(["gie-approx", "gie-precise"], venv_root=tmp_path)
+    assert isinstance(approx, GieArm) and isinstance(precise, GieArm)
+    assert approx.config == CONFIGS_DIR / "approx.yaml"
+    assert "precise-prefix-cache-scorer" in (CONFIGS_DIR / "precise.yaml").read_text()
+    assert "precise-prefix-cache-scorer" not in approx.config.read_text()
+
+
+def test_kv_pressure_runs_its_own_arms_and_sims_unless_told_otherwise(tmp_path: Path) -> None:
+    plan = BenchOptions(scenario="kv-pressure", quick=True, results_dir=tmp_path).plan()
+    assert plan.arms == (
+        "gie-approx",
+        "gie-precise",
+        "sglang-router-cache-aware",
+        "round-robin",
+        "oracle",
+    )
+    assert plan.fleet.extra_args[:2] == ("--num-gpu-blocks", "80")
+    assert "--kv-events-port" in plan.fleet.extra_args
+    told = BenchOptions(
+        scenario="kv-pressure",
+        arms=("oracle",),
+        sim_args=("--block-size", "8"),
+        results_dir=tmp_path,
+    ).plan()
+    assert told.arms == ("oracle",)
+    assert told.fleet.extra_args[:2] == ("--num-gpu-blocks", "640")
+    assert told.fleet.extra_args[-2:] == ("--block-size", "8")
+    other = BenchOptions(scenario="shared-prefix", results_dir=tmp_path).plan()
+    assert other.arms == DEFAULT_ARMS and other.fleet.extra_args == ()
 
 
 @pytest.mark.parametrize("name", ["nginx", "sglang-router:", "gie-foo"])

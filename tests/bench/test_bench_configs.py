@@ -12,7 +12,12 @@ CONFIGS = sorted((Path(__file__).resolve().parents[2] / "bench" / "configs").glo
 
 
 def test_there_are_example_configs() -> None:
-    assert [path.name for path in CONFIGS] == ["prefix-heavy.yaml", "queue-only.yaml"]
+    assert [path.name for path in CONFIGS] == [
+        "approx.yaml",
+        "precise.yaml",
+        "prefix-heavy.yaml",
+        "queue-only.yaml",
+    ]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[path.stem for path in CONFIGS])

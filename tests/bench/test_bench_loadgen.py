@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest_asyncio
 
-from bench.loadgen import Load, drive
+from bench.loadgen import Load, drive, drive_side
+from bench.workloads.kv_pressure import KvPressure
 from bench.workloads.multi_turn_chat import MultiTurnChat
 from bench.workloads.shared_prefix import SharedPrefix
 from gie_sim import SimConfig, SimServer, run_servers
@@ -78,3 +79,27 @@ async def test_connection_refused_is_a_failed_result() -> None:
     (result,) = results
     assert result.status is None
     assert result.error is not None and "Connect" in result.error
+
+
+async def test_side_traffic_goes_straight_to_each_requests_server() -> None:
+    spec = KvPressure(
+        groups=2,
+        prompts_per_group=4,
+        system_prompt_tokens=100,
+        question_tokens=8,
+        output_tokens=2,
+        side_per_group=2,
+        side_one_off=3,
+    )
+    workload = spec.generate(seed=1, model="sim-llama")
+    async with run_servers(count=2, config=SimConfig(time_scale=0.0)) as servers:
+        addresses = [s.address for s in servers]
+        results = await drive_side(
+            addresses, workload.side, Load(rate=40.0), main_requests=len(workload), seed=1
+        )
+    assert len(results) == len(workload.side) == 7
+    assert all(r.ok for r in results), [r.error for r in results]
+    expected = sorted(addresses[(r.server or 0) % 2] for r in workload.side)
+    assert sorted(r.served_by or "" for r in results) == expected
+    # The group's requests sent to one server hit the prefix its first one cached there.
+    assert sum(r.cached_tokens for r in results if r.group.startswith("side-group-")) > 0

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -171,3 +172,33 @@ async def test_stop_group_stops_the_leader_and_its_children() -> None:
     assert await stop_group(child, grace_s=2.0)
     assert not group_alive(child.pid)
     assert child.returncode is not None  # the leader was reaped
+
+
+def test_side_traffic_is_left_out_of_the_routers_hit_rate() -> None:
+    routed = [_result(0, ok=True, served="a:1", ttft=0.1, sent=0.0)]  # 50 of 100 cached
+    side = [
+        replace(_result(0, ok=True, served="b:2", ttft=0.2, sent=0.0), cached_tokens=90),
+        replace(_result(1, ok=True, served="b:2", ttft=0.4, sent=0.5), cached_tokens=0),
+        _result(2, ok=False, served="b:2", ttft=0.0, sent=0.5),  # never counted by a server
+    ]
+    cpu = CpuSnapshot(groups={"oracle": 0.5}, own=0.1, machine_busy=1.0, machine_total=4.0, wall=1)
+    point = summarise(
+        load=Load(rate=2.0),
+        results=routed,
+        side=side,
+        # The servers counted the routed request and the two side requests that ran.
+        counters=[
+            ServerCounters(prefix_hits=50, prefix_queries=100, requests=1),
+            ServerCounters(prefix_hits=90, prefix_queries=200, requests=2),
+        ],
+        servers=["a:1", "b:2"],
+        cpu=cpu,
+        router_groups=["oracle"],
+        support_groups=[],
+        sims_group="sims",
+    )
+    assert point.hit_rate == pytest.approx(0.5)
+    assert point.spread == [1, 2]  # the servers' view: every request they ran
+    assert (point.side_requests, point.side_success_rate) == (3, pytest.approx(2 / 3))
+    assert point.side_hit_rate == pytest.approx(90 / 200)
+    assert point.side_ttft_p90_s == pytest.approx(0.38)

@@ -7,6 +7,7 @@ import statistics
 import pytest
 
 from bench.workloads import CHAT, COMPLETIONS, SCENARIOS, Workload
+from bench.workloads.kv_pressure import KvPressure
 from bench.workloads.long_prompt import LongPrompt
 from bench.workloads.lora_mix import LoraMix
 from bench.workloads.mixed import Mixed
@@ -93,3 +94,32 @@ def test_lora_mix_names_adapters_as_models_most_popular_first() -> None:
     assert workload.models == ("base-lora-0", "base-lora-1", "base-lora-2")
     counts = [sum(r.body["model"] == name for r in workload.requests) for name in workload.models]
     assert counts[0] > counts[1] > counts[2] > 0
+
+
+def test_kv_pressure_second_client_shares_the_groups_prefixes_and_adds_one_offs() -> None:
+    spec = KvPressure(
+        groups=3,
+        prompts_per_group=2,
+        system_prompt_tokens=100,
+        question_tokens=8,
+        side_per_group=2,
+        side_one_off=4,
+    )
+    workload = spec.generate(seed=3, model="m")
+    assert len(workload) == 6
+    assert all(r.server is None for r in workload.requests)
+    prefixes = {r.group: str(r.body["prompt"])[:400] for r in workload.requests}
+    assert len(workload.side) == 3 * 2 + 4
+    assert [r.index for r in workload.side] == list(range(10))
+    for request in workload.side:
+        prompt = str(request.body["prompt"])
+        if request.group.startswith("side-group-"):
+            group = int(request.group.rsplit("-", 1)[1])
+            assert prompt.startswith(prefixes[f"group-{group}"] + "\n\n")
+            assert request.server == group  # the second client's own placement
+        else:
+            assert request.group.startswith("side-one-off-")
+            assert not any(prompt.startswith(prefix) for prefix in prefixes.values())
+            assert len(prompt) == (100 + 8) * 4
+    servers = sorted(r.server for r in workload.side if r.group.startswith("side-one-off-"))
+    assert servers == [0, 1, 2, 3]  # spread over the servers in turn

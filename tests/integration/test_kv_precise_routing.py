@@ -64,8 +64,13 @@ async def test_precise_scorer_prefers_the_server_that_truly_holds_the_prefix(
             prefix_cache=cache,
             precise_prefix=cache,
         )
+        # gie's own decision to send the prompt to the first server is milliseconds old
+        # here, where it would be long past in a real deployment: the window in which
+        # the scorer counts its own decisions (by default 2 s) is off.
         precise = PrecisePrefixCacheScorer.create(
-            "precise", PrecisePrefixCacheParameters(), context
+            "precise",
+            PrecisePrefixCacheParameters.model_validate({"recentDecisionsWindowSeconds": 0}),
+            context,
         )
         approximate = PrefixCacheScorer.create("approx", PrefixCacheParameters(), context)
         candidates = [EndpointState(Endpoint(address=s.address)) for s in (routed_to, bypassed)]

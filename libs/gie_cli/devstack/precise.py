@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["KV_EVENTS_KEY", "KV_REPLAY_KEY", "precise_sim_args", "read_kv_events"]
+__all__ = ["KV_EVENTS_KEY", "KV_REPLAY_KEY", "kv_labels", "precise_sim_args", "read_kv_events"]
 
 PRECISE_SCORER = "precise-prefix-cache-scorer"
 KV_EVENTS_KEY = "gie.dev/kv-events"  # endpoint label and Pod annotation (collector, ingest)
@@ -51,17 +51,26 @@ def precise_sim_args(config_file: Path | None) -> tuple[str, ...]:
     return ()
 
 
-def read_kv_events(ready_file: Path) -> list[dict[str, str]]:
-    """Per server of the simulators' ready file, its KV-event labels (empty: none)."""
+def kv_labels(ready: object) -> dict[str, dict[str, str]]:
+    """Server -> its KV-event labels, from a simulators' ready file's ``kv_events``
+    (``{server: {"events": ..., "replay": ...}}``); servers that publish none are left out."""
+    sockets = ready.get("kv_events") if isinstance(ready, dict) else None
+    if not isinstance(sockets, dict):
+        return {}
+    return {
+        str(server): {
+            KV_EVENTS_KEY: str(found["events"]),
+            KV_REPLAY_KEY: str(found.get("replay") or ""),
+        }
+        for server, found in sockets.items()
+        if isinstance(found, dict) and found.get("events")
+    }
+
+
+def read_kv_events(ready_file: Path) -> dict[str, dict[str, str]]:
+    """The KV-event labels of a simulators' ready file (:func:`kv_labels`)."""
     try:
         data = json.loads(ready_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return []
-    sockets = data.get("kv_events") if isinstance(data, dict) else None
-    if not isinstance(sockets, list):
-        return []
-    return [
-        {KV_EVENTS_KEY: str(s.get("events", "")), KV_REPLAY_KEY: str(s.get("replay", ""))}
-        for s in sockets
-        if isinstance(s, dict)
-    ]
+        return {}
+    return kv_labels(data)

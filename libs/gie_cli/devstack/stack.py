@@ -118,6 +118,9 @@ class StackOptions:
     # started (``sims`` and ``time_scale`` are ignored) and the pool is exactly these.
     # They are not recorded as parts: the stack neither probes nor stops them.
     endpoints: tuple[str, ...] = ()
+    # Labels of those endpoints in the pool file (endpoint -> labels), e.g. where each
+    # publishes its KV events (``gie.dev/kv-events``); file discovery only.
+    endpoint_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # Extra environment for the four services, e.g. ``{"GIE_CONFIG_FILE": "epp.yaml"}``.
     env: Mapping[str, str] = field(default_factory=dict)
     # How ingest finds the pool: a pool file the stack writes, or Kubernetes (the stack
@@ -145,6 +148,10 @@ class StackOptions:
             raise ValueError("spare simulators need Kubernetes discovery (--discovery kubernetes)")
         if self.discovery == "kubernetes" and self.endpoints:
             raise ValueError("Kubernetes discovery runs its own simulators; drop the endpoints")
+        if unknown := sorted(set(self.endpoint_labels) - set(self.endpoints)):
+            raise ValueError(
+                f"StackOptions.endpoint_labels names endpoints not in endpoints: {unknown}"
+            )
         if self.spare_sims is not None and self.spare_sims < 0:
             raise ValueError(f"StackOptions.spare_sims must be >= 0, got {self.spare_sims}")
 
@@ -473,8 +480,7 @@ class _Starter:
             found, admin = await self._sim_ready(launch, size)
             servers += found
             admins += [admin] * size
-            kv_events = read_kv_events(self.data_dir / f"{launch.process}.json")
-            self.kv_labels.update(zip(found, kv_events, strict=False))
+            self.kv_labels.update(read_kv_events(self.data_dir / f"{launch.process}.json"))
         if kube is not None:
             kube.kv_annotations = [self.kv_labels.get(server, {}) for server in servers]
         extra = kube.part_addresses() if kube is not None else [{} for _ in servers]
@@ -535,13 +541,19 @@ class _Starter:
     async def start_services(self, servers: list[str]) -> list[str]:
         """Start the services together (pool file = the sims), then wait for each."""
         pool_file = self.data_dir / "pool.yaml"
-        endpoints: list[object] = [
-            {"address": s, "labels": self.kv_labels[s]} if s in self.kv_labels else s
-            for s in servers
-        ]
+        labels = {
+            server: {
+                **self.options.endpoint_labels.get(server, {}),
+                **self.kv_labels.get(server, {}),
+            }
+            for server in servers
+        }
         pool = {
             "pool": self.state.pool,
-            "endpoints": endpoints,
+            "endpoints": [
+                {"address": server, "labels": labels[server]} if labels[server] else server
+                for server in servers
+            ],
             "objectives": [
                 {"name": name, "priority": priority}
                 for name, priority in self.options.objectives.items()

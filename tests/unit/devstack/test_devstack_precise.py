@@ -46,13 +46,15 @@ def test_no_config_no_kv_events() -> None:
 
 def test_ready_file_sockets_become_labels(tmp_path: Path) -> None:
     ready = tmp_path / "sims.json"
-    sockets = [{"events": "tcp://127.0.0.1:7001", "replay": "tcp://127.0.0.1:7002"}]
+    sockets = {
+        "127.0.0.1:8001": {"events": "tcp://127.0.0.1:7001", "replay": "tcp://127.0.0.1:7002"}
+    }
     ready.write_text(json.dumps({"servers": ["127.0.0.1:8001"], "kv_events": sockets}))
-    assert read_kv_events(ready) == [
-        {
+    assert read_kv_events(ready) == {
+        "127.0.0.1:8001": {
             "gie.dev/kv-events": "tcp://127.0.0.1:7001",
             "gie.dev/kv-events-replay": "tcp://127.0.0.1:7002",
         }
-    ]
+    }
     ready.write_text(json.dumps({"servers": ["127.0.0.1:8001"]}))
-    assert read_kv_events(ready) == []
+    assert read_kv_events(ready) == {}

@@ -17,6 +17,7 @@ from gie.events.hashes import pack_hashes
 from gie.prefix import token_block_keys
 from gie.tokenize import CharsTokenizer, ChatMessage, PromptInput
 from gie.view import EndpointState, InFlightView, PoolView
+from gie_picker.prefixcache import state as state_module
 from gie_picker.prefixcache.state import PrefixCacheState
 from gie_picker.scheduling.contracts import PluginContext, SchedulingRequest
 from gie_picker.scheduling.scorers import PrecisePrefixCacheParameters, PrecisePrefixCacheScorer
@@ -35,12 +36,15 @@ def stored(address: str, seq: int, keys: list[int], epoch: str = "run-1") -> obj
     return kv(KvBlocksStored, address, seq, epoch, block_size=16, block_keys=pack_hashes(keys))
 
 
-def setup() -> tuple[PrefixCacheState, PrecisePrefixCacheScorer, list[EndpointState]]:
+def setup(
+    **parameters: object,
+) -> tuple[PrefixCacheState, PrecisePrefixCacheScorer, list[EndpointState]]:
     cache = PrefixCacheState(PoolView(POOL))
     context = PluginContext(
         inflight=InFlightView(POOL), rng=random.Random(0), prefix_cache=cache, precise_prefix=cache
     )
-    scorer = PrecisePrefixCacheScorer.create("p", PrecisePrefixCacheParameters(), context)
+    params = PrecisePrefixCacheParameters.model_validate(parameters)
+    scorer = PrecisePrefixCacheScorer.create("p", params, context)
     return cache, scorer, [EndpointState(Endpoint(address=a)) for a in (A, B)]
 
 
@@ -118,3 +122,57 @@ def test_chat_prompts_are_keyed_as_the_simulator_tokenizes_them() -> None:
     cache.apply_kv(stored(A, 0, token_block_keys(ids, 16)))  # type: ignore[arg-type]
     chat = PromptInput(messages=messages)
     assert scorer.score(request(prompt=chat), candidates)[A] == 1.0
+
+
+def _known_and_empty(cache: PrefixCacheState) -> None:
+    for address in (A, B):
+        cache.apply_kv(kv(KvCacheCleared, address, -1, reason="start"))  # type: ignore[arg-type]
+
+
+def test_a_prompt_just_sent_counts_as_held_until_the_servers_events_can_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(state_module.time, "monotonic", lambda: clock[0])
+    cache, scorer, candidates = setup()
+    _known_and_empty(cache)
+    assert scorer.score(request("r-1"), candidates) == {A: 0.0, B: 0.0}
+    cache.routed("r-1", A)
+    # A burst sharing the prompt follows it to A before A's events arrive.
+    clock[0] += 1.9
+    assert scorer.score(request("r-2"), candidates) == {A: 1.0, B: 0.0}
+    cache.discard("r-2")
+    # Past the window only the servers' events count: A never reported the blocks.
+    clock[0] += 0.2
+    assert scorer.score(request("r-3"), candidates) == {A: 0.0, B: 0.0}
+    cache.discard("r-3")
+    # The servers' events count as before, beside the decisions.
+    cache.apply_kv(stored(B, 0, KEYS))  # type: ignore[arg-type]
+    assert scorer.score(request("r-4"), candidates) == {A: 0.0, B: 1.0}
+
+
+def test_a_shorter_shared_prefix_counts_for_its_share() -> None:
+    cache, scorer, candidates = setup()
+    _known_and_empty(cache)
+    other = PROMPT[:256] + "a different question entirely " * 9
+    first = SchedulingRequest(
+        request_id="r-1", model="m", prompt=other, prompt_input=PromptInput(text=other)
+    )
+    scorer.score(first, candidates)
+    cache.routed("r-1", B)
+    scores = scorer.score(request("r-2"), candidates)
+    assert scores[A] == 0.0
+    assert scores[B] == pytest.approx(4 / 7)  # 256 of the prompt's 448 hashed characters
+
+
+def test_without_a_window_only_the_servers_events_count() -> None:
+    cache, scorer, candidates = setup(recentDecisionsWindowSeconds=0)
+    _known_and_empty(cache)
+    scorer.score(request("r-1"), candidates)
+    cache.routed("r-1", A)
+    assert scorer.score(request("r-2"), candidates) == {A: 0.0, B: 0.0}
+
+
+def test_the_window_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="recentDecisionsWindowSeconds"):
+        PrecisePrefixCacheParameters.model_validate({"recentDecisionsWindowSeconds": -1})

@@ -44,6 +44,7 @@ def test_cli_serves_count_servers_and_exits_cleanly_on_sigterm(tmp_path: Path) -
         assert isinstance(servers, list) and len(servers) == 2
         assert info["pid"] == proc.pid
         assert (info["model"], info["models"]) == ("tiny", ["tiny"])
+        assert "kv_events" not in info  # they publish none
         with httpx.Client(timeout=10) as http:
             for address in servers:
                 response = http.post(
@@ -152,6 +153,28 @@ def test_admin_listener_is_named_in_the_ready_file_and_heals_a_refusing_server(
                 http.get(f"http://{server}/health")
             http.post(admin, json={"mode": "none"}).raise_for_status()
             assert http.get(f"http://{server}/health").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+    assert proc.returncode == 0
+
+
+def test_ready_file_names_each_servers_kv_event_sockets(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    command = [sys.executable, "-m", "gie_sim", "--count", "2", "--time-scale", "0"]
+    command += ["--ready-file", str(ready), "--kv-events-port", "0"]
+    command += ["--kv-events-replay-port", "0"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = _wait_for(ready, proc)
+        servers = info["servers"]
+        kv_events = info["kv_events"]
+        assert isinstance(servers, list) and isinstance(kv_events, dict)
+        assert sorted(kv_events) == sorted(servers)
+        sockets = [kv_events[server] for server in servers]
+        addresses = [s["events"] for s in sockets] + [s["replay"] for s in sockets]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses)
+        assert len(set(addresses)) == 4  # every socket on its own port
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=15)

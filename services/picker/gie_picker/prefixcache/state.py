@@ -19,7 +19,7 @@ the hashes and capacity to publish. One event loop owns this object.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +33,7 @@ from gie_picker.scheduling.contracts import PreparedPrefix
 
 _MAX_PENDING = 10_000
 _PENDING_TTL_S = 30.0
+_MAX_RECENT = 1_000  # this replica's latest decisions, for the precise scorer
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,9 @@ class PrefixCacheState:
         self._pending: OrderedDict[str, _Pending] = OrderedDict()
         # hash -> target -> how many pending decisions hold it (the overlay's index)
         self._pending_holders: dict[int, dict[str, int]] = {}
+        # This replica's latest decisions, newest last, kept whatever the stream says:
+        # the precise scorer counts them until the servers' KV events can show them.
+        self._recent: deque[_Pending] = deque(maxlen=_MAX_RECENT)
         self._size = Gauge(
             "inference_extension_prefix_indexer_size",
             "Block hashes held by the prefix index, over all endpoints.",
@@ -116,6 +120,27 @@ class PrefixCacheState:
     def precise_untokenized(self, tokenizer: str) -> None:
         self._untokenized.labels(tokenizer).inc()
 
+    def recent_share(self, request_id: str, within_s: float) -> dict[str, float]:
+        """Per target, the share of the request's prepared blocks that a decision of this
+        replica in the last ``within_s`` seconds sent there (consecutive leading blocks)."""
+        prepared = self._prepared.get(request_id)
+        if prepared is None or not prepared.hashes or within_s <= 0:
+            return {}
+        hashes = prepared.hashes
+        horizon = time.monotonic() - within_s
+        found: dict[str, int] = {}
+        for decision in reversed(self._recent):
+            if decision.at < horizon:
+                break
+            shared = 0
+            for mine, theirs in zip(hashes, decision.hashes, strict=False):
+                if mine != theirs:
+                    break
+                shared += 1
+            if shared > found.get(decision.target, 0):
+                found[decision.target] = shared
+        return {target: shared / len(hashes) for target, shared in found.items() if shared}
+
     # -- per request -------------------------------------------------------
     def prepare(self, request_id: str, prepared: PreparedPrefix) -> None:
         self._prepared[request_id] = prepared
@@ -154,7 +179,9 @@ class PrefixCacheState:
             capacity = state.metrics.kv_num_blocks
         self._hit_ratio.observe(self.match(prepared.hashes).get(target, 0) / len(prepared.hashes))
         self._forget_pending(request_id)
-        self._pending[request_id] = _Pending(target, prepared.hashes, time.monotonic())
+        decision = _Pending(target, prepared.hashes, time.monotonic())
+        self._pending[request_id] = decision
+        self._recent.append(decision)
         for block in prepared.hashes:
             holders = self._pending_holders.setdefault(block, {})
             holders[target] = holders.get(target, 0) + 1

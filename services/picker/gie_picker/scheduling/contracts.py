@@ -181,6 +181,10 @@ class PreciseLookup(Protocol):
     def precise_untokenized(self, tokenizer: str) -> None:
         """Count a prompt ``tokenizer`` refused (the approximate estimate stood in)."""
 
+    def recent_share(self, request_id: str, within_s: float) -> dict[str, float]:
+        """Per endpoint, the share of the request's prompt (its prepared approximate blocks)
+        that this replica routed there in the last ``within_s`` seconds."""
+
 
 class RoutingMemory(Protocol):
     """Recent routing (see ``gie.view.RoutingHistory`` and the director's session hook)."""

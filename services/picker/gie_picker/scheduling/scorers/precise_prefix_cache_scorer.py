@@ -11,6 +11,10 @@ most ``maxPrefixBlocksToMatch``). With a ``tokenizer`` parameter the scorer toke
 the model servers do (a Mistral or Hugging Face tokenizer read from a local file,
 :func:`gie.tokenize.load_tokenizer`).
 
+A prompt this replica sent to an endpoint in the last ``recentDecisionsWindowSeconds``
+(2 s) counts as held there even before the server's events say so (they arrive after the
+server admitted the request, through the collector and the bus).
+
 While an endpoint's precise state is unknown (no events yet, or a gap the collector could
 not fill) the approximate ``prefix-cache-scorer``'s estimate stands in for it; this
 scorer also prepares the approximate hashes, so routing events keep feeding the
@@ -93,6 +97,14 @@ class PrecisePrefixCacheParameters(PrefixCacheParameters):
         default=None,
         description="How the model servers tokenize (default: the simulator's stand-in).",
     )
+    recent_decisions_window: float = Field(
+        default=2.0,
+        ge=0,
+        alias="recentDecisionsWindowSeconds",
+        description="How long this replica's own decision to send a prompt to an endpoint "
+        "counts as that endpoint holding it, until the server's KV events can say so "
+        "(0: never).",
+    )
 
 
 class PrecisePrefixCacheScorer:
@@ -151,11 +163,17 @@ class PrecisePrefixCacheScorer:
         if tokens is None:
             precise.precise_untokenized(self._tokenizer.name)
             return scores
+        # A prompt just sent somewhere is cached there before the server's events about
+        # it can reach the index (admission, then the collector and the bus): the
+        # replica's own recent decisions count meanwhile, or a burst sharing a prefix
+        # would be spread over the pool.
+        recent = precise.recent_share(request.request_id, self.params.recent_decisions_window)
         for size, addresses in by_size.items():
             keys = token_block_keys(tokens, size, max_blocks=self.params.max_prefix_blocks_to_match)
             matched = precise.precise_match(keys, addresses) if keys else {}
             for address in addresses:
-                scores[address] = matched.get(address, 0) / len(keys) if keys else 0.0
+                held = matched.get(address, 0) / len(keys) if keys else 0.0
+                scores[address] = max(held, recent.get(address, 0.0))
         return scores
 
     def _tokens(self, prompt: PromptInput, block_size: int) -> list[int] | None:
