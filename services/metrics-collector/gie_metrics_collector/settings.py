@@ -121,6 +121,12 @@ class CollectorSettings(ServiceSettings):
     kv_replay_timeout_s: float = Field(
         default=1.0, gt=0, description="How long a replay may take before the gap is unfilled."
     )
+    prefix_key_file: Path | None = Field(
+        default=None,
+        description="File holding the pool's secret (at least 16 bytes) that KV block keys "
+        "are keyed with; every picker and collector replica of the pool must read the same "
+        "one. Unset: a public default key (block keys confirm guessed prompts).",
+    )
 
     # -- saturation ----------------------------------------------------------
     config_file: Path | None = Field(

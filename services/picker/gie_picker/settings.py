@@ -36,6 +36,13 @@ class PickerSettings(ServiceSettings):
         ge=0,
         description="How often the prefix index is snapshotted for warm starts (0: never).",
     )
+    prefix_key_file: Path | None = Field(
+        default=None,
+        description="File holding the pool's secret (at least 16 bytes) that prefix block "
+        "hashes are keyed with; every picker and collector replica of the pool must read "
+        "the same one. Unset: a public default key (published hashes confirm guessed "
+        "prompts).",
+    )
     confirm_routing_events: bool = Field(
         default=False,
         description="Wait for JetStream's acknowledgement of every routing event "

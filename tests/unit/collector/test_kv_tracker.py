@@ -12,15 +12,16 @@ from gie.events import (
     KvUnknownReason,
 )
 from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch
-from gie.prefix import token_block_keys
+from gie.prefix import PrefixKey, token_block_keys
 from gie_metrics_collector.kv import KvTracker
 
 TOKENS = tuple(range(100, 108))  # two blocks of 4
-KEYS = token_block_keys(TOKENS, 4)
+KEY = PrefixKey(b"tracker test secret, 32 bytes...")
+KEYS = token_block_keys(TOKENS, 4, key=KEY)
 
 
 def tracker() -> KvTracker:
-    return KvTracker(pool="p", address="10.0.0.1:8000", source="c")
+    return KvTracker(pool="p", address="10.0.0.1:8000", source="c", key=KEY)
 
 
 def batch(*events: object) -> EngineBatch:

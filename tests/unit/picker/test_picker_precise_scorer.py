@@ -14,7 +14,7 @@ from gie.events import (
     KvStateUnknown,
 )
 from gie.events.hashes import pack_hashes
-from gie.prefix import token_block_keys
+from gie.prefix import PrefixKey, token_block_keys
 from gie.tokenize import CharsTokenizer, ChatMessage, PromptInput
 from gie.view import EndpointState, InFlightView, PoolView
 from gie_picker.prefixcache.state import PrefixCacheState
@@ -24,7 +24,8 @@ from gie_picker.scheduling.scorers import PrecisePrefixCacheParameters, PreciseP
 POOL = "unit/precise"
 A, B = "10.0.0.1:8000", "10.0.0.2:8000"
 PROMPT = "the shared system prompt " * 20  # 500 characters: 126 tokens, 7 blocks of 16
-KEYS = token_block_keys(CharsTokenizer().encode(PromptInput(text=PROMPT)), 16)
+KEY = PrefixKey(b"precise scorer test secret......")
+KEYS = token_block_keys(CharsTokenizer().encode(PromptInput(text=PROMPT)), 16, key=KEY)
 
 
 def kv(kind: type, address: str, seq: int, epoch: str = "run-1", **values: object) -> object:
@@ -38,7 +39,11 @@ def stored(address: str, seq: int, keys: list[int], epoch: str = "run-1") -> obj
 def setup() -> tuple[PrefixCacheState, PrecisePrefixCacheScorer, list[EndpointState]]:
     cache = PrefixCacheState(PoolView(POOL))
     context = PluginContext(
-        inflight=InFlightView(POOL), rng=random.Random(0), prefix_cache=cache, precise_prefix=cache
+        inflight=InFlightView(POOL),
+        rng=random.Random(0),
+        prefix_cache=cache,
+        precise_prefix=cache,
+        prefix_key=KEY,
     )
     scorer = PrecisePrefixCacheScorer.create("p", PrecisePrefixCacheParameters(), context)
     return cache, scorer, [EndpointState(Endpoint(address=a)) for a in (A, B)]
@@ -115,6 +120,6 @@ def test_chat_prompts_are_keyed_as_the_simulator_tokenizes_them() -> None:
     messages = (ChatMessage("system", "be brief " * 40), ChatMessage("user", "hello"))
     ids = CharsTokenizer().encode_chat(messages)
     cache.apply_kv(kv(KvCacheCleared, A, -1, reason="start"))  # type: ignore[arg-type]
-    cache.apply_kv(stored(A, 0, token_block_keys(ids, 16)))  # type: ignore[arg-type]
+    cache.apply_kv(stored(A, 0, token_block_keys(ids, 16, key=KEY)))  # type: ignore[arg-type]
     chat = PromptInput(messages=messages)
     assert scorer.score(request(prompt=chat), candidates)[A] == 1.0

@@ -10,6 +10,7 @@ import zmq.asyncio
 
 from gie.bus import EventBus
 from gie.events import Endpoint
+from gie.prefix import PrefixKey
 from gie_metrics_collector.kv.addresses import KvAddresses, kv_addresses
 from gie_metrics_collector.kv.kv_metrics import KvMetrics
 from gie_metrics_collector.kv.subscriber import KvSubscriber
@@ -34,9 +35,11 @@ class KvSupervisor:
         replay_port: int,
         replay_timeout_s: float,
         metrics: KvMetrics,
+        key: PrefixKey,
         restart_s: float = 1.0,
     ) -> None:
         self._bus, self._pool, self._source = bus, pool, source
+        self._key = key
         self._port, self._replay_port = port, replay_port
         self._replay_timeout_s = replay_timeout_s
         self._metrics = metrics
@@ -92,7 +95,9 @@ class KvSupervisor:
 
     def _start(self, endpoint: Endpoint) -> None:
         follower = KvSubscriber(
-            tracker=KvTracker(pool=self._pool, address=endpoint.address, source=self._source),
+            tracker=KvTracker(
+                pool=self._pool, address=endpoint.address, source=self._source, key=self._key
+            ),
             addresses=self._addresses(endpoint),
             bus=self._bus,
             ctx=self._ctx,

@@ -27,7 +27,7 @@ from gie.events import (
 )
 from gie.events.hashes import pack_hashes
 from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch, engine_hash_id
-from gie.prefix import root_key, token_block_keys
+from gie.prefix import PrefixKey, root_key, token_block_keys
 
 __all__ = ["KvCounts", "KvTracker"]
 
@@ -53,8 +53,9 @@ class KvCounts:
 class KvTracker:
     """One endpoint's cache as its events describe it. One event loop; not thread-safe."""
 
-    def __init__(self, *, pool: str, address: str, source: str) -> None:
+    def __init__(self, *, pool: str, address: str, source: str, key: PrefixKey) -> None:
         self.pool, self.address, self.source = pool, address, source
+        self._key = key  # the pool's secret the block keys are keyed with
         self.epoch: str | None = None
         self.last_seq = -1
         self.known = False
@@ -149,14 +150,14 @@ class KvTracker:
 
     def _stored(self, item: BlockStored) -> Event | None:
         if item.parent_block_hash is None:
-            parent = root_key(item.lora_name)
+            parent = root_key(item.lora_name, key=self._key)
         else:
             found = self._engine_to_key.get(engine_hash_id(item.parent_block_hash))
             if found is None:
                 self.counts.unknown_parent += 1
                 return None
             parent = found
-        keys = token_block_keys(item.token_ids, item.block_size, parent=parent)
+        keys = token_block_keys(item.token_ids, item.block_size, key=self._key, parent=parent)
         engines = [engine_hash_id(h) for h in item.block_hashes]
         for engine, key in zip(engines, keys, strict=True):
             self._map(engine, key)

@@ -23,7 +23,7 @@ from typing import ClassVar
 import structlog
 from pydantic import Field
 
-from gie.prefix import token_block_keys
+from gie.prefix import PrefixKey, token_block_keys
 from gie.tokenize import PromptInput, Tokenizer
 from gie.view import EndpointState
 from gie_picker.scheduling.contracts import PluginContext, PreciseLookup, SchedulingRequest
@@ -60,12 +60,14 @@ class PrecisePrefixCacheScorer:
         precise: PreciseLookup | None,
         approximate: PrefixCacheScorer,
         tokenizer: Tokenizer,
+        key: PrefixKey | None = None,
     ) -> None:
         self.name = name
         self.params = params
         self._precise = precise
         self._approximate = approximate
         self._tokenizer = tokenizer
+        self._key = key or PrefixKey.public_default()
 
     @classmethod
     def create(
@@ -78,13 +80,16 @@ class PrecisePrefixCacheScorer:
                 "lruCapacityPerServer": params.lru_capacity_per_server,
             }
         )
-        approximate = PrefixCacheScorer(approximate_params, name=name, cache=context.prefix_cache)
+        approximate = PrefixCacheScorer(
+            approximate_params, name=name, cache=context.prefix_cache, key=context.prefix_key
+        )
         return cls(
             params,
             name=name,
             precise=context.precise_prefix,
             approximate=approximate,
             tokenizer=context.tokenizer,
+            key=context.prefix_key,
         )
 
     def score(
@@ -105,7 +110,9 @@ class PrecisePrefixCacheScorer:
         if tokens is None:
             return scores
         for size, addresses in by_size.items():
-            keys = token_block_keys(tokens, size, max_blocks=self.params.max_prefix_blocks_to_match)
+            keys = token_block_keys(
+                tokens, size, key=self._key, max_blocks=self.params.max_prefix_blocks_to_match
+            )
             matched = precise.precise_match(keys, addresses) if keys else {}
             for address in addresses:
                 scores[address] = matched.get(address, 0) / len(keys) if keys else 0.0
