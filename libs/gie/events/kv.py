@@ -4,7 +4,9 @@ The metrics-collector reads each endpoint's KV-event stream (vLLM's ZMQ format, 
 ``gie.kvevents``) and republishes it on ``gie.v1.<pool>.kv.<address>``, one bus message
 per engine step (a batch of the events below, in the server's order). Blocks are named
 by gie's own chained keys over their token ids (``gie.prefix.token_block_keys``), never
-by the server's hashes, so consumers can compute the same keys from a prompt.
+by the server's hashes, so the picker computes the same keys from a prompt. Keys and the
+ids of the servers' hashes are keyed with the pool's secret (``gie.prefix.PrefixKey``):
+only a holder of the secret can compute them, so a reader cannot confirm a guessed prompt.
 
 Every event carries the server *run* it belongs to (``epoch``, set when the collector
 sees the server start or restart) and the server's batch sequence number ``seq`` within
@@ -48,14 +50,14 @@ class KvBlocksStored(KvEvent):
 
     block_size: int = Field(gt=0, description="Tokens per block.")
     block_keys: str = Field(
-        description="gie's chained keys of the blocks over their token ids: base64 of "
-        "little-endian uint64s."
+        description="gie's chained keys of the blocks over their token ids, keyed with the "
+        "pool's secret: base64 of little-endian uint64s."
     )
     engine_hashes: str = Field(
         default="",
-        description="64-bit ids of the server's own hashes of the same blocks, in the same "
-        "order (base64 of little-endian uint64s): lets a collector taking over the "
-        "endpoint map later removals to keys.",
+        description="64-bit ids of the server's own hashes of the same blocks, keyed with "
+        "the pool's secret, in the same order (base64 of little-endian uint64s): lets a "
+        "collector taking over the endpoint map later removals to keys.",
     )
 
     _check = field_validator("block_keys", "engine_hashes")(check_packed)
@@ -74,7 +76,10 @@ class KvBlocksRemoved(KvEvent):
 
     TYPE: ClassVar[str] = "KvBlocksRemoved"
 
-    block_keys: str = Field(description="gie's keys of the evicted blocks (packed uint64s).")
+    block_keys: str = Field(
+        description="gie's keys of the evicted blocks, keyed with the pool's secret "
+        "(packed uint64s)."
+    )
     engine_hashes: str = Field(
         default="", description="64-bit ids of the server's hashes that were removed."
     )

@@ -9,7 +9,10 @@ The secret is read from a file (a Kubernetes Secret's key mounted as a file, or 
 the local stack writes at start): its bytes, surrounding whitespace removed, at least
 :data:`MIN_SECRET_BYTES` of them. Two keys are derived from it, one per kind of hash
 (prompt-text blocks of the approximate index, token-id blocks of the precise index), so
-the two never share a value. :attr:`PrefixKey.key_id` is a short public fingerprint:
+the two never share a value; a third keys the session-affinity hashes of a session
+header's value (``RequestRouted.session``), a fourth the published ids of the model
+servers' own block hashes (``engine_hashes``), which some servers compute
+reproducibly from the tokens. :attr:`PrefixKey.key_id` is a short public fingerprint:
 replicas whose ids differ do not agree on the secret (their hashes never match).
 
 Without a file the :meth:`PrefixKey.public_default` key is used: the same everywhere and
@@ -42,7 +45,14 @@ class PrefixKeyError(ValueError):
 class PrefixKey:
     """The keys of the two kinds of prefix hashes, derived from one secret."""
 
-    __slots__ = ("is_public_default", "key_id", "text_mac", "token_mac")
+    __slots__ = (
+        "engine_mac",
+        "is_public_default",
+        "key_id",
+        "session_mac",
+        "text_mac",
+        "token_mac",
+    )
 
     def __init__(self, secret: bytes, *, is_public_default: bool = False) -> None:
         if len(secret) < MIN_SECRET_BYTES:
@@ -53,6 +63,11 @@ class PrefixKey:
         # the key's own compression is paid once, here.
         self.text_mac = hashlib.blake2b(key=_derive(secret, b"gie-prefix-text"), digest_size=8)
         self.token_mac = hashlib.blake2b(key=_derive(secret, b"gie-prefix-toks"), digest_size=8)
+        # The published ids of the model servers' own block hashes (KvBlocks*.engine_hashes):
+        # an engine's hash may be reproducible from the prompt (SGLang, vLLM with a fixed seed).
+        self.engine_mac = hashlib.blake2b(key=_derive(secret, b"gie-engine-ids"), digest_size=8)
+        # Session-affinity keys (RequestRouted.session): 16 bytes, shown as 32 hex digits.
+        self.session_mac = hashlib.blake2b(key=_derive(secret, b"gie-session"), digest_size=16)
         self.key_id = hashlib.blake2b(secret, digest_size=6, person=b"gie-prefix-kid").hexdigest()
         self.is_public_default = is_public_default
 

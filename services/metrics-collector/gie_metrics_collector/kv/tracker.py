@@ -26,7 +26,14 @@ from gie.events import (
     new_event_id,
 )
 from gie.events.hashes import pack_hashes
-from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch, engine_hash_id
+from gie.kvevents import (
+    AllBlocksCleared,
+    BlockRemoved,
+    BlockStored,
+    EngineBatch,
+    engine_hash_id,
+)
+from gie.kvevents.wire import EngineHash
 from gie.prefix import PrefixKey, root_key, token_block_keys
 
 __all__ = ["KvCounts", "KvTracker"]
@@ -152,13 +159,13 @@ class KvTracker:
         if item.parent_block_hash is None:
             parent = root_key(item.lora_name, key=self._key)
         else:
-            found = self._engine_to_key.get(engine_hash_id(item.parent_block_hash))
+            found = self._engine_to_key.get(self._engine_id(item.parent_block_hash))
             if found is None:
                 self.counts.unknown_parent += 1
                 return None
             parent = found
         keys = token_block_keys(item.token_ids, item.block_size, key=self._key, parent=parent)
-        engines = [engine_hash_id(h) for h in item.block_hashes]
+        engines = [self._engine_id(h) for h in item.block_hashes]
         for engine, key in zip(engines, keys, strict=True):
             self._map(engine, key)
         return self._event(
@@ -168,9 +175,15 @@ class KvTracker:
             engine_hashes=pack_hashes(engines),
         )
 
+    def _engine_id(self, value: EngineHash) -> int:
+        """The published id of a server's block hash: keyed, like the block keys."""
+        mac = self._key.engine_mac.copy()
+        mac.update(engine_hash_id(value).to_bytes(8, "little"))
+        return int.from_bytes(mac.digest(), "little")
+
     def _removed(self, item: BlockRemoved, keys: list[int], engines: list[int]) -> None:
         for block_hash in item.block_hashes:
-            engine = engine_hash_id(block_hash)
+            engine = self._engine_id(block_hash)
             key = self._engine_to_key.get(engine)
             if key is None:
                 self.counts.unmapped_removal += 1
