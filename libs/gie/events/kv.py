@@ -50,14 +50,14 @@ class KvBlocksStored(KvEvent):
 
     block_size: int = Field(gt=0, description="Tokens per block.")
     block_keys: str = Field(
-        description="gie's chained keys of the blocks over their token ids, keyed with the "
-        "pool's secret: base64 of little-endian uint64s."
+        description="gie's chained keys of the blocks over their token ids: base64 of "
+        "little-endian uint64s."
     )
     engine_hashes: str = Field(
         default="",
-        description="64-bit ids of the server's own hashes of the same blocks, keyed with "
-        "the pool's secret, in the same order (base64 of little-endian uint64s): lets a "
-        "collector taking over the endpoint map later removals to keys.",
+        description="64-bit ids of the server's own hashes of the same blocks, in the same "
+        "order (base64 of little-endian uint64s): lets a collector taking over the "
+        "endpoint map later removals to keys.",
     )
 
     _check = field_validator("block_keys", "engine_hashes")(check_packed)
@@ -76,10 +76,7 @@ class KvBlocksRemoved(KvEvent):
 
     TYPE: ClassVar[str] = "KvBlocksRemoved"
 
-    block_keys: str = Field(
-        description="gie's keys of the evicted blocks, keyed with the pool's secret "
-        "(packed uint64s)."
-    )
+    block_keys: str = Field(description="gie's keys of the evicted blocks (packed uint64s).")
     engine_hashes: str = Field(
         default="", description="64-bit ids of the server's hashes that were removed."
     )

@@ -41,14 +41,11 @@ FIELD_DOCS: dict[str, dict[str, str]] = {
         "picker": "Instance id of the picker replica that decided.",
         "prompt_bytes": "Size of the request body, in bytes.",
         "block_hashes": (
-            "The prompt's chained prefix-block hashes, keyed with the pool's secret: base64 "
-            "of little-endian uint64 values; empty when none."
+            "The prompt's chained prefix-block hashes: base64 of little-endian uint64 "
+            "values; empty when none."
         ),
         "prefix_capacity": "The prefix-index capacity (blocks) used for the target, or null.",
-        "session": (
-            "A hash of the client's session header keyed with the pool's secret (never its "
-            "value); null when absent."
-        ),
+        "session": "A hash of the client's session header (never its value); null when absent.",
         "publisher_seq": (
             "1, 2, 3, ... per picker instance over its RequestRouted events: a jump shows "
             "lost events; null when the publisher does not number them."
