@@ -21,7 +21,8 @@ from gie_sim import SimServer
 
 BLOCK = 16
 # The pool's secret, shared by the collectors and the picker-side scoring of these tests.
-KEY = PrefixKey(b"kv integration test pool secret!")
+SECRET = b"kv integration test pool secret!"
+KEY = PrefixKey(SECRET)
 
 
 def prompt_keys(prompt: str) -> list[int]:
