@@ -119,6 +119,7 @@ async def run(
                 replay_timeout_s=settings.kv_replay_timeout_s,
                 metrics=KvMetrics(kit.registry),
                 key=prefix_key,
+                max_message_bytes=settings.kv_max_message_bytes,
             )
         collector = Collector(
             settings,

@@ -36,6 +36,7 @@ class KvSupervisor:
         replay_timeout_s: float,
         metrics: KvMetrics,
         key: PrefixKey,
+        max_message_bytes: int = 64 * 1024 * 1024,
         restart_s: float = 1.0,
     ) -> None:
         self._bus, self._pool, self._source = bus, pool, source
@@ -45,6 +46,9 @@ class KvSupervisor:
         self._metrics = metrics
         self._restart_s = restart_s
         self._ctx = zmq.asyncio.Context()
+        # Every socket made from here on (SUB and replay DEALER) drops a peer that sends a
+        # larger message: its batches then count as lost (a gap) rather than filling memory.
+        self._ctx.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
         self._followers: dict[str, KvSubscriber] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wanted: dict[str, Endpoint] = {}
