@@ -104,6 +104,13 @@ class PickerSettings(ServiceSettings):
         le=1024 * 1024 * 1024,
         description="Largest request body accepted (413 above); at most 1 GiB.",
     )
+    request_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest a request's headers and whole body may take to reach the picker "
+        "from the start of its ext_proc stream; past it the picker answers 408 and ends "
+        "the stream.",
+    )
     default_body_mode: Literal["FULL_DUPLEX_STREAMED", "BUFFERED"] = Field(
         default="FULL_DUPLEX_STREAMED",
         description="Request body mode assumed when Envoy does not announce one.",
