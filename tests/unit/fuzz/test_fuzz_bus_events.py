@@ -1,4 +1,5 @@
-"""Events read from the bus: any payload decodes to events or an EventDecodeError.
+"""Events read from the bus: any payload decodes to events or an EventDecodeError (and
+the picker's prefix snapshot from the bus's object store to a snapshot or a SnapshotError).
 
 Payloads are bounded by the NATS server's max_payload (1 MiB by default) before they
 reach the codec; nesting by orjson's depth limit (1024), which the codec reports as an
@@ -8,6 +9,7 @@ EventDecodeError like any other unreadable payload.
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 
 from gie.events import default_codec
 from gie.events.errors import EventDecodeError
+from gie.prefix import SnapshotError, decode_snapshot
 from tests.unit.fuzz.conftest import FUZZ, json_values, nested
 
 CODEC = default_codec()
@@ -79,3 +82,24 @@ def test_any_bytes_decode_or_are_an_event_decode_error(payload: bytes) -> None:
 def test_deeply_nested_json_is_an_event_decode_error(payload: bytes) -> None:
     with pytest.raises(EventDecodeError, match="depth limit"):
         CODEC.decode_batch(payload)
+
+
+@FUZZ
+@given(
+    document=st.fixed_dictionaries(
+        {"version": st.just(1) | json_values, "pool": st.just("p") | json_values},
+        optional={"endpoints": json_values, "stream_seq": json_values},
+    )
+    | json_values,
+    garbage=st.binary(max_size=40),
+)
+def test_a_prefix_snapshot_from_the_object_store_loads_or_is_a_snapshot_error(
+    document: object, garbage: bytes
+) -> None:
+    for data in (zlib.compress(orjson.dumps(document)), garbage):
+        try:
+            snapshot = decode_snapshot(data, pool="p")
+        except SnapshotError as exc:
+            assert str(exc)
+        else:
+            assert snapshot.stream_seq == int(document["stream_seq"])  # type: ignore[index]

@@ -193,3 +193,14 @@ def test_an_endpoint_changed_halfway_through_its_copy_is_copied_as_it_was() -> N
         restored.add(endpoint.hashes, endpoint.address, capacity=endpoint.capacity)
     assert restored.digest() == before
     assert copy.endpoints()[0].hashes == [1, 2, 3, 4, 5]
+
+
+def test_a_snapshot_expanding_past_the_limit_is_refused_naming_it() -> None:
+    bomb = zlib.compress(b'{"version":' + b" " * 5_000_000 + b"1}")  # ~5 KB compressed
+    with pytest.raises(SnapshotError, match="expands beyond 1000000 bytes"):
+        decode_snapshot(bomb, pool="p", max_json_bytes=1_000_000)
+
+
+def test_a_truncated_snapshot_is_corrupt() -> None:
+    with pytest.raises(SnapshotError, match="truncated"):
+        decode_snapshot(zlib.compress(b'{"version": 1}')[:-4], pool="p")
