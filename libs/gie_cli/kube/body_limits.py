@@ -15,7 +15,6 @@ from typing import Any
 
 import yaml
 
-from gie.config.strict_yaml import safe_load_bounded
 from gie_cli.kube.status import bad_request
 
 __all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "check_depth", "loads_json", "loads_yaml"]
@@ -50,6 +49,10 @@ def loads_json(raw: bytes, what: str) -> Any:
 
 def loads_yaml(raw: bytes, what: str) -> Any:
     """YAML within the size, depth and alias limits; a 400 naming ``what`` otherwise."""
+    # Imported here: gie.config brings pydantic-settings, which the stand-in's start (a
+    # test fixture's, often) does not otherwise need; YAML bodies are rare.
+    from gie.config.strict_yaml import safe_load_bounded  # noqa: PLC0415
+
     try:
         return safe_load_bounded(raw, max_bytes=MAX_BODY_BYTES, max_depth=MAX_BODY_DEPTH)
     except yaml.YAMLError as error:
