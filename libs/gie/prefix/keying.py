@@ -13,7 +13,9 @@ the two never share a value; a third keys the session-affinity hashes of a sessi
 header's value (``RequestRouted.session``), a fourth the published ids of the model
 servers' own block hashes (``engine_hashes``), which some servers compute
 reproducibly from the tokens. :attr:`PrefixKey.key_id` is a short public fingerprint:
-replicas whose ids differ do not agree on the secret (their hashes never match).
+replicas whose ids differ do not agree on the secret (their hashes never match). The
+secret must be random (the local stack and the chart make one of 64 random characters):
+a guessable one could be found by trying candidates against the id or a known prompt.
 
 Without a file the :meth:`PrefixKey.public_default` key is used: the same everywhere and
 therefore no secret at all (services warn at start).
@@ -43,7 +45,7 @@ class PrefixKeyError(ValueError):
 
 
 class PrefixKey:
-    """The keys of the two kinds of prefix hashes, derived from one secret."""
+    """The keys of every hash gie publishes from request content, derived from one secret."""
 
     __slots__ = (
         "engine_mac",
