@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gie.events import Endpoint, KvBlocksStored, KvCacheCleared
 from gie.events.hashes import pack_hashes
-from gie.prefix import token_block_keys
+from gie.prefix import PrefixKey, token_block_keys
 from gie.tokenize import PromptInput, mistral_common_file
 from gie.view import EndpointState, InFlightView, PoolView
 from gie_picker.prefixcache.state import PrefixCacheState
@@ -116,7 +116,7 @@ def _scorer(tokenizer: dict[str, object]) -> tuple[PrecisePrefixCacheScorer, Pre
 
 
 def _hold(cache: PrefixCacheState, ids: Sequence[int]) -> None:
-    keys = token_block_keys(list(ids), BLOCK)
+    keys = token_block_keys(list(ids), BLOCK, key=PrefixKey.public_default())
     for address in ENDPOINTS:
         common = {"source": "bench", "pool": POOL, "address": address, "epoch": "run"}
         cache.apply_kv(KvCacheCleared(**common, seq=-1, reason="start"))

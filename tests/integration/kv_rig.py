@@ -14,17 +14,20 @@ from prometheus_client import CollectorRegistry
 from gie.bus import KV, Deliver, NatsEventBus
 from gie.events import Endpoint, Event
 from gie.events.subjects import pool_prefix
-from gie.prefix import PreciseIndex, token_block_keys
+from gie.prefix import PreciseIndex, PrefixKey, token_block_keys
 from gie.tokenize import CharsTokenizer, PromptInput
 from gie_metrics_collector.kv import KV_EVENTS_LABEL, KV_REPLAY_LABEL, KvMetrics, KvSupervisor
 from gie_sim import SimServer
 
 BLOCK = 16
+# The pool's secret, shared by the collectors and the picker-side scoring of these tests.
+SECRET = b"kv integration test pool secret!"
+KEY = PrefixKey(SECRET)
 
 
 def prompt_keys(prompt: str) -> list[int]:
     """The keys a picker computes for a completion prompt (the simulator's tokenizer)."""
-    return token_block_keys(CharsTokenizer().encode(PromptInput(text=prompt)), BLOCK)
+    return token_block_keys(CharsTokenizer().encode(PromptInput(text=prompt)), BLOCK, key=KEY)
 
 
 def endpoint_of(sim: SimServer) -> Endpoint:
@@ -86,6 +89,7 @@ class KvRig:
             replay_port=5558,
             replay_timeout_s=1.0,
             metrics=self.metrics,
+            key=KEY,
         )
 
     def count(self, name: str, **labels: str) -> float:

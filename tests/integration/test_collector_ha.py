@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,13 @@ ENDPOINTS = 8
 
 @contextlib.contextmanager
 def collector_process(
-    name: str, *, nats_url: str, pool: str, bucket: str, logs: Path
+    name: str,
+    *,
+    nats_url: str,
+    pool: str,
+    bucket: str,
+    logs: Path,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
     env = {
@@ -51,6 +57,7 @@ def collector_process(
         "GIE_MEMBERSHIP_BUCKET": bucket,
         "GIE_MEMBERSHIP_HEARTBEAT_S": str(HEARTBEAT_S),
         "GIE_LOG_FORMAT": "json",
+        **(extra_env or {}),
     }
     with (logs / f"{name}.log").open("wb") as log:
         proc = subprocess.Popen(

@@ -24,7 +24,7 @@ from gie.events.subjects import endpoint_subject
 from gie_cli.devstack.ports import free_ports
 from gie_metrics_collector.kv import KV_EVENTS_LABEL, KV_REPLAY_LABEL
 from gie_sim import SimConfig, SimServer
-from tests.integration.kv_rig import KvRig, complete, endpoint_of, wait_until
+from tests.integration.kv_rig import SECRET, KvRig, complete, endpoint_of, wait_until
 from tests.integration.test_collector_ha import collector_process, debug
 
 pytestmark = pytest.mark.integration
@@ -221,12 +221,15 @@ async def test_collector_processes_hand_over_an_endpoint_and_the_index_stays(
                 endpoint_subject(pool, sim.address),
                 EndpointUpserted(source="it", pool=pool, endpoint=endpoint_of(sim)),
             )
+        key_file = tmp_path / "prefix-key"
+        key_file.write_bytes(SECRET)  # both processes and the rig key blocks alike
+        extra = {"GIE_PREFIX_KEY_FILE": str(key_file)}
         with (
             collector_process(
-                "kv-a", nats_url=nats_url, pool=pool, bucket=bucket, logs=tmp_path
+                "kv-a", nats_url=nats_url, pool=pool, bucket=bucket, logs=tmp_path, extra_env=extra
             ) as (proc_a, port_a),
             collector_process(
-                "kv-b", nats_url=nats_url, pool=pool, bucket=bucket, logs=tmp_path
+                "kv-b", nats_url=nats_url, pool=pool, bucket=bucket, logs=tmp_path, extra_env=extra
             ) as (proc_b, port_b),
         ):
             owners: dict[str, str] = {}

@@ -29,7 +29,7 @@ from gie_picker.scheduling.scorers import (
     PrefixCacheScorer,
 )
 from gie_sim import SimConfig, SimServer
-from tests.integration.kv_rig import KvRig, complete, endpoint_of, prompt_keys, wait_until
+from tests.integration.kv_rig import KEY, KvRig, complete, endpoint_of, prompt_keys, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -63,6 +63,7 @@ async def test_precise_scorer_prefers_the_server_that_truly_holds_the_prefix(
             rng=random.Random(0),
             prefix_cache=cache,
             precise_prefix=cache,
+            prefix_key=KEY,
         )
         # gie's own decision to send the prompt to the first server is milliseconds old
         # here, where it would be long past in a real deployment: the window in which

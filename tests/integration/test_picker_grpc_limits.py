@@ -4,12 +4,16 @@ message cap are routed, and bodies above the limit get the picker's 413."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import grpc
 import orjson
 import pytest
+from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
+from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ext_grpc
 
 from gie_cli.devstack.ports import free_port
 from gie_picker.requestcontrol.director import Director
@@ -68,3 +72,32 @@ async def test_a_large_buffered_body_is_routed_or_413_by_the_picker(size: int, s
     else:
         assert last.immediate_response.status.code == 413
         assert "exceeds" in orjson.loads(last.immediate_response.body)["error"]["message"]
+
+
+async def test_a_request_whose_body_never_ends_gets_408_in_time() -> None:
+    """A client trickling its body holds a stream only until GIE_REQUEST_TIMEOUT_S."""
+    parts = memory_director(POOL, A)
+    port = free_port()
+    settings = PickerSettings(pool=POOL, grpc_port=port, request_timeout_s=0.5)
+    server, _ = build_grpc_server(settings, parts.director)
+    await server.start()
+    headers = {":method": "POST", ":path": "/v1/completions"}
+
+    async def requests() -> AsyncIterator[ext_pb.ProcessingRequest]:
+        yield headers_message(headers, end_of_stream=False, mode=Mode.FULL_DUPLEX_STREAMED)
+        yield body_message(b'{"model": "m", "prompt": "', end_of_stream=False)
+        await asyncio.sleep(30)  # the rest never comes
+
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = ext_grpc.ExternalProcessorStub(channel)
+            started = time.monotonic()
+            responses = [r async for r in stub.Process(requests())]
+            took = time.monotonic() - started
+    finally:
+        await server.stop(None)
+        await parts.publisher.close()
+    assert responses[-1].immediate_response.status.code == 408
+    message = orjson.loads(responses[-1].immediate_response.body)["error"]["message"]
+    assert "request_timeout_s" in message
+    assert took < 10  # ended by the picker, not by the client giving up

@@ -51,6 +51,11 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 {{- end -}}
 
 {{/* The ConfigMap holding the EndpointPickerConfig. */}}
+{{/* The Secret holding the pool's prefix-hash secret: the operator's, or the chart's. */}}
+{{- define "gie.prefixKeyName" -}}
+{{- .Values.global.prefixKey.existingSecret.name | default (include "gie.name" (dict "root" . "component" "prefix-key")) -}}
+{{- end -}}
+
 {{- define "gie.eppConfigName" -}}
 {{- include "gie.name" (dict "root" . "component" "epp-config") -}}
 {{- end -}}

@@ -78,6 +78,30 @@ seccompProfile:
     name: {{ include "gie.eppConfigName" . }}
 {{- end -}}
 
+{{/* The pool's prefix-hash secret (GIE_PREFIX_KEY_FILE), mounted read-only by every
+picker and metrics-collector: they must all key hashes with the same one. */}}
+{{- define "gie.prefixKeyDir" -}}/etc/gie/prefix-key{{- end -}}
+
+{{- define "gie.prefixKeyEnv" -}}
+- name: GIE_PREFIX_KEY_FILE
+  value: {{ include "gie.prefixKeyDir" . }}/key
+{{- end -}}
+
+{{- define "gie.prefixKeyVolumeMount" -}}
+- name: prefix-key
+  mountPath: {{ include "gie.prefixKeyDir" . }}
+  readOnly: true
+{{- end -}}
+
+{{- define "gie.prefixKeyVolume" -}}
+- name: prefix-key
+  secret:
+    secretName: {{ include "gie.prefixKeyName" . }}
+    items:
+      - key: {{ ternary .Values.global.prefixKey.existingSecret.key "key" (ne .Values.global.prefixKey.existingSecret.name "") }}
+        path: key
+{{- end -}}
+
 {{/* Spreads the component's pods over topologySpread.topologyKey. */}}
 {{- define "gie.topologySpreadConstraints" -}}
 {{- with .Values.topologySpread }}

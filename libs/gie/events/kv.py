@@ -4,7 +4,9 @@ The metrics-collector reads each endpoint's KV-event stream (vLLM's ZMQ format, 
 ``gie.kvevents``) and republishes it on ``gie.v1.<pool>.kv.<address>``, one bus message
 per engine step (a batch of the events below, in the server's order). Blocks are named
 by gie's own chained keys over their token ids (``gie.prefix.token_block_keys``), never
-by the server's hashes, so consumers can compute the same keys from a prompt.
+by the server's hashes, so the picker computes the same keys from a prompt. Keys and the
+ids of the servers' hashes are keyed with the pool's secret (``gie.prefix.PrefixKey``):
+only a holder of the secret can compute them, so a reader cannot confirm a guessed prompt.
 
 Every event carries the server *run* it belongs to (``epoch``, set when the collector
 sees the server start or restart) and the server's batch sequence number ``seq`` within

@@ -105,6 +105,8 @@ def decode_batch(payload: bytes) -> EngineBatch:
         raw = _decoder.decode(payload)
     except msgspec.DecodeError as exc:
         raise KvWireError(f"payload is not msgpack: {exc}") from exc
+    except RecursionError as exc:  # a batch nests 4 levels; this is hostile or broken
+        raise KvWireError("payload nests deeper than the decoder's recursion limit") from exc
     if not isinstance(raw, list) or len(raw) < 2:
         raise KvWireError("batch must be an array [ts, events, data_parallel_rank]")
     ts, items = raw[0], raw[1]

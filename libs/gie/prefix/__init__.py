@@ -4,7 +4,8 @@
 scheme); :class:`PrefixIndex` remembers, per endpoint, the hashes of recent
 prompts routed there. Every replica folds every replica's ``RequestRouted``
 events (which carry the hashes, never text) into its own index, so all
-replicas hold the same index. :func:`token_block_keys` is the chained key of a
+replicas hold the same index. Every hash is keyed with the pool's secret
+(:class:`PrefixKey`, :func:`load_prefix_key`). :func:`token_block_keys` is the chained key of a
 block of token ids, shared by the metrics-collector and the picker's precise
 prefix routing. Pure data structures: no I/O, one event loop
 (a finished :class:`IndexCopy` and :func:`encode_entries` excepted: plain data,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
 from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex, entries_digest
+from gie.prefix.keying import PrefixKey, PrefixKeyError, load_prefix_key, report_prefix_key
 from gie.prefix.precise_index import EndpointKv, PreciseIndex
 from gie.prefix.snapshot import (
     PrefixSnapshot,
@@ -32,6 +34,8 @@ __all__ = [
     "IndexCopy",
     "PreciseIndex",
     "PrefixIndex",
+    "PrefixKey",
+    "PrefixKeyError",
     "PrefixSnapshot",
     "SnapshotError",
     "block_hashes",
@@ -39,6 +43,8 @@ __all__ = [
     "encode_entries",
     "encode_snapshot",
     "entries_digest",
+    "load_prefix_key",
+    "report_prefix_key",
     "root_key",
     "token_block_keys",
 ]

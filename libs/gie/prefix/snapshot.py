@@ -76,9 +76,22 @@ def encode_entries(
     return b"".join(parts)
 
 
-def decode_snapshot(data: bytes, *, pool: str) -> PrefixSnapshot:
+# A snapshot holds at most 2,000,000 hashes (about 45 MB of JSON); anything expanding
+# past this is not one of ours (a compressed "bomb" would otherwise fill the memory).
+MAX_SNAPSHOT_JSON_BYTES = 256 * 1024 * 1024
+
+
+def decode_snapshot(
+    data: bytes, *, pool: str, max_json_bytes: int = MAX_SNAPSHOT_JSON_BYTES
+) -> PrefixSnapshot:
+    inflater = zlib.decompressobj()
     try:
-        document = orjson.loads(zlib.decompress(data))
+        text = inflater.decompress(data, max_json_bytes)
+        if inflater.unconsumed_tail:
+            raise SnapshotError(f"prefix snapshot expands beyond {max_json_bytes} bytes")
+        if not inflater.eof:
+            raise SnapshotError("prefix snapshot is corrupt: truncated")
+        document = orjson.loads(text)
     except (zlib.error, orjson.JSONDecodeError) as exc:
         raise SnapshotError(f"prefix snapshot is corrupt: {exc}") from exc
     if not isinstance(document, dict) or document.get("version") != VERSION:

@@ -32,8 +32,12 @@ def _header(role: str) -> str:
 
 
 def canonical_json(value: object) -> str:
-    """Stable JSON text for arbitrary JSON values (sorted keys, no spaces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Stable JSON text for arbitrary JSON values (sorted keys, no spaces); ValueError for
+    a value nested beyond the interpreter's recursion limit."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError as exc:
+        raise ValueError("a JSON value nests too deeply to render") from exc
 
 
 def render_chat(messages: Sequence[ChatMessage], tools: Sequence[object] = ()) -> str:

@@ -65,6 +65,7 @@ from gie_cli.devstack.readiness import (
     probe,
     wait_until_ready,
 )
+from gie_cli.devstack.secrets import PREFIX_KEY_FILE, ensure_prefix_key
 from gie_cli.devstack.state import Discovery, ProcessRecord, StackState, StateStore
 
 __all__ = ["RunningStack", "StackOptions", "start_stack", "stop_stack"]
@@ -561,6 +562,7 @@ class _Starter:
         }
         if self.options.discovery == "file":
             pool_file.write_text(yaml.safe_dump(pool), encoding="utf-8")
+        ensure_prefix_key(self.data_dir)
         launches = [
             launch
             for name in SERVICES
@@ -587,6 +589,8 @@ class _Starter:
         config_env = (
             {"GIE_CONFIG_FILE": str(self.options.config_file)} if self.options.config_file else {}
         )
+        # The pool's prefix-hash secret, made at start: pickers and collectors share it.
+        key_env = {"GIE_PREFIX_KEY_FILE": str(self.data_dir / PREFIX_KEY_FILE)}
         return {
             "ingest": self._ingest_env(pool_file),
             # A hung server's scrape gives up in half a second (upstream waits 5 s).
@@ -594,6 +598,7 @@ class _Starter:
                 "GIE_SCRAPE_INTERVAL_S": "0.05",
                 "GIE_SCRAPE_TIMEOUT_S": "0.5",
                 **config_env,
+                **key_env,
             },
             "flow-controller": {
                 "GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0",
@@ -601,6 +606,7 @@ class _Starter:
             },
             "picker": {
                 **config_env,
+                **key_env,
                 "GIE_FLOW_CONTROL_TARGETS": ",".join(self.flow_targets),
                 "GIE_WORKERS": str(self.options.picker_workers),
                 # The gateway below sends completion records (or streams responses).

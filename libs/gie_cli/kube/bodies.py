@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
 from aiohttp import web
 
+from gie_cli.kube.body_limits import loads_json, loads_yaml
 from gie_cli.kube.protobuf_wire import PROTOBUF, decode_object
 from gie_cli.kube.status import bad_request, unsupported_media_type
 
@@ -40,21 +40,20 @@ async def read_body(request: web.Request, *, required: bool = True) -> Any:
         return None
     media = (request.content_type or "application/json").lower()
     if media == PROTOBUF:
-        return decode_object(raw)
-    if media in ("application/yaml", "application/x-yaml", "text/yaml"):
         try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as error:
-            raise bad_request(f"error converting YAML to JSON: {error}") from None
+            return decode_object(raw)
+        except RecursionError:
+            raise bad_request(
+                "the protobuf body nests deeper than the decoder's recursion limit"
+            ) from None
+    if media in ("application/yaml", "application/x-yaml", "text/yaml"):
+        return loads_yaml(raw, "the request body")
     if media not in ("application/json", "*/*", "text/plain", "application/octet-stream"):
         raise unsupported_media_type(
             "the body of the request was in an unknown format - accepted media types "
             "include: application/json, application/yaml, application/vnd.kubernetes.protobuf"
         )
-    try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise bad_request(f"error decoding the request body: {error}") from None
+    return loads_json(raw, "the request body")
 
 
 def json_response(

@@ -13,6 +13,7 @@ import structlog
 from aiohttp import web
 
 from gie_cli.kube.bodies import json_response, query_lists
+from gie_cli.kube.body_limits import MAX_BODY_BYTES
 from gie_cli.kube.catalog import Catalog
 from gie_cli.kube.discovery import (
     AGGREGATED_CONTENT_TYPE,
@@ -164,7 +165,7 @@ def build_app(
     catalog: Catalog, resources: ResourceHandlers, *, server_address: str
 ) -> web.Application:
     """The application serving ``catalog`` through ``resources``."""
-    app = web.Application(middlewares=[_status_errors], client_max_size=8 * 1024 * 1024)
+    app = web.Application(middlewares=[_status_errors], client_max_size=MAX_BODY_BYTES)
     routes = _Routes(catalog, resources, server_address)
     app.router.add_get("/version", routes.version)
     for probe in ("/healthz", "/livez", "/readyz"):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gie.clock import Clock
+from gie_cli.kube.body_limits import loads_json
 from gie_cli.kube.catalog import Catalog
 from gie_cli.kube.crd_types import crd_resource_type
 from gie_cli.kube.json_patches import apply_json_patch, apply_merge_patch
@@ -148,10 +149,7 @@ class Registry:
             )
         old = self.existing(target)
         current = self.shown(target, old)
-        try:
-            document = json.loads(raw or b"null")
-        except ValueError as error:
-            raise bad_request(f"error decoding patch: {error}") from None
+        document = loads_json(raw or b"null", "patch")
         if content_type == MERGE_PATCH:
             patched = apply_merge_patch(current, document)
         elif content_type == JSON_PATCH:

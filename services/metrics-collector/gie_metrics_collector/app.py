@@ -20,6 +20,7 @@ from gie.bus import STATE, BackgroundPublisher, Deliver, Following
 from gie.clock import SystemClock
 from gie.events.subjects import pool_prefix
 from gie.lifecycle import wait_either
+from gie.prefix import load_prefix_key, report_prefix_key
 from gie.saturation import SaturationConfig
 from gie.service import ServiceKit
 from gie_metrics_collector.collector import Collector
@@ -107,6 +108,8 @@ async def run(
         outbox.start()
         kv = None
         if settings.kv_events_enabled:
+            prefix_key = load_prefix_key(settings.prefix_key_file)
+            report_prefix_key(kit.log, prefix_key)
             kv = KvSupervisor(
                 bus=kit.bus,
                 pool=settings.pool,
@@ -115,6 +118,8 @@ async def run(
                 replay_port=settings.kv_events_replay_port,
                 replay_timeout_s=settings.kv_replay_timeout_s,
                 metrics=KvMetrics(kit.registry),
+                key=prefix_key,
+                max_message_bytes=settings.kv_max_message_bytes,
             )
         collector = Collector(
             settings,

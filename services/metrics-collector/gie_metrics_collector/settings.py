@@ -121,6 +121,19 @@ class CollectorSettings(ServiceSettings):
     kv_replay_timeout_s: float = Field(
         default=1.0, gt=0, description="How long a replay may take before the gap is unfilled."
     )
+    kv_max_message_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Largest KV-event message (one engine step's batch) accepted from a "
+        "model server; a server sending a larger one is disconnected and its batches count "
+        "as lost (the endpoint's state becomes unknown until its next cache clear).",
+    )
+    prefix_key_file: Path | None = Field(
+        default=None,
+        description="File holding the pool's secret (at least 16 bytes) that KV block keys "
+        "are keyed with; every picker and collector replica of the pool must read the same "
+        "one. Unset: a public default key (block keys confirm guessed prompts).",
+    )
 
     # -- saturation ----------------------------------------------------------
     config_file: Path | None = Field(

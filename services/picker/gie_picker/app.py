@@ -12,6 +12,7 @@ from gie.bus import BackgroundPublisher
 from gie.clock import SystemClock
 from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import freeze_heap, wait_either
+from gie.prefix import load_prefix_key, report_prefix_key
 from gie.service import ServiceKit
 from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.completions import CompletionRecordService, RecordMetrics
@@ -36,7 +37,9 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
     flow_control = config.feature_enabled("flowControl")
     if flow_control and not targets:
         raise SystemExit("the flowControl feature gate is on but GIE_FLOW_CONTROL_TARGETS is empty")
+    prefix_key = load_prefix_key(settings.prefix_key_file)  # a bad key file stops start-up
     async with ServiceKit("picker", settings) as kit, contextlib.AsyncExitStack() as resources:
+        report_prefix_key(kit.log, prefix_key)
         state = Projections.create(settings, kit.registry)
         flow_gate = None
         if flow_control:
@@ -74,6 +77,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 inflight=state.inflight,
                 prefix_cache=state.prefix_cache,
                 routing=state.routing,
+                prefix_key=prefix_key,
             ),
             prefix_cache=state.prefix_cache,
             routing=state.routing,

@@ -36,6 +36,13 @@ class PickerSettings(ServiceSettings):
         ge=0,
         description="How often the prefix index is snapshotted for warm starts (0: never).",
     )
+    prefix_key_file: Path | None = Field(
+        default=None,
+        description="File holding the pool's secret (at least 16 bytes) that prefix block "
+        "hashes are keyed with; every picker and collector replica of the pool must read "
+        "the same one. Unset: a public default key (published hashes confirm guessed "
+        "prompts).",
+    )
     confirm_routing_events: bool = Field(
         default=False,
         description="Wait for JetStream's acknowledgement of every routing event "
@@ -96,6 +103,13 @@ class PickerSettings(ServiceSettings):
         gt=0,
         le=1024 * 1024 * 1024,
         description="Largest request body accepted (413 above); at most 1 GiB.",
+    )
+    request_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest a request's headers and whole body may take to reach the picker "
+        "from the start of its ext_proc stream; past it the picker answers 408 and ends "
+        "the stream.",
     )
     default_body_mode: Literal["FULL_DUPLEX_STREAMED", "BUFFERED"] = Field(
         default="FULL_DUPLEX_STREAMED",

@@ -7,6 +7,7 @@ import random
 import structlog
 from prometheus_client import CollectorRegistry
 
+from gie.prefix import PrefixKey
 from gie.view import InFlightView
 from gie_picker.config import EffectiveConfig, default_config, load_config, log_effective
 from gie_picker.prefixcache.state import PrefixCacheState
@@ -31,6 +32,7 @@ def configured_scheduler(
     prefix_cache: PrefixCacheState | None = None,
     routing: RoutingMemory | None = None,
     rng: random.Random | None = None,
+    prefix_key: PrefixKey | None = None,
 ) -> ConfiguredScheduler:
     return ConfiguredScheduler(
         build_scheduler(
@@ -40,5 +42,6 @@ def configured_scheduler(
             rng=rng,
             prefix_cache=prefix_cache,
             routing=routing,
+            prefix_key=prefix_key,
         )
     )

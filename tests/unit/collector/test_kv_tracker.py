@@ -12,15 +12,23 @@ from gie.events import (
     KvUnknownReason,
 )
 from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch
-from gie.prefix import token_block_keys
+from gie.prefix import PrefixKey, token_block_keys
 from gie_metrics_collector.kv import KvTracker
 
 TOKENS = tuple(range(100, 108))  # two blocks of 4
-KEYS = token_block_keys(TOKENS, 4)
+KEY = PrefixKey(b"tracker test secret, 32 bytes...")
+KEYS = token_block_keys(TOKENS, 4, key=KEY)
+
+
+def engine_id(value: int) -> int:
+    """The published id of a server's block hash: keyed with the pool's secret."""
+    mac = KEY.engine_mac.copy()
+    mac.update(value.to_bytes(8, "little"))
+    return int.from_bytes(mac.digest(), "little")
 
 
 def tracker() -> KvTracker:
-    return KvTracker(pool="p", address="10.0.0.1:8000", source="c")
+    return KvTracker(pool="p", address="10.0.0.1:8000", source="c", key=KEY)
 
 
 def batch(*events: object) -> EngineBatch:
@@ -54,7 +62,7 @@ def test_evictions_of_a_batch_become_one_event_and_a_key_leaves_with_its_last_co
     out = t.apply(2, batch(BlockRemoved((11,)), BlockRemoved((12,)), BlockRemoved((77,))))
     assert len(out) == 1 and isinstance(out[0], KvBlocksRemoved)
     assert out[0].keys == (KEYS[1],)  # block 0 survives in hash 21
-    assert out[0].engines == (11, 12)
+    assert out[0].engines == (engine_id(11), engine_id(12))
     assert t.counts.take() == {"unmapped_removal": 1}
 
 
@@ -98,3 +106,23 @@ def test_lost_batches_reset_the_map_and_name_the_gap() -> None:
     assert isinstance(event, KvStateUnknown)
     assert (event.missing_from, event.missing_to, event.seq) == (1, 3, 3)
     assert t.blocks == 0 and not t.known
+
+
+def test_published_ids_are_keyed_so_another_secret_gives_other_values() -> None:
+    ours, theirs = (
+        tracker(),
+        KvTracker(
+            pool="p",
+            address="10.0.0.1:8000",
+            source="c",
+            key=PrefixKey(b"another secret, 32 bytes long!!"),
+        ),
+    )
+    events = []
+    for t in (ours, theirs):
+        t.begin(KvClearReason.START)
+        (event,) = t.apply(0, batch(BlockStored((11,), None, TOKENS[:4], 4)))
+        assert isinstance(event, KvBlocksStored)
+        events.append(event)
+    assert events[0].keys != events[1].keys and events[0].engines != events[1].engines
+    assert 11 not in events[0].engines  # the server's own hash is never published as is

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import hashlib
 import zlib
 
 import orjson
 import pytest
-import xxhash
 
 from gie.prefix import (
     PrefixIndex,
+    PrefixKey,
     SnapshotError,
     block_hashes,
     decode_snapshot,
@@ -15,31 +16,50 @@ from gie.prefix import (
     encode_snapshot,
 )
 
+KEY = PrefixKey(b"unit test pool secret, not a real one")
 
-def test_hashes_chain_over_full_blocks_seeded_with_the_model() -> None:
+
+def hashes(text: bytes, key: PrefixKey = KEY, **kw: object) -> list[int]:
+    options: dict[str, object] = {"model": "m", "block_size": 4, "max_blocks": 10, **kw}
+    return block_hashes(text, key=key, **options)  # type: ignore[arg-type]
+
+
+def test_hashes_chain_over_full_blocks_keyed_with_the_pool_secret() -> None:
     text = b"aaaabbbbcc"  # two full blocks of 4, the partial "cc" is dropped
-    hashes = block_hashes(text, model="m", block_size=4, max_blocks=10)
-    seed = xxhash.xxh64_intdigest(b"m")
-    first = xxhash.xxh64_intdigest(b"aaaa" + seed.to_bytes(8, "little"))
-    second = xxhash.xxh64_intdigest(b"bbbb" + first.to_bytes(8, "little"))
-    assert hashes == [first, second]
+    text_key = hashlib.blake2b(
+        b"unit test pool secret, not a real one", digest_size=32, person=b"gie-prefix-text"
+    ).digest()
+
+    def mac(data: bytes) -> bytes:
+        return hashlib.blake2b(data, key=text_key, digest_size=8).digest()
+
+    seed = mac(b"m\0")
+    first = mac(b"aaaa" + seed)
+    second = mac(b"bbbb" + first)
+    assert hashes(text) == [int.from_bytes(h, "little") for h in (first, second)]
+
+
+def test_another_secret_gives_unrelated_hashes() -> None:
+    other = PrefixKey(b"another pool's secret, as long")
+    assert not set(hashes(b"aaaabbbb")) & set(hashes(b"aaaabbbb", key=other))
+    assert PrefixKey.public_default().key_id != KEY.key_id
 
 
 def test_a_block_hash_stands_for_its_whole_prefix() -> None:
-    a = block_hashes(b"xxxxSAME", model="m", block_size=4, max_blocks=10)
-    b = block_hashes(b"yyyySAME", model="m", block_size=4, max_blocks=10)
-    assert a[1] != b[1]  # same block text, different prefix
+    assert hashes(b"xxxxSAME")[1] != hashes(b"yyyySAME")[1]  # same block, other prefix
 
 
 def test_model_and_salt_isolate_requests() -> None:
-    base = block_hashes(b"abcdefgh", model="m", block_size=4, max_blocks=10)
-    assert block_hashes(b"abcdefgh", model="other", block_size=4, max_blocks=10) != base
-    assert block_hashes(b"abcdefgh", model="m", cache_salt="s", block_size=4, max_blocks=10) != base
+    base = hashes(b"abcdefgh")
+    assert hashes(b"abcdefgh", model="other") != base
+    assert hashes(b"abcdefgh", cache_salt="s") != base
+    # the model/salt boundary is unambiguous
+    assert hashes(b"abcdefgh", model="ms") != hashes(b"abcdefgh", cache_salt="s")
 
 
 def test_max_blocks_and_short_prompts() -> None:
-    assert len(block_hashes(b"a" * 100, model="m", block_size=4, max_blocks=3)) == 3
-    assert block_hashes(b"abc", model="m", block_size=4, max_blocks=3) == []
+    assert len(hashes(b"a" * 100, max_blocks=3)) == 3
+    assert hashes(b"abc", max_blocks=3) == []
 
 
 def test_match_counts_consecutive_leading_blocks_per_endpoint() -> None:
@@ -173,3 +193,14 @@ def test_an_endpoint_changed_halfway_through_its_copy_is_copied_as_it_was() -> N
         restored.add(endpoint.hashes, endpoint.address, capacity=endpoint.capacity)
     assert restored.digest() == before
     assert copy.endpoints()[0].hashes == [1, 2, 3, 4, 5]
+
+
+def test_a_snapshot_expanding_past_the_limit_is_refused_naming_it() -> None:
+    bomb = zlib.compress(b'{"version":' + b" " * 5_000_000 + b"1}")  # ~5 KB compressed
+    with pytest.raises(SnapshotError, match="expands beyond 1000000 bytes"):
+        decode_snapshot(bomb, pool="p", max_json_bytes=1_000_000)
+
+
+def test_a_truncated_snapshot_is_corrupt() -> None:
+    with pytest.raises(SnapshotError, match="truncated"):
+        decode_snapshot(zlib.compress(b'{"version": 1}')[:-4], pool="p")

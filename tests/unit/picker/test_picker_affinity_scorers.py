@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gie.events import Endpoint, EndpointMetrics, RequestRouted
+from gie.prefix import PrefixKey
 from gie.saturation import SaturationConfig
 from gie.view import EndpointState, PoolView, RoutingHistory
 from gie_picker.prefixcache.state import PrefixCacheState
@@ -72,7 +73,7 @@ def test_a_session_sticks_while_its_endpoint_has_capacity(
     sticky_state: EndpointState, expected: dict[str, float]
 ) -> None:
     history = RoutingHistory(POOL)
-    history.apply(routed(B, session=session_key("chat-42")))
+    history.apply(routed(B, session=session_key("chat-42", key=PrefixKey.public_default())))
     scorer = SessionAffinityScorer(
         SessionAffinityParameters(),
         routing=RoutingMemory(history),
@@ -90,8 +91,11 @@ def test_the_session_key_is_published_not_the_header_value() -> None:
     )
     scorer.score(SchedulingRequest("r", "m", headers={"X-Chat": "secret"}), [state(A)])
     published = memory.routed("r", A)
-    assert published == session_key("secret") and "secret" not in published
-    assert memory.session_endpoint(session_key("secret")) == A
+    assert (
+        published == session_key("secret", key=PrefixKey.public_default())
+        and "secret" not in published
+    )
+    assert memory.session_endpoint(session_key("secret", key=PrefixKey.public_default())) == A
 
 
 def test_requests_without_the_header_are_not_affected() -> None:
@@ -99,3 +103,15 @@ def test_requests_without_the_header_are_not_affected() -> None:
         SessionAffinityParameters(), routing=RoutingMemory(RoutingHistory(POOL))
     )
     assert scorer.score(SchedulingRequest("r", "m"), [state(A), state(B)]) == {A: 0.0, B: 0.0}
+
+
+def test_the_session_key_is_keyed_with_the_pools_secret() -> None:
+    ours, theirs = PrefixKey(b"our pool's secret, 32 bytes long"), PrefixKey(b"x" * 32)
+    assert session_key("alice@example.com", key=ours) != session_key(
+        "alice@example.com", key=theirs
+    )
+    assert len(session_key("alice@example.com", key=ours)) == 32  # the published width
+    memory = RoutingMemory(RoutingHistory(POOL))
+    scorer = SessionAffinityScorer(SessionAffinityParameters(), routing=memory, key=ours)
+    scorer.score(SchedulingRequest("r", "m", headers={"x-session-id": "alice"}), [state(A)])
+    assert memory.routed("r", A) == session_key("alice", key=ours)

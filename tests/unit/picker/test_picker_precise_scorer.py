@@ -14,7 +14,7 @@ from gie.events import (
     KvStateUnknown,
 )
 from gie.events.hashes import pack_hashes
-from gie.prefix import token_block_keys
+from gie.prefix import PrefixKey, token_block_keys
 from gie.tokenize import CharsTokenizer, ChatMessage, PromptInput
 from gie.view import EndpointState, InFlightView, PoolView
 from gie_picker.prefixcache import state as state_module
@@ -25,7 +25,8 @@ from gie_picker.scheduling.scorers import PrecisePrefixCacheParameters, PreciseP
 POOL = "unit/precise"
 A, B = "10.0.0.1:8000", "10.0.0.2:8000"
 PROMPT = "the shared system prompt " * 20  # 500 characters: 126 tokens, 7 blocks of 16
-KEYS = token_block_keys(CharsTokenizer().encode(PromptInput(text=PROMPT)), 16)
+KEY = PrefixKey(b"precise scorer test secret......")
+KEYS = token_block_keys(CharsTokenizer().encode(PromptInput(text=PROMPT)), 16, key=KEY)
 
 
 def kv(kind: type, address: str, seq: int, epoch: str = "run-1", **values: object) -> object:
@@ -41,7 +42,11 @@ def setup(
 ) -> tuple[PrefixCacheState, PrecisePrefixCacheScorer, list[EndpointState]]:
     cache = PrefixCacheState(PoolView(POOL))
     context = PluginContext(
-        inflight=InFlightView(POOL), rng=random.Random(0), prefix_cache=cache, precise_prefix=cache
+        inflight=InFlightView(POOL),
+        rng=random.Random(0),
+        prefix_cache=cache,
+        precise_prefix=cache,
+        prefix_key=KEY,
     )
     params = PrecisePrefixCacheParameters.model_validate(parameters)
     scorer = PrecisePrefixCacheScorer.create("p", params, context)
@@ -119,7 +124,7 @@ def test_chat_prompts_are_keyed_as_the_simulator_tokenizes_them() -> None:
     messages = (ChatMessage("system", "be brief " * 40), ChatMessage("user", "hello"))
     ids = CharsTokenizer().encode_chat(messages)
     cache.apply_kv(kv(KvCacheCleared, A, -1, reason="start"))  # type: ignore[arg-type]
-    cache.apply_kv(stored(A, 0, token_block_keys(ids, 16)))  # type: ignore[arg-type]
+    cache.apply_kv(stored(A, 0, token_block_keys(ids, 16, key=KEY)))  # type: ignore[arg-type]
     chat = PromptInput(messages=messages)
     assert scorer.score(request(prompt=chat), candidates)[A] == 1.0
 

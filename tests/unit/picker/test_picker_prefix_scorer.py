@@ -14,7 +14,7 @@ from gie.events import (
     RequestRouted,
 )
 from gie.events.hashes import pack_hashes
-from gie.prefix import block_hashes
+from gie.prefix import PrefixKey, block_hashes
 from gie.view import PoolView
 from gie_picker.prefixcache.state import PrefixCacheState
 from gie_picker.scheduling.contracts import SchedulingRequest
@@ -49,10 +49,13 @@ def make_view(block_size: int | None = None, blocks: int | None = None) -> PoolV
     return view
 
 
+KEY = PrefixKey(b"prefix scorer test secret.......")
+
+
 def scorer_for(view: PoolView, **params: object) -> tuple[PrefixCacheScorer, PrefixCacheState]:
     cache = PrefixCacheState(view)
     parameters = PrefixCacheParameters.model_validate({"autoTune": False, "blockSize": 4, **params})
-    return PrefixCacheScorer(parameters, cache=cache), cache
+    return PrefixCacheScorer(parameters, cache=cache, key=KEY), cache
 
 
 def request(rid: str, prompt: str, **kw: str) -> SchedulingRequest:
@@ -148,5 +151,5 @@ def test_hashing_a_200kb_prompt_is_bounded_by_max_blocks() -> None:
     result = cache.routed("r1", A)
     assert result is not None and len(result.hashes) == 256
     assert list(result.hashes) == block_hashes(
-        b"x" * (64 * 256), model="m", block_size=64, max_blocks=256
+        b"x" * (64 * 256), key=KEY, model="m", block_size=64, max_blocks=256
     )

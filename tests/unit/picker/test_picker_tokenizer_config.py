@@ -48,7 +48,7 @@ def _score_with(tokenizer: object, server_ids: list[int]) -> float:
     scorer = PrecisePrefixCacheScorer.create("p", params, context)
     common = {"source": "c", "pool": POOL, "address": A, "epoch": "run-1"}
     cache.apply_kv(KvCacheCleared(**common, seq=-1, reason="start"))
-    keys = token_block_keys(server_ids, 16)
+    keys = token_block_keys(server_ids, 16, key=context.prefix_key)
     cache.apply_kv(KvBlocksStored(**common, seq=0, block_size=16, block_keys=pack_hashes(keys)))
     request = SchedulingRequest(
         request_id="r", model="m", prompt=PROMPT, prompt_input=PromptInput(text=PROMPT)

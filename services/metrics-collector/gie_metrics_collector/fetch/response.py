@@ -3,7 +3,9 @@
 Bodies come with ``Content-Length``, ``Transfer-Encoding: chunked`` or, failing both, run
 to the end of the connection. The body is bounded: a response announcing or delivering more
 than ``max_body`` bytes raises ``FetchError("oversized")`` at once, without reading the rest.
-Malformed responses raise ``FetchError("bad_response")``.
+Malformed responses raise ``FetchError("bad_response")``, a head over 64 KiB or a chunk-size
+line over 1 KiB included (so a peer cannot grow the buffer without bound by never ending a
+line); the time a response may take is the scrape timeout's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from gie_metrics_collector.errors import FetchError
 __all__ = ["ResponseParser"]
 
 _MAX_HEAD = 64 * 1024
+_MAX_CHUNK_LINE = 1024
 
 
 def _bad(message: str) -> FetchError:
@@ -100,9 +103,13 @@ class ResponseParser:
 
     def _parse_chunks(self) -> bool:
         buf = self._buf
+        if len(buf) > 2 * self._max_body + _MAX_HEAD:  # tiny chunks: framing outweighs data
+            raise FetchError("oversized", f"chunked page framing beyond {self._max_body} bytes")
         while True:
             line_end = buf.find(b"\r\n", self._pos)
             if line_end < 0:
+                if len(buf) - self._pos > _MAX_CHUNK_LINE:
+                    raise _bad(f"chunk-size line longer than {_MAX_CHUNK_LINE} bytes")
                 return False
             size_text = bytes(buf[self._pos : line_end]).split(b";", 1)[0].strip()
             try:
@@ -113,6 +120,8 @@ class ResponseParser:
                 # Last chunk: optional trailer lines, then an empty line.
                 end = buf.find(b"\r\n\r\n", line_end)
                 if end < 0:
+                    if len(buf) - line_end > _MAX_HEAD:
+                        raise _bad("chunked trailer too long")
                     return False
                 self.keep_alive = self.keep_alive and end + 4 == len(buf)
                 self.body = b"".join(self._chunks)

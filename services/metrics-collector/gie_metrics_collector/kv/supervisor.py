@@ -8,6 +8,7 @@ import zmq.asyncio
 
 from gie.bus import EventBus
 from gie.events import Endpoint
+from gie.prefix import PrefixKey
 from gie_metrics_collector.endpoint_tasks import EndpointTasks
 from gie_metrics_collector.kv.addresses import KvAddresses, kv_addresses
 from gie_metrics_collector.kv.kv_metrics import KvMetrics
@@ -31,13 +32,19 @@ class KvSupervisor:
         replay_port: int,
         replay_timeout_s: float,
         metrics: KvMetrics,
+        key: PrefixKey,
+        max_message_bytes: int = 64 * 1024 * 1024,
         restart_s: float = 1.0,
     ) -> None:
         self._bus, self._pool, self._source = bus, pool, source
+        self._key = key
         self._port, self._replay_port = port, replay_port
         self._replay_timeout_s = replay_timeout_s
         self._metrics = metrics
         self._ctx = zmq.asyncio.Context()
+        # Every socket made from here on (SUB and replay DEALER) drops a peer that sends a
+        # larger message: its batches then count as lost (a gap) rather than filling memory.
+        self._ctx.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
         self._followers: EndpointTasks[KvSubscriber] = EndpointTasks(
             kind="kv follower",
             build=self._follower,
@@ -80,7 +87,9 @@ class KvSupervisor:
 
     def _follower(self, endpoint: Endpoint) -> KvSubscriber:
         return KvSubscriber(
-            tracker=KvTracker(pool=self._pool, address=endpoint.address, source=self._source),
+            tracker=KvTracker(
+                pool=self._pool, address=endpoint.address, source=self._source, key=self._key
+            ),
             addresses=self._addresses(endpoint),
             bus=self._bus,
             ctx=self._ctx,

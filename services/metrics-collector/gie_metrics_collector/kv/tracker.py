@@ -26,8 +26,15 @@ from gie.events import (
     new_event_id,
 )
 from gie.events.hashes import pack_hashes
-from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch, engine_hash_id
-from gie.prefix import root_key, token_block_keys
+from gie.kvevents import (
+    AllBlocksCleared,
+    BlockRemoved,
+    BlockStored,
+    EngineBatch,
+    engine_hash_id,
+)
+from gie.kvevents.wire import EngineHash
+from gie.prefix import PrefixKey, root_key, token_block_keys
 
 __all__ = ["KvCounts", "KvTracker"]
 
@@ -53,8 +60,9 @@ class KvCounts:
 class KvTracker:
     """One endpoint's cache as its events describe it. One event loop; not thread-safe."""
 
-    def __init__(self, *, pool: str, address: str, source: str) -> None:
+    def __init__(self, *, pool: str, address: str, source: str, key: PrefixKey) -> None:
         self.pool, self.address, self.source = pool, address, source
+        self._key = key  # the pool's secret the block keys are keyed with
         self.epoch: str | None = None
         self.last_seq = -1
         self.known = False
@@ -149,15 +157,15 @@ class KvTracker:
 
     def _stored(self, item: BlockStored) -> Event | None:
         if item.parent_block_hash is None:
-            parent = root_key(item.lora_name)
+            parent = root_key(item.lora_name, key=self._key)
         else:
-            found = self._engine_to_key.get(engine_hash_id(item.parent_block_hash))
+            found = self._engine_to_key.get(self._engine_id(item.parent_block_hash))
             if found is None:
                 self.counts.unknown_parent += 1
                 return None
             parent = found
-        keys = token_block_keys(item.token_ids, item.block_size, parent=parent)
-        engines = [engine_hash_id(h) for h in item.block_hashes]
+        keys = token_block_keys(item.token_ids, item.block_size, key=self._key, parent=parent)
+        engines = [self._engine_id(h) for h in item.block_hashes]
         for engine, key in zip(engines, keys, strict=True):
             self._map(engine, key)
         return self._event(
@@ -167,9 +175,15 @@ class KvTracker:
             engine_hashes=pack_hashes(engines),
         )
 
+    def _engine_id(self, value: EngineHash) -> int:
+        """The published id of a server's block hash: keyed, like the block keys."""
+        mac = self._key.engine_mac.copy()
+        mac.update(engine_hash_id(value).to_bytes(8, "little"))
+        return int.from_bytes(mac.digest(), "little")
+
     def _removed(self, item: BlockRemoved, keys: list[int], engines: list[int]) -> None:
         for block_hash in item.block_hashes:
-            engine = engine_hash_id(block_hash)
+            engine = self._engine_id(block_hash)
             key = self._engine_to_key.get(engine)
             if key is None:
                 self.counts.unmapped_removal += 1

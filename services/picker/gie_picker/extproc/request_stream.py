@@ -66,6 +66,7 @@ class RequestStream:
         self._body = bytearray()
         self._body_seen = False  # a request-body message arrived (it gets the answer)
         self._finished_request = False
+        self._response_began = False
         self._started = 0.0
         self._usage: UsageParser | None = None
         self._served: str | None = None
@@ -73,6 +74,16 @@ class RequestStream:
         self.response_status: int | None = None
         self.completed = False
         self.done = False
+
+    @property
+    def request_finished(self) -> bool:
+        """The request's headers and body are in (routed or refused), or the response
+        began (the request path is over)."""
+        return self._finished_request or self.done or self._response_began
+
+    @property
+    def request_id(self) -> str:
+        return self._request_id
 
     @property
     def fairness_id(self) -> str:
@@ -84,6 +95,8 @@ class RequestStream:
             self._response_mode = message.protocol_config.response_body_mode
             self._records = self._completion_records and self._response_mode == protocol.NONE
         kind = message.WhichOneof("request")
+        if kind is not None and kind.startswith("response_"):
+            self._response_began = True
         if kind == "request_headers":
             self._subset = protocol.subset_hint(message)
             return await self._on_request_headers(message.request_headers)

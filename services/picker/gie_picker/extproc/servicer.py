@@ -1,7 +1,15 @@
-"""The gRPC ExternalProcessor service: one RequestStream per Envoy stream."""
+"""The gRPC ExternalProcessor service: one RequestStream per Envoy stream.
+
+A request's headers and whole body must arrive within ``request_timeout_s`` of the
+stream's start (a client trickling its body would otherwise hold a stream and up to the
+body limit of memory for as long as Envoy lets it): past it the picker answers 408 and
+ends the stream. The response phase is not limited here (it lasts as long as the model
+server streams).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -27,8 +35,10 @@ class ExtProcServicer(ext_grpc.ExternalProcessorServicer):  # type: ignore[misc]
         chunk_bytes: int,
         default_mode: protocol.BodyMode,
         completion_records: bool = False,
+        request_timeout_s: float = 60.0,
     ) -> None:
         self._director = director
+        self._request_timeout_s = request_timeout_s
         self._completion_records = completion_records
         self._max_body_bytes = max_body_bytes
         self._chunk_bytes = chunk_bytes
@@ -46,8 +56,31 @@ class ExtProcServicer(ext_grpc.ExternalProcessorServicer):  # type: ignore[misc]
             default_mode=self._default_mode,
             completion_records=self._completion_records,
         )
+        messages = aiter(request_iterator)
+        deadline = asyncio.get_running_loop().time() + self._request_timeout_s
         try:
-            async for message in request_iterator:
+            while True:
+                try:
+                    if stream.request_finished:
+                        message = await anext(messages)
+                    else:
+                        async with asyncio.timeout_at(deadline):
+                            message = await anext(messages)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    _log.warning(
+                        "request not received in time",
+                        request_timeout_s=self._request_timeout_s,
+                        request_id=stream.request_id,
+                    )
+                    self._director.metrics.rejected.labels("408").inc()
+                    yield protocol.immediate_response(
+                        408,
+                        f"request headers and body not received within "
+                        f"{self._request_timeout_s} s (request_timeout_s)",
+                    )
+                    return
                 try:
                     responses = await stream.on_message(message)
                 except Exception:  # stream boundary: answer 500, never crash the server

@@ -80,7 +80,10 @@ def chat_prompt(messages: list[object], tools: object) -> str:
     """A stable text rendering of a chat: equal conversation prefixes give equal text prefixes."""
     parts: list[str] = []
     if isinstance(tools, list) and tools:
-        parts.append("<tools>" + orjson.dumps(tools, option=orjson.OPT_SORT_KEYS).decode())
+        try:
+            parts.append("<tools>" + orjson.dumps(tools, option=orjson.OPT_SORT_KEYS).decode())
+        except orjson.JSONEncodeError as exc:  # nested beyond orjson's 254 levels
+            raise RequestError(400, f"'tools' cannot be rendered: {exc}") from exc
     for index, message in enumerate(messages):
         if not isinstance(message, dict):
             raise RequestError(400, f"messages[{index}] must be an object")

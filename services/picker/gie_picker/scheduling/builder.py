@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
+from gie.prefix import PrefixKey
 from gie_picker.scheduling.builtins import builtin_registry
 from gie_picker.scheduling.contracts import (
     Filter,
@@ -72,12 +73,14 @@ def build_scheduler(
     plugins: PluginRegistry | None = None,
     prefix_cache: PrefixLookup | None = None,
     routing: RoutingMemory | None = None,
+    prefix_key: PrefixKey | None = None,
 ) -> Scheduler:
     """A scheduler running ``config``'s profiles, its histograms on ``registry``.
 
     ``inflight`` feeds ``active-request-scorer``; ``rng`` drives the pickers'
     random choices (seed it in tests); ``plugins`` defaults to the built-ins and
-    must be the registry the config was loaded with.
+    must be the registry the config was loaded with; ``prefix_key`` keys the prefix
+    scorers' hashes (the public default when None).
     """
     context = PluginContext(
         inflight=inflight,
@@ -86,6 +89,7 @@ def build_scheduler(
         routing=routing,
         saturation=config.saturation,
         precise_prefix=prefix_cache if isinstance(prefix_cache, PreciseLookup) else None,
+        prefix_key=prefix_key or PrefixKey.public_default(),
     )
     instances = _instances(config, plugins or builtin_registry(), context)
     metrics = SchedulerMetrics(registry)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol, runtime_checkable
 
+from gie.prefix import PrefixKey
 from gie.saturation import SaturationConfig
 from gie.tokenize import CharsTokenizer, PromptInput, Tokenizer
 from gie.view import EndpointState
@@ -207,6 +208,7 @@ class PluginContext:
     saturation: SaturationConfig = field(default_factory=SaturationConfig)
     precise_prefix: PreciseLookup | None = None
     tokenizer: Tokenizer = field(default_factory=CharsTokenizer)
+    prefix_key: PrefixKey = field(default_factory=PrefixKey.public_default)
 
 
 def plugin_kinds(plugin: object) -> frozenset[PluginKind]:

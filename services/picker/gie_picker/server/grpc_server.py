@@ -48,6 +48,7 @@ def build_grpc_server(
             chunk_bytes=settings.body_chunk_bytes,
             default_mode=mode,
             completion_records=records is not None,
+            request_timeout_s=settings.request_timeout_s,
         ),
     )
     if records is not None:

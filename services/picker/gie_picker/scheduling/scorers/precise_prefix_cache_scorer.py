@@ -29,7 +29,7 @@ from typing import ClassVar, Literal
 import structlog
 from pydantic import Field, ValidationInfo, field_validator
 
-from gie.prefix import token_block_keys
+from gie.prefix import PrefixKey, token_block_keys
 from gie.tokenize import PromptInput, Tokenizer, TokenizerLoadError, load_tokenizer
 from gie.tokens import CHARS_PER_TOKEN
 from gie.view import EndpointState
@@ -118,12 +118,14 @@ class PrecisePrefixCacheScorer:
         precise: PreciseLookup | None,
         approximate: PrefixCacheScorer,
         tokenizer: Tokenizer,
+        key: PrefixKey | None = None,
     ) -> None:
         self.name = name
         self.params = params
         self._precise = precise
         self._approximate = approximate
         self._tokenizer = tokenizer
+        self._key = key or PrefixKey.public_default()
 
     @classmethod
     def create(
@@ -136,13 +138,16 @@ class PrecisePrefixCacheScorer:
                 "lruCapacityPerServer": params.lru_capacity_per_server,
             }
         )
-        approximate = PrefixCacheScorer(approximate_params, name=name, cache=context.prefix_cache)
+        approximate = PrefixCacheScorer(
+            approximate_params, name=name, cache=context.prefix_cache, key=context.prefix_key
+        )
         return cls(
             params,
             name=name,
             precise=context.precise_prefix,
             approximate=approximate,
             tokenizer=context.tokenizer if params.tokenizer is None else params.tokenizer.load(),
+            key=context.prefix_key,
         )
 
     def score(
@@ -169,7 +174,9 @@ class PrecisePrefixCacheScorer:
         # would be spread over the pool.
         recent = precise.recent_share(request.request_id, self.params.recent_decisions_window)
         for size, addresses in by_size.items():
-            keys = token_block_keys(tokens, size, max_blocks=self.params.max_prefix_blocks_to_match)
+            keys = token_block_keys(
+                tokens, size, key=self._key, max_blocks=self.params.max_prefix_blocks_to_match
+            )
             matched = precise.precise_match(keys, addresses) if keys else {}
             for address in addresses:
                 held = matched.get(address, 0) / len(keys) if keys else 0.0

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from gie.prefix import block_hashes
+from gie.prefix import PrefixKey, block_hashes
 from gie.tokens import CHARS_PER_TOKEN
 from gie.view import EndpointState
 from gie_picker.scheduling.contracts import (
@@ -68,10 +68,12 @@ class PrefixCacheScorer:
         *,
         name: str = TYPE,
         cache: PrefixLookup | None = None,
+        key: PrefixKey | None = None,
     ) -> None:
         self.name = name
         self.params = params
         self._cache = cache
+        self._key = key or PrefixKey.public_default()
         self._seen: list[EndpointState] = []  # the candidates the two below are from
         self._addresses: frozenset[str] = frozenset()
         self._auto_block_size: int | None = None
@@ -80,7 +82,7 @@ class PrefixCacheScorer:
     def create(
         cls, name: str, params: PrefixCacheParameters, context: PluginContext
     ) -> PrefixCacheScorer:
-        return cls(params, name=name, cache=context.prefix_cache)
+        return cls(params, name=name, cache=context.prefix_cache, key=context.prefix_key)
 
     def block_size(self, endpoints: Sequence[EndpointState]) -> int:
         if not self.params.auto_tune:
@@ -114,6 +116,7 @@ class PrefixCacheScorer:
         hashes = tuple(
             block_hashes(
                 text,
+                key=self._key,
                 model=request.model,
                 cache_salt=request.cache_salt,
                 block_size=block_size,
