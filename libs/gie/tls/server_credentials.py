@@ -179,9 +179,12 @@ class ReloadingServerCredentials:
         try:
             signature = self._signature()
         except CertificateFileError as exc:
-            self._report_bad(None, exc)
+            self._report_bad((), exc)  # () stands for "a file is missing": reported once
             return False
-        if signature in (self._loaded.signature, self._bad_signature):
+        if signature == self._loaded.signature:
+            self._bad_signature = None  # back to the files in service
+            return False
+        if signature == self._bad_signature:
             return False
         try:
             loaded = self._load(signature, generation=self._loaded.generation + 1)
@@ -200,8 +203,8 @@ class ReloadingServerCredentials:
         )
         return True
 
-    def _report_bad(self, signature: _Signature | None, exc: CertificateFileError) -> None:
-        if signature is not None and signature == self._bad_signature:
+    def _report_bad(self, signature: _Signature, exc: CertificateFileError) -> None:
+        if signature == self._bad_signature:
             return
         self._bad_signature = signature
         self._metrics.errors.labels(self._server, "unreadable").inc()
