@@ -11,7 +11,12 @@ import structlog
 from cryptography import x509
 from pydantic import ValidationError
 
-from gie.tls import CertificateFileError, server_credentials
+from gie.tls import (
+    CertificateFileError,
+    FlowControlClientTlsSettings,
+    client_channel_credentials,
+    server_credentials,
+)
 from gie_picker.server.workers import prepare_worker_tls
 from gie_picker.settings import PickerSettings
 
@@ -85,3 +90,9 @@ def test_workers_do_not_start_with_an_unusable_certificate(tmp_path: Path) -> No
 def test_half_given_tls_settings_are_refused(fields: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         PickerSettings(**fields)  # type: ignore[arg-type]
+
+
+def test_a_missing_flow_control_ca_is_an_error_naming_it(tmp_path: Path) -> None:
+    settings = FlowControlClientTlsSettings(flow_control_tls_ca_file=tmp_path / "ca.pem")
+    with pytest.raises(CertificateFileError, match=r"ca\.pem: cannot be read"):
+        client_channel_credentials(settings)
