@@ -7,6 +7,7 @@ import contextlib
 import time
 
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 
 from gie.bus import BackgroundPublisher
 from gie.clock import SystemClock
@@ -14,6 +15,7 @@ from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import freeze_heap, wait_either
 from gie.prefix import load_prefix_key, report_prefix_key
 from gie.service import ServiceKit
+from gie.tls import client_channel_credentials, server_credentials, watch_certificates
 from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.completions import CompletionRecordService, RecordMetrics
 from gie_picker.health import EndpointHealth, HealthMetrics
@@ -31,6 +33,35 @@ _CLOCK = SystemClock()
 _now = _CLOCK.now
 
 
+def _endpoint_health(
+    settings: PickerSettings, config: EffectiveConfig, registry: CollectorRegistry
+) -> EndpointHealth:
+    """Ejection of failing endpoints (completion records and scrapes judge them)."""
+    return EndpointHealth(
+        metrics=HealthMetrics(registry),
+        monotonic=_CLOCK.monotonic,
+        base_ejection_s=settings.ejection_base_s,
+        max_ejection_s=settings.ejection_max_s,
+        unreachable_after_s=settings.unreachable_after_s
+        and max(settings.unreachable_after_s, 2 * config.saturation.metrics_staleness_s),
+    )
+
+
+def _add_debug_view(kit: ServiceKit, state: Projections, config: EffectiveConfig) -> None:
+    @kit.admin_app.get("/debug/view")
+    async def debug_view() -> JSONResponse:  # on the loop, as every view read
+        return JSONResponse(
+            await render_view(
+                state.view,
+                config.saturation,
+                _now,
+                state.inflight,
+                state.prefix_cache.index,
+                precise_index=state.prefix_cache.precise,
+            )
+        )
+
+
 async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
     config = load_picker_config(settings)  # a broken config stops start-up here
     targets = [t.strip() for t in settings.flow_control_targets.split(",") if t.strip()]
@@ -43,8 +74,9 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         state = Projections.create(settings, kit.registry)
         flow_gate = None
         if flow_control:
+            client = FlowControlClient(targets, tls=client_channel_credentials(settings))
             flow_gate = FlowGate(
-                client=await resources.enter_async_context(FlowControlClient(targets)),
+                client=await resources.enter_async_context(client),
                 backlog=state.backlog,
                 saturation=config.saturation,
                 pool=settings.pool,
@@ -61,14 +93,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         publisher.start()
         kit.registry.register(PoolCollector(state.view, config.saturation, _now))
         reading = EventReading(min_interval_s=settings.event_settle_interval_s)
-        health = EndpointHealth(
-            metrics=HealthMetrics(kit.registry),
-            monotonic=_CLOCK.monotonic,
-            base_ejection_s=settings.ejection_base_s,
-            max_ejection_s=settings.ejection_max_s,
-            unreachable_after_s=settings.unreachable_after_s
-            and max(settings.unreachable_after_s, 2 * config.saturation.metrics_staleness_s),
-        )
+        health = _endpoint_health(settings, config, kit.registry)
         director = Director(
             view=state.view,
             scheduler=configured_scheduler(
@@ -93,24 +118,14 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             source=settings.instance_id,
             now=_now,
         )
-
-        @kit.admin_app.get("/debug/view")
-        async def debug_view() -> JSONResponse:  # on the loop, as every view read
-            return JSONResponse(
-                await render_view(
-                    state.view,
-                    config.saturation,
-                    _now,
-                    state.inflight,
-                    state.prefix_cache.index,
-                    precise_index=state.prefix_cache.precise,
-                )
-            )
-
+        _add_debug_view(kit, state, config)
         records = None
         if settings.completion_records:
             records = CompletionRecordService(director, RecordMetrics(kit.registry), health=health)
-        server, grpc_health = build_grpc_server(settings, director, records=records)
+        tls = server_credentials(
+            settings, server="ext_proc", host=settings.grpc_host, registry=kit.registry
+        )
+        server, grpc_health = build_grpc_server(settings, director, records=records, tls=tls)
         await grpc_health.start()
         await server.start()
         store = kit.bus.snapshots()
@@ -119,6 +134,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         replay_started = time.monotonic()
         await state.follow(kit.bus, store, settings, _now, flow_control=flow_gate is not None)
         tasks = state.background_tasks(store, settings, _now)
+        if tls is not None:
+            tasks.append(asyncio.create_task(watch_certificates(tls), name="tls-watch"))
         try:
             replays = [f.caught_up for f in state.followings.values()]
             if all([await wait_either(event, stop) is event for event in replays]):
