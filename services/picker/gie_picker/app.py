@@ -18,6 +18,7 @@ from gie.service import ServiceKit
 from gie.tls import client_channel_credentials, server_credentials, watch_certificates
 from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.completions import CompletionRecordService, RecordMetrics
+from gie_picker.config import EffectiveConfig
 from gie_picker.health import EndpointHealth, HealthMetrics
 from gie_picker.projections.event_reading import EventReading
 from gie_picker.projections.state import Projections
@@ -47,7 +48,10 @@ def _endpoint_health(
     )
 
 
-def _add_debug_view(kit: ServiceKit, state: Projections, config: EffectiveConfig) -> None:
+def _add_admin_views(kit: ServiceKit, state: Projections, config: EffectiveConfig) -> None:
+    """The pool's gauges on /metrics and the view on /debug/view."""
+    kit.registry.register(PoolCollector(state.view, config.saturation, _now))
+
     @kit.admin_app.get("/debug/view")
     async def debug_view() -> JSONResponse:  # on the loop, as every view read
         return JSONResponse(
@@ -74,9 +78,10 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         state = Projections.create(settings, kit.registry)
         flow_gate = None
         if flow_control:
-            client = FlowControlClient(targets, tls=client_channel_credentials(settings))
             flow_gate = FlowGate(
-                client=await resources.enter_async_context(client),
+                client=await resources.enter_async_context(
+                    FlowControlClient(targets, tls=client_channel_credentials(settings))
+                ),
                 backlog=state.backlog,
                 saturation=config.saturation,
                 pool=settings.pool,
@@ -91,7 +96,6 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             ride_along_s=settings.routing_event_ride_along_s,
         )
         publisher.start()
-        kit.registry.register(PoolCollector(state.view, config.saturation, _now))
         reading = EventReading(min_interval_s=settings.event_settle_interval_s)
         health = _endpoint_health(settings, config, kit.registry)
         director = Director(
@@ -118,10 +122,12 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
             source=settings.instance_id,
             now=_now,
         )
-        _add_debug_view(kit, state, config)
-        records = None
-        if settings.completion_records:
-            records = CompletionRecordService(director, RecordMetrics(kit.registry), health=health)
+        _add_admin_views(kit, state, config)
+        records = (
+            CompletionRecordService(director, RecordMetrics(kit.registry), health=health)
+            if settings.completion_records
+            else None
+        )
         tls = server_credentials(
             settings, server="ext_proc", host=settings.grpc_host, registry=kit.registry
         )
