@@ -75,8 +75,12 @@ class CpuSnapshot:
 
     @property
     def machine_utilisation(self) -> float:
-        """Busy fraction of all cores (0..1) over a delta."""
-        return self.machine_busy / self.machine_total if self.machine_total > 0 else 0.0
+        """Busy fraction of all cores (0..1) over a delta. On a fully busy machine the
+        busy and total seconds are the same ticks summed in different orders, so their
+        ratio may round above 1: it is capped."""
+        if self.machine_total <= 0:
+            return 0.0
+        return min(1.0, self.machine_busy / self.machine_total)
 
 
 def take_snapshot(pgids: Mapping[str, int]) -> CpuSnapshot:

@@ -202,3 +202,11 @@ def test_side_traffic_is_left_out_of_the_routers_hit_rate() -> None:
     assert (point.side_requests, point.side_success_rate) == (3, pytest.approx(2 / 3))
     assert point.side_hit_rate == pytest.approx(90 / 200)
     assert point.side_ttft_p90_s == pytest.approx(0.38)
+
+
+def test_a_fully_busy_machine_is_busy_one_not_more() -> None:
+    # Seen on a saturated machine: the two sums of the same ticks rounded differently.
+    cpu = CpuSnapshot(
+        groups={}, own=0.0, machine_busy=4.170000000001892, machine_total=4.169999999998254, wall=2
+    )
+    assert cpu.machine_utilisation == 1.0
