@@ -142,7 +142,8 @@ class HfTokenizer:
                 add_generation_prompt=True,
                 **self._specials,
             )
-        except jinja2.TemplateError as exc:
+        except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
+            # what a template does with messages it did not expect (a missing key, None)
             raise ValueError(f"chat template of {self.name} failed: {exc}") from exc
 
     def _encode_rendered(self, text: str) -> list[int]:
