@@ -7,7 +7,8 @@ the text encoded without adding special tokens (the template wrote them). The te
 comes from ``chat_template.jinja`` beside the tokenizer when present, else from
 ``tokenizer_config.json``'s ``chat_template`` (a string, or the one named ``default`` in
 a list); it is rendered in a sandbox with ``trim_blocks`` and ``lstrip_blocks``, the
-``tojson`` filter, ``raise_exception`` and ``strftime_now``, and the special tokens of
+``tojson`` filter, ``raise_exception``, ``strftime_now`` and ``{% generation %}``
+blocks, and the special tokens of
 ``tokenizer_config.json`` as variables (``bos_token``, ``eos_token``, ...).
 
 Needs the ``tokenizers`` extra. Encoding is pure CPU; safe from any thread.
@@ -23,6 +24,8 @@ from typing import NoReturn
 
 import jinja2
 import jinja2.ext
+import jinja2.nodes
+import jinja2.parser
 import jinja2.sandbox
 import tokenizers
 
@@ -35,14 +38,34 @@ __all__ = ["HfTokenizer"]
 _SPECIAL_TOKENS = ("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token")
 
 
+class _GenerationBlocks(jinja2.ext.Extension):
+    """``{% generation %}...{% endgeneration %}`` (marks the assistant's part for
+    training masks in some templates): rendered as its body."""
+
+    tags = {"generation"}
+
+    def parse(self, parser: jinja2.parser.Parser) -> jinja2.nodes.Node:
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return jinja2.nodes.Scope(body, lineno=lineno)
+
+
 def _raise_exception(message: str) -> NoReturn:
     raise jinja2.TemplateError(message)
 
 
 def _tojson(
-    value: object, ensure_ascii: bool = False, indent: int | None = None, **kw: object
+    value: object,
+    ensure_ascii: bool = False,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
 ) -> str:
-    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, sort_keys=False)
+    """The ``tojson`` filter as Hugging Face chat templates expect it (no HTML escaping,
+    keys in their order)."""
+    return json.dumps(
+        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+    )
 
 
 def _strftime_now(fmt: str) -> str:
@@ -90,7 +113,9 @@ class HfTokenizer:
             config = loaded
         source = _template_of(config, file.parent)
         env = jinja2.sandbox.ImmutableSandboxedEnvironment(
-            trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols]
+            trim_blocks=True,
+            lstrip_blocks=True,
+            extensions=[jinja2.ext.loopcontrols, _GenerationBlocks],
         )
         env.filters["tojson"] = _tojson
         env.globals["raise_exception"] = _raise_exception
@@ -117,7 +142,8 @@ class HfTokenizer:
                 add_generation_prompt=True,
                 **self._specials,
             )
-        except jinja2.TemplateError as exc:
+        except (jinja2.TemplateError, TypeError, KeyError, AttributeError) as exc:
+            # what a template does with messages it did not expect (a missing key, None)
             raise ValueError(f"chat template of {self.name} failed: {exc}") from exc
 
     def _encode_rendered(self, text: str) -> list[int]:

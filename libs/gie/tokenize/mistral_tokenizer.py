@@ -84,7 +84,7 @@ class MistralTokenizer:
                 {"messages": prepared, "tools": [_tool(t) for t in tools] or None}
             )
             return list(self._mistral.encode_chat_completion(request).tokens)
-        except (MistralCommonException, ValidationError) as exc:
+        except (MistralCommonException, ValidationError, TypeError, KeyError) as exc:
             raise ValueError(f"chat not encodable by {self.name}: {exc}") from exc
 
     def _trimmed(

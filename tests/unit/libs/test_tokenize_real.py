@@ -7,6 +7,7 @@ and saved as tokenizer.json, with a jinja2 chat template in tokenizer_config.jso
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from gie.tokenize import (
     mistral_common_file,
     prompt_input_of,
 )
+from gie.tokenize.hf_tokenizer import HfTokenizer
 from gie_sim import SimConfig
 from gie_sim.openai_api import ApiError, parse_chat, parse_completion
 from tests.support.tokenizer_files import write_hf_tokenizer
@@ -241,3 +243,19 @@ def test_a_long_chat_encoded_as_far_as_needed_keeps_the_leading_ids(name: str, c
     assert len(whole) > 5000
     assert len(head) >= 1000
     assert head == whole[: len(head)]
+
+
+def test_hf_templates_with_generation_blocks_and_tojson_options_render(tmp_path: Path) -> None:
+    folder = write_hf_tokenizer(tmp_path / "hf")
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config["chat_template"] = (
+        "{% for m in messages %}{{ m['role'] }}: "
+        "{% if m['role'] == 'assistant' %}{% generation %}{{ m['content'] }}{% endgeneration %}"
+        "{% else %}{{ m['content'] }}{% endif %}|{% endfor %}"
+        "{{ tools | tojson(indent=1) if tools }}"
+    )
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    tokenizer = HfTokenizer(folder)
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
+    rendered = tokenizer.render_chat(messages, [{"b": 1, "a": "é"}])
+    assert rendered == 'user: hi|assistant: yo|[\n {\n  "b": 1,\n  "a": "é"\n }\n]'
