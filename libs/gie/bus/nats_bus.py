@@ -29,6 +29,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from gie.bus.ce_headers import CeHeaders
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
+from gie.bus.denials import Denials, is_authorization_error
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.following_watch import FollowingWatch
 from gie.bus.lag import ConsumerLag, ConsumerPosition
@@ -49,6 +50,7 @@ from gie.bus.snapshots import NatsSnapshotStore
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
 from gie.bus.subject_match import subject_matches
 from gie.events import Event, EventCodec, default_codec, new_event_id
+from gie.security.credentials import CredentialsError, NatsCredentials
 
 _log = structlog.get_logger("gie.bus")
 
@@ -206,13 +208,16 @@ class NatsEventBus:
         ce_source: str | None = None,
         following_check_s: float = 2.0,
         following_heal_s: float = 5.0,
+        credentials: NatsCredentials | None = None,
     ) -> None:
         self._url = url
+        self._credentials = credentials or NatsCredentials()
         self._ce = CeHeaders(ce_source or f"/gie/{name}")
         self._stream_replicas = stream_replicas
         self._name = name
         self._codec = codec or default_codec()
         self._metrics = metrics or BusMetrics()
+        self._denials = Denials(self._metrics, user=self._credentials.user)
         self._connect_timeout_s = connect_timeout_s
         self._publish_timeout_s = publish_timeout_s
         self._nc: NatsClient | None = None
@@ -252,8 +257,13 @@ class NatsEventBus:
         delay = 0.1
         while True:
             try:
+                options = self._credentials.connect_options()
+            except CredentialsError as exc:
+                raise BusConnectError(f"cannot connect to NATS at {self._url}: {exc}") from exc
+            try:
                 self._nc = await nats.connect(
                     servers=[self._url],
+                    **options,
                     name=self._name,
                     connect_timeout=2,
                     max_reconnect_attempts=-1,
@@ -264,9 +274,16 @@ class NatsEventBus:
                 )
                 break
             except (NatsError, OSError, TimeoutError) as exc:
+                refused = is_authorization_error(exc)
+                if refused:
+                    self._denials.refused_credentials(exc, url=self._url)
                 if time.monotonic() + delay > deadline:
-                    raise BusConnectError(f"cannot reach NATS at {self._url}: {exc}") from exc
-                _log.info("waiting for NATS", url=self._url, error=str(exc))
+                    what = "refused the credentials of" if refused else "is unreachable for"
+                    raise BusConnectError(
+                        f"NATS at {self._url} {what} user {self._credentials.user!r}: {exc}"
+                    ) from exc
+                if not refused:
+                    _log.info("waiting for NATS", url=self._url, error=str(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         self._js = self._nc.jetstream(timeout=self._publish_timeout_s)
@@ -506,6 +523,11 @@ class NatsEventBus:
         return self._js
 
     async def _on_error(self, exc: Exception) -> None:
+        if self._denials.observe(exc):
+            return
+        if is_authorization_error(exc):
+            self._denials.refused_credentials(exc, url=self._url)
+            return
         _log.warning("NATS error", error=str(exc))
 
     async def _on_disconnected(self) -> None:

@@ -21,7 +21,7 @@ from gie.clock import SystemClock
 from gie.events.subjects import pool_prefix
 from gie.lifecycle import wait_either
 from gie.saturation import SaturationConfig
-from gie.service import ServiceKit
+from gie.service import ServiceKit, nats_credentials
 from gie_metrics_collector.collector import Collector
 from gie_metrics_collector.ha import KvMembership, Membership, PeerMetricsFeed, StaticMembership
 from gie_metrics_collector.kv import KvMetrics, KvSupervisor
@@ -46,6 +46,7 @@ def _membership(
         connect_timeout_s=settings.nats_connect_timeout_s,
         sync_timeout_s=settings.membership_sync_timeout_s,
         registry=registry,
+        credentials=nats_credentials(settings, "metrics-collector"),
     )
 
 
