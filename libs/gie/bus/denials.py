@@ -3,7 +3,8 @@ subscription outside the identity's permissions (see :mod:`gie.security`).
 
 The server reports a permissions violation asynchronously (``-ERR 'Permissions
 Violation for Publish to "<subject>"'``) and keeps the connection; nats-py hands it to
-the error callback. :class:`Denials` turns each into a count
+the error callback, lower-cased; the subject is logged as published when this
+connection published on it. :class:`Denials` turns each into a count
 (``gie_bus_permission_denied_total{operation}``) and an error log line naming the
 subject and the user, logged once per operation and subject (at most
 ``_LOGGED_SUBJECTS`` of them) so a service that keeps trying does not flood its log.
@@ -37,6 +38,19 @@ class Denials:
         self._metrics = metrics
         self._user = user
         self._logged: set[tuple[str, str]] = set()
+        self.credentials_refused = False  # since the last successful connection
+        self._subjects: dict[str, str] = {}  # lower-cased -> as published
+
+    def seen(self, subject: str) -> None:
+        """``subject`` is published on: nats-py reports refusals in lower case, and
+        the log names the subject as it was published."""
+        if len(self._subjects) >= _LOGGED_SUBJECTS * 10:
+            self._subjects.clear()
+        self._subjects[subject.lower()] = subject
+
+    def connected(self) -> None:
+        """A connection was made: a later refusal of the credentials is logged again."""
+        self.credentials_refused = False
 
     def observe(self, error: BaseException) -> bool:
         """Record ``error`` when it is a permissions violation; False otherwise."""
@@ -44,7 +58,8 @@ class Denials:
         if match is None:
             return False
         operation = "publish" if match.group(1).lower() == "publish" else "subscribe"
-        subject = match.group(2).strip()
+        reported = match.group(2).strip()
+        subject = self._subjects.get(reported, reported)
         self._metrics.permission_denied.labels(operation).inc()
         key = (operation, subject)
         if key not in self._logged and len(self._logged) < _LOGGED_SUBJECTS:
@@ -58,8 +73,12 @@ class Denials:
         return True
 
     def refused_credentials(self, error: BaseException, *, url: str) -> None:
-        """The server refused the credentials at connection time."""
+        """The server refused the credentials at connection time: counted every time,
+        logged once until a connection succeeds (nats-py retries every half second)."""
         self._metrics.auth_failures.inc()
+        if self.credentials_refused:
+            return
+        self.credentials_refused = True
         _log.error(
             "NATS refused this service's credentials (user, password file)",
             url=url,

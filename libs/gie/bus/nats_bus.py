@@ -11,13 +11,13 @@ subscription.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-import nats
 import structlog
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -260,32 +260,41 @@ class NatsEventBus:
                 options = self._credentials.connect_options()
             except CredentialsError as exc:
                 raise BusConnectError(f"cannot connect to NATS at {self._url}: {exc}") from exc
+            nc = NatsClient()
             try:
-                self._nc = await nats.connect(
-                    servers=[self._url],
-                    **options,
-                    name=self._name,
-                    connect_timeout=2,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
+                # nats-py retries a first connection forever by itself (reconnecting is
+                # unlimited): the deadline is kept here, and the client closed at it.
+                await asyncio.wait_for(
+                    nc.connect(
+                        servers=[self._url],
+                        **options,
+                        name=self._name,
+                        connect_timeout=2,
+                        max_reconnect_attempts=-1,
+                        reconnect_time_wait=0.5,
+                        error_cb=self._on_error,
+                        disconnected_cb=self._on_disconnected,
+                        reconnected_cb=self._on_reconnected,
+                    ),
+                    max(deadline - time.monotonic(), 0.1),
                 )
+                self._nc = nc
                 break
             except (NatsError, OSError, TimeoutError) as exc:
-                refused = is_authorization_error(exc)
-                if refused:
-                    self._denials.refused_credentials(exc, url=self._url)
+                with contextlib.suppress(NatsError, OSError, TimeoutError):
+                    await nc.close()
+                refused = is_authorization_error(exc) or self._denials.credentials_refused
                 if time.monotonic() + delay > deadline:
                     what = "refused the credentials of" if refused else "is unreachable for"
                     raise BusConnectError(
-                        f"NATS at {self._url} {what} user {self._credentials.user!r}: {exc}"
+                        f"NATS at {self._url} {what} user {self._credentials.user!r}: "
+                        f"{exc!r} (waited {self._connect_timeout_s:g} s)"
                     ) from exc
                 if not refused:
                     _log.info("waiting for NATS", url=self._url, error=str(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+        self._denials.connected()
         self._js = self._nc.jetstream(timeout=self._publish_timeout_s)
         defer_header_parsing(self._nc)  # followers read payloads, never headers
         _log.info("connected to NATS", url=self._url, client=self._name)
@@ -343,6 +352,7 @@ class NatsEventBus:
     ) -> None:
         js = self._jetstream()
         payload = self._codec.encode(event)
+        self._denials.seen(subject)
         # ce-id is the Nats-Msg-Id: the caller's deterministic id, else the event id.
         headers = self._ce.mapping(
             subject, event, msg_id=msg_id or event.event_id, traceparent=traceparent
@@ -476,6 +486,7 @@ class NatsEventBus:
             if len(self._echoed) >= _MAX_SUBJECTS_REMEMBERED:
                 self._echoed.clear()
             known = any(subject_matches(f, subject) for f in self._follow_filters)
+            self._denials.seen(subject)
             self._echoed[subject] = known
         return known
 
@@ -534,4 +545,5 @@ class NatsEventBus:
         _log.warning("disconnected from NATS", url=self._url)
 
     async def _on_reconnected(self) -> None:
+        self._denials.connected()
         _log.info("reconnected to NATS", url=self._url)

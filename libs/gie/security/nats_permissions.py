@@ -164,6 +164,7 @@ def _bucket_rights(bucket: Bucket) -> list[str]:
     rights += [f"$JS.API.STREAM.MSG.GET.{stream}", f"$JS.API.STREAM.MSG.DELETE.{stream}"]
     rights += [f"$JS.API.DIRECT.GET.{stream}", f"$JS.API.DIRECT.GET.{stream}.>"]
     rights += _consumer_rights(stream)
+    rights.append("$JS.API.STREAM.NAMES")  # nats-py finds an object's stream by subject
     rights.append(bucket.subjects)
     return rights
 
