@@ -93,8 +93,8 @@ async def test_a_client_without_credentials_cannot_connect(server: SecureServer)
     bus = NatsEventBus(server.url, name="anonymous", metrics=metrics, connect_timeout_s=1.0)
     with pytest.raises(BusConnectError, match="refused the credentials"):
         await bus.connect()
-    assert metrics.auth_failures._unlabelled().value >= 1
-    with pytest.raises(NatsError, match="[Aa]uthorization"):
+    assert metrics.auth_failures.labels().value >= 1
+    with pytest.raises(NatsError, match=r"(?i)authorization"):
         await nats.connect(server.url, allow_reconnect=False, connect_timeout=2)
 
 
