@@ -271,7 +271,7 @@ class NatsEventBus:
                         name=self._name,
                         connect_timeout=2,
                         max_reconnect_attempts=-1,
-                        reconnect_time_wait=0.5,
+                        reconnect_time_wait=0.5,  # type: ignore[arg-type]  # a float works
                         error_cb=self._on_error,
                         disconnected_cb=self._on_disconnected,
                         reconnected_cb=self._on_reconnected,
