@@ -51,7 +51,9 @@ class FlowControlClient:
     """Admit calls to a set of flow-controller replicas.
 
     ``targets`` are gRPC targets: ``host:port`` of each replica, or one name resolving
-    to all of them (``dns:///flow-controller-headless.ns.svc:9004``).
+    to all of them (``dns:///flow-controller-headless.ns.svc:9004``). ``tls``: channel
+    credentials (None: plaintext) and extra channel options (a server name override),
+    as :func:`gie.tls.client_channel_credentials` gives them.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class FlowControlClient:
         backoff_s: float = 0.05,
         max_backoff_s: float = 1.0,
         keepalive_s: float = 10.0,
+        tls: tuple[grpc.ChannelCredentials | None, Sequence[tuple[str, str]]] = (None, ()),
     ) -> None:
         if not targets:
             raise ValueError("FlowControlClient needs at least one target")
@@ -76,8 +79,15 @@ class FlowControlClient:
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.max_pings_without_data", 0),
         ]
+        credentials, tls_options = tls
+        options.extend(tls_options)
         self._targets = tuple(targets)
-        self._channels = [grpc.aio.insecure_channel(t, options=options) for t in self._targets]
+        self._channels = [
+            grpc.aio.insecure_channel(t, options=options)
+            if credentials is None
+            else grpc.aio.secure_channel(t, credentials, options=options)
+            for t in self._targets
+        ]
         self._stubs = [pb_grpc.FlowControlStub(channel) for channel in self._channels]
         self._max_rounds = max_rounds
         self._backoff_s = backoff_s

@@ -7,6 +7,7 @@ import sys
 from pydantic import ValidationError
 
 from gie.lifecycle import run_service
+from gie.tls import CertificateFileError
 from gie_flow_controller.app import run
 from gie_flow_controller.config_file import load_config_file
 from gie_flow_controller.errors import ConfigFileError
@@ -24,7 +25,11 @@ def main() -> int:
     except ConfigFileError as exc:
         print(f"gie-flow-controller: {exc}", file=sys.stderr)
         return 2
-    return run_service(lambda stop: run(settings, stop, config=config))
+    try:
+        return run_service(lambda stop: run(settings, stop, config=config))
+    except CertificateFileError as exc:
+        print(f"gie-flow-controller: TLS certificate unusable: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from gie.events import Event
 from gie.events.subjects import pool_filter, routing_subject
 from gie.lifecycle import wait_either
 from gie.service import ServiceKit
+from gie.tls import watch_certificates
 from gie_flow_controller.config_file import FlowControllerConfig, load_config_file
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.redis_client import redis_client
@@ -171,6 +172,8 @@ async def run(
             lambda: parts.notifications.run(parts.waiters.deliver, parts.supervisor.wake),
         )
         supervise("outcome-poll", parts.waiters.poll_forever)
+        if (tls := parts.server.tls) is not None:
+            supervise("tls-watch", lambda: watch_certificates(tls))
         await stack.enter_async_context(_serve(parts, settings.drain_grace_s))
         kit.log.info("FlowControl serving", grpc_port=parts.server.port)
         if await _confirm_layout(parts, config.flow_control.shard_count, stop):

@@ -11,9 +11,10 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from gie.config import ServiceSettings
+from gie.tls import GrpcServerTlsSettings
 
 
-class FlowControllerSettings(ServiceSettings):
+class FlowControllerSettings(ServiceSettings, GrpcServerTlsSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL.")
     redis_sentinels: str = Field(
         default="",

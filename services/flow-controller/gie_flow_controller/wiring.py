@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from gie.bus import BackgroundPublisher, BusMetrics, EventPublisher
 from gie.clock import Clock
+from gie.tls import server_credentials
 from gie.view import PoolView
 from gie_flow_controller.admission import Admitter, Completions, OutcomeWaiters
 from gie_flow_controller.api import FlowControlServer, FlowControlServicer
@@ -115,6 +116,9 @@ def build(
         ),
         host=settings.grpc_host,
         port=settings.grpc_port,
+        tls=server_credentials(
+            settings, server="flow_control", host=settings.grpc_host, registry=registry
+        ),
     )
     return Parts(
         store=store,

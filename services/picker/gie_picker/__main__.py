@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from gie.lifecycle import run_service
 from gie.telemetry import configure_logging
+from gie.tls import CertificateFileError
 from gie_picker.app import run
 from gie_picker.config import ConfigError
-from gie_picker.server.workers import supervise
+from gie_picker.server.workers import prepare_worker_tls, supervise
 from gie_picker.settings import PickerSettings
 from gie_picker.wiring import load_picker_config
 
@@ -37,10 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    if settings.workers > 1:
-        configure_logging(level=settings.log_level, fmt=settings.log_format, service="picker")
-        return supervise(settings)
-    return run_service(lambda stop: run(settings, stop))
+    try:
+        if settings.workers > 1:
+            configure_logging(level=settings.log_level, fmt=settings.log_format, service="picker")
+            return supervise(prepare_worker_tls(settings))
+        return run_service(lambda stop: run(settings, stop))
+    except CertificateFileError as exc:
+        print(f"gie-picker: TLS certificate unusable: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

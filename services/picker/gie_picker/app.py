@@ -13,6 +13,7 @@ from gie.clock import SystemClock
 from gie.flowcontrol import FlowControlClient
 from gie.lifecycle import freeze_heap, wait_either
 from gie.service import ServiceKit
+from gie.tls import client_channel_credentials, server_credentials, watch_certificates
 from gie_picker.admission.flow_gate import FlowGate
 from gie_picker.completions import CompletionRecordService, RecordMetrics
 from gie_picker.projections.event_reading import EventReading
@@ -40,7 +41,9 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         flow_gate = None
         if flow_control:
             flow_gate = FlowGate(
-                client=await resources.enter_async_context(FlowControlClient(targets)),
+                client=await resources.enter_async_context(
+                    FlowControlClient(targets, tls=client_channel_credentials(settings))
+                ),
                 backlog=state.backlog,
                 saturation=config.saturation,
                 pool=settings.pool,
@@ -96,7 +99,10 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         records = None
         if settings.completion_records:
             records = CompletionRecordService(director, RecordMetrics(kit.registry))
-        server, grpc_health = build_grpc_server(settings, director, records=records)
+        tls = server_credentials(
+            settings, server="ext_proc", host=settings.grpc_host, registry=kit.registry
+        )
+        server, grpc_health = build_grpc_server(settings, director, records=records, tls=tls)
         await grpc_health.start()
         await server.start()
         store = kit.bus.snapshots()
@@ -105,6 +111,8 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         replay_started = time.monotonic()
         await state.follow(kit.bus, store, settings, _now, flow_control=flow_gate is not None)
         tasks = state.background_tasks(store, settings, _now)
+        if tls is not None:
+            tasks.append(asyncio.create_task(watch_certificates(tls), name="tls-watch"))
         try:
             replays = [f.caught_up for f in state.followings.values()]
             if all([await wait_either(event, stop) is event for event in replays]):

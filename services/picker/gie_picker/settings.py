@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from gie.config import ServiceSettings
+from gie.tls import FlowControlClientTlsSettings, GrpcServerTlsSettings
 
 # Once caught up, events are read in bursts at least this often (and before decisions):
 # most events a picker follows are the collector's metrics (every endpoint, up to 20
@@ -22,7 +23,7 @@ MULTI_WORKER_BATCH_S = 0.1
 MULTI_WORKER_SETTLE_INTERVAL_S = 0.1
 
 
-class PickerSettings(ServiceSettings):
+class PickerSettings(ServiceSettings, GrpcServerTlsSettings, FlowControlClientTlsSettings):
     config_file: Path | None = Field(
         default=None,
         description="EndpointPickerConfig YAML (upstream format); unset: the upstream "

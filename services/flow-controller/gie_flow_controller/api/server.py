@@ -6,6 +6,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from gie.flowcontrol.v1 import flow_control_pb2_grpc as pb_grpc
+from gie.tls import ReloadingServerCredentials
 from gie_flow_controller.api.servicer import SERVICE_NAME, FlowControlServicer
 
 _SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -20,14 +21,27 @@ _OPTIONS = [
 
 
 class FlowControlServer:
-    """Serves FlowControl on ``host:port`` (port 0: any free port, see ``port``)."""
+    """Serves FlowControl on ``host:port`` (port 0: any free port, see ``port``); with
+    ``tls``, over TLS only (certificates reloaded on change)."""
 
-    def __init__(self, servicer: FlowControlServicer, *, host: str, port: int) -> None:
+    def __init__(
+        self,
+        servicer: FlowControlServicer,
+        *,
+        host: str,
+        port: int,
+        tls: ReloadingServerCredentials | None = None,
+    ) -> None:
+        self.tls = tls
         self._server = grpc.aio.server(options=_OPTIONS)
         pb_grpc.add_FlowControlServicer_to_server(servicer, self._server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        self.port = self._server.add_insecure_port(f"{host}:{port}")
+        address = f"{host}:{port}"
+        if tls is None:
+            self.port = self._server.add_insecure_port(address)
+        else:
+            self.port = self._server.add_secure_port(address, tls.credentials())
 
     async def start(self) -> None:
         await self._server.start()

@@ -16,6 +16,13 @@ from __future__ import annotations
 
 from gie_picker.server.grpc_server import MESSAGE_OVERHEAD_BYTES, build_grpc_server
 from gie_picker.server.health import GrpcHealth
-from gie_picker.server.workers import supervise, worker_env
+from gie_picker.server.workers import prepare_worker_tls, supervise, worker_env
 
-__all__ = ["MESSAGE_OVERHEAD_BYTES", "GrpcHealth", "build_grpc_server", "supervise", "worker_env"]
+__all__ = [
+    "MESSAGE_OVERHEAD_BYTES",
+    "GrpcHealth",
+    "build_grpc_server",
+    "prepare_worker_tls",
+    "supervise",
+    "worker_env",
+]

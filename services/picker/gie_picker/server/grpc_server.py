@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import structlog
 
+from gie.tls import ReloadingServerCredentials
 from gie_picker.completions import CompletionRecordService, add_record_service
 from gie_picker.extproc import ExtProcServicer, add_servicer
 from gie_picker.extproc.protocol import BUFFERED, FULL_DUPLEX_STREAMED
@@ -23,11 +24,13 @@ def build_grpc_server(
     director: Director,
     *,
     records: CompletionRecordService | None = None,
+    tls: ReloadingServerCredentials | None = None,
 ) -> tuple[grpc.aio.Server, GrpcHealth]:
     """ext_proc on the shared port (and the worker's own port, if any), plus health.
 
     With ``records``, the gateway's access-log service (completion records) is served
     on the same ports and streams whose response Envoy does not send wait for them.
+    With ``tls``, every port serves TLS only, with certificates reloaded on change.
     """
     # SO_REUSEPORT lets several worker processes serve one port. A BUFFERED body comes
     # in one message: gRPC's default 4 MiB cap would refuse bodies below our own limit
@@ -59,6 +62,14 @@ def build_grpc_server(
             f"{settings.grpc_host}:{settings.worker_port_base + settings.worker_index}"
         )
     for address in addresses:
-        server.add_insecure_port(address)
-    _log.info("ext_proc listening", addresses=addresses)
+        if tls is None:
+            server.add_insecure_port(address)
+        else:
+            server.add_secure_port(address, tls.credentials())
+    _log.info(
+        "ext_proc listening",
+        addresses=addresses,
+        tls="off" if tls is None else "on",
+        client_certificates="required" if tls and tls.files.client_ca else "not requested",
+    )
     return server, health

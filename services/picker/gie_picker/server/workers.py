@@ -23,6 +23,7 @@ from types import FrameType
 
 import structlog
 
+from gie.tls import ReloadingServerCredentials, TlsMetrics, server_credentials
 from gie_picker.settings import (
     MULTI_WORKER_BATCH_S,
     MULTI_WORKER_READ_DELAY_S,
@@ -56,6 +57,26 @@ def worker_env(settings: PickerSettings, index: int) -> dict[str, str]:
         ride_along = min(batch_s, batch_s * RIDE_ALONG_SHARE * settings.workers)
         env["GIE_ROUTING_EVENT_RIDE_ALONG_S"] = str(ride_along)
     return env
+
+
+def prepare_worker_tls(settings: PickerSettings) -> PickerSettings:
+    """Before the workers start: check the certificate files (raises
+    CertificateFileError, so a bad file is one clear error rather than a crash loop),
+    and make the self-signed certificate, if asked for, once for every worker."""
+    files = settings.grpc_server_tls_files()
+    if files is not None:
+        ReloadingServerCredentials(files, server="ext_proc", metrics=TlsMetrics(None))
+        return settings
+    if not settings.grpc_tls_self_signed:
+        return settings
+    tls = server_credentials(settings, server="ext_proc", host=settings.grpc_host, registry=None)
+    assert tls is not None  # self-signed was asked for
+    os.environ.update(
+        GIE_GRPC_TLS_SELF_SIGNED="false",
+        GIE_GRPC_TLS_CERT_FILE=str(tls.files.certificate),
+        GIE_GRPC_TLS_KEY_FILE=str(tls.files.key),
+    )
+    return settings
 
 
 RESTART_BACKOFF_S = (0.5, 30.0)  # first and longest wait before restarting a worker
