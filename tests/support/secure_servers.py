@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from gie_cli.devstack.binaries import find_nats_server
+from gie_cli.devstack.local_ca import LocalCA
 from gie_cli.devstack.parts import nats_launch, redis_launch
 from gie_cli.devstack.ports import free_port
 from gie_cli.devstack.secure_bus import BusSecrets, TlsFiles, nats_config, redis_secure_argv
@@ -76,6 +77,21 @@ def secure_nats(directory: Path, *, tls: TlsFiles | None = None) -> Iterator[Sec
         _stop(proc)
 
 
+@dataclass(frozen=True)
+class SecureRedis:
+    server: SecureServer
+    tls: TlsFiles
+
+    def options(self, user: str) -> dict[str, object]:
+        """redis-py options of ``user`` (its password file, the CA)."""
+        password_file = self.server.secrets.redis_password_file(user)
+        return {
+            "username": user,
+            "password": password_file.read_text(),
+            "ssl_ca_certs": str(self.tls.ca),
+        }
+
+
 def debian_redis_server() -> Path | None:
     """``redis-server`` on PATH (Debian's is built with TLS), else None."""
     found = shutil.which("redis-server")
@@ -116,3 +132,9 @@ def secure_redis(directory: Path, *, tls: TlsFiles | None = None) -> Iterator[Se
         yield SecureServer(f"{scheme}://127.0.0.1:{port}/0", secrets, log)
     finally:
         _stop(proc)
+
+
+def local_tls(directory: Path) -> TlsFiles:
+    """A fresh local CA and a server certificate for 127.0.0.1 / localhost."""
+    paths = LocalCA.create(directory).issue("bus", usage="server")
+    return TlsFiles(ca=paths.ca, cert=paths.certificate, key=paths.key)
