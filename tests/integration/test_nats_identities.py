@@ -7,6 +7,7 @@ events and can neither publish nor change a stream."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,7 @@ from gie.security import (
 from gie_metrics_collector.ha.kv_membership import KvMembership
 from tests.support.consume_events import completed, take
 from tests.support.logs import captured_logs
-from tests.support.secure_servers import SecureServer, secure_nats
+from tests.support.secure_servers import SecureServer, TlsFiles, local_tls, secure_nats
 
 pytestmark = pytest.mark.integration
 
@@ -50,8 +51,13 @@ _FILTER_KIND = {STATE.name: "endpoint", EVENTS.name: "routing", KV.name: "kv"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureServer]:
-    with secure_nats(tmp_path_factory.mktemp("secure-nats")) as running:
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return local_tls(tmp_path_factory.mktemp("nats-ca"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, tls: TlsFiles) -> Iterator[SecureServer]:
+    with secure_nats(tmp_path_factory.mktemp("secure-nats"), tls=tls) as running:
         yield running
 
 
@@ -59,6 +65,7 @@ def credentials(server: SecureServer, identity: NatsIdentity) -> NatsCredentials
     return NatsCredentials(
         user=identity.user,
         password_file=server.secrets.nats_password_file(identity.user),
+        tls_ca_file=server.ca,
         inbox_prefix=inbox_prefix(identity),
     )
 
@@ -72,6 +79,10 @@ def service_bus(server: SecureServer, identity: NatsIdentity, metrics: BusMetric
         publish_timeout_s=1.0,
         credentials=credentials(server, identity),
     )
+
+
+def ca_context(server: SecureServer) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(server.ca))
 
 
 def fresh_pool() -> str:
@@ -90,12 +101,20 @@ def test_every_service_and_the_reader_have_an_identity() -> None:
 
 async def test_a_client_without_credentials_cannot_connect(server: SecureServer) -> None:
     metrics = BusMetrics()
-    bus = NatsEventBus(server.url, name="anonymous", metrics=metrics, connect_timeout_s=1.0)
+    bus = NatsEventBus(
+        server.url,
+        name="anonymous",
+        metrics=metrics,
+        connect_timeout_s=1.0,
+        credentials=NatsCredentials(tls_ca_file=server.ca),
+    )
     with pytest.raises(BusConnectError, match="refused the credentials"):
         await bus.connect()
     assert metrics.auth_failures.labels().value >= 1
     with pytest.raises(NatsError, match=r"(?i)authorization"):
-        await nats.connect(server.url, allow_reconnect=False, connect_timeout=2)
+        await nats.connect(
+            server.url, allow_reconnect=False, connect_timeout=2, tls=ca_context(server)
+        )
 
 
 async def test_a_wrong_password_is_refused_with_the_user_named(
@@ -107,7 +126,7 @@ async def test_a_wrong_password_is_refused_with_the_user_named(
         server.url,
         name="wrong",
         connect_timeout_s=1.0,
-        credentials=NatsCredentials(user="gie-picker", password_file=wrong),
+        credentials=NatsCredentials(user="gie-picker", password_file=wrong, tls_ca_file=server.ca),
     )
     with pytest.raises(BusConnectError, match="refused the credentials of user 'gie-picker'"):
         await bus.connect()
@@ -250,3 +269,33 @@ async def _until(check: object, timeout_s: float = 10.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+async def test_plain_text_and_a_server_of_another_ca_are_refused(
+    server: SecureServer, tmp_path: Path
+) -> None:
+    picker = identity_of("picker")
+    plain = server.url.replace("tls://", "nats://")
+    with pytest.raises((NatsError, OSError), match=r"(?i)tls|secure|certificate"):
+        await nats.connect(
+            plain,
+            allow_reconnect=False,
+            connect_timeout=2,
+            **{
+                "user": picker.user,
+                "password": server.secrets.nats[picker.user],
+            },
+        )
+    other = local_tls(tmp_path / "other-ca")
+    bus = NatsEventBus(
+        server.url,
+        name="other-ca",
+        connect_timeout_s=1.0,
+        credentials=NatsCredentials(
+            user=picker.user,
+            password_file=server.secrets.nats_password_file(picker.user),
+            tls_ca_file=other.ca,
+        ),
+    )
+    with pytest.raises(BusConnectError, match=r"(?i)certificate verify failed"):
+        await bus.connect()

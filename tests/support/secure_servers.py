@@ -27,6 +27,7 @@ class SecureServer:
     url: str
     secrets: BusSecrets
     log: Path
+    ca: Path | None  # the CA of its certificate; None: plain text
 
 
 def _wait(ready: object, what: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -72,7 +73,7 @@ def secure_nats(directory: Path, *, tls: TlsFiles | None = None) -> Iterator[Sec
     try:
         _wait(ready, "nats-server", proc, log)
         scheme = "tls" if tls else "nats"
-        yield SecureServer(f"{scheme}://127.0.0.1:{port}", secrets, log)
+        yield SecureServer(f"{scheme}://127.0.0.1:{port}", secrets, log, tls.ca if tls else None)
     finally:
         _stop(proc)
 
@@ -129,7 +130,7 @@ def secure_redis(directory: Path, *, tls: TlsFiles | None = None) -> Iterator[Se
     try:
         _wait(ready, "redis-server", proc, log)
         scheme = "rediss" if tls else "redis"
-        yield SecureServer(f"{scheme}://127.0.0.1:{port}/0", secrets, log)
+        yield SecureServer(f"{scheme}://127.0.0.1:{port}/0", secrets, log, tls.ca if tls else None)
     finally:
         _stop(proc)
 

@@ -218,6 +218,7 @@ class NatsEventBus:
         self._codec = codec or default_codec()
         self._metrics = metrics or BusMetrics()
         self._denials = Denials(self._metrics, user=self._credentials.user)
+        self._last_error: BaseException | None = None  # what nats-py reported last
         self._connect_timeout_s = connect_timeout_s
         self._publish_timeout_s = publish_timeout_s
         self._nc: NatsClient | None = None
@@ -286,9 +287,10 @@ class NatsEventBus:
                 refused = is_authorization_error(exc) or self._denials.credentials_refused
                 if time.monotonic() + delay > deadline:
                     what = "refused the credentials of" if refused else "is unreachable for"
+                    cause = self._last_error if isinstance(exc, TimeoutError) else exc
                     raise BusConnectError(
                         f"NATS at {self._url} {what} user {self._credentials.user!r}: "
-                        f"{exc!r} (waited {self._connect_timeout_s:g} s)"
+                        f"{(cause or exc)!r} (waited {self._connect_timeout_s:g} s)"
                     ) from exc
                 if not refused:
                     _log.info("waiting for NATS", url=self._url, error=str(exc))
@@ -534,6 +536,7 @@ class NatsEventBus:
         return self._js
 
     async def _on_error(self, exc: Exception) -> None:
+        self._last_error = exc
         if self._denials.observe(exc):
             return
         if is_authorization_error(exc):
