@@ -4,12 +4,14 @@
 ``envoy-direct``  Envoy without ext_proc; the client names the endpoint (latency baseline)
 ``bare-1/4``      Envoy + 1 / 4 bare ext_proc servers answering one fixed endpoint
 ``gie-1/4``       Envoy + the picker with 1 / 4 workers, 100 endpoints in view
+``gie-1-tls``     ``gie-1`` over mutual TLS: Envoy verifies the picker's certificate (CA
+                  and name) and presents its own, as ``gie up --secure`` configures them
 ==============  =========================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -41,12 +43,14 @@ class ArmSpec:
     name: str
     kind: ArmKind
     workers: int  # ext_proc processes (0: no ext_proc)
+    tls: bool = False  # ext_proc over mutual TLS (picker arms only)
 
 
 ARMS = (
     ArmSpec("envoy-direct", ArmKind.DIRECT, 0),
     ArmSpec("bare-1", ArmKind.BARE, 1),
     ArmSpec("gie-1", ArmKind.PICKER, 1),
+    ArmSpec("gie-1-tls", ArmKind.PICKER, 1, tls=True),
     ArmSpec("bare-4", ArmKind.BARE, 4),
     ArmSpec("gie-4", ArmKind.PICKER, 4),
 )
@@ -97,6 +101,17 @@ _STARTERS: dict[ArmKind, Starter] = {
 }
 
 
-async def start_ext_proc(spec: ArmSpec, procs: ProcessSet, shared: SharedServers) -> ExtProcServers:
-    """Start ``spec``'s ext_proc servers (owned by ``procs``) and wait until they serve."""
+async def start_ext_proc(
+    spec: ArmSpec,
+    procs: ProcessSet,
+    shared: SharedServers,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> ExtProcServers:
+    """Start ``spec``'s ext_proc servers (owned by ``procs``) and wait until they serve;
+    ``env``: extra ``GIE_*`` settings of the picker (its TLS files)."""
+    if spec.kind is ArmKind.PICKER:
+        return await start_picker(procs, workers=spec.workers, shared=shared, env=env or {})
+    if env:
+        raise ValueError(f"{spec.name}: only the picker arms take extra settings")
     return await _STARTERS[spec.kind](procs, workers=spec.workers, shared=shared)

@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.picker_overhead.processes import ProcessSet
 from gie_cli.devstack import ResponsePath, build_envoy_config, find_envoy, free_ports
-from gie_cli.devstack.envoy_config import EXT_PROC_CLUSTER
+from gie_cli.devstack.envoy_config import EXT_PROC_CLUSTER, PickerTls
 from gie_cli.devstack.readiness import local_http_client, probe
 
 __all__ = ["Gateway", "gateway_config", "start_gateway"]
@@ -49,9 +49,14 @@ def _without_ext_proc(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def gateway_config(
-    *, gateway_port: int, admin_port: int, ext_proc_ports: Sequence[int]
+    *,
+    gateway_port: int,
+    admin_port: int,
+    ext_proc_ports: Sequence[int],
+    picker_tls: PickerTls | None = None,
 ) -> dict[str, Any]:
-    """Envoy bootstrap; no ``ext_proc_ports`` means no ext_proc filter at all."""
+    """Envoy bootstrap; no ``ext_proc_ports`` means no ext_proc filter at all;
+    ``picker_tls``: ext_proc over TLS, verified as the local stack does."""
     config = build_envoy_config(
         gateway_port=gateway_port,
         admin_port=admin_port,
@@ -60,18 +65,26 @@ def gateway_config(
         # Every arm's ext_proc server sees the response stream, as it did when these
         # overheads were measured (the bare servers serve no completion records).
         response_path=ResponsePath.EXT_PROC,
+        picker_tls=picker_tls,
     )
     return config if ext_proc_ports else _without_ext_proc(config)
 
 
 async def start_gateway(
-    procs: ProcessSet, *, ext_proc_ports: Sequence[int], config_dir: Path
+    procs: ProcessSet,
+    *,
+    ext_proc_ports: Sequence[int],
+    config_dir: Path,
+    picker_tls: PickerTls | None = None,
 ) -> Gateway:
     """Start Envoy in front of ``ext_proc_ports`` and wait until its admin says ready."""
     gateway_port, admin_port = free_ports(2)
     config_path = config_dir / "envoy.json"
     config = gateway_config(
-        gateway_port=gateway_port, admin_port=admin_port, ext_proc_ports=ext_proc_ports
+        gateway_port=gateway_port,
+        admin_port=admin_port,
+        ext_proc_ports=ext_proc_ports,
+        picker_tls=picker_tls,
     )
     config_path.write_text(json.dumps(config, indent=1), encoding="utf-8")
     argv = [str(find_envoy()), "-c", str(config_path), "--disable-hot-restart", "-l", "warning"]

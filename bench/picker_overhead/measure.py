@@ -28,6 +28,7 @@ from bench.picker_overhead.profiling import PySpy, write_hot_spots
 from bench.picker_overhead.results import ArmRound, Window
 from bench.picker_overhead.shared_servers import SharedServers
 from gie_cli.devstack.envoy_config import DESTINATION_HEADER
+from gie_cli.devstack.secure import SecureStack
 
 __all__ = ["LoadPlan", "measure_arm"]
 
@@ -90,8 +91,17 @@ async def measure_arm(
     arm_dir = run_dir / f"r{round_index}-{spec.name}"
     arm_dir.mkdir(parents=True, exist_ok=True)
     async with ProcessSet(arm_dir) as procs:
-        servers = await start_ext_proc(spec, procs, shared)
-        gateway = await start_gateway(procs, ext_proc_ports=servers.ports, config_dir=arm_dir)
+        # The -tls arms: certificates as `gie up --secure` makes them, fresh per start.
+        secure = SecureStack.create(arm_dir / "pki") if spec.tls else None
+        servers = await start_ext_proc(
+            spec, procs, shared, env=secure.service_env("picker") if secure else None
+        )
+        gateway = await start_gateway(
+            procs,
+            ext_proc_ports=servers.ports,
+            config_dir=arm_dir,
+            picker_tls=secure.picker_tls() if secure else None,
+        )
         # Without ext_proc the client names the endpoint; with it, the ext_proc server does.
         headers = {} if servers.ports else {DESTINATION_HEADER: shared.destination}
         url = f"{gateway.url}/v1/completions"

@@ -12,6 +12,7 @@ Streams per worker are read from each worker's ``gie_picker_requests_routed_tota
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -59,13 +60,22 @@ async def _sees_pool(client: httpx.AsyncClient, admin_url: str, endpoints: int) 
     return len(view.get("endpoints", [])) == endpoints
 
 
-async def start_picker(procs: ProcessSet, *, workers: int, shared: SharedServers) -> PickerServers:
-    """Start the picker with ``workers`` workers on a fresh pool; wait for every worker."""
+async def start_picker(
+    procs: ProcessSet,
+    *,
+    workers: int,
+    shared: SharedServers,
+    env: Mapping[str, str] | None = None,
+) -> PickerServers:
+    """Start the picker with ``workers`` workers on a fresh pool; wait for every worker.
+    ``env``: extra settings (the TLS files of the ``-tls`` arms)."""
+    extra = dict(env or {})
     pool = fresh_pool()
     await seed_pool(shared.nats.url, shared.addresses, pool=pool)
     base = free_port_block(2 * workers + 1)
     worker_base, grpc_port = base + workers, base + 2 * workers
     env = {
+        **extra,
         "GIE_NATS_URL": shared.nats.url,
         "GIE_POOL": pool,
         "GIE_GRPC_PORT": str(grpc_port),

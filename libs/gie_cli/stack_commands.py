@@ -118,6 +118,9 @@ async def _up(options: StackOptions, *, detach: bool) -> int:
         highlight=False,
     )
     console.print(f"logs: {running.store.logs}", highlight=False)
+    if options.secure:
+        pki = running.state.data_dir / "pki"
+        console.print(f"TLS: CA and certificates in {pki} (ca.pem)", highlight=False)
     if running.state.kubeconfig is not None:
         console.print(f"kubectl: {kubectl_hint(running.state.kubeconfig)}", highlight=False)
     if detach:
@@ -217,6 +220,15 @@ def up(
             show_default=False,
         ),
     ] = None,
+    secure: Annotated[
+        bool,
+        typer.Option(
+            "--secure",
+            help="TLS with a local CA made at start: Envoy verifies the picker's certificate "
+            "(CA and name) and the picker the flow-controllers'; clients present "
+            "certificates too (mutual TLS).",
+        ),
+    ] = False,
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the local stack and print the gateway URL (foreground unless --detach)."""
@@ -249,6 +261,7 @@ def up(
         failure_mode=failure_mode,
         ready_timeout_s=timeout,
         config_file=config.resolve() if config else None,
+        secure=secure,
     )
     raise typer.Exit(run_command(_up(options, detach=detach)))
 

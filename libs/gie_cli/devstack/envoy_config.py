@@ -13,6 +13,10 @@ Inference Extension expects from a gateway:
   ``message_timeout`` is long because in ``FULL_DUPLEX_STREAMED`` mode the picker holds
   the headers response until the request body has ended; ``receiving_namespaces``
   admits the picker's ``envoy.lb`` dynamic metadata (Envoy drops it otherwise);
+* with :class:`PickerTls`, the picker cluster speaks TLS: Envoy checks that the picker's
+  certificate chains to the given CA *and* carries the given DNS name (subject
+  alternative name), and presents its own certificate when the picker asks for one
+  (mutual TLS). Health checks and completion records take the same channel;
 * the response path (:class:`ResponsePath`). ``records`` (the default): the ext_proc
   filter skips the response phases; ``sse_to_metadata`` (streamed responses) and
   ``json_to_metadata`` (JSON ones) copy the response's ``usage`` into the ``gie.usage``
@@ -25,6 +29,7 @@ Inference Extension expects from a gateway:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -47,8 +52,10 @@ __all__ = [
     "POOL_CLUSTER",
     "BodyMode",
     "FailureMode",
+    "PickerTls",
     "ResponsePath",
     "build_envoy_config",
+    "upstream_tls_socket",
 ]
 
 EXT_PROC_CLUSTER = "gie_picker"
@@ -69,6 +76,7 @@ _JSON_PARSER = _TYPE + "content_parsers.json.v3.JsonContentParser"
 # How long Envoy holds completion records before sending them as one batch.
 RECORD_FLUSH_INTERVAL = "0.05s"
 _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+_UPSTREAM_TLS = _TYPE + "transport_sockets.tls.v3.UpstreamTlsContext"
 
 # Local development should never trip Envoy's default circuit breakers (1024).
 _NO_BREAKERS = {
@@ -110,6 +118,60 @@ class ResponsePath(StrEnum):
 
     RECORDS = "records"  # Envoy reads usage; batched gRPC access-log records
     EXT_PROC = "ext-proc"  # every response chunk through the picker
+
+
+@dataclass(frozen=True, kw_only=True)
+class PickerTls:
+    """How Envoy verifies the picker's certificate, and proves itself to the picker.
+
+    ``subject_alt_name`` is the DNS name the picker's certificate must carry (also sent
+    as SNI); ``ca_file`` the CA bundle it must chain to. ``client_certificate`` and
+    ``client_key`` (together) are presented when the picker requests a certificate.
+    """
+
+    ca_file: Path
+    subject_alt_name: str
+    client_certificate: Path | None = None
+    client_key: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not self.subject_alt_name:
+            raise ValueError("PickerTls.subject_alt_name must not be empty")
+        if (self.client_certificate is None) != (self.client_key is None):
+            raise ValueError("PickerTls.client_certificate and client_key go together")
+
+
+def upstream_tls_socket(tls: PickerTls) -> dict[str, Any]:
+    """The cluster's ``transport_socket``: TLS, the server verified by CA and name."""
+    common: dict[str, Any] = {
+        "alpn_protocols": ["h2"],
+        # Envoy's client default stops at TLS 1.2; the picker's gRPC server speaks 1.3.
+        "tls_params": {
+            "tls_minimum_protocol_version": "TLSv1_2",
+            "tls_maximum_protocol_version": "TLSv1_3",
+        },
+        "validation_context": {
+            "trusted_ca": {"filename": str(tls.ca_file)},
+            "match_typed_subject_alt_names": [
+                {"san_type": "DNS", "matcher": {"exact": tls.subject_alt_name}}
+            ],
+        },
+    }
+    if tls.client_certificate is not None and tls.client_key is not None:
+        common["tls_certificates"] = [
+            {
+                "certificate_chain": {"filename": str(tls.client_certificate)},
+                "private_key": {"filename": str(tls.client_key)},
+            }
+        ]
+    return {
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {
+            "@type": _UPSTREAM_TLS,
+            "sni": tls.subject_alt_name,
+            "common_tls_context": common,
+        },
+    }
 
 
 def _socket_address(port: int) -> dict[str, Any]:
@@ -299,14 +361,14 @@ def _http_connection_manager(
     return hcm
 
 
-def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
+def _picker_cluster(ports: Sequence[int], tls: PickerTls | None) -> dict[str, Any]:
     # Several ports = one per picker worker: Envoy round-robins streams over them.
     # With one shared port, capping concurrent streams per connection makes Envoy
     # open more connections for SO_REUSEPORT to spread. A worker that dies stops
     # getting streams at once (a refused connection ejects it for 3 s) or at the next
     # health check (every second: each check costs the picker CPU); it gets them again
     # once it answers ready.
-    return {
+    cluster: dict[str, Any] = {
         "name": EXT_PROC_CLUSTER,
         "type": "STATIC",
         "lb_policy": "ROUND_ROBIN",
@@ -353,6 +415,9 @@ def _picker_cluster(ports: Sequence[int]) -> dict[str, Any]:
             }
         },
     }
+    if tls is not None:
+        cluster["transport_socket"] = upstream_tls_socket(tls)
+    return cluster
 
 
 def _original_dst_cluster() -> dict[str, Any]:
@@ -425,6 +490,7 @@ def build_envoy_config(
     pool_endpoints: Sequence[str] = (),
     response_path: ResponsePath = ResponsePath.RECORDS,
     failure_mode: FailureMode = FailureMode.FAIL_CLOSE,
+    picker_tls: PickerTls | None = None,
 ) -> dict[str, Any]:
     """Return an Envoy bootstrap (as a dict) for the local gateway.
 
@@ -438,6 +504,7 @@ def build_envoy_config(
     ``127.0.0.1:admin_port``, and the picker is expected on ``127.0.0.1:picker_grpc_port``.
     ``access_log_path``, when given, receives one JSON line per request.
     ``response_path`` says how the picker learns of each response's end (module docstring).
+    ``picker_tls``: the picker serves TLS, verified as it says (None: plaintext).
     """
     hcm = _http_connection_manager(
         body_mode=body_mode,
@@ -470,7 +537,7 @@ def build_envoy_config(
             ],
             "clusters": [
                 upstream,
-                _picker_cluster(list(picker_worker_ports) or [picker_grpc_port]),
+                _picker_cluster(list(picker_worker_ports) or [picker_grpc_port], picker_tls),
             ],
         },
     }

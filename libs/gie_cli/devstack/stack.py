@@ -62,6 +62,7 @@ from gie_cli.devstack.readiness import (
     probe,
     wait_until_ready,
 )
+from gie_cli.devstack.secure import SecureStack
 from gie_cli.devstack.state import Discovery, ProcessRecord, StackState, StateStore
 
 __all__ = ["RunningStack", "StackOptions", "start_stack", "stop_stack"]
@@ -126,6 +127,10 @@ class StackOptions:
     crds_dir: Path | None = None
     # Names every simulator answers to besides ``model`` (e.g. InferenceModelRewrite targets).
     served_model_names: tuple[str, ...] = ()
+    # TLS with a local CA made at start (``<data dir>/pki``): the picker and the
+    # flow-controllers serve verified certificates, clients present theirs (see
+    # gie_cli.devstack.secure).
+    secure: bool = False
 
     def __post_init__(self) -> None:
         for name in ("flow_controllers", "pickers", "collectors", "ingests"):
@@ -355,6 +360,7 @@ class _Starter:
         )
         self.data_dir = state.data_dir
         self.kube: KubePool | None = None
+        self.secure = SecureStack.create(self.data_dir / "pki") if options.secure else None
 
     def _record(self, state: StackState) -> None:
         self.state = state
@@ -525,6 +531,13 @@ class _Starter:
 
     def _service_env(self, pool_file: Path) -> dict[str, dict[str, str]]:
         """Each service's own ``GIE_*`` settings (replica-specific ports aside)."""
+        env = self._plain_service_env(pool_file)
+        if self.secure is not None:
+            for name, settings in env.items():
+                settings.update(self.secure.service_env(name))
+        return env
+
+    def _plain_service_env(self, pool_file: Path) -> dict[str, dict[str, str]]:
         # The picker, the collector and the flow-controllers read the same config file.
         config_env = (
             {"GIE_CONFIG_FILE": str(self.options.config_file)} if self.options.config_file else {}
@@ -604,6 +617,7 @@ class _Starter:
             body_mode=self.options.body_mode,
             response_path=self.options.response_path,
             access_log_path=self.store.logs / "envoy-access.log",
+            picker_tls=self.secure.picker_tls() if self.secure is not None else None,
         )
         config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         envoy = envoy_launch(

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from gie_cli.devstack import BodyMode, ResponsePath, build_envoy_config, find_envoy
-from gie_cli.devstack.envoy_config import DESTINATION_HEADER
+from gie_cli.devstack.envoy_config import DESTINATION_HEADER, EXT_PROC_CLUSTER, PickerTls
+from gie_cli.devstack.local_ca import LocalCA
 
 
 def _config(body_mode: BodyMode = BodyMode.FULL_DUPLEX_STREAMED, **kw: Any) -> dict[str, Any]:
@@ -251,3 +252,71 @@ def test_known_pool_routes_with_override_host_from_the_pickers_metadata() -> Non
     hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
     route = hcm["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
     assert route["cluster"] == "pool"
+
+
+def test_without_picker_tls_the_picker_cluster_is_plaintext() -> None:
+    assert "transport_socket" not in _cluster(_config(), EXT_PROC_CLUSTER)
+
+
+@pytest.mark.parametrize("mutual", [False, True], ids=["server-only", "mutual"])
+def test_picker_tls_verifies_the_ca_and_the_name(mutual: bool, tmp_path: Path) -> None:
+    tls = PickerTls(
+        ca_file=tmp_path / "ca.pem",
+        subject_alt_name="picker.gie.local",
+        client_certificate=tmp_path / "envoy.pem" if mutual else None,
+        client_key=tmp_path / "envoy-key.pem" if mutual else None,
+    )
+    socket = _cluster(_config(picker_tls=tls), EXT_PROC_CLUSTER)["transport_socket"]
+    context = socket["typed_config"]
+    assert context["@type"].endswith("UpstreamTlsContext")
+    assert context["sni"] == "picker.gie.local"
+    common = context["common_tls_context"]
+    assert common["alpn_protocols"] == ["h2"]
+    validation = common["validation_context"]
+    assert validation["trusted_ca"] == {"filename": str(tmp_path / "ca.pem")}
+    assert validation["match_typed_subject_alt_names"] == [
+        {"san_type": "DNS", "matcher": {"exact": "picker.gie.local"}}
+    ]
+    if mutual:
+        assert common["tls_certificates"] == [
+            {
+                "certificate_chain": {"filename": str(tmp_path / "envoy.pem")},
+                "private_key": {"filename": str(tmp_path / "envoy-key.pem")},
+            }
+        ]
+    else:
+        assert "tls_certificates" not in common
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"subject_alt_name": ""}, "subject_alt_name"),
+        ({"subject_alt_name": "p", "client_certificate": Path("c.pem")}, "client_key"),
+    ],
+    ids=["no-name", "cert-without-key"],
+)
+def test_picker_tls_refuses_half_configurations(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        PickerTls(ca_file=Path("ca.pem"), **kwargs)
+
+
+@pytest.mark.integration
+def test_envoy_accepts_the_config_with_picker_tls(tmp_path: Path) -> None:
+    paths = LocalCA.create(tmp_path / "pki").issue("envoy", usage="client")
+    tls = PickerTls(
+        ca_file=paths.ca,
+        subject_alt_name="picker.gie.local",
+        client_certificate=paths.certificate,
+        client_key=paths.key,
+    )
+    config_file = tmp_path / "envoy.yaml"
+    config_file.write_text(yaml.safe_dump(_config(picker_tls=tls)), encoding="utf-8")
+    result = subprocess.run(
+        [str(find_envoy()), "--mode", "validate", "-c", str(config_file), "--disable-hot-restart"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
