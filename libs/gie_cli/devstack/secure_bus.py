@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote
 
 from gie.security.nats_permissions import (
     READER,
@@ -28,8 +29,16 @@ from gie.security.nats_permissions import (
     nats_authorization,
 )
 from gie.security.redis_acl import REDIS_USERS, redis_acl_file
+from gie_cli.devstack.parts import Launch
 
-__all__ = ["BusSecrets", "SecureBus", "TlsFiles", "nats_config", "redis_secure_argv"]
+__all__ = [
+    "BusSecrets",
+    "SecureBus",
+    "TlsFiles",
+    "nats_config",
+    "redis_secure_argv",
+    "secure_redis_launch",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +121,25 @@ def redis_secure_argv(
         out += ["--tls-key-file", str(tls.key), "--tls-ca-cert-file", str(tls.ca)]
         out += ["--tls-auth-clients", "no"]
     return [*out, "--aclfile", str(acl_file)]
+
+
+def secure_redis_launch(
+    launch: Launch, *, acl_file: Path, secrets_: BusSecrets, tls: TlsFiles
+) -> Launch:
+    """``launch`` (of :func:`~gie_cli.devstack.parts.redis_launch`) as a TLS-only
+    server with gie's ACL users; its part's URL becomes ``rediss://`` and its health
+    check speaks TLS, verified against the CA."""
+    argv = redis_secure_argv(launch.argv, acl_file=acl_file, secrets_=secrets_, tls=tls)
+    parts = []
+    for part in launch.parts:
+        plain = part.addresses["url"]
+        health = part.health_url.replace("redis://", "rediss://", 1)
+        update = {
+            "addresses": {**part.addresses, "url": plain.replace("redis://", "rediss://", 1)},
+            "health_url": f"{health}/?ca={quote(str(tls.ca))}",
+        }
+        parts.append(part.model_copy(update=update))
+    return replace(launch, argv=argv, parts=parts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
