@@ -171,6 +171,7 @@ async def test_a_publish_outside_the_service_subjects_is_refused_logged_and_coun
     metrics = BusMetrics()
     with captured_logs("gie.bus") as logs:
         async with service_bus(server, identity, metrics) as bus:
+            await bus.ensure_streams()
             with pytest.raises(BusPublishError):
                 await bus.publish(subject, completed(pool, 1))
             assert bus.publish_nowait(subject, completed(pool, 2))  # handed over, refused
