@@ -164,6 +164,27 @@ static_resources:
           "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
           explicit_http_config:
             http2_protocol_options: {max_concurrent_streams: 2}
+      {{- if .Values.global.tls.extProc.enabled }}
+      # The picker is verified: its certificate must chain to ca.crt AND name it.
+      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+          sni: {{ include "gie.extProcTlsName" . }}
+          common_tls_context:
+            alpn_protocols: [h2]
+            tls_params: {tls_minimum_protocol_version: TLSv1_2, tls_maximum_protocol_version: TLSv1_3}
+            validation_context:
+              trusted_ca: {filename: /etc/envoy-tls/ca.crt}
+              match_typed_subject_alt_names:
+                - san_type: DNS
+                  matcher: {exact: {{ include "gie.extProcTlsName" . }}}
+            {{- if .Values.global.tls.extProc.mutual }}
+            tls_certificates:
+              - certificate_chain: {filename: /etc/envoy-tls/tls.crt}
+                private_key: {filename: /etc/envoy-tls/tls.key}
+            {{- end }}
+      {{- end }}
       health_checks:
         - timeout: 1s
           interval: 2s

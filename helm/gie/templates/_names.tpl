@@ -119,3 +119,10 @@ value: {{ .bundled | quote }}
 {{- end -}}
 {{- join "," $addresses -}}
 {{- end -}}
+
+{{/* The DNS name the picker's ext_proc certificate carries (global.tls.extProc). */}}
+{{- define "gie.extProcTlsName" -}}
+{{- with .Values.global.tls.extProc.subjectAltName -}}{{ . }}{{- else -}}
+{{- printf "%s.%s.svc" (include "gie.name" (dict "root" . "component" "picker")) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}

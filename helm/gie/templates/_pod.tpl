@@ -119,3 +119,38 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* ext_proc over TLS (global.tls.extProc): the picker's certificate Secret, mounted
+as a volume (not subPath) so a rotated Secret reaches the files the picker re-reads. */}}
+{{- define "gie.extProcTlsDir" -}}/etc/gie/tls/ext-proc{{- end -}}
+
+{{- define "gie.extProcTlsEnv" -}}
+{{- $tls := .Values.global.tls.extProc -}}
+{{- if $tls.enabled }}
+- name: GIE_GRPC_TLS_CERT_FILE
+  value: {{ include "gie.extProcTlsDir" . }}/tls.crt
+- name: GIE_GRPC_TLS_KEY_FILE
+  value: {{ include "gie.extProcTlsDir" . }}/tls.key
+{{- if $tls.mutual }}
+- name: GIE_GRPC_TLS_CLIENT_CA_FILE
+  value: {{ include "gie.extProcTlsDir" . }}/ca.crt
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "gie.extProcTlsVolumeMount" -}}
+{{- if .Values.global.tls.extProc.enabled }}
+- name: ext-proc-tls
+  mountPath: {{ include "gie.extProcTlsDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "gie.extProcTlsVolume" -}}
+{{- if .Values.global.tls.extProc.enabled }}
+- name: ext-proc-tls
+  secret:
+    secretName: {{ required "global.tls.extProc.serverSecret is required with global.tls.extProc.enabled" .Values.global.tls.extProc.serverSecret }}
+    defaultMode: 0400
+{{- end }}
+{{- end -}}
