@@ -26,7 +26,7 @@ TOOLS_DIR := .tools
 # The one container image of every service (make image); the command picks the service.
 IMAGE ?= gie:dev
 
-.PHONY: help venv lock floors k8s-tools redis-server image chart-test chart-readme schemas schemas-freeze demo test lint up down status clean proto
+.PHONY: help venv lock floors k8s-tools redis-server image chart-test chart-readme chart-nats-auth schemas schemas-freeze demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
@@ -40,6 +40,7 @@ help:
 	@echo "make image   build the container image $(IMAGE) with docker or podman"
 	@echo "make chart-test  lint, render and check the Helm chart (needs make k8s-tools)"
 	@echo "make chart-readme  regenerate helm/gie/README.md from the values' comments"
+	@echo "make chart-nats-auth  regenerate the chart's NATS users and permissions from gie.security"
 	@echo "make schemas  regenerate schemas/ (JSON Schemas, AsyncAPI) and docs/events.md's tables"
 	@echo "make schemas-freeze  freeze the current event schemas as the next release"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
@@ -115,6 +116,10 @@ chart-test: venv
 # helm/gie/README.md from the comments of the values files (a test fails when stale).
 chart-readme: venv
 	$(BIN)/python scripts/chart_readme.py
+
+# The bundled NATS's users and permissions (global.busAuth), from gie.security.
+chart-nats-auth: venv
+	$(BIN)/python scripts/nats_authorization.py
 
 # The published event contract from the event models: schemas/gie/v1/*.json,
 # schemas/asyncapi.yaml and the generated tables of docs/events.md. `make lint` checks
