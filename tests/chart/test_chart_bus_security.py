@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from redis.asyncio import Redis
+from redis.exceptions import AuthenticationError, NoPermissionError
 
 from gie.bus import BusMetrics, BusPublishError, NatsEventBus
 from gie.security import READER, SERVICE_IDENTITIES, NatsCredentials, inbox_prefix
@@ -22,7 +26,7 @@ from gie.security.nats_permissions import password_variable
 from gie_cli.devstack.binaries import find_nats_server
 from gie_cli.devstack.local_ca import LocalCA
 from gie_cli.devstack.ports import free_port
-from tests.support.chart import CHART, NAMESPACE, Obj, env_of, named, render
+from tests.support.chart import CHART, NAMESPACE, Obj, env_of, named, render, run_helm
 from tests.support.consume_events import completed
 
 SECURE = CHART / "ci" / "bus-security.yaml"
@@ -66,10 +70,11 @@ def test_each_service_is_its_own_user_with_its_own_password_and_the_ca(service: 
     assert env["GIE_NATS_URL"] == f"tls://gie-nats.{NAMESPACE}.svc:4222"
     mine = volumes(rendered, service)
     # Only its own password is mounted, and only the CA of the TLS Secret.
-    assert mine["bus-credentials"]["secret"] == {
-        "secretName": "gie-bus-credentials",
-        "items": [{"key": f"gie-{service}", "path": "nats-password"}],
-    }
+    assert mine["bus-credentials"]["secret"]["secretName"] == "gie-bus-credentials"
+    nats_items = [
+        i for i in mine["bus-credentials"]["secret"]["items"] if i["key"].startswith("gie-")
+    ]
+    assert nats_items == [{"key": f"gie-{service}", "path": "nats-password"}]
     assert mine["bus-tls"]["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
 
 
@@ -77,8 +82,8 @@ def test_the_chart_makes_a_password_per_identity_and_nats_reads_each() -> None:
     rendered = render(SECURE)
     secret = named(rendered, "Secret", "gie-bus-credentials")
     users = [i.user for i in (*SERVICE_IDENTITIES, READER)]
-    assert sorted(secret["data"]) == sorted(users)
-    assert len({base64.b64decode(v) for v in secret["data"].values()}) == len(users)
+    assert sorted(secret["data"]) == sorted([*users, "valkey-gie-flow-controller"])
+    assert len({base64.b64decode(v) for v in secret["data"].values()}) == len(users) + 1
     nats = named(rendered, "StatefulSet", "gie-nats")["spec"]["template"]["spec"]
     refs = {
         item["name"]: item["valueFrom"]["secretKeyRef"]
@@ -185,3 +190,82 @@ async def test_a_real_nats_server_runs_the_rendered_configuration(tmp_path: Path
 
 def test_the_secure_values_file_is_one_of_the_ci_files() -> None:
     assert yaml.safe_load(SECURE.read_text())["global"]["busSecurity"]["auth"] is True
+
+
+def test_the_flow_controller_is_the_valkey_acl_user_with_its_password_file() -> None:
+    rendered = render(SECURE)
+    env = env_of(container(rendered, "flow-controller"))
+    assert env["GIE_REDIS_USERNAME"] == "gie-flow-controller"
+    assert env["GIE_REDIS_PASSWORD_FILE"] == "/etc/gie/bus/redis-password"
+    items = volumes(rendered, "flow-controller")["bus-credentials"]["secret"]["items"]
+    assert {"key": "valkey-gie-flow-controller", "path": "redis-password"} in items
+    for other in ("picker", "ingest", "metrics-collector"):
+        assert "GIE_REDIS_USERNAME" not in env_of(container(rendered, other))
+        other_items = volumes(rendered, other)["bus-credentials"]["secret"]["items"]
+        assert [i["key"] for i in other_items] == [f"gie-{other}"]
+
+
+@pytest.mark.parametrize(
+    ("sets", "error"),
+    [
+        (("global.valkey.sentinel.enabled=true",), "single node only"),
+        (("global.valkey.passwordSecret.name=pw",), "replaces global.valkey.passwordSecret"),
+    ],
+    ids=["sentinel", "password"],
+)
+def test_redis_acl_refuses_what_it_cannot_serve(sets: tuple[str, ...], error: str) -> None:
+    args = ["template", "gie", CHART, "-f", SECURE]
+    for pair in sets:
+        args += ["--set", pair]
+    result = run_helm(*args)
+    assert result.returncode != 0 and error in result.stderr
+
+
+async def test_a_real_redis_server_runs_the_rendered_valkey_arguments(tmp_path: Path) -> None:
+    rendered = render(SECURE)
+    valkey = named(rendered, "StatefulSet", "gie-valkey")["spec"]["template"]["spec"]
+    args: list[str] = valkey["containers"][0]["args"]
+    secret = named(rendered, "Secret", "gie-bus-credentials")["data"]
+    password = base64.b64decode(secret["valkey-gie-flow-controller"]).decode()
+    port = free_port()
+    args = [a.replace("$(VALKEY_FLOW_CONTROLLER_PASSWORD)", password) for a in args]
+    args[args.index("--port") + 1] = str(port)
+    args[args.index("--dir") + 1] = str(tmp_path)
+    user = Redis(port=port, username="gie-flow-controller", password=password)
+    anonymous = Redis(port=port)
+    with started_redis(args, tmp_path):
+        assert await user.ping()
+        await user.hset("{gie:a/p}:fc:meta", "k", "v")
+        with pytest.raises(NoPermissionError):
+            await user.execute_command("KEYS", "*")
+        with pytest.raises(NoPermissionError):
+            await user.set("someone-else", "x")
+        with pytest.raises(AuthenticationError):
+            await anonymous.ping()
+    await user.aclose()
+    await anonymous.aclose()
+
+
+@contextlib.contextmanager
+def started_redis(args: list[str], tmp_path: Path) -> Iterator[None]:
+    """Debian's redis-server with the chart's Valkey arguments, once it listens."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed: make redis-server"
+    log = tmp_path / "redis.log"
+    port = int(args[args.index("--port") + 1])
+    with log.open("wb") as out:
+        proc = subprocess.Popen([binary, *args, "--bind", "127.0.0.1"], stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,7 +1,8 @@
 {{/*
 The bus's credentials (global.busSecurity): a NATS user per service with the
 permissions of docs/security.md (charts/nats/files/authorization.conf, generated from
-gie.security by `make chart-nats-auth`), and TLS on the bundled NATS.
+gie.security by `make chart-nats-auth`), TLS on the bundled NATS, and the
+flow-controller's Valkey ACL user (charts/valkey/files/flow-controller.acl).
 */}}
 
 {{/* Every NATS identity: a service, or the third-party reader (user gie-<name>). */}}
@@ -17,7 +18,14 @@ gie.security by `make chart-nats-auth`), and TLS on the bundled NATS.
 {{- define "gie.busCredentialsDir" -}}/etc/gie/bus{{- end -}}
 {{- define "gie.busTlsDir" -}}/etc/gie/bus-tls{{- end -}}
 
-{{/* A service's NATS settings; takes the service subchart's context (.Chart.Name). */}}
+{{/* Whether the service mounts bus credentials: a NATS password, or (the
+flow-controller with redisAcl) a Valkey password; "true" or "". */}}
+{{- define "gie.busCredentialsMounted" -}}
+{{- $bus := .Values.global.busSecurity -}}
+{{- if or $bus.auth (and $bus.redisAcl (eq .Chart.Name "flow-controller")) -}}true{{- end -}}
+{{- end -}}
+
+{{/* A service's NATS (and Valkey) settings; takes the service subchart's context (.Chart.Name). */}}
 {{- define "gie.busEnv" -}}
 {{- $bus := .Values.global.busSecurity -}}
 {{- if $bus.auth }}
@@ -30,11 +38,17 @@ gie.security by `make chart-nats-auth`), and TLS on the bundled NATS.
 - name: GIE_NATS_TLS_CA_FILE
   value: {{ include "gie.busTlsDir" . }}/ca.crt
 {{- end }}
+{{- if and $bus.redisAcl (eq .Chart.Name "flow-controller") }}
+- name: GIE_REDIS_USERNAME
+  value: gie-flow-controller
+- name: GIE_REDIS_PASSWORD_FILE
+  value: {{ include "gie.busCredentialsDir" . }}/redis-password
+{{- end }}
 {{- end -}}
 
 {{- define "gie.busVolumeMounts" -}}
 {{- $bus := .Values.global.busSecurity -}}
-{{- if $bus.auth }}
+{{- if include "gie.busCredentialsMounted" . }}
 - name: bus-credentials
   mountPath: {{ include "gie.busCredentialsDir" . }}
   readOnly: true
@@ -49,13 +63,19 @@ gie.security by `make chart-nats-auth`), and TLS on the bundled NATS.
 {{/* Volumes, not subPaths: a rotated Secret reaches the files, read at each connection. */}}
 {{- define "gie.busVolumes" -}}
 {{- $bus := .Values.global.busSecurity -}}
-{{- if $bus.auth }}
+{{- if include "gie.busCredentialsMounted" . }}
 - name: bus-credentials
   secret:
     secretName: {{ include "gie.busCredentialsName" . }}
     items:
+      {{- if $bus.auth }}
       - key: gie-{{ .Chart.Name }}
         path: nats-password
+      {{- end }}
+      {{- if and $bus.redisAcl (eq .Chart.Name "flow-controller") }}
+      - key: valkey-gie-flow-controller
+        path: redis-password
+      {{- end }}
 {{- end }}
 {{- if $bus.natsTlsSecret }}
 - name: bus-tls
