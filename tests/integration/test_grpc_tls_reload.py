@@ -160,6 +160,22 @@ async def test_broken_files_keep_the_previous_certificate_in_service(served: Ser
     assert served.tls.check() is True
 
 
+async def test_a_missing_file_is_reported_once_and_the_old_pair_serves(served: Served) -> None:
+    kept = served.server_paths.key.read_bytes()
+    with structlog.testing.capture_logs() as logs:
+        served.server_paths.key.unlink()
+        for _ in range(3):
+            assert served.tls.check() is False
+    errors = [entry for entry in logs if entry["log_level"] == "error"]
+    assert [entry["file"] for entry in errors] == [str(served.server_paths.key)]
+    assert "cannot be read" in errors[0]["reason"]
+    async with _channel(served) as channel:
+        assert await _check(channel) == SERVING
+    served.server_paths.key.write_bytes(kept)  # the file is back: read and served again
+    assert served.tls.check() is True
+    assert served.metric("gie_tls_certificate_errors_total", reason="unreadable") == 1.0
+
+
 async def test_a_key_from_another_pair_is_refused(served: Served) -> None:
     other = served.ca.issue("other", usage="server")
     served.server_paths.key.write_bytes(other.key.read_bytes())

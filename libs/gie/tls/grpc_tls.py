@@ -16,7 +16,12 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from gie.tls.certificates import self_signed_certificate, write_key_and_certificate
-from gie.tls.server_credentials import ReloadingServerCredentials, ServerTlsFiles, TlsMetrics
+from gie.tls.server_credentials import (
+    ReloadingServerCredentials,
+    ServerTlsFiles,
+    TlsMetrics,
+    read_file,
+)
 from gie.tls.settings import FlowControlClientTlsSettings, GrpcServerTlsSettings
 
 __all__ = [
@@ -87,15 +92,18 @@ def server_credentials(
 def client_channel_credentials(
     settings: FlowControlClientTlsSettings,
 ) -> tuple[grpc.ChannelCredentials | None, list[tuple[str, str]]]:
-    """Channel credentials and channel options for FlowControl (None: plaintext)."""
+    """Channel credentials and channel options for FlowControl (None: plaintext).
+
+    Raises CertificateFileError naming a file that cannot be read.
+    """
     if settings.flow_control_tls_ca_file is None:
         return None, []
     key = chain = None
     if settings.flow_control_tls_cert_file and settings.flow_control_tls_key_file:
-        chain = settings.flow_control_tls_cert_file.read_bytes()
-        key = settings.flow_control_tls_key_file.read_bytes()
+        chain = read_file(settings.flow_control_tls_cert_file)
+        key = read_file(settings.flow_control_tls_key_file)
     credentials = grpc.ssl_channel_credentials(
-        root_certificates=settings.flow_control_tls_ca_file.read_bytes(),
+        root_certificates=read_file(settings.flow_control_tls_ca_file),
         private_key=key,
         certificate_chain=chain,
     )

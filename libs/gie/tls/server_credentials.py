@@ -39,7 +39,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from gie.tls.errors import CertificateFileError
 
-__all__ = ["ReloadingServerCredentials", "ServerTlsFiles", "TlsMetrics"]
+__all__ = ["ReloadingServerCredentials", "ServerTlsFiles", "TlsMetrics", "read_file"]
 
 _log = structlog.get_logger("gie.tls")
 _Signature = tuple[tuple[int, int, int, int], ...]
@@ -179,9 +179,12 @@ class ReloadingServerCredentials:
         try:
             signature = self._signature()
         except CertificateFileError as exc:
-            self._report_bad(None, exc)
+            self._report_bad((), exc)  # () stands for "a file is missing": reported once
             return False
-        if signature in (self._loaded.signature, self._bad_signature):
+        if signature == self._loaded.signature:
+            self._bad_signature = None  # back to the files in service
+            return False
+        if signature == self._bad_signature:
             return False
         try:
             loaded = self._load(signature, generation=self._loaded.generation + 1)
@@ -200,8 +203,8 @@ class ReloadingServerCredentials:
         )
         return True
 
-    def _report_bad(self, signature: _Signature | None, exc: CertificateFileError) -> None:
-        if signature is not None and signature == self._bad_signature:
+    def _report_bad(self, signature: _Signature, exc: CertificateFileError) -> None:
+        if signature == self._bad_signature:
             return
         self._bad_signature = signature
         self._metrics.errors.labels(self._server, "unreadable").inc()
@@ -246,8 +249,8 @@ class ReloadingServerCredentials:
         return tuple(signature)
 
     def _load(self, signature: _Signature, *, generation: int) -> _Loaded:
-        chain = _read(self.files.certificate)
-        key = _read(self.files.key)
+        chain = read_file(self.files.certificate)
+        key = read_file(self.files.key)
         try:
             leaf = x509.load_pem_x509_certificates(chain)[0]
         except ValueError as exc:
@@ -262,7 +265,7 @@ class ReloadingServerCredentials:
             )
         client_ca = None
         if self.files.client_ca is not None:
-            client_ca = _read(self.files.client_ca)
+            client_ca = read_file(self.files.client_ca)
             try:
                 x509.load_pem_x509_certificates(client_ca)
             except ValueError as exc:
@@ -280,7 +283,8 @@ class ReloadingServerCredentials:
         )
 
 
-def _read(path: Path) -> bytes:
+def read_file(path: Path) -> bytes:
+    """The file's bytes; raises CertificateFileError naming it when it cannot be read."""
     try:
         return path.read_bytes()
     except OSError as exc:
