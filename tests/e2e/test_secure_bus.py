@@ -11,7 +11,9 @@ refused; a client without credentials gets nothing from NATS or Redis.
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,7 @@ class Stack:
     pki: Path
     nats_log: Path
     admins: dict[str, str]
+    state_dir: Path
 
     @property
     def ca(self) -> Path:
@@ -77,6 +80,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             admins={
                 p.name: p.addresses["admin"] for p in running.state.parts if p.kind == "service"
             },
+            state_dir=running.store.root,
         )
     finally:
         await running.stop()
@@ -183,3 +187,29 @@ async def test_the_flow_controller_redis_user_is_held_to_its_acl(stack: Stack) -
             await client.execute_command("FLUSHALL")
     finally:
         await client.aclose()
+
+
+async def test_gie_events_tail_reads_the_secure_stack_as_the_reader(stack: Stack) -> None:
+    async with _http() as client:
+        response = await client.post(f"{stack.gateway}/v1/completions", json=BODY)
+    assert response.status_code == 200
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gie_cli",
+        "events",
+        "tail",
+        "--state-dir",
+        str(stack.state_dir),
+        "--since",
+        "10m",
+        "--count",
+        "1",
+        "--json",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    line = json.loads(out.decode().splitlines()[0])
+    assert line["stream"] == "GIE_EVENTS" and line["event"]["pool"] == stack.pool
