@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from gie.security import READER, SERVICE_IDENTITIES, NatsIdentity
 from gie_cli.devstack.binaries import find_nats_server
 from gie_cli.devstack.local_ca import LocalCA
 from gie_cli.devstack.parts import nats_launch, redis_launch
@@ -51,14 +52,20 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def secure_nats(directory: Path, *, tls: TlsFiles | None = None) -> Iterator[SecureServer]:
-    """nats-server with every gie identity's password and permissions (and TLS)."""
+def secure_nats(
+    directory: Path,
+    *,
+    tls: TlsFiles | None = None,
+    identities: tuple[NatsIdentity, ...] = (*SERVICE_IDENTITIES, READER),
+) -> Iterator[SecureServer]:
+    """nats-server with the identities' passwords and permissions (default: every gie
+    identity), and TLS."""
     secrets = BusSecrets.create(directory / "secrets")
     port, monitor = free_port(), free_port()
     launch = nats_launch(
         binary=find_nats_server(), port=port, monitor_port=monitor, store_dir=directory / "js"
     )
-    config = nats_config(directory / "nats.conf", secrets_=secrets, tls=tls)
+    config = nats_config(directory / "nats.conf", secrets_=secrets, tls=tls, identities=identities)
     log = directory / "nats.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([*launch.argv, "-c", str(config)], stdout=out, stderr=out)
