@@ -286,12 +286,14 @@ class NatsEventBus:
                     await nc.close()
                 refused = is_authorization_error(exc) or self._denials.credentials_refused
                 if time.monotonic() + delay > deadline:
-                    what = "refused the credentials of" if refused else "is unreachable for"
-                    cause = self._last_error if isinstance(exc, TimeoutError) else exc
-                    raise BusConnectError(
-                        f"NATS at {self._url} {what} user {self._credentials.user!r}: "
-                        f"{(cause or exc)!r} (waited {self._connect_timeout_s:g} s)"
-                    ) from exc
+                    cause = (self._last_error if isinstance(exc, TimeoutError) else exc) or exc
+                    waited = f"{cause!r} (waited {self._connect_timeout_s:g} s)"
+                    if refused:
+                        raise BusConnectError(
+                            f"NATS at {self._url} refused the credentials of user "
+                            f"{self._credentials.user!r}: {waited}"
+                        ) from exc
+                    raise BusConnectError(f"cannot reach NATS at {self._url}: {waited}") from exc
                 if not refused:
                     _log.info("waiting for NATS", url=self._url, error=str(exc))
                 await asyncio.sleep(delay)
