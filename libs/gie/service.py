@@ -26,7 +26,26 @@ from prometheus_client import CollectorRegistry
 from gie.bus import BusMetrics, NatsEventBus
 from gie.config import ServiceSettings
 from gie.events.cloudevents import source_of
+from gie.security.credentials import NatsCredentials
+from gie.security.nats_permissions import identity_of, inbox_prefix
 from gie.telemetry import AdminServer, Health, build_admin_app, configure_logging
+
+
+def nats_credentials(settings: ServiceSettings, service: str) -> NatsCredentials:
+    """The service's NATS credentials from its settings. With a user set, replies and
+    deliveries come under the service's own inbox prefix (its permissions allow no
+    other: see :mod:`gie.security.nats_permissions`)."""
+    prefix = None
+    if settings.nats_user is not None:
+        prefix = inbox_prefix(identity_of(service))
+    return NatsCredentials(
+        user=settings.nats_user,
+        password_file=settings.nats_password_file,
+        tls_ca_file=settings.nats_tls_ca_file,
+        tls_cert_file=settings.nats_tls_cert_file,
+        tls_key_file=settings.nats_tls_key_file,
+        inbox_prefix=prefix,
+    )
 
 
 class ServiceKit:
@@ -47,6 +66,7 @@ class ServiceKit:
             connect_timeout_s=settings.nats_connect_timeout_s,
             stream_replicas=settings.stream_replicas,
             ce_source=source_of(service, settings.instance_id),
+            credentials=nats_credentials(settings, service),
         )
         self.admin_app: FastAPI = build_admin_app(
             service=service, health=self.health, registry=self.registry

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from gie.consume import GieConsumeError, RawEvent, TailedEvent, parse_since, tail
 from gie.consume.subscribe import EVENTS_STREAM
+from gie.security import READER, NatsCredentials
 from gie_cli.devstack import DevstackError, StateStore, default_state_dir
 from gie_cli.runtime import EXIT_FAILED, err_console, run_command
 
@@ -54,6 +55,32 @@ def resolve_nats_url(option: str | None, state_dir: Path | None) -> str:
     )
 
 
+def resolve_credentials(
+    url: str,
+    state_dir: Path | None,
+    *,
+    user: str | None,
+    password_file: Path | None,
+    ca_file: Path | None,
+) -> NatsCredentials:
+    """``--nats-user`` / ``--nats-password-file`` / ``--nats-ca-file``; without them,
+    for the NATS of a local stack started with ``gie up --secure``, the third-party
+    reader's credentials it made (the reader may read routing and flow events)."""
+    if user or password_file or ca_file:
+        return NatsCredentials(user=user, password_file=password_file, tls_ca_file=ca_file)
+    state = StateStore((state_dir or default_state_dir()).absolute()).load()
+    if state is None or not url.startswith("tls://"):
+        return NatsCredentials()
+    if not any(p.kind == "nats" and p.addresses.get("client") == url for p in state.parts):
+        return NatsCredentials()
+    pki = state.data_dir / "pki"
+    return NatsCredentials(
+        user=READER.user,
+        password_file=pki / "secrets" / f"nats-{READER.user}.password",
+        tls_ca_file=pki / "ca.pem",
+    )
+
+
 def event_line(tailed: TailedEvent) -> str:
     """One human-readable line: sequence, time, pool, type, then the event's own fields."""
     event = tailed.event
@@ -92,11 +119,14 @@ async def _tail(
     count: int,
     as_json: bool,
     stream: str,
+    credentials: NatsCredentials,
 ) -> int:
     printed = 0
     try:
         start = parse_since(since) if since else None
-        async for tailed in tail(nats_url, pool=pool, types=types, since=start, stream=stream):
+        async for tailed in tail(
+            nats_url, pool=pool, types=types, since=start, stream=stream, credentials=credentials
+        ):
             if as_json:
                 sys.stdout.buffer.write(event_json(tailed) + b"\n")
             else:
@@ -138,6 +168,24 @@ def tail_command(
         ),
     ] = None,
     stream: Annotated[str, typer.Option(help="The JetStream stream to read.")] = EVENTS_STREAM,
+    nats_user: Annotated[
+        str | None,
+        typer.Option(
+            help="NATS user (default: for a local stack started with --secure, gie-reader).",
+            show_default=False,
+        ),
+    ] = None,
+    nats_password_file: Annotated[
+        Path | None,
+        typer.Option(help="File holding the NATS user's password.", show_default=False),
+    ] = None,
+    nats_ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="CA certificate (PEM) to verify NATS with (use a tls:// URL).",
+            show_default=False,
+        ),
+    ] = None,
     state_dir: Annotated[
         Path | None,
         typer.Option(
@@ -161,6 +209,13 @@ def tail_command(
     """
     try:
         url = resolve_nats_url(nats_url, state_dir)
+        credentials = resolve_credentials(
+            url,
+            state_dir,
+            user=nats_user,
+            password_file=nats_password_file,
+            ca_file=nats_ca_file,
+        )
     except (GieConsumeError, DevstackError) as error:  # no URL, or an unreadable stack record
         err_console.print(f"[bold red]error:[/] {escape(str(error))}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -174,6 +229,7 @@ def tail_command(
                 count=count,
                 as_json=as_json,
                 stream=stream,
+                credentials=credentials,
             )
         )
     )

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from gie.flowcontrol import FlowKey, Outcome
+from gie.security import FLOW_CONTROLLER_REDIS
 from gie_flow_controller.model import (
     AdmitStatus,
     DispatchStatus,
@@ -28,6 +29,7 @@ from gie_flow_controller.model import (
 )
 from gie_flow_controller.state import FlowStore, MemoryFlowStore, RedisFlowStore, StoreSettings
 from gie_flow_controller.state.shard_choice import home_shard
+from tests.support.secure_servers import SecureRedis
 
 pytestmark = pytest.mark.integration
 
@@ -44,12 +46,16 @@ def store_settings() -> StoreSettings:
     return StoreSettings(flow_idle_ms=60_000, outcome_keep_ms=60_000, inflight_ttl_ms=60_000)
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[FlowStore]:
+@pytest.fixture(params=["memory", "redis", "redis-acl-tls"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[FlowStore]:
     if request.param == "memory":
         yield MemoryFlowStore(store_settings())
         return
-    client = Redis.from_url(redis_url)
+    if request.param == "redis":
+        client = Redis.from_url(request.getfixturevalue("redis_url"))
+    else:  # as the flow-controller's ACL user, over TLS: its ACL covers every script
+        secure: SecureRedis = request.getfixturevalue("secure_redis_server")
+        client = Redis.from_url(secure.server.url, **secure.options(FLOW_CONTROLLER_REDIS.user))
     try:
         yield RedisFlowStore(client, f"test/{uuid.uuid4().hex[:12]}", settings=store_settings())
     finally:

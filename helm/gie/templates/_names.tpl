@@ -71,10 +71,12 @@ headless Service, so gRPC resolves every replica.
 {{- printf "dns:///%s.%s.svc:%s" (include "gie.name" (dict "root" . "component" "flow-controller")) .Release.Namespace (include "gie.flowControllerGrpcPort" .) -}}
 {{- end -}}
 
-{{/* GIE_NATS_URL: global.externalNats.url, else the bundled NATS's client Service. */}}
+{{/* GIE_NATS_URL: global.externalNats.url, else the bundled NATS's client Service
+(tls:// with global.busSecurity.natsTlsSecret). */}}
 {{- define "gie.natsUrl" -}}
 {{- with .Values.global.externalNats.url -}}{{ . }}{{- else -}}
-{{- printf "nats://%s.%s.svc:4222" (include "gie.name" (dict "root" . "component" "nats")) .Release.Namespace -}}
+{{- $scheme := ternary "tls" "nats" (not (empty .Values.global.busSecurity.natsTlsSecret)) -}}
+{{- printf "%s://%s.%s.svc:4222" $scheme (include "gie.name" (dict "root" . "component" "nats")) .Release.Namespace -}}
 {{- end -}}
 {{- end -}}
 

@@ -49,6 +49,7 @@ seccompProfile:
   value: {{ .Values.global.logFormat | quote }}
 - name: GIE_STREAM_REPLICAS
   value: {{ .Values.global.streamReplicas | quote }}
+{{- include "gie.busEnv" . }}
 {{- end -}}
 
 {{/* The writable /tmp every container mounts. */}}

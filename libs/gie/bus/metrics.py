@@ -63,6 +63,18 @@ class BusMetrics:
             ["stream"],
             registry=registry,
         )
+        self.permission_denied = LoopCounter(
+            "gie_bus_permission_denied_total",
+            "Publishes and subscriptions the NATS server refused as outside this "
+            "service's permissions, by operation (publish, subscribe).",
+            ["operation"],
+            registry=registry,
+        )
+        self.auth_failures = LoopCounter(
+            "gie_bus_auth_failures_total",
+            "Connection attempts whose credentials the NATS server refused.",
+            registry=registry,
+        )
         self.lag = ConsumerLag(registry)
         self._received: dict[str, CounterChild] = {}
         self._published: dict[str, CounterChild] = {}

@@ -11,13 +11,13 @@ subscription.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-import nats
 import structlog
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
@@ -29,6 +29,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from gie.bus.ce_headers import CeHeaders
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
+from gie.bus.denials import Denials, is_authorization_error
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError
 from gie.bus.following_watch import FollowingWatch
 from gie.bus.lag import ConsumerLag, ConsumerPosition
@@ -49,6 +50,7 @@ from gie.bus.snapshots import NatsSnapshotStore
 from gie.bus.streams import ALL_STREAMS, Deliver, StreamSpec
 from gie.bus.subject_match import subject_matches
 from gie.events import Event, EventCodec, default_codec, new_event_id
+from gie.security.credentials import CredentialsError, NatsCredentials
 
 _log = structlog.get_logger("gie.bus")
 
@@ -206,13 +208,17 @@ class NatsEventBus:
         ce_source: str | None = None,
         following_check_s: float = 2.0,
         following_heal_s: float = 5.0,
+        credentials: NatsCredentials | None = None,
     ) -> None:
         self._url = url
+        self._credentials = credentials or NatsCredentials()
         self._ce = CeHeaders(ce_source or f"/gie/{name}")
         self._stream_replicas = stream_replicas
         self._name = name
         self._codec = codec or default_codec()
         self._metrics = metrics or BusMetrics()
+        self._denials = Denials(self._metrics, user=self._credentials.user)
+        self._last_error: BaseException | None = None  # what nats-py reported last
         self._connect_timeout_s = connect_timeout_s
         self._publish_timeout_s = publish_timeout_s
         self._nc: NatsClient | None = None
@@ -252,23 +258,47 @@ class NatsEventBus:
         delay = 0.1
         while True:
             try:
-                self._nc = await nats.connect(
-                    servers=[self._url],
-                    name=self._name,
-                    connect_timeout=2,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
+                options = self._credentials.connect_options()
+            except CredentialsError as exc:
+                raise BusConnectError(f"cannot connect to NATS at {self._url}: {exc}") from exc
+            nc = NatsClient()
+            try:
+                # nats-py retries a first connection forever by itself (reconnecting is
+                # unlimited): the deadline is kept here, and the client closed at it.
+                await asyncio.wait_for(
+                    nc.connect(
+                        servers=[self._url],
+                        **options,
+                        name=self._name,
+                        connect_timeout=2,
+                        max_reconnect_attempts=-1,
+                        reconnect_time_wait=0.5,  # type: ignore[arg-type]  # a float works
+                        error_cb=self._on_error,
+                        disconnected_cb=self._on_disconnected,
+                        reconnected_cb=self._on_reconnected,
+                    ),
+                    max(deadline - time.monotonic(), 0.1),
                 )
+                self._nc = nc
                 break
             except (NatsError, OSError, TimeoutError) as exc:
+                with contextlib.suppress(NatsError, OSError, TimeoutError):
+                    await nc.close()
+                refused = is_authorization_error(exc) or self._denials.credentials_refused
                 if time.monotonic() + delay > deadline:
-                    raise BusConnectError(f"cannot reach NATS at {self._url}: {exc}") from exc
-                _log.info("waiting for NATS", url=self._url, error=str(exc))
+                    cause = (self._last_error if isinstance(exc, TimeoutError) else exc) or exc
+                    waited = f"{cause!r} (waited {self._connect_timeout_s:g} s)"
+                    if refused:
+                        raise BusConnectError(
+                            f"NATS at {self._url} refused the credentials of user "
+                            f"{self._credentials.user!r}: {waited}"
+                        ) from exc
+                    raise BusConnectError(f"cannot reach NATS at {self._url}: {waited}") from exc
+                if not refused:
+                    _log.info("waiting for NATS", url=self._url, error=str(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+        self._denials.connected()
         self._js = self._nc.jetstream(timeout=self._publish_timeout_s)
         defer_header_parsing(self._nc)  # followers read payloads, never headers
         _log.info("connected to NATS", url=self._url, client=self._name)
@@ -326,6 +356,7 @@ class NatsEventBus:
     ) -> None:
         js = self._jetstream()
         payload = self._codec.encode(event)
+        self._denials.seen(subject)
         # ce-id is the Nats-Msg-Id: the caller's deterministic id, else the event id.
         headers = self._ce.mapping(
             subject, event, msg_id=msg_id or event.event_id, traceparent=traceparent
@@ -459,6 +490,7 @@ class NatsEventBus:
             if len(self._echoed) >= _MAX_SUBJECTS_REMEMBERED:
                 self._echoed.clear()
             known = any(subject_matches(f, subject) for f in self._follow_filters)
+            self._denials.seen(subject)
             self._echoed[subject] = known
         return known
 
@@ -506,10 +538,17 @@ class NatsEventBus:
         return self._js
 
     async def _on_error(self, exc: Exception) -> None:
+        self._last_error = exc
+        if self._denials.observe(exc):
+            return
+        if is_authorization_error(exc):
+            self._denials.refused_credentials(exc, url=self._url)
+            return
         _log.warning("NATS error", error=str(exc))
 
     async def _on_disconnected(self) -> None:
         _log.warning("disconnected from NATS", url=self._url)
 
     async def _on_reconnected(self) -> None:
+        self._denials.connected()
         _log.info("reconnected to NATS", url=self._url)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +55,27 @@ class ServiceSettings(BaseSettings):
         "event after 5 s).",
     )
 
+    nats_user: str | None = Field(
+        default=None,
+        description="NATS user this service connects as (its own identity: see "
+        "docs/security.md); unset: anonymous.",
+    )
+    nats_password_file: Path | None = Field(
+        default=None,
+        description="File holding the NATS user's password (a mounted Secret); read at "
+        "each connection.",
+    )
+    nats_tls_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM) to verify the NATS server with; set: TLS.",
+    )
+    nats_tls_cert_file: Path | None = Field(
+        default=None, description="Client certificate (PEM) for NATS mutual TLS."
+    )
+    nats_tls_key_file: Path | None = Field(
+        default=None, description="Private key (PEM) of nats_tls_cert_file."
+    )
+
     @field_validator("pool")
     @classmethod
     def _check_pool(cls, value: str) -> str:
@@ -61,3 +83,11 @@ class ServiceSettings(BaseSettings):
         if not sep or not namespace or not name or "/" in name:
             raise ValueError(f"pool must be namespace/name, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _check_nats_credentials(self) -> ServiceSettings:
+        if self.nats_password_file is not None and self.nats_user is None:
+            raise ValueError("nats_password_file is set but nats_user is not")
+        if (self.nats_tls_cert_file is None) != (self.nats_tls_key_file is None):
+            raise ValueError("nats_tls_cert_file and nats_tls_key_file go together")
+        return self

@@ -25,6 +25,7 @@ from gie.events import Event, EventCodec, EventDecodeError, default_codec
 from gie.events.cloudevents import BATCH_TYPE, H_TYPE, type_of
 from gie.events.lenient import lenient_codec
 from gie.events.subjects import PREFIX, pool_filter
+from gie.security.credentials import CredentialsError, NatsCredentials
 
 _log = structlog.get_logger("gie.consume")
 
@@ -58,6 +59,7 @@ async def subscribe(
     ack_wait_s: float = 30.0,
     fetch_batch: int = 64,
     codec: EventCodec | None = None,
+    credentials: NatsCredentials | None = None,
 ) -> AsyncIterator[Event | RawEvent]:
     """Events of ``stream`` (routing and flow events by default), oldest first.
 
@@ -69,6 +71,8 @@ async def subscribe(
     * ``durable``: the name of a durable pull consumer that outlives this call (run
       several copies of a consumer with one name to share the work). None: an
       ephemeral consumer, removed when the iteration ends.
+    * ``credentials``: user, password file and CA of a secured NATS (the third-party
+      ``gie-reader`` identity: see docs/security.md); None: anonymous, plain TCP.
     * Delivery is at least once: a message is acknowledged once the body of the
       ``async for`` loop has returned for each of its events. A consumer that stops
       (an exception, a crash) before that gets the message again after ``ack_wait_s``,
@@ -87,8 +91,13 @@ async def subscribe(
     detector = gaps if gaps is not None else GapDetector(on_gap)
     start = parse_since(since) if isinstance(since, str) else since
     try:
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=-1)
-    except (NatsError, OSError, TimeoutError) as exc:
+        nc = await nats.connect(
+            nats_url,
+            connect_timeout=5,
+            max_reconnect_attempts=-1,
+            **(credentials or NatsCredentials()).connect_options(),
+        )
+    except (NatsError, OSError, TimeoutError, CredentialsError) as exc:
         raise GieConsumeError(f"cannot reach NATS at {nats_url}: {exc!r}") from exc
     js = nc.jetstream()
     ephemeral: str | None = None

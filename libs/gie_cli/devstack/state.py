@@ -69,7 +69,9 @@ class PartRecord(BaseModel):
     kind: PartKind
     process: str  # name of the ProcessRecord that serves this part
     addresses: dict[str, str]
-    health_url: str  # http(s)://... answered 200 when healthy, or redis://host:port (PING)
+    # http(s)://... answered 200 when healthy, or redis://host:port (PING), or
+    # rediss://host:port/?ca=<CA file> (PING over TLS)
+    health_url: str
 
 
 class StackState(BaseModel):

@@ -29,6 +29,19 @@ class FlowControllerSettings(ServiceSettings, GrpcServerTlsSettings):
         description="Password of Redis (and of the Sentinels, with redis_sentinels); a "
         "password in redis_url wins over it.",
     )
+    redis_username: str | None = Field(
+        default=None,
+        description="Redis ACL user (gie-flow-controller: see docs/security.md); unset: "
+        "the default user.",
+    )
+    redis_password_file: Path | None = Field(
+        default=None,
+        description="File holding the Redis password (a mounted Secret); wins over redis_password.",
+    )
+    redis_tls_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM) to verify Redis with; use a rediss:// URL.",
+    )
     redis_check_s: float = Field(default=2.0, gt=0, description="Redis health-check period.")
     admin_port: int = Field(default=9094, ge=0, le=65535)
     config_file: Path | None = Field(

@@ -22,7 +22,7 @@ from gie.events.subjects import pool_prefix
 from gie.lifecycle import wait_either
 from gie.prefix import load_prefix_key, report_prefix_key
 from gie.saturation import SaturationConfig
-from gie.service import ServiceKit
+from gie.service import ServiceKit, nats_credentials
 from gie_metrics_collector.collector import Collector
 from gie_metrics_collector.ha import KvMembership, Membership, PeerMetricsFeed, StaticMembership
 from gie_metrics_collector.kv import KvMetrics, KvSupervisor
@@ -47,6 +47,7 @@ def _membership(
         connect_timeout_s=settings.nats_connect_timeout_s,
         sync_timeout_s=settings.membership_sync_timeout_s,
         registry=registry,
+        credentials=nats_credentials(settings, "metrics-collector"),
     )
 
 

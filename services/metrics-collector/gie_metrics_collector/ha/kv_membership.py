@@ -37,6 +37,7 @@ from prometheus_client import CollectorRegistry
 
 from gie.clock import Clock
 from gie.events.subjects import escape_token, unescape_token
+from gie.security.credentials import CredentialsError, NatsCredentials
 from gie_metrics_collector.errors import MembershipError
 from gie_metrics_collector.ha.contracts import MembershipListener
 from gie_metrics_collector.ha.membership_metrics import MembershipMetrics
@@ -74,8 +75,10 @@ class KvMembership:
         connect_timeout_s: float = 30.0,
         sync_timeout_s: float = 10.0,
         registry: CollectorRegistry | None = None,
+        credentials: NatsCredentials | None = None,
     ) -> None:
         self._url = nats_url
+        self._credentials = credentials or NatsCredentials()
         self._bucket = bucket
         self._prefix = escape_token(pool)
         self._me = me
@@ -110,6 +113,7 @@ class KvMembership:
                 connect_timeout=min(self._connect_timeout_s, 5.0),
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
+                **self._credentials.connect_options(),
             )
             js = self._nc.jetstream()
             try:
@@ -120,7 +124,7 @@ class KvMembership:
                 self._kv = await js.key_value(self._bucket)
             await self._kv.put(self._key, self._value())
             self._watcher = await self._kv.watch(f"{self._prefix}.>")
-        except (NatsError, OSError, TimeoutError) as exc:
+        except (NatsError, OSError, TimeoutError, CredentialsError) as exc:
             await self._close_connection()
             raise MembershipError(f"membership bucket {self._bucket} unusable: {exc!r}") from exc
         self._tasks = [

@@ -45,10 +45,13 @@ sentinel parallel-syncs {{ $name }} 1
 {{- printf "%s:%s" .Values.image.repository (default (printf "%s-alpine" .Chart.AppVersion) .Values.image.tag) -}}
 {{- end -}}
 
-{{/* Readiness: PING answered; takes (dict "port" 6379 "password" <secret name or "">). */}}
+{{/* Readiness: PING answered; takes (dict "port" 6379 "password" <secret name or "">
+"acl" <true: as the flow-controller's ACL user>). */}}
 {{- define "gie.valkey.pingProbe" -}}
 exec:
-  {{- if .password }}
+  {{- if .acl }}
+  command: ["sh", "-c", "valkey-cli -p {{ .port }} --no-auth-warning --user gie-flow-controller --pass \"$VALKEY_FLOW_CONTROLLER_PASSWORD\" ping | grep -q PONG"]
+  {{- else if .password }}
   command: ["sh", "-c", "valkey-cli -p {{ .port }} --no-auth-warning -a \"$VALKEY_PASSWORD\" ping | grep -q PONG"]
   {{- else }}
   command: ["valkey-cli", "-p", "{{ .port }}", "ping"]
@@ -69,4 +72,30 @@ failureThreshold: 3
       key: {{ .key }}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+global.busSecurity.redisAcl: the default user off, the flow-controller's ACL user on
+with its password (VALKEY_FLOW_CONTROLLER_PASSWORD) and the rules of
+files/flow-controller.acl (generated from gie.security.redis_acl).
+*/}}
+{{- define "gie.valkey.aclArgs" -}}
+- --user
+- default
+- "off"
+- --user
+- gie-flow-controller
+- "on"
+- ">$(VALKEY_FLOW_CONTROLLER_PASSWORD)"
+{{- range splitList " " (.Files.Get "files/flow-controller.acl" | trim) }}
+- {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "gie.valkey.aclEnv" -}}
+- name: VALKEY_FLOW_CONTROLLER_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "gie.busCredentialsName" . }}
+      key: valkey-gie-flow-controller
 {{- end -}}

@@ -67,22 +67,25 @@ end
 -- Take a queued request out of every queue and total; returns what its flow has left.
 local function unqueue(r)
   local fid, prio, shard, bytes = r.fid, r.prio, r.shard, r.bytes
+  -- 0 - bytes, not -bytes: a request of 0 bytes would send -0, which Redis 7.0
+  -- refuses as an increment (Valkey takes it).
+  local minus = 0 - bytes
   local fk = key('f', prio, fid)
   redis.call('LREM', key('q', prio, fid), 1, r.rid)
   local left = redis.call('HINCRBY', fk, 'queued', -1)
-  redis.call('HINCRBY', fk, 'qbytes', -bytes)
+  redis.call('HINCRBY', fk, 'qbytes', minus)
   local bk = key('b', prio)
   local band_left = redis.call('HINCRBY', bk, 'reqs', -1)
-  redis.call('HINCRBY', bk, 'bytes', -bytes)
+  redis.call('HINCRBY', bk, 'bytes', minus)
   redis.call('ZREM', key('b', prio, 'enq'), r.rid)
   if band_left <= 0 then
     redis.call('DEL', bk)
     redis.call('ZREM', key('bands'), prio)
   end
   redis.call('HINCRBY', key('tot'), 'reqs', -1)
-  redis.call('HINCRBY', key('tot'), 'bytes', -bytes)
+  redis.call('HINCRBY', key('tot'), 'bytes', minus)
   redis.call('HINCRBY', key('s', shard), 'reqs', -1)
-  redis.call('HINCRBY', key('s', shard), 'bytes', -bytes)
+  redis.call('HINCRBY', key('s', shard), 'bytes', minus)
   redis.call('ZREM', key('s', shard, 'exp'), r.rid)
   if left <= 0 then
     local members = key('s', shard, 'b', prio, 'flows')
