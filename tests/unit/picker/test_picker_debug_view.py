@@ -21,3 +21,17 @@ async def test_the_prefix_summary_is_the_indexs_digest_and_size() -> None:
         PoolView("test/debug"), SaturationConfig(), lambda: datetime.now(UTC), None, index
     )
     assert page["prefix_index"] == {"blocks": 45_000, "endpoints": 5, "digest": index.digest()}
+
+
+async def test_the_page_names_the_position_of_each_following() -> None:
+    page = await render_view(
+        PoolView("test/debug"),
+        SaturationConfig(),
+        lambda: datetime.now(UTC),
+        positions={"pool state": 41, "routing": 7},
+    )
+    assert page["positions"] == {"pool state": 41, "routing": 7}
+    without = await render_view(
+        PoolView("test/debug"), SaturationConfig(), lambda: datetime.now(UTC)
+    )
+    assert without["positions"] == {}
