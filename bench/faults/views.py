@@ -1,0 +1,126 @@
+"""The pickers' views, sampled: digest and stream positions of every replica.
+
+A sample is *equal* when every picker answered ``/debug/view`` with the same view
+digest at the same position on the state stream (two replicas that applied the same
+state events hold the same view). Samples taken while one replica is a metrics event
+ahead of the other are neither equal nor a divergence; a divergence shows as no equal
+sample for a whole window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gie_cli.devstack import RunningStack
+from gie_cli.devstack.readiness import local_http_client
+
+__all__ = ["STATE_FOLLOWING", "ViewSample", "ViewSampler", "picker_admins", "read_view"]
+
+PICKER = "picker"
+STATE_FOLLOWING = "pool state"
+
+
+def _is_picker_replica(name: str) -> bool:
+    """``picker``, ``picker-1``, ...; not a worker's part (``picker-w1``, ``picker-1-w1``)."""
+    return name == PICKER or (name.startswith(f"{PICKER}-") and name[len(PICKER) + 1 :].isdigit())
+
+
+def picker_admins(stack: RunningStack) -> dict[str, str]:
+    """Picker replica part name -> its admin URL."""
+    return {
+        part.name: part.addresses["admin"]
+        for part in stack.state.parts
+        if part.kind == "service" and _is_picker_replica(part.name)
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ViewSample:
+    at: float  # time.monotonic()
+    views: dict[str, dict[str, Any] | None]  # replica -> {digest, positions, endpoints}
+
+    @property
+    def equal(self) -> bool:
+        views = list(self.views.values())
+        if not views or any(view is None for view in views):
+            return False
+        keys = {(v["digest"], v["positions"].get(STATE_FOLLOWING)) for v in views if v}
+        return len(keys) == 1
+
+
+async def read_view(client: httpx.AsyncClient, admin: str) -> dict[str, Any] | None:
+    """The parts of a picker's ``/debug/view`` compared here; None if it did not answer."""
+    try:
+        response = await client.get(f"{admin}/debug/view")
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    page = response.json()
+    return {
+        "digest": page["digest"],
+        "positions": page.get("positions", {}),
+        "endpoints": [
+            endpoint["address"] for endpoint in page["endpoints"] if endpoint["metrics"] is not None
+        ],
+    }
+
+
+class ViewSampler:
+    """Samples every picker's view each ``every_s`` until stopped."""
+
+    def __init__(self, stack: RunningStack, *, every_s: float) -> None:
+        self._stack = stack
+        self._every_s = every_s
+        self.samples: list[ViewSample] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def sample(self, client: httpx.AsyncClient) -> ViewSample:
+        admins = picker_admins(self._stack)
+        at = time.monotonic()
+        views = await asyncio.gather(*(read_view(client, admin) for admin in admins.values()))
+        return ViewSample(at=at, views=dict(zip(admins, views, strict=True)))
+
+    async def _run(self) -> None:
+        async with local_http_client(timeout_s=1.0) as client:
+            while True:
+                self.samples.append(await self.sample(client))
+                await asyncio.sleep(self._every_s)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def settle(self, *, timeout_s: float) -> ViewSample:
+        """After the load: sample until every replica has the same digest and the same
+        position on every stream, or ``timeout_s``; the last sample."""
+        deadline = time.monotonic() + timeout_s
+        async with local_http_client(timeout_s=1.0) as client:
+            while True:
+                last = await self.sample(client)
+                if last.equal and not positions_behind(last):
+                    return last
+                if time.monotonic() > deadline:
+                    return last
+                await asyncio.sleep(self._every_s)
+
+
+def positions_behind(sample: ViewSample) -> int:
+    """Stream sequences each replica is behind the furthest one, summed over replicas
+    and followings (0 when every replica applied up to the same place)."""
+    views = [view for view in sample.views.values() if view is not None]
+    names = set().union(*(view["positions"] for view in views)) if views else set()
+    behind = 0
+    for name in names:
+        positions = [int(view["positions"].get(name, 0)) for view in views]
+        behind += sum(max(positions) - position for position in positions)
+    return behind
