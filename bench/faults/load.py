@@ -24,6 +24,7 @@ class Outcome:
     sent_at: float
     done_at: float | None = None
     status: str | None = None  # "200", "503", ..., "timeout", or the client error's type
+    detail: str = ""  # a failure's body (its start) or error message
 
     @property
     def failed(self) -> bool:
@@ -56,7 +57,7 @@ class Load:
             async with asyncio.timeout(self._timeout_s):
                 async with session.post(self._url, json=body) as response:
                     if response.status != 200:
-                        await response.read()
+                        outcome.detail = (await response.read())[:300].decode(errors="replace")
                         outcome.status = str(response.status)
                         return
                     done = False
@@ -68,6 +69,7 @@ class Load:
             outcome.status = "timeout"
         except aiohttp.ClientError as exc:
             outcome.status = type(exc).__name__
+            outcome.detail = str(exc)[:300]
         finally:
             outcome.done_at = time.monotonic()
 

@@ -84,4 +84,10 @@ def fault_result(
         ),
         "digests_equal": settled.equal,
         "events_lost": positions_behind(settled),
+        "failure_examples": [
+            {"status": status, "detail": detail, "count": count}
+            for (status, detail), count in Counter(
+                (o.status or "none", o.detail[:200]) for o in (*failed_in_flight, *failed_new)
+            ).most_common(3)
+        ],
     }

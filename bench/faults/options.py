@@ -28,7 +28,7 @@ class FaultsOptions:
     slow_s: float = 2.0  # a request answered after this long counts as slow
     before_s: float = 2.0  # load before each fault
     heal_after_s: float = 1.0  # a killed process is restarted this long after the kill
-    after_s: float = 6.0  # load after the fault, healing included
+    after_s: float = 6.0  # load after the heal has completed
     settle_s: float = 10.0  # after the load: how long the views may take to agree
     sample_every_s: float = 0.2  # view digest sampling period
     recovery_window_s: float = 1.0  # "a second with no failure and equal digests"
@@ -39,6 +39,6 @@ class FaultsOptions:
     ) -> FaultsOptions:
         if quick:
             return cls(
-                quick=True, seed=seed, work_dir=work_dir, only=only, before_s=1.5, after_s=4.0
+                quick=True, seed=seed, work_dir=work_dir, only=only, before_s=1.5, after_s=3.0
             )
-        return cls(seed=seed, work_dir=work_dir, only=only, before_s=3.0, after_s=10.0)
+        return cls(seed=seed, work_dir=work_dir, only=only, before_s=3.0, after_s=6.0)

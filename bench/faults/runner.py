@@ -4,6 +4,7 @@ load, inject, heal, settle and measure."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -50,6 +51,29 @@ async def _healthy(stack: RunningStack, *, timeout_s: float = 60.0) -> None:
         await asyncio.sleep(0.2)
 
 
+def _dump(
+    options: FaultsOptions, name: str, load: Load, sampler: ViewSampler, fault_at: float
+) -> None:
+    """Every request and view sample of a fault, times relative to the fault."""
+    rows = {
+        "requests": [
+            {
+                "sent": round(o.sent_at - fault_at, 3),
+                "done": round(o.done_at - fault_at, 3) if o.done_at is not None else None,
+                "status": o.status,
+                "detail": o.detail,
+            }
+            for o in load.outcomes
+        ],
+        "views": [
+            {"at": round(s.at - fault_at, 3), "equal": s.equal, "views": s.views}
+            for s in sampler.samples
+        ],
+    }
+    path = options.work_dir / f"{name}.json"
+    path.write_text(json.dumps(rows) + "\n", encoding="utf-8")
+
+
 async def _one(
     fault: Fault, ctx: FaultContext, options: FaultsOptions, say: Progress
 ) -> dict[str, Any]:
@@ -75,12 +99,13 @@ async def _one(
         healed_at = time.monotonic()
         await fault.heal(ctx)
         healed_s = time.monotonic() - fault_at
-        await asyncio.sleep(max(0.0, fault_at + options.after_s - time.monotonic()))
+        await asyncio.sleep(options.after_s)
     finally:
         load_end = time.monotonic()
         await load.stop()
         await sampler.stop()
     settled = await sampler.settle(timeout_s=options.settle_s)
+    _dump(options, fault.name, load, sampler, fault_at)
     result = fault_result(
         load.outcomes,
         sampler.samples,
@@ -92,6 +117,10 @@ async def _one(
     )
     result["heal_started_s"] = round(healed_at - fault_at, 2)
     result["healed_s"] = round(healed_s, 2)
+    during = [sample for sample in sampler.samples if sample.at < fault_at]
+    result["equal_samples_before"] = round(
+        sum(sample.equal for sample in during) / max(1, len(during)), 2
+    )
     result.update(ctx.notes)
     say(
         f"  sent {result['sent']}, failed {result['failed']} "

@@ -1,7 +1,7 @@
 """The pickers' views, sampled: digest and stream positions of every replica.
 
-A sample is *equal* when every picker answered ``/debug/view`` with the same view
-digest at the same position on the state stream (two replicas that applied the same
+A sample is *equal* when every picker that answered ``/debug/view`` showed the same
+view digest at the same position on the state stream (two replicas that applied the same
 state events hold the same view). Samples taken while one replica is a metrics event
 ahead of the other are neither equal nor a divergence; a divergence shows as no equal
 sample for a whole window.
@@ -46,10 +46,13 @@ class ViewSample:
 
     @property
     def equal(self) -> bool:
-        views = list(self.views.values())
-        if not views or any(view is None for view in views):
-            return False
-        keys = {(v["digest"], v["positions"].get(STATE_FOLLOWING)) for v in views if v}
+        """Every replica that answered holds the same view at the same state position
+        (a killed replica does not answer and does not count; at least one must)."""
+        keys = {
+            (view["digest"], view["positions"].get(STATE_FOLLOWING))
+            for view in self.views.values()
+            if view is not None
+        }
         return len(keys) == 1
 
 

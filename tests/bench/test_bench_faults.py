@@ -35,10 +35,11 @@ def _sample(at: float, *views: dict[str, object] | None) -> ViewSample:
         pytest.param((_view("a", 3), _view("a", 3)), True, id="same-digest-same-position"),
         pytest.param((_view("a", 3), _view("b", 4)), False, id="one-event-ahead"),
         pytest.param((_view("a", 3), _view("b", 3)), False, id="diverged"),
-        pytest.param((_view("a", 3), None), False, id="one-replica-down"),
+        pytest.param((_view("a", 3), None), True, id="a-dead-replica-does-not-count"),
+        pytest.param((None, None), False, id="no-replica-answers"),
     ],
 )
-def test_a_sample_is_equal_only_when_every_replica_agrees(
+def test_a_sample_is_equal_only_when_every_answering_replica_agrees(
     views: tuple[dict[str, object] | None, ...], equal: bool
 ) -> None:
     assert _sample(0.0, *views).equal is equal
