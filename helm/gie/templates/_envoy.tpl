@@ -113,7 +113,11 @@ static_resources:
                       domains: ["*"]
                       routes:
                         - match: {prefix: /}
-                          route: {cluster: pool, timeout: 0s}
+                          # A model server that refuses or resets: the picker's next endpoint.
+                          route:
+                            cluster: pool
+                            timeout: 0s
+                            retry_policy: {retry_on: "connect-failure,refused-stream,reset", num_retries: 2}
                 http_filters:
                   - name: envoy.filters.http.ext_proc
                     typed_config:
@@ -185,6 +189,8 @@ static_resources:
       type: STRICT_DNS
       dns_lookup_family: V4_ONLY
       connect_timeout: 2s
+      # Envoy's default of 3 concurrent retries would answer 503 instead of the fallback.
+      circuit_breakers: {thresholds: [{max_retries: 100000}]}
       load_assignment:
         cluster_name: pool
         endpoints:

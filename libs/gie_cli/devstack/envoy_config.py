@@ -73,7 +73,14 @@ _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 # Local development should never trip Envoy's default circuit breakers (1024).
 _NO_BREAKERS = {
     "thresholds": [
-        {"max_connections": 100_000, "max_pending_requests": 100_000, "max_requests": 100_000}
+        {
+            "max_connections": 100_000,
+            "max_pending_requests": 100_000,
+            "max_requests": 100_000,
+            # Envoy's default of 3 concurrent retries would turn a dead model server's
+            # refused connections into 503s (flag UO) instead of tries of the fallback.
+            "max_retries": 100_000,
+        }
     ]
 }
 
@@ -265,7 +272,11 @@ def _http_connection_manager(
                         {
                             "match": {"prefix": "/"},
                             # 0s disables the route timeout: streamed completions may be long.
-                            "route": {"cluster": upstream_cluster, "timeout": "0s"},
+                            "route": {
+                                "cluster": upstream_cluster,
+                                "timeout": "0s",
+                                "retry_policy": _UPSTREAM_RETRY,
+                            },
                         }
                     ],
                 }
@@ -367,6 +378,12 @@ def _original_dst_cluster() -> dict[str, Any]:
             "http_header_name": DESTINATION_HEADER,
         },
     }
+
+
+# A model server that refuses the connection or resets the stream before answering:
+# the request goes to the next endpoint the picker named (override_host tries them in
+# order), so a dead server costs nothing while the picker still chooses it.
+_UPSTREAM_RETRY = {"retry_on": "connect-failure,refused-stream,reset", "num_retries": 2}
 
 
 def _pool_cluster(endpoints: Sequence[str]) -> dict[str, Any]:

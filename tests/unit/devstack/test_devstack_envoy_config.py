@@ -251,3 +251,14 @@ def test_known_pool_routes_with_override_host_from_the_pickers_metadata() -> Non
     hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
     route = hcm["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
     assert route["cluster"] == "pool"
+
+
+def test_a_refused_or_reset_upstream_is_retried_without_envoys_retry_breaker() -> None:
+    config = _config(pool_endpoints=["127.0.0.1:8001", "127.0.0.1:8002"])
+    (vhost,) = _hcm(config)["route_config"]["virtual_hosts"]
+    retry = vhost["routes"][0]["route"]["retry_policy"]
+    assert set(retry["retry_on"].split(",")) == {"connect-failure", "refused-stream", "reset"}
+    assert retry["num_retries"] >= 1
+    # Envoy allows 3 concurrent retries per cluster by default: more would fail with UO.
+    (limits,) = _cluster(config, "pool")["circuit_breakers"]["thresholds"]
+    assert limits["max_retries"] >= 10_000
