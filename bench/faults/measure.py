@@ -7,8 +7,11 @@
 * ``slow``: answered, but after ``slow_s`` (a stalled server's requests);
 * ``recovery_s``: from the fault to the start of the first ``recovery_window_s`` window
   in which no request failed (none ended failed, none started in it failed) and one
-  view sample found every picker at the same digest and state position; None if no
-  such window came before the load stopped;
+  view sample found the pickers in step (:func:`~bench.faults.views.agreeing_at`: each
+  moving, all within ``max_gap`` state events); None if no such window came before the
+  load stopped;
+* ``diverged_positions``: state positions at which two views had different digests
+  (0 unless replicas folded the same events differently);
 * ``digests_equal`` and ``events_lost``: after the load, whether every picker holds the
   same view digest, and how many stream sequences replicas stayed behind the furthest
   one, summed over replicas and followings (0: every replica applied the same events).
@@ -21,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.faults.load import Outcome
-from bench.faults.views import ViewSample, positions_behind
+from bench.faults.views import ViewSample, agreeing_at, diverged_positions, positions_behind
 
 __all__ = ["fault_result", "recovery_s"]
 
@@ -35,9 +38,10 @@ def recovery_s(
     fault_at: float,
     load_end: float,
     window_s: float,
+    max_gap: int,
 ) -> float | None:
     failures = [o for o in outcomes if o.failed and (o.done_at or load_end) >= fault_at]
-    equal_at = [s.at for s in samples if s.at >= fault_at and s.equal]
+    equal_at = [at for at in agreeing_at(samples, max_gap=max_gap) if at >= fault_at]
     start = fault_at
     while start + window_s <= load_end:
         end = start + window_s
@@ -59,6 +63,7 @@ def fault_result(
     load_end: float,
     window_s: float,
     slow_s: float,
+    max_gap: int,
 ) -> dict[str, Any]:
     in_flight = [o for o in outcomes if o.sent_at < fault_at and (o.done_at or load_end) > fault_at]
     new = [o for o in outcomes if o.sent_at >= fault_at]
@@ -80,10 +85,16 @@ def fault_result(
         "failed_before": sum(1 for o in before if o.failed),
         "slow": len(slow),
         "recovery_s": recovery_s(
-            outcomes, samples, fault_at=fault_at, load_end=load_end, window_s=window_s
+            outcomes,
+            samples,
+            fault_at=fault_at,
+            load_end=load_end,
+            window_s=window_s,
+            max_gap=max_gap,
         ),
         "digests_equal": settled.equal,
         "events_lost": positions_behind(settled),
+        "diverged_positions": diverged_positions([*samples, settled]),
         "failure_examples": [
             {"status": status, "detail": detail, "count": count}
             for (status, detail), count in Counter(

@@ -32,6 +32,7 @@ class FaultsOptions:
     settle_s: float = 10.0  # after the load: how long the views may take to agree
     sample_every_s: float = 0.2  # view digest sampling period
     recovery_window_s: float = 1.0  # "a second with no failure and equal digests"
+    in_step_events: int = 30  # replicas this close on the state stream are in step
 
     @classmethod
     def for_mode(

@@ -22,7 +22,8 @@ __all__ = ["CONFIG", "run_faults", "selected_faults"]
 
 Progress = Callable[[str], None]
 
-# Flow control on, so the flow-controller and Redis carry requests of a saturated pool.
+# Flow control on, so the flow-controller and Redis carry requests of a saturated pool;
+# a primary and a fallback endpoint per request, so a dead server's requests go on.
 CONFIG = """\
 apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
@@ -30,6 +31,13 @@ featureGates: [flowControl]
 saturationDetector: {queueDepthThreshold: 1, metricsStalenessThreshold: 2s}
 plugins:
 - type: queue-scorer
+- type: max-score-picker
+  parameters: {maxNumOfEndpoints: 2}
+schedulingProfiles:
+- name: default
+  plugins:
+  - {pluginRef: queue-scorer}
+  - {pluginRef: max-score-picker}
 """
 
 
@@ -114,6 +122,7 @@ async def _one(
         load_end=load_end,
         window_s=options.recovery_window_s,
         slow_s=options.slow_s,
+        max_gap=options.in_step_events,
     )
     result["heal_started_s"] = round(healed_at - fault_at, 2)
     result["healed_s"] = round(healed_s, 2)

@@ -2,15 +2,22 @@
 
 A sample is *equal* when every picker that answered ``/debug/view`` showed the same
 view digest at the same position on the state stream (two replicas that applied the same
-state events hold the same view). Samples taken while one replica is a metrics event
-ahead of the other are neither equal nor a divergence; a divergence shows as no equal
-sample for a whole window.
+state events hold the same view). Under load the state stream moves tens of events a
+second and two pages are never read at quite the same instant, so few samples are
+equal; two checks do not depend on that luck:
+
+* :func:`diverged_positions`: a view's digest is a function of the state events up to
+  its position, so two views at the same position with different digests (in any
+  samples, of any replicas) are a divergence;
+* :func:`agreeing_at`: samples in which every replica moved on since the previous
+  sample (none frozen) and all are within a few events of each other (or equal).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +26,16 @@ import httpx
 from gie_cli.devstack import RunningStack
 from gie_cli.devstack.readiness import local_http_client
 
-__all__ = ["STATE_FOLLOWING", "ViewSample", "ViewSampler", "picker_admins", "read_view"]
+__all__ = [
+    "STATE_FOLLOWING",
+    "ViewSample",
+    "ViewSampler",
+    "agreeing_at",
+    "diverged_positions",
+    "picker_admins",
+    "positions_behind",
+    "read_view",
+]
 
 PICKER = "picker"
 STATE_FOLLOWING = "pool state"
@@ -127,3 +143,32 @@ def positions_behind(sample: ViewSample) -> int:
         positions = [int(view["positions"].get(name, 0)) for view in views]
         behind += sum(max(positions) - position for position in positions)
     return behind
+
+
+def diverged_positions(samples: Sequence[ViewSample]) -> int:
+    """State positions at which views had different digests."""
+    digests: dict[int, set[str]] = {}
+    for sample in samples:
+        for view in sample.views.values():
+            if view is not None:
+                position = int(view["positions"].get(STATE_FOLLOWING, 0))
+                digests.setdefault(position, set()).add(view["digest"])
+    return sum(1 for found in digests.values() if len(found) > 1)
+
+
+def agreeing_at(samples: Sequence[ViewSample], *, max_gap: int) -> list[float]:
+    """When the replicas agreed: every one that answered moved on since the previous
+    sample and all are within ``max_gap`` state events of each other."""
+    times = []
+    previous: dict[str, int] = {}
+    for sample in samples:
+        positions = {
+            name: int(view["positions"].get(STATE_FOLLOWING, 0))
+            for name, view in sample.views.items()
+            if view is not None
+        }
+        moving = all(position > previous.get(name, -1) for name, position in positions.items())
+        if positions and moving and max(positions.values()) - min(positions.values()) <= max_gap:
+            times.append(sample.at)
+        previous = positions
+    return times

@@ -16,7 +16,7 @@ from bench.faults.catalog import FAULTS
 from bench.faults.load import Outcome
 from bench.faults.measure import fault_result, recovery_s
 from bench.faults.runner import selected_faults
-from bench.faults.views import ViewSample, positions_behind
+from bench.faults.views import ViewSample, diverged_positions, positions_behind
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,7 +61,7 @@ def test_in_flight_and_new_failures_are_told_apart() -> None:
     ]
     settled = _sample(9.0, _view("a", 3), _view("a", 3))
     result = fault_result(
-        outcomes, [], settled, fault_at=1.0, load_end=5.0, window_s=1.0, slow_s=2.0
+        outcomes, [], settled, fault_at=1.0, load_end=5.0, window_s=1.0, slow_s=2.0, max_gap=5
     )
     assert result["sent"] == 5
     assert (result["failed_in_flight"], result["failed_new"], result["failed"]) == (1, 2, 3)
@@ -72,19 +72,30 @@ def test_in_flight_and_new_failures_are_told_apart() -> None:
     assert result["events_lost"] == 0
 
 
-def test_recovery_is_the_first_window_without_failures_with_equal_views() -> None:
+def test_recovery_is_the_first_window_without_failures_with_replicas_in_step() -> None:
     outcomes = [
         Outcome(sent_at=1.0 + 0.1 * i, done_at=1.05 + 0.1 * i, status="200") for i in range(40)
     ]
     outcomes[3].status = "503"  # ends at 1.35
+    # picker-1 is frozen at position 10 until 3.0, then catches up and moves on.
     samples = [
-        _sample(1.0 + 0.25 * i, _view("a", 1), _view("b" if i < 8 else "a", 1)) for i in range(16)
+        _sample(1.0 + 0.25 * i, _view("a", 20 + i), _view("b", 10 if i < 8 else 19 + i))
+        for i in range(16)
     ]
-    # Failure-free from 1.35 on, but the views agree only from 3.0 (sample 8).
-    found = recovery_s(outcomes, samples, fault_at=1.0, load_end=5.0, window_s=1.0)
-    assert found == pytest.approx(1.05, abs=0.06)
-    never = recovery_s(outcomes, samples[:8], fault_at=1.0, load_end=5.0, window_s=1.0)
+    found = recovery_s(outcomes, samples, fault_at=1.0, load_end=5.0, window_s=1.0, max_gap=5)
+    assert found == pytest.approx(1.05, abs=0.06)  # the window [2.05, 3.05) holds 3.0
+    never = recovery_s(outcomes, samples[:8], fault_at=1.0, load_end=5.0, window_s=1.0, max_gap=5)
     assert never is None
+
+
+def test_two_views_at_one_position_with_different_digests_are_a_divergence() -> None:
+    samples = [
+        _sample(0.0, _view("a", 3), _view("b", 4)),
+        _sample(0.2, _view("b", 4), _view("c", 5)),
+        _sample(0.4, _view("x", 5), _view("c", 5)),
+    ]
+    assert diverged_positions(samples) == 1
+    assert diverged_positions(samples[:2]) == 0
 
 
 def test_every_fault_names_what_it_hits_and_unknown_names_are_refused() -> None:
