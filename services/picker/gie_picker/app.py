@@ -90,7 +90,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                     state.inflight,
                     state.prefix_cache.index,
                     precise_index=state.prefix_cache.precise,
-                    positions={name: f.position for name, f in state.followings.items()},
+                    positions=lambda: {n: f.position for n, f in state.followings.items()},
                 )
             )
 

@@ -26,10 +26,11 @@ async def render_view(
     prefix_index: PrefixIndex | None = None,
     *,
     precise_index: PreciseIndex | None = None,
-    positions: Mapping[str, int] | None = None,
+    positions: Callable[[], Mapping[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """The page; ``positions`` are the stream sequences each following last applied
-    (by following name), so two replicas' digests can be compared at equal positions."""
+    """The page; ``positions()`` gives the stream sequence each following last applied
+    (by following name), read at the same instant as the view's digest, so two
+    replicas' digests can be compared at equal positions."""
     prefix = await _prefix_summary(prefix_index) if prefix_index is not None else None
     moment = now()  # the rest is read at one instant, after the prefix index's copy
     states = view.endpoints()
@@ -38,7 +39,7 @@ async def render_view(
         "pool": view.pool,
         "digest": view.digest(),
         "applied_events": view.applied_events,
-        "positions": dict(positions) if positions is not None else {},
+        "positions": dict(positions()) if positions is not None else {},
         "saturation": {
             "saturated": saturation.saturated,
             "endpoints_with_capacity": saturation.with_capacity,
