@@ -10,6 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
+from bench.fairness.replicas import flow_controller_stats
 from bench.faults.catalog import FAULTS, Fault, FaultContext
 from bench.faults.load import Load
 from bench.faults.measure import fault_result
@@ -82,6 +85,19 @@ def _dump(
     path.write_text(json.dumps(rows) + "\n", encoding="utf-8")
 
 
+def _grown(after: int, before: int) -> int:
+    return after - before if after >= before else after  # restarted: counted from zero
+
+
+async def _admit_calls(stack: RunningStack) -> dict[str, int]:
+    """Admit calls answered so far, per flow-controller replica (0 if it does not answer)."""
+    try:
+        stats = await flow_controller_stats(stack)
+    except httpx.HTTPError:
+        return {}
+    return {name: int(stat["admit_answered"]) for name, stat in stats.items()}
+
+
 async def _one(
     fault: Fault, ctx: FaultContext, options: FaultsOptions, say: Progress
 ) -> dict[str, Any]:
@@ -95,6 +111,7 @@ async def _one(
         timeout_s=options.request_timeout_s,
     )
     sampler = ViewSampler(ctx.stack, every_s=options.sample_every_s)
+    admits_before = await _admit_calls(ctx.stack)
     load.start()
     sampler.start()
     try:
@@ -113,6 +130,7 @@ async def _one(
         await load.stop()
         await sampler.stop()
     settled = await sampler.settle(timeout_s=options.settle_s)
+    admits_after = await _admit_calls(ctx.stack)
     _dump(options, fault.name, load, sampler, fault_at)
     result = fault_result(
         load.outcomes,
@@ -129,6 +147,11 @@ async def _one(
     during = [sample for sample in sampler.samples if sample.at < fault_at]
     result["equal_samples_before"] = round(
         sum(sample.equal for sample in during) / max(1, len(during)), 2
+    )
+    # Admit calls the flow-controllers answered during the fault's load (a restarted
+    # replica counts from zero): whether flow control carried requests at all.
+    result["flow_admit_calls"] = sum(
+        _grown(count, admits_before.get(name, 0)) for name, count in admits_after.items()
     )
     result.update(ctx.notes)
     say(
