@@ -27,7 +27,7 @@ from gie_cli.devstack import RunningStack
 from gie_cli.devstack.envoy_config import EXT_PROC_CLUSTER
 from gie_cli.devstack.readiness import cluster_hosts_healthy, local_http_client
 
-__all__ = ["FAULTS", "Fault", "FaultContext"]
+__all__ = ["FAULTS", "Fault", "FaultContext", "victim"]
 
 
 @dataclass(kw_only=True)
@@ -56,6 +56,7 @@ class Fault:
     heal: Step = _nothing
     prepare: Step = _nothing  # before the measured window (not counted)
     heal_after_s: float | None = None  # None: the scenario's heal_after_s
+    hits_model_server: bool = False  # the first model server (see ``victim``)
     summary: str = ""
 
 
@@ -169,8 +170,13 @@ async def _join_prepare(ctx: FaultContext) -> None:
 MODEL_SERVER_FAULT_S = 3.0
 
 
+def victim(servers: ModelServers) -> str:
+    """The model server the model-server faults hit."""
+    return servers.addresses[0]
+
+
 def _victim(ctx: FaultContext) -> str:
-    return ctx.servers.addresses[0]
+    return victim(ctx.servers)
 
 
 async def _server_kill(ctx: FaultContext) -> None:
@@ -214,6 +220,7 @@ FAULTS: dict[str, Fault] = {
         _server_restart("redis"),
         Fault(
             name="model-server-sigkill",
+            hits_model_server=True,
             heal_after_s=MODEL_SERVER_FAULT_S,
             inject=_server_kill,
             heal=_server_back,
@@ -221,6 +228,7 @@ FAULTS: dict[str, Fault] = {
         ),
         Fault(
             name="model-server-stalled",
+            hits_model_server=True,
             heal_after_s=MODEL_SERVER_FAULT_S,
             inject=_server_stall,
             heal=_server_resume,
@@ -229,6 +237,7 @@ FAULTS: dict[str, Fault] = {
         ),
         Fault(
             name="model-server-garbage-metrics",
+            hits_model_server=True,
             heal_after_s=MODEL_SERVER_FAULT_S,
             inject=_garbage_metrics,
             heal=_good_metrics,

@@ -25,6 +25,7 @@ class Outcome:
     done_at: float | None = None
     status: str | None = None  # "200", "503", ..., "timeout", or the client error's type
     detail: str = ""  # a failure's body (its start) or error message
+    served_by: str | None = None  # the model server that answered (x-served-by)
 
     @property
     def failed(self) -> bool:
@@ -56,6 +57,7 @@ class Load:
         try:
             async with asyncio.timeout(self._timeout_s):
                 async with session.post(self._url, json=body) as response:
+                    outcome.served_by = response.headers.get("x-served-by")
                     if response.status != 200:
                         outcome.detail = (await response.read())[:300].decode(errors="replace")
                         outcome.status = str(response.status)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from bench.fairness.replicas import flow_controller_stats
-from bench.faults.catalog import FAULTS, Fault, FaultContext
+from bench.faults.catalog import FAULTS, Fault, FaultContext, victim
 from bench.faults.load import Load
 from bench.faults.measure import fault_result
 from bench.faults.options import MODEL, FaultsOptions
@@ -73,6 +73,7 @@ def _dump(
                 "done": round(o.done_at - fault_at, 3) if o.done_at is not None else None,
                 "status": o.status,
                 "detail": o.detail,
+                "served_by": o.served_by,
             }
             for o in load.outcomes
         ],
@@ -153,6 +154,17 @@ async def _one(
     result["flow_admit_calls"] = sum(
         _grown(count, admits_before.get(name, 0)) for name, count in admits_after.items()
     )
+    if fault.hits_model_server:
+        # Requests started between the fault and its heal that the hit server answered,
+        # and when the last of them started: how long the picker kept choosing it.
+        hit = victim(ctx.servers)
+        chosen = [
+            o.sent_at - fault_at
+            for o in load.outcomes
+            if fault_at <= o.sent_at < healed_at and o.served_by == hit
+        ]
+        result["served_by_hit_server"] = len(chosen)
+        result["last_sent_to_hit_server_s"] = round(max(chosen), 2) if chosen else None
     result.update(ctx.notes)
     say(
         f"  sent {result['sent']}, failed {result['failed']} "
