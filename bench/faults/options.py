@@ -23,7 +23,7 @@ class FaultsOptions:
     # requests go through flow control (and its Redis) as well as the fast path.
     max_num_seqs: int = 1
     max_tokens: int = 8
-    clients: int = 6  # closed-loop clients sending back to back
+    clients: int = 18  # closed-loop clients sending back to back: 6 per server
     request_timeout_s: float = 10.0  # a request unanswered this long failed ("timeout")
     slow_s: float = 2.0  # a request answered after this long counts as slow
     before_s: float = 2.0  # load before each fault
