@@ -39,6 +39,10 @@ class FaultContext:
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
     stopped: Stopped | None = None
     notes: dict[str, Any] = field(default_factory=dict)  # extra numbers for the report
+    # Whether a heal waits for a restarted replica to be ready; if not, its wait is put
+    # in ``healing`` (shared by the faults of a run) for the next fault to finish.
+    wait_heal: bool = True
+    healing: list[asyncio.Task[None]] = field(default_factory=list)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -70,14 +74,31 @@ def _kill(process: str) -> Step:
     return inject
 
 
+async def _until_ready(ctx: FaultContext, name: str) -> None:
+    await wait_healthy(ctx.stack, name)
+    await _envoy_pickers_healthy(ctx)
+
+
 async def _restart(ctx: FaultContext) -> None:
-    """Start the killed process again; wait until it (and Envoy's view of it) is healthy."""
+    """Start the killed replica again; wait until it (and Envoy's view of it) is healthy,
+    or with ``wait_heal`` off leave that wait to the next fault's start."""
     if ctx.stopped is None:
         return
-    ctx.children.append(restart_process(ctx.stack, ctx.stopped))
-    await wait_healthy(ctx.stack, ctx.stopped.name)
-    ctx.stopped = None
-    await _envoy_pickers_healthy(ctx)
+    stopped, ctx.stopped = ctx.stopped, None
+    ctx.children.append(restart_process(ctx.stack, stopped))
+    if ctx.wait_heal:
+        await _until_ready(ctx, stopped.name)
+    else:
+        ctx.healing.append(asyncio.create_task(_until_ready(ctx, stopped.name)))
+
+
+async def _restart_server(ctx: FaultContext) -> None:
+    """NATS or Redis again: the stack needs it, so always waited for."""
+    if ctx.stopped is None:
+        return
+    stopped, ctx.stopped = ctx.stopped, None
+    ctx.children.append(restart_process(ctx.stack, stopped))
+    await _until_ready(ctx, stopped.name)
 
 
 async def _envoy_pickers_healthy(ctx: FaultContext, *, timeout_s: float = 30.0) -> None:
@@ -104,7 +125,7 @@ def _server_restart(process: str) -> Fault:
     return Fault(
         name=f"{process}-restart",
         inject=_kill(process),
-        heal=_restart,
+        heal=_restart_server,
         summary=f"{process} SIGKILLed, started again on its port with its store",
     )
 

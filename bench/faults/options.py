@@ -33,6 +33,9 @@ class FaultsOptions:
     sample_every_s: float = 0.2  # view digest sampling period
     recovery_window_s: float = 1.0  # "a second with no failure and equal digests"
     in_step_events: int = 30  # replicas this close on the state stream are in step
+    # Whether a fault's window waits for the replica it restarted to be ready (off with
+    # --quick: the next fault, or the end of the run, waits for it instead).
+    wait_heal: bool = True
 
     @classmethod
     def for_mode(
@@ -40,6 +43,12 @@ class FaultsOptions:
     ) -> FaultsOptions:
         if quick:
             return cls(
-                quick=True, seed=seed, work_dir=work_dir, only=only, before_s=1.5, after_s=3.0
+                quick=True,
+                seed=seed,
+                work_dir=work_dir,
+                only=only,
+                before_s=1.5,
+                after_s=3.0,
+                wait_heal=False,
             )
         return cls(seed=seed, work_dir=work_dir, only=only, before_s=3.0, after_s=6.0)

@@ -90,6 +90,13 @@ def _grown(after: int, before: int) -> int:
     return after - before if after >= before else after  # restarted: counted from zero
 
 
+async def _finish(healing: list[asyncio.Task[None]]) -> None:
+    """Wait for the replicas earlier faults restarted to be ready."""
+    pending = list(healing)
+    healing.clear()
+    await asyncio.gather(*pending)
+
+
 async def _admit_calls(stack: RunningStack) -> dict[str, int]:
     """Admit calls answered so far, per flow-controller replica (0 if it does not answer)."""
     try:
@@ -191,6 +198,7 @@ async def run_faults(options: FaultsOptions, *, progress: Progress | None = None
         max_num_seqs=options.max_num_seqs,
     )
     children: list[subprocess.Popen[bytes]] = []
+    healing: list[asyncio.Task[None]] = []
     results: dict[str, dict[str, Any]] = {}
     await servers.start()
     try:
@@ -210,9 +218,19 @@ async def run_faults(options: FaultsOptions, *, progress: Progress | None = None
         )
         try:
             for fault in faults:
-                ctx = FaultContext(stack=stack, servers=servers, children=children)
+                await _finish(healing)
+                ctx = FaultContext(
+                    stack=stack,
+                    servers=servers,
+                    children=children,
+                    healing=healing,
+                    wait_heal=options.wait_heal,
+                )
                 results[fault.name] = await _one(fault, ctx, options, say)
         finally:
+            for task in healing:
+                task.cancel()
+            await asyncio.gather(*healing, return_exceptions=True)
             await stack.stop()
             for child in children:
                 child.poll()
@@ -230,6 +248,7 @@ async def run_faults(options: FaultsOptions, *, progress: Progress | None = None
             "before_s": options.before_s,
             "after_s": options.after_s,
             "heal_after_s": options.heal_after_s,
+            "wait_heal": options.wait_heal,
         },
         "faults": results,
     }
