@@ -115,7 +115,7 @@ def bench(
         str,
         typer.Option(
             help="shared-prefix, kv-pressure, multi-turn-chat, long-prompt, mixed, lora-mix, "
-            "fairness."
+            "fairness, faults."
         ),
     ] = "shared-prefix",
     quick: Annotated[
@@ -183,6 +183,10 @@ def bench(
         Path | None,
         typer.Option(help="Rewrite results.md and the plots from DIR/results.json, then exit."),
     ] = None,
+    faults: Annotated[
+        str,
+        typer.Option(help="With --scenario faults: comma-separated fault names [default: all]."),
+    ] = "",
 ) -> None:
     """Benchmark routers (gie, Envoy round-robin, sglang-router, vllm-router) on simulated
     servers: TTFT, throughput, prefix-cache hit rate, load spread, router CPU."""
@@ -204,6 +208,14 @@ def bench(
 
         raise typer.Exit(
             run_fairness(quick=quick, as_json=as_json, results_dir=results_dir, seed=seed)
+        )
+    if scenario == "faults":  # its own runner: one stack, one fault at a time
+        from bench.faults.cli import run as run_faults  # noqa: PLC0415
+
+        raise typer.Exit(
+            run_faults(
+                quick=quick, as_json=as_json, results_dir=results_dir, seed=seed, only=faults
+            )
         )
     from bench.arms import DEFAULT_VENV_ROOT  # noqa: PLC0415
     from bench.options import BenchOptions  # noqa: PLC0415 (keeps `gie` start-up light)

@@ -224,3 +224,17 @@ def test_the_gateway_service_reaches_the_listener() -> None:
     assert ports["http"] == port
     service = named(rendered, "Service", "gie-envoy")
     assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+
+
+def test_a_dead_model_server_is_retried_on_the_fallback_as_in_the_local_stack() -> None:
+    config = bootstrap(render(STANDALONE))
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    route = manager["typed_config"]["route_config"]["virtual_hosts"][0]["routes"][0]["route"]
+    local = build_envoy_config(
+        gateway_port=1, admin_port=2, picker_grpc_port=3, pool_endpoints=["127.0.0.1:8000"]
+    )
+    local_manager = local["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    local_routes = local_manager["typed_config"]["route_config"]["virtual_hosts"][0]["routes"]
+    assert route["retry_policy"] == local_routes[0]["route"]["retry_policy"]
+    (limits,) = cluster(config, "pool")["circuit_breakers"]["thresholds"]
+    assert limits["max_retries"] == 100_000

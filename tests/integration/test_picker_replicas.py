@@ -93,6 +93,9 @@ async def test_two_replicas_report_the_same_view_digest(nats_url: str) -> None:
                         break
                     await asyncio.sleep(0.05)
     assert views[0]["digest"] == views[1]["digest"]
+    # Equal views at the same place on the state stream, which both name.
+    positions = [view["positions"] for view in views]
+    assert positions[0]["pool state"] == positions[1]["pool state"] > 0  # type: ignore[index]
     assert [e["address"] for e in views[1]["endpoints"]] == addresses[1:]  # type: ignore[union-attr]
     assert views[1]["objectives"] == {"batch": -1}
     # Both count the same requests in flight, whichever replica routed them.

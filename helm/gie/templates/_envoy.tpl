@@ -215,6 +215,8 @@ static_resources:
       type: STRICT_DNS
       dns_lookup_family: V4_ONLY
       connect_timeout: 2s
+      # Envoy's default of 3 concurrent retries would answer 503 instead of the fallback.
+      circuit_breakers: {thresholds: [{max_retries: 100000}]}
       load_assignment:
         cluster_name: pool
         endpoints:

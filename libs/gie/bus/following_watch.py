@@ -11,6 +11,11 @@ the service's allowed view lag, and after ``heal_after_s`` the watch subscribes
 again from the next stream sequence after the last one the following applied
 (nothing missed, nothing applied twice), counting it in
 ``gie_bus_following_restarts_total``.
+
+After a reconnection (:meth:`FollowingWatch.resume_all`) every following is
+re-created at once the same way: a server that restarted has lost the consumers, and
+nats-py would notice only once it has missed the old consumer's idle heartbeats,
+seconds later, while the service serves from a view that no longer moves.
 """
 
 from __future__ import annotations
@@ -64,17 +69,50 @@ class FollowingWatch:
         self._heal_after_s = heal_after_s
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._resume: asyncio.Task[None] | None = None
+        self._resume_wanted = False
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="gie-following-watch")
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._task, self._resume):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._resume = None
+
+    def resume_all(self) -> None:
+        """Re-create every following's consumer from where it stopped, in a task (a
+        reconnection during one round asks for another round after it)."""
+        self._resume_wanted = True
+        if self._resume is None or self._resume.done():
+            self._resume = asyncio.create_task(self._resume_rounds(), name="gie-following-resume")
+
+    async def _resume_rounds(self) -> None:
+        while self._resume_wanted:
+            self._resume_wanted = False
+            for following in list(self._followings()):
+                await self._restart(following, reason="reconnected")
+
+    async def _restart(self, following: Watched, *, reason: str) -> bool:
+        try:
+            await following.restart()
+        except Exception as exc:  # the watch's next rounds try again
+            _log.error(
+                "re-creating an event stream consumer failed",
+                following=following.description,
+                error=str(exc),
+            )
+            return False
+        self._metrics.following_restarts.labels(following.stream_name).inc()
+        following.stale_since = None
+        _log.warning(
+            "event stream consumer re-created", following=following.description, reason=reason
+        )
+        return True
 
     def stale(self, longer_than_s: float) -> str | None:
         """Readiness: the followings stale for more than ``longer_than_s``."""
@@ -102,18 +140,7 @@ class FollowingWatch:
                 continue
             if now - following.stale_since < self._heal_after_s:
                 continue
-            try:
-                await following.restart()
-            except Exception as exc:  # the next round tries again
-                _log.error(
-                    "re-creating an event stream consumer failed",
-                    following=following.description,
-                    error=str(exc),
-                )
-                continue
-            self._metrics.following_restarts.labels(following.stream_name).inc()
-            following.stale_since = None
-            _log.warning("event stream consumer re-created", following=following.description)
+            await self._restart(following, reason="consumer gone")
 
     async def _run(self) -> None:
         while True:

@@ -552,3 +552,5 @@ class NatsEventBus:
     async def _on_reconnected(self) -> None:
         self._denials.connected()
         _log.info("reconnected to NATS", url=self._url)
+        if self._followings:  # re-created now, not once nats-py misses heartbeats
+            self._watch.resume_all()

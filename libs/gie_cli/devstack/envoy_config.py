@@ -81,7 +81,14 @@ _UPSTREAM_TLS = _TYPE + "transport_sockets.tls.v3.UpstreamTlsContext"
 # Local development should never trip Envoy's default circuit breakers (1024).
 _NO_BREAKERS = {
     "thresholds": [
-        {"max_connections": 100_000, "max_pending_requests": 100_000, "max_requests": 100_000}
+        {
+            "max_connections": 100_000,
+            "max_pending_requests": 100_000,
+            "max_requests": 100_000,
+            # Envoy's default of 3 concurrent retries would turn a dead model server's
+            # refused connections into 503s (flag UO) instead of tries of the fallback.
+            "max_retries": 100_000,
+        }
     ]
 }
 

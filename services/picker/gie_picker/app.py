@@ -62,6 +62,7 @@ def _add_admin_views(kit: ServiceKit, state: Projections, config: EffectiveConfi
                 state.inflight,
                 state.prefix_cache.index,
                 precise_index=state.prefix_cache.precise,
+                positions=lambda: {n: f.position for n, f in state.followings.items()},
             )
         )
 

@@ -337,3 +337,14 @@ def test_envoy_accepts_the_config_with_picker_tls(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_refused_or_reset_upstream_is_retried_without_envoys_retry_breaker() -> None:
+    config = _config(pool_endpoints=["127.0.0.1:8001", "127.0.0.1:8002"])
+    (vhost,) = _hcm(config)["route_config"]["virtual_hosts"]
+    retry = vhost["routes"][0]["route"]["retry_policy"]
+    assert {"connect-failure", "refused-stream", "reset"} <= set(retry["retry_on"].split(","))
+    assert retry["num_retries"] >= 1
+    # Envoy allows 3 concurrent retries per cluster by default: more would fail with UO.
+    (limits,) = _cluster(config, "pool")["circuit_breakers"]["thresholds"]
+    assert limits["max_retries"] >= 10_000

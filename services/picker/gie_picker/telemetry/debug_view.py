@@ -8,7 +8,7 @@ and its digest computed in a worker thread, so the page never stalls routing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,11 @@ async def render_view(
     prefix_index: PrefixIndex | None = None,
     *,
     precise_index: PreciseIndex | None = None,
+    positions: Callable[[], Mapping[str, int]] | None = None,
 ) -> dict[str, Any]:
+    """The page; ``positions()`` gives the stream sequence each following last applied
+    (by following name), read at the same instant as the view's digest, so two
+    replicas' digests can be compared at equal positions."""
     prefix = await _prefix_summary(prefix_index) if prefix_index is not None else None
     moment = now()  # the rest is read at one instant, after the prefix index's copy
     states = view.endpoints()
@@ -35,6 +39,7 @@ async def render_view(
         "pool": view.pool,
         "digest": view.digest(),
         "applied_events": view.applied_events,
+        "positions": dict(positions()) if positions is not None else {},
         "saturation": {
             "saturated": saturation.saturated,
             "endpoints_with_capacity": saturation.with_capacity,
