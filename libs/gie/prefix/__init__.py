@@ -14,7 +14,13 @@ any thread).
 from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
-from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex, entries_digest
+from gie.prefix.index import (
+    EndpointEntries,
+    IndexCopy,
+    PrefixIndex,
+    entries_digest,
+    leading_matches,
+)
 from gie.prefix.precise_index import EndpointKv, PreciseIndex
 from gie.prefix.snapshot import (
     PrefixSnapshot,
@@ -39,6 +45,7 @@ __all__ = [
     "encode_entries",
     "encode_snapshot",
     "entries_digest",
+    "leading_matches",
     "root_key",
     "token_block_keys",
 ]

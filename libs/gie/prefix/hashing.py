@@ -10,7 +10,11 @@ requests for another model or salt never share one.
 
 from __future__ import annotations
 
+import struct
+
 import xxhash
+
+_LITTLE_ENDIAN_U64 = struct.Struct("<Q").pack
 
 
 def block_hashes(
@@ -28,9 +32,9 @@ def block_hashes(
         seed.update(cache_salt.encode())
     previous = seed.intdigest()
     digest = xxhash.xxh64_intdigest
-    view = memoryview(text)
     hashes: list[int] = []
+    append = hashes.append
     for start in range(0, count * block_size, block_size):
-        previous = digest(bytes(view[start : start + block_size]) + previous.to_bytes(8, "little"))
-        hashes.append(previous)
+        previous = digest(text[start : start + block_size] + _LITTLE_ENDIAN_U64(previous))
+        append(previous)
     return hashes
