@@ -15,7 +15,13 @@ any thread).
 from __future__ import annotations
 
 from gie.prefix.hashing import block_hashes
-from gie.prefix.index import EndpointEntries, IndexCopy, PrefixIndex, entries_digest
+from gie.prefix.index import (
+    EndpointEntries,
+    IndexCopy,
+    PrefixIndex,
+    entries_digest,
+    leading_matches,
+)
 from gie.prefix.keying import PrefixKey, PrefixKeyError, load_prefix_key, report_prefix_key
 from gie.prefix.precise_index import EndpointKv, PreciseIndex
 from gie.prefix.snapshot import (
@@ -43,6 +49,7 @@ __all__ = [
     "encode_entries",
     "encode_snapshot",
     "entries_digest",
+    "leading_matches",
     "load_prefix_key",
     "report_prefix_key",
     "root_key",

@@ -41,10 +41,11 @@ def block_hashes(
     previous = seed.digest()
     view = memoryview(text)
     hashes: list[int] = []
+    append = hashes.append
     for start in range(0, count * block_size, block_size):
         block = mac.copy()
         block.update(view[start : start + block_size])
         block.update(previous)
         previous = block.digest()
-        hashes.append(int.from_bytes(previous, "little"))
+        append(int.from_bytes(previous, "little"))
     return hashes

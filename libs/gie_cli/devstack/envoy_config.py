@@ -75,6 +75,11 @@ _JSON_TO_METADATA = _TYPE + "filters.http.json_to_metadata.v3.JsonToMetadata"
 _JSON_PARSER = _TYPE + "content_parsers.json.v3.JsonContentParser"
 # How long Envoy holds completion records before sending them as one batch.
 RECORD_FLUSH_INTERVAL = "0.05s"
+# Envoy's thread watchdogs with thresholds in seconds instead of its default 200 ms
+# miss / 1 s megamiss: every thread touches its watchdog at half the miss timeout, so
+# the defaults wake each idle thread (and two watchdog threads) about ten times a
+# second for nothing; stalls of a second or more are still counted (kill stays off).
+WATCHDOG = {"miss_timeout": "1s", "megamiss_timeout": "5s"}
 _HTTP_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 _UPSTREAM_TLS = _TYPE + "transport_sockets.tls.v3.UpstreamTlsContext"
 
@@ -555,6 +560,7 @@ def build_envoy_config(
     upstream = _pool_cluster(pool_endpoints) if pool_endpoints else _original_dst_cluster()
     return {
         "admin": {"address": _socket_address(admin_port)},
+        "watchdogs": {"main_thread_watchdog": dict(WATCHDOG), "worker_watchdog": dict(WATCHDOG)},
         "static_resources": {
             "listeners": [
                 {

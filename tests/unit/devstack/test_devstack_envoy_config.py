@@ -193,6 +193,16 @@ def test_access_log_only_when_asked(with_log: bool, tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+def test_thread_watchdogs_wake_idle_threads_rarely_but_still_count_stalls() -> None:
+    watchdogs = _config()["watchdogs"]
+    for thread in ("main_thread_watchdog", "worker_watchdog"):
+        settings = watchdogs[thread]
+        # Envoy's 200 ms default makes every thread touch its watchdog 10 times a second.
+        assert settings["miss_timeout"] == "1s"
+        assert settings["megamiss_timeout"] == "5s"
+        assert "kill_timeout" not in settings  # stalls are counted, never fatal
+
+
 @pytest.mark.parametrize("response_path", list(ResponsePath), ids=lambda m: m.value)
 @pytest.mark.parametrize("body_mode", list(BodyMode), ids=lambda m: m.value)
 def test_envoy_accepts_the_config(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import zlib
 
 import orjson
@@ -68,6 +69,35 @@ def test_match_counts_consecutive_leading_blocks_per_endpoint() -> None:
     index.add([1, 9], "b:1", capacity=10)
     index.add([2, 3], "c:1", capacity=10)  # holds later blocks but not the first
     assert index.match([1, 2, 3, 4]) == {"a:1": 3, "b:1": 1}
+
+
+def test_match_stops_each_endpoint_at_its_first_gap_whatever_it_holds_later() -> None:
+    index = PrefixIndex()
+    index.add([1, 2, 3, 4, 5, 6], "a:1", capacity=10)
+    index.add([1, 2, 4, 5, 6], "b:1", capacity=10)  # gap at block 3
+    index.add([1, 2, 3, 4, 5], "c:1", capacity=10)  # ends one block early
+    index.add([1, 2, 3, 4, 5, 6], "d:1", capacity=10)
+    assert index.match([1, 2, 3, 4, 5, 6, 7]) == {"a:1": 6, "b:1": 2, "c:1": 5, "d:1": 6}
+    assert index.match([1, 2, 3, 4, 5, 6]) == {"a:1": 6, "b:1": 2, "c:1": 5, "d:1": 6}
+    assert index.match([]) == {}
+
+
+def test_match_agrees_with_a_block_by_block_count_on_random_indexes() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        index = PrefixIndex()
+        endpoints = [f"e{n}:1" for n in range(rng.randint(1, 5))]
+        for endpoint in endpoints:
+            held = [block for block in range(12) if rng.random() < 0.8]
+            index.add(held, endpoint, capacity=rng.randint(3, 12))
+        prompt = list(range(rng.randint(0, 12)))
+        expected = {}
+        for endpoint in endpoints:
+            held = set(index.entries(endpoint))
+            length = next((n for n, block in enumerate(prompt) if block not in held), len(prompt))
+            if length:
+                expected[endpoint] = length
+        assert index.match(prompt) == expected
 
 
 def test_lru_capacity_evicts_least_recently_used_first() -> None:

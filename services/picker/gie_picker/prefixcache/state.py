@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from gie.events import Event, RequestRouted
-from gie.prefix import PreciseIndex, PrefixIndex
+from gie.prefix import PreciseIndex, PrefixIndex, leading_matches
 from gie.telemetry.loop_metrics import LoopHistogram
 from gie.view import PoolView
 from gie_picker.scheduling.contracts import PreparedPrefix
@@ -155,15 +155,7 @@ class PrefixCacheState:
         """Consecutive leading blocks per endpoint: the index and pending decisions."""
         matched = self.index.match(hashes)
         self._expire_pending()
-        overlay: dict[str, int] = {}
-        for position, block in enumerate(hashes):
-            holders = self._pending_holders.get(block)
-            if not holders:
-                break
-            for target in holders:
-                if overlay.get(target, 0) == position:
-                    overlay[target] = position + 1
-        for target, length in overlay.items():
+        for target, length in leading_matches(hashes, self._pending_holders).items():
             if length > matched.get(target, 0):
                 matched[target] = length
         return matched
@@ -177,14 +169,21 @@ class PrefixCacheState:
         state = self._view.get(target)
         if prepared.auto_tune and state and state.metrics and state.metrics.kv_num_blocks:
             capacity = state.metrics.kv_num_blocks
-        self._hit_ratio.observe(self.match(prepared.hashes).get(target, 0) / len(prepared.hashes))
+        matched = prepared.matched
+        if matched is None:
+            matched = self.match(prepared.hashes)
+        self._hit_ratio.observe(matched.get(target, 0) / len(prepared.hashes))
         self._forget_pending(request_id)
         decision = _Pending(target, prepared.hashes, time.monotonic())
         self._pending[request_id] = decision
         self._recent.append(decision)
+        holders_of = self._pending_holders
         for block in prepared.hashes:
-            holders = self._pending_holders.setdefault(block, {})
-            holders[target] = holders.get(target, 0) + 1
+            holders = holders_of.get(block)
+            if holders is None:
+                holders_of[block] = {target: 1}
+            else:
+                holders[target] = holders.get(target, 0) + 1
         while len(self._pending) > _MAX_PENDING:
             self._forget_pending(next(iter(self._pending)))
         return Routed(prepared.hashes, capacity)

@@ -154,6 +154,9 @@ class PreparedPrefix:
     block_size: int
     auto_tune: bool
     default_capacity: int
+    # The index's match for ``hashes`` when the scorer computed it: routing follows
+    # scoring without yielding to the event loop, so it is still the match then.
+    matched: Mapping[str, int] | None = None
 
 
 class PrefixLookup(Protocol):

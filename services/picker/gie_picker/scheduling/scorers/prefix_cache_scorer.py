@@ -123,18 +123,23 @@ class PrefixCacheScorer:
                 max_blocks=self.params.max_prefix_blocks_to_match,
             )
         )
+        matched = self._cache.match(hashes) if hashes else None
         self._cache.prepare(
             request.request_id,
             PreparedPrefix(
-                hashes, block_size, self.params.auto_tune, self.params.lru_capacity_per_server
+                hashes,
+                block_size,
+                self.params.auto_tune,
+                self.params.lru_capacity_per_server,
+                matched=matched,
             ),
         )
-        if not hashes:
+        if not matched:
             return {}
         # Sparse: endpoints without a match are left out (they score 0).
         self._refresh(endpoints)
         return {
-            address: matched / len(hashes)
-            for address, matched in self._cache.match(hashes).items()
+            address: length / len(hashes)
+            for address, length in matched.items()
             if address in self._addresses
         }
