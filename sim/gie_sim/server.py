@@ -117,9 +117,7 @@ class SimServer:
 
     # ----------------------------------------------------------------- lifecycle
     async def start(self) -> None:
-        app = web.Application(
-            middlewares=[self._errors, self._hang], client_max_size=_MAX_BODY_BYTES
-        )
+        app = web.Application(middlewares=[self._errors], client_max_size=_MAX_BODY_BYTES)
         app.on_response_prepare.append(self._stamp)
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_post("/v1/chat/completions", self._chat)
@@ -232,12 +230,11 @@ class SimServer:
         await site.start()
         self._site = site
 
-    @web.middleware
-    async def _hang(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self._api_faults.mode is ApiFaultMode.HANG and not request.path.startswith("/sim/"):
+    async def _hold(self) -> None:
+        """In ``hang`` mode: wait until the mode changes (every route but ``/sim/*``)."""
+        if self._api_faults.mode is ApiFaultMode.HANG:
             self.api_fault_counts[ApiFaultMode.HANG.value] += 1
             await self._unhang.wait()
-        return await handler(request)
 
     def _resets_now(self, request: web.Request, chunks: int | None) -> bool:
         """In ``reset`` mode, once ``chunks`` streamed reached the limit (None: not a
@@ -269,15 +266,18 @@ class SimServer:
 
     # ----------------------------------------------------------------- routes
     async def _health(self, _request: web.Request) -> web.Response:
+        await self._hold()
         return web.Response(status=200)
 
     async def _models(self, _request: web.Request) -> web.Response:
+        await self._hold()
         config = self.config
         return _json(
             models_list(config.served_models, config.model, config.max_model_len, self._created)
         )
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        await self._hold()
         faults = self.faults
         if faults.delay_s:
             await asyncio.sleep(faults.delay_s)
@@ -303,6 +303,7 @@ class SimServer:
     async def _generate(
         self, request: web.Request, parse: Parser, prefix: str
     ) -> web.StreamResponse:
+        await self._hold()
         parsed = parse(parse_json(await request.read()), self.config)
         if self._closing:
             raise ApiError(503, "The server is shutting down.")
