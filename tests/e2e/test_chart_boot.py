@@ -37,6 +37,7 @@ from tests.support.chart_processes import (
     config_maps,
     container_env,
     mounted_folders,
+    secrets,
     started,
     wait_for,
 )
@@ -106,9 +107,18 @@ def values(tmp: Path, nats_url: str, redis_url: str, sims: list[int], discovery:
     return path
 
 
-def process_env(pod: Obj, container: Obj, files: Path, maps: dict[str, Any]) -> dict[str, str]:
-    """The container's environment, with ConfigMap mounts made files under ``files``."""
-    mounts = mounted_folders(pod, container, files / container["name"], maps)
+def process_env(
+    pod: Obj,
+    container: Obj,
+    files: Path,
+    maps: dict[str, Any],
+    secret_data: dict[str, dict[str, bytes]],
+) -> dict[str, str]:
+    """The container's environment, with ConfigMap and Secret mounts made files under
+    ``files`` (the picker and the collector read the one prefix-key Secret)."""
+    mounts = mounted_folders(
+        pod, container, files / container["name"], maps, secret_data=secret_data
+    )
     return container_env(container, f"{container['name']}-0", mounts, localise)
 
 
@@ -182,7 +192,7 @@ def test_requests_route_through_processes_started_from_the_chart(
             name = container["name"]
             if name == "envoy":
                 continue
-            env = {**base_env, **process_env(pod, container, files, maps)}
+            env = {**base_env, **process_env(pod, container, files, maps, secrets(rendered))}
             if name == "ingest":  # what its ServiceAccount gives it in a pod
                 env["GIE_KUBECONFIG"] = str(stand_in.kubeconfig)
             command = [str(BIN / container["command"][0]), *container.get("args", [])]

@@ -1,7 +1,7 @@
 """Processes started from rendered manifests, as a cluster would start the containers.
 
 A container's command, arguments and environment are taken as rendered; what a cluster
-provides instead is supplied here: ConfigMap mounts become folders of files, the
+provides instead is supplied here: ConfigMap and Secret mounts become folders of files, the
 downward API's pod name is made up, ``$(VAR)`` references are expanded from the
 container's environment (as the kubelet does), and ``localise`` turns cluster addresses
 into loopback ones.
@@ -9,6 +9,7 @@ into loopback ones.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import subprocess
@@ -27,6 +28,16 @@ def config_maps(rendered: tuple[Obj, ...]) -> dict[str, dict[str, str]]:
     return {cm["metadata"]["name"]: cm["data"] for cm in of_kind(rendered, "ConfigMap")}
 
 
+def secrets(rendered: tuple[Obj, ...]) -> dict[str, dict[str, bytes]]:
+    """The rendered Secrets' data, decoded (name -> key -> bytes)."""
+    return {
+        secret["metadata"]["name"]: {
+            key: base64.b64decode(value) for key, value in secret.get("data", {}).items()
+        }
+        for secret in of_kind(rendered, "Secret")
+    }
+
+
 def expand(text: str, env: dict[str, str]) -> str:
     """``$(NAME)`` replaced by the variable's value, as the kubelet does in env and args."""
     return _REFERENCE.sub(lambda m: env.get(m.group(1), m.group(0)), text)
@@ -38,10 +49,14 @@ def mounted_folders(
     files: Path,
     maps: dict[str, dict[str, str]],
     rewrite: Callable[[str], str] = str,
+    *,
+    secret_data: dict[str, dict[str, bytes]] | None = None,
 ) -> dict[str, str]:
     """Mount path -> local folder ``files/<volume>``: each ConfigMap volume written there
-    (mount paths in the files relocated, then ``rewrite`` applied), each other volume an
-    empty folder. Containers of one pod given the same ``files`` share their volumes."""
+    (mount paths in the files relocated, then ``rewrite`` applied), each Secret volume of
+    ``secret_data`` written as the kubelet does (its ``items``, else every key), each other
+    volume an empty folder. Containers of one pod given the same ``files`` share their
+    volumes."""
     mounts = {}
     for mount in container.get("volumeMounts", []):
         folder = files / mount["name"]
@@ -52,6 +67,11 @@ def mounted_folders(
         if "configMap" in volume:
             for key, text in maps[volume["configMap"]["name"]].items():
                 (files / mount["name"] / key).write_text(rewrite(relocate(text, mounts)))
+        elif "secret" in volume and volume["secret"]["secretName"] in (secret_data or {}):
+            data = (secret_data or {})[volume["secret"]["secretName"]]
+            items = volume["secret"].get("items") or [{"key": k, "path": k} for k in data]
+            for item in items:
+                (files / mount["name"] / item["path"]).write_bytes(data[item["key"]])
     return mounts
 
 
