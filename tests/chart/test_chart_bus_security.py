@@ -10,6 +10,7 @@ import contextlib
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,7 +105,7 @@ def test_an_existing_secret_replaces_the_chart_made_one() -> None:
 
 def test_the_generated_permissions_file_is_current() -> None:
     result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "scripts/nats_authorization.py", "--check"],
+        [sys.executable, "scripts/nats_authorization.py", "--check"],
         cwd=ROOT,
         capture_output=True,
         text=True,
