@@ -135,7 +135,7 @@ schemas-freeze: venv
 demo: venv
 	$(BIN)/gie demo
 
-test: venv
+test: venv redis-server
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 lint: venv
