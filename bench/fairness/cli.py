@@ -7,8 +7,6 @@ object. The full result is also written to ``DIR/results.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fairness.runner import FairnessOptions, run_fairness
+from bench.own_runner import run_and_report
 
 __all__ = ["main", "run"]
 
@@ -78,16 +77,13 @@ def run(
     options = FairnessOptions.for_mode(quick=quick, seed=seed, work_dir=directory / "work")
     if light_rate is not None:
         options = replace(options, light_rate=light_rate)
-    try:
-        result = asyncio.run(run_fairness(options, progress=_progress))
-    except (OSError, RuntimeError) as error:
-        _progress(f"error: {error}")
-        return 1
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    _progress(f"results: {directory / 'results.json'}")
-    sys.stdout.write((json.dumps(result) if as_json else _report(result)) + "\n")
-    return 0
+    return run_and_report(
+        run_fairness(options, progress=_progress),
+        directory=directory,
+        as_json=as_json,
+        report=_report,
+        progress=_progress,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

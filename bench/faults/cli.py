@@ -9,8 +9,6 @@ one JSON object ``{"faults": {"<name>": {"sent", "failed", "failed_new",
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from typing import Any
 
 from bench.faults.options import FaultsOptions
 from bench.faults.runner import run_faults, selected_faults
+from bench.own_runner import run_and_report
 
 __all__ = ["main", "run"]
 
@@ -65,16 +64,13 @@ def run(*, quick: bool, as_json: bool, results_dir: Path | None, seed: int, only
     options = FaultsOptions.for_mode(
         quick=quick, seed=seed, work_dir=directory / "work", only=names
     )
-    try:
-        result = asyncio.run(run_faults(options, progress=_progress))
-    except (OSError, RuntimeError) as error:
-        _progress(f"error: {error}")
-        return 1
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "results.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    _progress(f"results: {directory / 'results.json'}")
-    sys.stdout.write((json.dumps(result) if as_json else report(result)) + "\n")
-    return 0
+    return run_and_report(
+        run_faults(options, progress=_progress),
+        directory=directory,
+        as_json=as_json,
+        report=report,
+        progress=_progress,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from gie_cli.devstack.local_ca import LocalCA
 from gie_cli.devstack.parts import nats_launch, redis_launch
 from gie_cli.devstack.ports import free_port
 from gie_cli.devstack.secure_bus import BusSecrets, TlsFiles, nats_config, redis_secure_argv
+from tests.support.servers import _stop, _wait
 
 
 @dataclass(frozen=True)
@@ -29,26 +29,6 @@ class SecureServer:
     secrets: BusSecrets
     log: Path
     ca: Path | None  # the CA of its certificate; None: plain text
-
-
-def _wait(ready: object, what: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 15.0
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        if callable(ready) and ready():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready within 15 s: {log.read_text()[-2000:]}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 @contextlib.contextmanager
@@ -78,7 +58,7 @@ def secure_nats(
             return False
 
     try:
-        _wait(ready, "nats-server", proc, log)
+        _wait(ready, "nats-server", proc, log=log)
         scheme = "tls" if tls else "nats"
         yield SecureServer(f"{scheme}://127.0.0.1:{port}", secrets, log, tls.ca if tls else None)
     finally:
@@ -135,7 +115,7 @@ def secure_redis(directory: Path, *, tls: TlsFiles | None = None) -> Iterator[Se
             return False
 
     try:
-        _wait(ready, "redis-server", proc, log)
+        _wait(ready, "redis-server", proc, log=log)
         scheme = "rediss" if tls else "redis"
         yield SecureServer(f"{scheme}://127.0.0.1:{port}/0", secrets, log, tls.ca if tls else None)
     finally:

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -15,15 +16,28 @@ from gie_cli.devstack.binaries import find_nats_server, find_redis_server
 from gie_cli.devstack.ports import free_port
 
 
-def _wait(check: object, what: str, proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
+def _wait(
+    check: object,
+    what: str,
+    proc: subprocess.Popen[bytes],
+    timeout_s: float = 15.0,
+    *,
+    log: Path | None = None,
+) -> None:
+    """Until ``check()`` holds; RuntimeError (with the tail of ``log``, if given) when the
+    process exits or time runs out."""
     deadline = time.monotonic() + timeout_s
+
+    def tail() -> str:
+        return ": " + log.read_text()[-2000:] if log is not None else ""
+
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode} during start-up")
+            raise RuntimeError(f"{what} exited with {proc.returncode} during start-up{tail()}")
         if callable(check) and check():
             return
         time.sleep(0.05)
-    raise RuntimeError(f"{what} not ready within {timeout_s}s")
+    raise RuntimeError(f"{what} not ready within {timeout_s}s{tail()}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
