@@ -21,6 +21,7 @@ from aiohttp import web
 from gie_sim.admin_api import read_body, reply
 from gie_sim.api_faults import ApiFaults
 from gie_sim.faults import Faults
+from gie_sim.http_site import serve
 from gie_sim.openai_api import ApiError
 from gie_sim.server import SimServer, format_address
 
@@ -49,16 +50,9 @@ class ProcessAdmin:
         app.router.add_post("/sim/servers/{address}/api-faults", self._set_api_faults)
         app.router.add_get("/sim/servers/{address}/faults", self._get_faults)
         app.router.add_post("/sim/servers/{address}/faults", self._set_faults)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, self.port)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
+        self._runner, _site, self.port = await serve(
+            app, self.host, self.port, shutdown_timeout=1.0
+        )
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None

@@ -29,6 +29,7 @@ from gie_sim.cache_api import add_cache_routes
 from gie_sim.config import SimConfig
 from gie_sim.engine import Engine
 from gie_sim.faults import Faults, corrupt_page
+from gie_sim.http_site import serve
 from gie_sim.kv_cache import PrefixCache
 from gie_sim.kv_publisher import KvPublisher
 from gie_sim.metrics_page import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -128,20 +129,9 @@ class SimServer:
         add_kv_routes(app, self)
         add_api_fault_routes(app, self)
         add_cache_routes(app, self)
-        runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0
+        self._runner, self._site, self.port = await serve(
+            app, self.host, self.port, shutdown_timeout=2.0, handler_cancellation=True
         )
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.host, self.port)
-            await site.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self._site = site
-        bound = runner.addresses[0]
-        self.port = int(bound[1])
         self._address = format_address(self.host, self.port)
         self.engine.name = self._address
         self.kv_events.start()
