@@ -13,13 +13,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-import structlog
 from cryptography import x509
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
 
 from gie.tls import ReloadingServerCredentials, ServerTlsFiles, TlsMetrics
 from gie_cli.devstack.local_ca import CertificatePaths, LocalCA
+from tests.support.logs import captured_logs
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -143,14 +143,14 @@ async def test_rotation_serves_the_new_certificate_and_keeps_open_streams(
 
 async def test_broken_files_keep_the_previous_certificate_in_service(served: Served) -> None:
     serial = _serial(served.server_paths.certificate)
-    with structlog.testing.capture_logs() as logs:
+    with captured_logs("gie.tls") as logs:
         served.server_paths.certificate.write_text("half a certificate")
         assert served.tls.check() is False
         assert served.tls.check() is False  # the same bad files: reported once
     assert await asyncio.to_thread(_served_serial, served) == serial
     async with _channel(served) as channel:
         assert await _check(channel) == SERVING
-    errors = [entry for entry in logs if entry["log_level"] == "error"]
+    errors = [entry for entry in logs if entry["level"] == "error"]
     assert len(errors) == 1
     assert errors[0]["file"] == str(served.server_paths.certificate)
     assert "still serving the previous certificate" in errors[0]["event"]
@@ -162,11 +162,11 @@ async def test_broken_files_keep_the_previous_certificate_in_service(served: Ser
 
 async def test_a_missing_file_is_reported_once_and_the_old_pair_serves(served: Served) -> None:
     kept = served.server_paths.key.read_bytes()
-    with structlog.testing.capture_logs() as logs:
+    with captured_logs("gie.tls") as logs:
         served.server_paths.key.unlink()
         for _ in range(3):
             assert served.tls.check() is False
-    errors = [entry for entry in logs if entry["log_level"] == "error"]
+    errors = [entry for entry in logs if entry["level"] == "error"]
     assert [entry["file"] for entry in errors] == [str(served.server_paths.key)]
     assert "cannot be read" in errors[0]["reason"]
     async with _channel(served) as channel:
@@ -186,7 +186,7 @@ async def test_a_key_from_another_pair_is_refused(served: Served) -> None:
 
 
 async def test_an_expired_certificate_is_logged_and_counted(tmp_path: Path) -> None:
-    with structlog.testing.capture_logs() as logs:
+    with captured_logs("gie.tls") as logs:
         async for served in _serve(tmp_path, expired=True):
             assert served.metric("gie_tls_certificate_expired") == 1.0
             assert served.metric("gie_tls_certificate_errors_total", reason="expired") == 1.0
@@ -202,7 +202,7 @@ async def test_an_expired_certificate_is_logged_and_counted(tmp_path: Path) -> N
                 assert await _check(channel) == SERVING
     expired = [entry for entry in logs if "EXPIRED" in entry["event"]]
     assert len(expired) == 1
-    assert expired[0]["log_level"] == "error"
+    assert expired[0]["level"] == "error"
     assert expired[0]["certificate"].endswith("server.pem")
 
 

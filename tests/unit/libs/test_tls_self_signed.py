@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-import structlog
 from cryptography import x509
 from pydantic import ValidationError
 
@@ -19,6 +18,7 @@ from gie.tls import (
 )
 from gie_picker.server.workers import prepare_worker_tls
 from gie_picker.settings import PickerSettings
+from tests.support.logs import captured_logs
 
 
 def test_no_tls_settings_mean_plaintext() -> None:
@@ -30,10 +30,10 @@ def test_no_tls_settings_mean_plaintext() -> None:
 
 def test_self_signed_is_made_and_warned_about() -> None:
     settings = PickerSettings(grpc_tls_self_signed=True)
-    with structlog.testing.capture_logs() as logs:
+    with captured_logs("gie.tls") as logs:
         tls = server_credentials(settings, server="ext_proc", host="10.1.2.3", registry=None)
     assert tls is not None
-    (warning,) = [entry for entry in logs if entry["log_level"] == "warning"]
+    (warning,) = [entry for entry in logs if entry["level"] == "warning"]
     assert "SELF-SIGNED" in warning["event"] and "NOT authenticated" in warning["event"]
     certificate = x509.load_pem_x509_certificate(tls.files.certificate.read_bytes())
     assert certificate.issuer == certificate.subject
