@@ -582,7 +582,8 @@ class _Starter:
         return servers[: options.sims], servers[options.sims :]
 
     async def start_services(self, servers: list[str]) -> list[str]:
-        """Start the services together (pool file = the sims), then wait for each."""
+        """Start ingest (pool file = the sims) and wait for it, then the other services
+        together, and wait for each."""
         pool_file = self.data_dir / "pool.yaml"
         labels = {
             server: {
@@ -611,9 +612,15 @@ class _Starter:
             if name in self.options.services
             for launch in self._service_launches(name, pool_file)
         ]
-        for launch in launches:
-            self.spawn(launch)
-        await _wait_all([self.wait(launch) for launch in launches])
+        # Ingest first: a picker is ready once it has caught up with the streams as they
+        # stood when it started, so one started before the pool was published would
+        # answer ready with an empty view (503 "no endpoint available").
+        first = [launch for launch in launches if launch.process.startswith("ingest")]
+        rest = [launch for launch in launches if launch not in first]
+        for group in (first, rest):
+            for launch in group:
+                self.spawn(launch)
+            await _wait_all([self.wait(launch) for launch in group])
         return [launch.process for launch in launches]
 
     def _ingest_env(self, pool_file: Path) -> dict[str, str]:
