@@ -5,6 +5,7 @@ anything else is refused; a client without credentials, or without TLS, gets not
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -131,7 +132,14 @@ async def test_a_server_certificate_from_another_ca_is_refused(
     other = local_tls(tmp_path / "other-ca")
     client = Redis.from_url(server.url, ssl_ca_certs=str(other.ca), socket_timeout=2)
     try:
-        with pytest.raises(ConnectionError, match=r"(?i)certificate"):
+        with pytest.raises(ConnectionError) as caught:
             await client.ping()
     finally:
         await client.aclose()
+    # redis-py names the cause in its message only in later releases; the chain has it in all.
+    causes = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        causes.append(error)
+        error = error.__cause__ or error.__context__
+    assert any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes), causes

@@ -25,6 +25,7 @@ from gie.events.base import Event
 from gie.events.batch_validator import BatchValidator
 from gie.events.errors import EventDecodeError
 from gie.events.plain_json import encode_plain, encode_plain_batch, plain_json
+from gie.json_depth import too_deep
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -134,6 +135,8 @@ class EventCodec:
         try:
             return orjson.loads(payload)
         except orjson.JSONDecodeError as exc:
+            if depth := too_deep(payload):
+                raise EventDecodeError(f"event payload {depth}") from exc
             raise EventDecodeError(f"event payload is not JSON: {exc}") from exc
 
     def _validate(self, raw: dict[str, Any], payload: bytes | None) -> Event:

@@ -103,8 +103,8 @@ def decode_batch(payload: bytes) -> EngineBatch:
     """Decode one payload; :class:`KvWireError` names the first malformed part."""
     try:
         raw = _decoder.decode(payload)
-    except msgspec.DecodeError as exc:
-        raise KvWireError(f"payload is not msgpack: {exc}") from exc
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec < 0.19: a bad str is
+        raise KvWireError(f"payload is not msgpack: {exc}") from exc  # a UnicodeDecodeError
     except RecursionError as exc:  # a batch nests 4 levels; this is hostile or broken
         raise KvWireError("payload nests deeper than the decoder's recursion limit") from exc
     if not isinstance(raw, list) or len(raw) < 2:

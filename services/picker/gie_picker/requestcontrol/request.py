@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from gie.json_depth import too_deep
 from gie.tokenize import PromptInput, prompt_input_of
 
 
@@ -165,6 +166,8 @@ def parse_inference_request(
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if depth := too_deep(body):
+            raise RequestError(400, f"request body {depth}") from exc
         raise RequestError(400, f"request body is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise RequestError(400, "request body must be a JSON object")
