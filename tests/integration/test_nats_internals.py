@@ -10,6 +10,7 @@ leaves the work to nats-py's public path) and logs what moved at connect.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import nats
 import pytest
@@ -18,6 +19,8 @@ from gie.bus import NatsEventBus
 from gie.bus.nats_internals import moved_internals, nats_py_version
 from gie.bus.streams import EVENTS
 from gie.events.subjects import pool_prefix
+from gie.security import NatsCredentials, identity_of
+from tests.support.secure_servers import local_tls, secure_nats
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +31,26 @@ async def test_a_connected_client_holds_what_the_shortcuts_use(nats_url: str) ->
         moved = moved_internals(nc)
     finally:
         await nc.close()
+    assert moved == [], f"nats-py {nats_py_version()} moved {', '.join(moved)}"
+
+
+async def test_a_tls_connection_has_the_tcp_transport_the_read_gate_pauses(
+    tmp_path: Path,
+) -> None:
+    picker = identity_of("picker")
+    with secure_nats(tmp_path / "nats", tls=local_tls(tmp_path / "ca")) as server:
+        credentials = NatsCredentials(
+            user=picker.user,
+            password_file=server.secrets.nats_password_file(picker.user),
+            tls_ca_file=server.ca,
+        )
+        nc = await nats.connect(
+            servers=[server.url], name="internals-tls", **credentials.connect_options()
+        )
+        try:
+            moved = moved_internals(nc)
+        finally:
+            await nc.close()
     assert moved == [], f"nats-py {nats_py_version()} moved {', '.join(moved)}"
 
 

@@ -41,7 +41,7 @@ from gie.bus.nats_internals import (
     moved_internals,
     nats_py_version,
     quiet_flow_control,
-    socket_transport,
+    reading_transport,
     write_unconfirmed,
 )
 from gie.bus.own_events import OwnEvents
@@ -499,15 +499,15 @@ class NatsEventBus:
         every ``max_delay_s`` (see :mod:`gie.bus.read_gate`); for a process that is
         awake often anyway and follows a busy stream."""
         if self._gate is None:
-            self._gate = ReadGate(self._socket_transport, max_delay_s=max_delay_s)
+            self._gate = ReadGate(self._gated_transport, max_delay_s=max_delay_s)
             self._gate.start()
         return self._gate
 
-    def _socket_transport(self) -> asyncio.ReadTransport | None:
+    def _gated_transport(self) -> asyncio.ReadTransport | None:
         # Every time: a reconnect brings a new reader, whose own flow control would
         # undo the gate's pauses.
         hand_reading_to_gate(self._nc)
-        return socket_transport(self._nc)
+        return reading_transport(self._nc)
 
     def snapshots(self) -> NatsSnapshotStore:
         """The object store that keeps projection snapshots."""

@@ -16,11 +16,12 @@ False or None), leaving nats-py's public path to do the work:
   the next idle heartbeat;
 * :mod:`gie.bus.lazy_headers` leaves the header block of a delivered message
   unparsed until something reads it (the bus's followers never do);
-* :func:`socket_transport` finds the socket under the connection (for the read
-  gate), and :func:`hand_reading_to_gate` widens the buffer of nats-py's stream
-  reader so that the reader's own flow control (it pauses the socket above twice
-  its limit, 32 KiB, and resumes it once drained) never resumes reading that the
-  gate has paused: after any burst above 64 KiB every event would otherwise be
+* :func:`reading_transport` finds the TCP transport whose reading the read gate
+  pauses (under asyncio's TLS transport when the connection is TLS), and
+  :func:`hand_reading_to_gate` widens the buffer of nats-py's stream reader so that
+  the reader's own flow control (it pauses the socket above twice its limit, 32 KiB,
+  and resumes it once drained) never resumes reading that the gate has paused: after
+  any burst above 64 KiB every event would otherwise be
   read, one wake-up each, until the gate's next read.
 
 :func:`moved_internals` lists what of this is not where these functions expect it
@@ -70,6 +71,10 @@ def moved_internals(nc: NatsClient, sub: object | None = None) -> list[str]:
     writer = getattr(transport, "_io_writer", None)
     if not isinstance(getattr(writer, "transport", None), asyncio.BaseTransport):
         moved.append("Client._transport._io_writer.transport")
+    under = getattr(writer, "transport", None)
+    tls = isinstance(under, asyncio.BaseTransport) and under.get_extra_info("sslcontext")
+    if tls and reading_transport(nc) is None:
+        moved.append("asyncio TLS transport._ssl_protocol._transport")
     reader = getattr(transport, "_io_reader", None)
     if not isinstance(getattr(reader, "_limit", None), int):
         moved.append("Client._transport._io_reader._limit")
@@ -129,7 +134,7 @@ def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes, headers: byt
         stats["out_msgs"] = stats.get("out_msgs", 0) + 1
         stats["out_bytes"] = stats.get("out_bytes", 0) + len(payload)
     writer = _idle_writer(nc) if not pending and size == 0 else None
-    if writer is not None:  # nothing ahead of it in either buffer: order is kept
+    if writer is not None:  # nothing ahead of it in any buffer: order is kept
         writer.write(command)
         return True
     pending.append(command)
@@ -140,12 +145,20 @@ def write_unconfirmed(nc: NatsClient, subject: str, payload: bytes, headers: byt
 
 
 def _idle_writer(nc: NatsClient) -> asyncio.WriteTransport | None:
-    """The plain TCP transport under ``nc`` when it has nothing buffered (a write
-    goes straight to the socket, memory stays bounded); else None."""
-    transport = socket_transport(nc)
+    """The transport nats-py writes ``nc``'s commands to (TCP, or TLS over TCP) when
+    nothing is buffered in it or under it (a write goes straight to the socket,
+    memory stays bounded); else None."""
+    writer = getattr(getattr(nc, "_transport", None), "_io_writer", None)
+    transport = getattr(writer, "transport", None)
     if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
         return None
-    return transport if transport.get_write_buffer_size() == 0 else None
+    if transport.get_write_buffer_size():
+        return None
+    if transport.get_extra_info("sslcontext") is not None:
+        tcp = reading_transport(nc)
+        if not isinstance(tcp, asyncio.WriteTransport) or tcp.get_write_buffer_size():
+            return None
+    return transport
 
 
 def quiet_flow_control(sub: object) -> bool:
@@ -184,14 +197,26 @@ def _consumer_state(sub: object) -> Any:
     return getattr(getattr(sub, "_sub", sub), "_jsi", None)
 
 
-def socket_transport(nc: NatsClient | None) -> asyncio.ReadTransport | None:
-    """The plain TCP transport under ``nc``; None for TLS (decrypted bytes may wait
-    above the socket) or any other transport kind."""
+def reading_transport(nc: NatsClient | None) -> asyncio.ReadTransport | None:
+    """The TCP transport whose paused reading leaves ``nc``'s bytes in the socket.
+
+    Plain TCP: the connection's transport. TLS: the TCP transport under asyncio's TLS
+    transport. Pausing the TLS transport itself would not do: it stops handing
+    decrypted bytes up, but the TCP transport under it still wakes the process for
+    every arrival to buffer it. Paused underneath, nothing is read until the gate
+    resumes it; then each TLS record is decrypted and handed up in the same read, as
+    without the gate. None when the transport is of any other shape.
+    """
     writer = getattr(getattr(nc, "_transport", None), "_io_writer", None)
     transport = getattr(writer, "transport", None)
     if not isinstance(transport, asyncio.ReadTransport):
         return None
-    return None if transport.get_extra_info("sslcontext") is not None else transport
+    if transport.get_extra_info("sslcontext") is None:
+        return transport
+    tcp = getattr(getattr(transport, "_ssl_protocol", None), "_transport", None)
+    if not isinstance(tcp, asyncio.ReadTransport) or tcp.get_extra_info("sslcontext"):
+        return None
+    return tcp
 
 
 def hand_reading_to_gate(nc: NatsClient | None) -> None:
