@@ -6,6 +6,8 @@
 ``gie-1/4``       Envoy + the picker with 1 / 4 workers, 100 endpoints in view
 ``gie-1-tls``     ``gie-1`` over mutual TLS: Envoy verifies the picker's certificate (CA
                   and name) and presents its own, as ``gie up --secure`` configures them
+``gie-1-tls-bus`` ``gie-1-tls``, and the picker reaches NATS over TLS as its own user
+                  (``gie up --secure``'s nats-server: TLS required, a user per service)
 ==============  =========================================================================
 """
 
@@ -44,6 +46,7 @@ class ArmSpec:
     kind: ArmKind
     workers: int  # ext_proc processes (0: no ext_proc)
     tls: bool = False  # ext_proc over mutual TLS (picker arms only)
+    bus_tls: bool = False  # NATS over TLS with a user per service (with tls only)
 
 
 ARMS = (
@@ -51,6 +54,7 @@ ARMS = (
     ArmSpec("bare-1", ArmKind.BARE, 1),
     ArmSpec("gie-1", ArmKind.PICKER, 1),
     ArmSpec("gie-1-tls", ArmKind.PICKER, 1, tls=True),
+    ArmSpec("gie-1-tls-bus", ArmKind.PICKER, 1, tls=True, bus_tls=True),
     ArmSpec("bare-4", ArmKind.BARE, 4),
     ArmSpec("gie-4", ArmKind.PICKER, 4),
 )

@@ -14,6 +14,7 @@ process the arm started is stopped when this returns or raises.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from bench.picker_overhead.cpu_groups import CpuGroups, cpu_delta
 from bench.picker_overhead.envoy_gateway import start_gateway
 from bench.picker_overhead.errors import LoadError
 from bench.picker_overhead.load_client import LoadClient
+from bench.picker_overhead.nats_server import start_secure_nats
 from bench.picker_overhead.processes import ProcessSet
 from bench.picker_overhead.profiling import PySpy, write_hot_spots
 from bench.picker_overhead.results import ArmRound, Window
@@ -93,6 +95,9 @@ async def measure_arm(
     async with ProcessSet(arm_dir) as procs:
         # The -tls arms: certificates as `gie up --secure` makes them, fresh per start.
         secure = SecureStack.create(arm_dir / "pki") if spec.tls else None
+        if secure is not None and spec.bus_tls:  # the arm's own NATS, as the secure stack's
+            nats = await start_secure_nats(procs, store_dir=arm_dir / "nats", secure=secure)
+            shared = dataclasses.replace(shared, nats=nats)
         servers = await start_ext_proc(
             spec, procs, shared, env=secure.service_env("picker") if secure else None
         )

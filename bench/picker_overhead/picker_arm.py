@@ -68,10 +68,10 @@ async def start_picker(
     env: Mapping[str, str] | None = None,
 ) -> PickerServers:
     """Start the picker with ``workers`` workers on a fresh pool; wait for every worker.
-    ``env``: extra settings (the TLS files of the ``-tls`` arms)."""
+    ``env``: extra settings (the TLS files and bus credentials of the ``-tls`` arms)."""
     extra = dict(env or {})
     pool = fresh_pool()
-    await seed_pool(shared.nats.url, shared.addresses, pool=pool)
+    await seed_pool(shared.nats, shared.addresses, pool=pool)
     base = free_port_block(2 * workers + 1)
     worker_base, grpc_port = base + workers, base + 2 * workers
     env = {

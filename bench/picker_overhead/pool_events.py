@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from gie.bus import NatsEventBus
+from bench.picker_overhead.nats_server import NatsServer
 from gie.events import (
     Endpoint,
     EndpointMetrics,
@@ -43,9 +43,13 @@ def _metrics(index: int) -> EndpointMetrics:
     )
 
 
-async def seed_pool(nats_url: str, addresses: Sequence[str], *, pool: str) -> None:
-    """Publish the pool's endpoints and one fresh scrape of each to the state stream."""
-    async with NatsEventBus(nats_url, name=SOURCE) as bus:
+async def seed_pool(nats: NatsServer, addresses: Sequence[str], *, pool: str) -> None:
+    """Publish the pool's endpoints and one fresh scrape of each to the state stream,
+    each as the service that publishes it in a stack (ingest, the collector)."""
+    async with (
+        nats.bus(SOURCE, service="ingest") as bus,
+        nats.bus(SOURCE, service="metrics-collector") as collector,
+    ):
         await bus.ensure_streams()
         for index, address in enumerate(addresses):
             endpoint = Endpoint(address=address, name=f"upstream-{index}")
@@ -53,7 +57,7 @@ async def seed_pool(nats_url: str, addresses: Sequence[str], *, pool: str) -> No
                 endpoint_subject(pool, address),
                 EndpointUpserted(source=SOURCE, pool=pool, endpoint=endpoint),
             )
-            await bus.publish(
+            await collector.publish(
                 metrics_subject(pool, address),
                 EndpointMetricsObserved(
                     source=SOURCE,
