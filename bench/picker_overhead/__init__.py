@@ -1,13 +1,15 @@
 """``bench/picker_overhead``: what the picker costs through Envoy, next to a bare ext_proc.
 
-One run measures five arms with the same load (``POST /v1/completions``, a one-token
+One run measures these arms with the same load (``POST /v1/completions``, a one-token
 prompt) through Envoy with the configuration gie ships:
 
 * ``envoy-direct``: no ext_proc; the client names the endpoint (the latency baseline);
 * ``bare-1`` / ``bare-4``: a minimal ``grpc.aio`` ext_proc server answering one fixed
   endpoint, in 1 / 4 processes (each its own port, listed round-robin by Envoy);
 * ``gie-1`` / ``gie-4``: the picker (``python -m gie_picker``) with 1 / 4 workers and
-  100 endpoints in its view, fed from NATS.
+  100 endpoints in its view, fed from NATS;
+* ``gie-1-tls`` / ``gie-1-tls-bus``: ``gie-1`` over mutual TLS, and also on NATS over
+  TLS as its own user (see :mod:`bench.picker_overhead.arms`).
 
 Each arm, each round: warm-up, an idle window, a saturated window (closed loop) and a
 paced one (a fixed rate every arm sustains). It reports client-side p50/p99 and the
