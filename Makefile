@@ -136,7 +136,7 @@ demo: venv
 	$(BIN)/gie demo
 
 test: venv redis-server
-	$(BIN)/pytest -q -p no:cacheprovider tests
+	$(BIN)/pytest -q -p no:cacheprovider --durations=30 tests
 
 lint: venv
 	$(BIN)/ruff check .
