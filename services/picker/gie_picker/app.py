@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import time
 
-from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
+from starlette.responses import JSONResponse
 
 from gie.bus import BackgroundPublisher
 from gie.clock import SystemClock
