@@ -1,19 +1,7 @@
-"""Entry point: ``gie-picker`` / ``python -m gie_picker``.
-
-The cycle collector is off while the picker's modules load: importing them creates
-hundreds of thousands of objects that all live on, and collections walking them again
-and again were a few hundredths of a second of every start-up's CPU, for no garbage.
-:func:`main` freezes what the imports left (later collections do not walk it) and
-turns the collector on.
-"""
+"""Entry point: ``gie-picker`` / ``python -m gie_picker``."""
 
 from __future__ import annotations
 
-import gc
-
-gc.disable()
-
-# ruff: noqa: E402  (the imports below load with the collector off)
 import argparse
 import os
 import sys
@@ -31,8 +19,6 @@ from gie_picker.wiring import load_picker_config
 
 
 def main(argv: list[str] | None = None) -> int:
-    gc.freeze()
-    gc.enable()
     parser = argparse.ArgumentParser(prog="gie-picker", description="gie Endpoint Picker.")
     parser.add_argument(
         "--workers", type=int, help="processes sharing the ext_proc port (GIE_WORKERS)"
