@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+
 def test_the_picker_loads_without_fastapi_aiohttp_or_cryptography() -> None:
     # FastAPI: the admin app is Starlette's; aiohttp: nats-py's WebSocket transport
     # only, loaded at its first use; cryptography: TLS certificates, when configured.
