@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 ServiceMain = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -32,6 +33,26 @@ def freeze_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block; reference counting still frees
+    everything not held in a cycle, and collection resumes on leaving.
+
+    For a start-up replay: it allocates hundreds of thousands of objects that either
+    live on (the folded views) or die by reference counting (the decoded events), and
+    the collector would walk the survivors again and again for no garbage (about a
+    tenth of a second of a picker's 100,000-event replay). Follow it with
+    :func:`freeze_heap`, which collects once.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def run_service(main: ServiceMain) -> int:

@@ -20,7 +20,6 @@ from types import TracebackType
 from typing import Self
 
 import structlog
-from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from gie.bus import BusMetrics, NatsEventBus
@@ -28,7 +27,7 @@ from gie.config import ServiceSettings
 from gie.events.cloudevents import source_of
 from gie.security.credentials import NatsCredentials
 from gie.security.nats_permissions import identity_of, inbox_prefix
-from gie.telemetry import AdminServer, Health, build_admin_app, configure_logging
+from gie.telemetry import AdminApp, AdminServer, Health, build_admin_app, configure_logging
 
 
 def nats_credentials(settings: ServiceSettings, service: str) -> NatsCredentials:
@@ -68,7 +67,7 @@ class ServiceKit:
             ce_source=source_of(service, settings.instance_id),
             credentials=nats_credentials(settings, service),
         )
-        self.admin_app: FastAPI = build_admin_app(
+        self.admin_app: AdminApp = build_admin_app(
             service=service, health=self.health, registry=self.registry
         )
         self._admin = AdminServer(

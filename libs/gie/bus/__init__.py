@@ -9,6 +9,10 @@ request path. All of it runs on one asyncio loop; nothing here is thread-safe.
 
 from __future__ import annotations
 
+# First, before any module below imports nats: nats-py without aiohttp until it is used.
+import gie.bus.nats_loading  # noqa: F401
+
+# isort: split
 from gie.bus.background import BackgroundPublisher
 from gie.bus.contracts import EventBus, EventHandler, EventPublisher, Following
 from gie.bus.errors import BusConnectError, BusPublishError, GieBusError

@@ -104,12 +104,16 @@ class EventCodec:
     def decode_batch(self, payload: bytes) -> DecodedBatch:
         """The events of a payload holding one event or a batch; raises
         EventDecodeError only when the payload as a whole is unreadable."""
-        if payload[:1] == b"[":  # a batch of valid current events: one pass in pydantic
+        head = payload[:1]
+        if head in (b"[", b"{"):  # valid current events: one pass in pydantic's core
             if self._batches is None:
                 self._batches = BatchValidator(self._types.values())
-            valid = self._batches.validate(payload)
-            if valid is not None:
-                return DecodedBatch(valid, [])
+            if head == b"[":
+                valid = self._batches.validate(payload)
+                if valid is not None:
+                    return DecodedBatch(valid, [])
+            elif (event := self._batches.validate_one(payload)) is not None:
+                return DecodedBatch([event], [])
         raw = self._parse(payload)
         if isinstance(raw, dict):
             return DecodedBatch([self._validate(raw, payload)], [])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gie.telemetry.admin import AdminServer, build_admin_app
+from gie.telemetry.admin import AdminApp, AdminServer, build_admin_app
 from gie.telemetry.health import Health
 from gie.telemetry.logging import configure_logging
 
-__all__ = ["AdminServer", "Health", "build_admin_app", "configure_logging"]
+__all__ = ["AdminApp", "AdminServer", "Health", "build_admin_app", "configure_logging"]

@@ -1,11 +1,14 @@
 """The admin HTTP app every service serves: /healthz, /readyz, /metrics.
 
 It runs on the service's own event loop under uvicorn, without uvicorn's
-signal handling (the service owns shutdown).
+signal handling (the service owns shutdown). The app is a small Starlette one
+(:class:`AdminApp`, GET routes only): it is up before a service replays its
+streams, so its import is part of every start-up, and FastAPI's would add a fifth
+of a second of CPU to it for nothing these routes use.
 
 Concurrency: every handler runs on that loop. Services fold events into loop-owned
-state without locks (views and their caches, loop metrics), and FastAPI would run a
-plain ``def`` handler in a worker thread, racing those folds; so the app refuses a
+state without locks (views and their caches, loop metrics), and a plain ``def``
+handler would run in a worker thread, racing those folds; so the app refuses a
 route that is not ``async def`` where it is declared (TypeError). ``/readyz`` calls
 the health checks and ``/metrics`` the registry's collectors on the loop too: both
 MUST be cheap and MUST NOT block.
@@ -16,37 +19,73 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gie.telemetry.health import Health
 
 _TICK_S = 1.0
 
 
-class _LoopRoute(APIRoute):
-    """A route whose handler runs on the event loop: ``async def`` only."""
-
-    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
-            raise TypeError(
-                f"admin route {path} must be declared `async def`: a plain `def` handler "
-                "runs in a worker thread and would read loop-owned state off the loop"
-            )
-        super().__init__(path, endpoint, **options)
+Handler = Callable[[], Awaitable[Any]]
 
 
-def build_admin_app(*, service: str, health: Health, registry: CollectorRegistry) -> FastAPI:
-    """A FastAPI app with the probes and the Prometheus page; add ``async def`` routes
+async def _error(request: Request, exc: Exception) -> Response:
+    """An HTTP error (404, 405) as JSON ``{"detail": ...}``."""
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+class AdminApp:
+    """An ASGI app of GET routes whose handlers run on the event loop.
+
+    A handler takes no argument and returns a :class:`Response`, or a value that
+    is sent as JSON. Unknown paths answer 404 and other methods 405, with a JSON
+    ``detail``.
+    """
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self._app = Starlette(exception_handlers={HTTPException: _error})
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        """Decorator: serve GET ``path`` with an ``async def`` handler (TypeError
+        for a plain ``def``: it would run in a worker thread and read loop-owned
+        state off the loop)."""
+
+        def register(handler: Handler) -> Handler:
+            if not inspect.iscoroutinefunction(handler):
+                raise TypeError(
+                    f"admin route {path} must be declared `async def`: a plain `def` handler "
+                    "runs in a worker thread and would read loop-owned state off the loop"
+                )
+
+            async def endpoint(request: Request) -> Response:
+                answer = await handler()
+                return answer if isinstance(answer, Response) else JSONResponse(answer)
+
+            self._app.router.routes.append(Route(path, endpoint, methods=["GET"]))
+            return handler
+
+        return register
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+def build_admin_app(*, service: str, health: Health, registry: CollectorRegistry) -> AdminApp:
+    """An app with the probes and the Prometheus page; add ``async def`` routes
     to it freely (each runs on the service's loop)."""
-    app = FastAPI(title=f"gie {service} admin", docs_url=None, redoc_url=None)
-    app.router.route_class = _LoopRoute
+    app = AdminApp(f"gie {service} admin")
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -89,7 +128,7 @@ class _Server(uvicorn.Server):
 class AdminServer:
     """Serves an ASGI app on host:port as a task of the running loop."""
 
-    def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
+    def __init__(self, app: AdminApp, *, host: str, port: int) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         self._server = _Server(config)
         self._task: asyncio.Task[None] | None = None

@@ -19,15 +19,9 @@ its subclasses.
 
 from __future__ import annotations
 
-from gie.tls.certificates import (
-    CertificateUsage,
-    KeyAndCertificate,
-    issue_certificate,
-    load_key_and_certificate,
-    make_ca,
-    self_signed_certificate,
-    write_key_and_certificate,
-)
+import importlib
+from typing import TYPE_CHECKING
+
 from gie.tls.errors import CertificateFileError, GieTlsError
 from gie.tls.grpc_tls import (
     client_channel_credentials,
@@ -37,6 +31,39 @@ from gie.tls.grpc_tls import (
 )
 from gie.tls.server_credentials import ReloadingServerCredentials, ServerTlsFiles, TlsMetrics
 from gie.tls.settings import FlowControlClientTlsSettings, GrpcServerTlsSettings
+
+if TYPE_CHECKING:
+    from gie.tls.certificates import (
+        CertificateUsage,
+        KeyAndCertificate,
+        issue_certificate,
+        load_key_and_certificate,
+        make_ca,
+        self_signed_certificate,
+        write_key_and_certificate,
+    )
+
+# Making and reading certificates needs the ``cryptography`` package, whose import is a
+# few hundredths of a second of every start-up: it is loaded when first asked for
+# (a service without TLS never is).
+_CERTIFICATES = frozenset(
+    (
+        "CertificateUsage",
+        "KeyAndCertificate",
+        "issue_certificate",
+        "load_key_and_certificate",
+        "make_ca",
+        "self_signed_certificate",
+        "write_key_and_certificate",
+    )
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _CERTIFICATES:
+        return getattr(importlib.import_module("gie.tls.certificates"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CertificateFileError",

@@ -15,7 +15,6 @@ import grpc
 import structlog
 from prometheus_client import CollectorRegistry
 
-from gie.tls.certificates import self_signed_certificate, write_key_and_certificate
 from gie.tls.server_credentials import (
     ReloadingServerCredentials,
     ServerTlsFiles,
@@ -41,6 +40,11 @@ CHECK_INTERVAL_S = 10.0
 def make_self_signed_files(host: str, *, directory: Path | None = None) -> ServerTlsFiles:
     """A self-signed certificate for ``localhost``, this machine's name and ``host``
     (when it is a specific address or name), written to a new private directory."""
+    from gie.tls.certificates import (  # noqa: PLC0415  (cryptography: only when asked)
+        self_signed_certificate,
+        write_key_and_certificate,
+    )
+
     where = directory or Path(tempfile.mkdtemp(prefix="gie-self-signed-"))
     dns = {"localhost", socket.gethostname()}
     ips = {"127.0.0.1", "::1"}

@@ -33,8 +33,6 @@ from typing import cast
 
 import grpc
 import structlog
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from gie.tls.errors import CertificateFileError
@@ -249,6 +247,10 @@ class ReloadingServerCredentials:
         return tuple(signature)
 
     def _load(self, signature: _Signature, *, generation: int) -> _Loaded:
+        # cryptography is loaded only by a service that serves TLS (see gie.tls).
+        from cryptography import x509  # noqa: PLC0415
+        from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
         chain = read_file(self.files.certificate)
         key = read_file(self.files.key)
         try:

@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import time
 
-from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
+from starlette.responses import JSONResponse
 
 from gie.bus import BackgroundPublisher
 from gie.clock import SystemClock
 from gie.flowcontrol import FlowControlClient
-from gie.lifecycle import freeze_heap, wait_either
+from gie.lifecycle import collector_paused, freeze_heap, wait_either
 from gie.prefix import load_prefix_key, report_prefix_key
 from gie.service import ServiceKit
 from gie.tls import client_channel_credentials, server_credentials, watch_certificates
@@ -24,6 +24,7 @@ from gie_picker.projections.event_reading import EventReading
 from gie_picker.projections.state import Projections
 from gie_picker.requestcontrol.director import Director
 from gie_picker.server.grpc_server import build_grpc_server
+from gie_picker.server.health import GrpcHealth
 from gie_picker.settings import PickerSettings
 from gie_picker.telemetry.debug_view import render_view
 from gie_picker.telemetry.metrics import PickerMetrics, PoolCollector
@@ -65,6 +66,34 @@ def _add_admin_views(kit: ServiceKit, state: Projections, config: EffectiveConfi
                 positions=lambda: {n: f.position for n, f in state.followings.items()},
             )
         )
+
+
+async def _caught_up(
+    kit: ServiceKit,
+    state: Projections,
+    grpc_health: GrpcHealth,
+    stop: asyncio.Event,
+    replay: contextlib.ExitStack,
+    *,
+    started: float,
+) -> bool:
+    """Wait until every replay has caught up (False: stopped first); then end the
+    ``replay`` context, serve gRPC readiness, log it and freeze the heap."""
+    replays = [f.caught_up for f in state.followings.values()]
+    caught_up = all([await wait_either(event, stop) is event for event in replays])
+    replay.close()
+    if caught_up:
+        await grpc_health.set_ready(True)
+        kit.log.info(
+            "caught up",
+            endpoints=len(state.view),
+            in_flight=len(state.inflight),
+            digest=state.view.digest(),
+            replay_s=round(time.monotonic() - started, 3),
+            cpu_s=round(time.process_time(), 3),
+        )
+        freeze_heap()
+    return caught_up
 
 
 async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
@@ -139,25 +168,19 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
         kit.health.add_check("replay", state.not_caught_up)  # before any event arrives
         kit.started()
         replay_started = time.monotonic()
+        replay = resources.enter_context(contextlib.ExitStack())  # closed once caught up
+        replay.enter_context(collector_paused())
         await state.follow(kit.bus, store, settings, _now, flow_control=flow_gate is not None)
         tasks = state.background_tasks(store, settings, _now)
         if tls is not None:
             tasks.append(asyncio.create_task(watch_certificates(tls), name="tls-watch"))
         try:
-            replays = [f.caught_up for f in state.followings.values()]
-            if all([await wait_either(event, stop) is event for event in replays]):
-                await grpc_health.set_ready(True)
-                kit.log.info(
-                    "caught up",
-                    endpoints=len(state.view),
-                    in_flight=len(state.inflight),
-                    digest=state.view.digest(),
-                    replay_s=round(time.monotonic() - replay_started, 3),
-                    cpu_s=round(time.process_time(), 3),
-                )
-                freeze_heap()
-                if delay := settings.effective_event_read_delay_s:  # 0: read on arrival
-                    reading.start(kit.bus.read_in_bursts(delay))
+            caught_up = await _caught_up(
+                kit, state, grpc_health, stop, replay, started=replay_started
+            )
+            delay = settings.effective_event_read_delay_s  # 0: read on arrival
+            if caught_up and delay:
+                reading.start(kit.bus.read_in_bursts(delay))
             await stop.wait()
         finally:
             for task in tasks:

@@ -1,7 +1,7 @@
 """The admin app reads a service's state on its event loop, never from a worker thread.
 
 Services fold events into loop-owned state (views, caches, counters) without locks;
-FastAPI runs a plain ``def`` handler in a thread pool, where such a read races the
+an ASGI framework runs a plain ``def`` handler in a thread pool, where such a read races the
 fold. Every handler, the probes' checks and the collectors that ``/metrics`` calls
 must therefore run on the loop thread.
 """
@@ -13,13 +13,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.responses import JSONResponse
 
-from gie.telemetry.admin import build_admin_app
+from gie.telemetry.admin import AdminApp, build_admin_app
 from gie.telemetry.health import Health
 
 
@@ -58,7 +57,7 @@ class ProbedCollector(Collector):
         yield GaugeMetricFamily("probe_value", "A value read from loop-owned state.", value=1)
 
 
-def client_of(app: FastAPI) -> httpx.AsyncClient:
+def client_of(app: AdminApp) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://admin")
 
 

@@ -29,3 +29,21 @@ async def test_probes_carry_a_current_date_and_stop_closes_the_port() -> None:
     async with httpx.AsyncClient(trust_env=False) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"{url}/healthz")
+
+
+async def test_a_route_may_return_plain_data_and_errors_answer_json() -> None:
+    app = build_admin_app(service="t", health=Health(), registry=CollectorRegistry())
+
+    @app.get("/debug/state")
+    async def state() -> dict[str, object]:
+        return {"endpoints": 3, "names": ["a", "b"]}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://admin") as client:
+        data = await client.get("/debug/state")
+        missing = await client.get("/debug/nothing")
+        posted = await client.post("/readyz")
+    assert (data.status_code, data.json()) == (200, {"endpoints": 3, "names": ["a", "b"]})
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not Found"})
+    assert (posted.status_code, posted.json()) == (405, {"detail": "Method Not Allowed"})
+    assert posted.headers["allow"] == "GET, HEAD"
