@@ -147,6 +147,27 @@ def formed(sentinel_port: int, redis_port: int) -> bool:
     return True
 
 
+def state_of(sentinel_port: int, procs: dict[str, subprocess.Popen[bytes]], logs: Path) -> str:
+    """What each Sentinel knows and each process's exit status and log tail, for a failure."""
+    lines = []
+    for index in range(NODES):
+        try:
+            with sentinel_client(sentinel_port, index) as client:
+                master = client.execute_command("SENTINEL", "get-master-addr-by-name", MASTER)
+                replicas = client.execute_command("SENTINEL", "replicas", MASTER)
+                peers = client.execute_command("SENTINEL", "sentinels", MASTER)
+            lines.append(
+                f"sentinel {index}: master {master}, {len(replicas)} replicas, {len(peers)} peers"
+            )
+        except (RedisError, OSError) as exc:
+            lines.append(f"sentinel {index}: {exc!r}")
+    for name, proc in procs.items():
+        log = logs / f"{name}.log"
+        tail = log.read_text(errors="replace")[-1500:] if log.exists() else "(no log)"
+        lines.append(f"--- {name}: exit {proc.poll()}\n{tail}")
+    return "\n".join(lines)
+
+
 def scripts_run(redis_port: int, index: int) -> int:
     """Scripts this node ran for its clients (replicas apply their effects instead)."""
     with Redis(node_ip(index), redis_port, password=PASSWORD, socket_timeout=2) as client:
@@ -203,7 +224,12 @@ def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
                 procs[name] = stack.enter_context(
                     started(command, {**base_env, **env}, logs / f"{name}.log")
                 )
-        wait_until(lambda: formed(sentinel_port, redis_port), "the Sentinels never formed")
+        try:
+            wait_until(lambda: formed(sentinel_port, redis_port), "formed")
+        except AssertionError:
+            raise AssertionError(
+                "the Sentinels never formed\n" + state_of(sentinel_port, procs, logs)
+            ) from None
 
         fc_pod = named(rendered, "Deployment", "gie-flow-controller")["spec"]["template"]["spec"]
         fc = fc_pod["containers"][0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import re
 import subprocess
 import time
@@ -66,13 +67,27 @@ def mounted_folders(
         volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
         if "configMap" in volume:
             for key, text in maps[volume["configMap"]["name"]].items():
-                (files / mount["name"] / key).write_text(rewrite(relocate(text, mounts)))
+                _publish(files / mount["name"] / key, rewrite(relocate(text, mounts)).encode())
         elif "secret" in volume and volume["secret"]["secretName"] in (secret_data or {}):
             data = (secret_data or {})[volume["secret"]["secretName"]]
             items = volume["secret"].get("items") or [{"key": k, "path": k} for k in data]
             for item in items:
-                (files / mount["name"] / item["path"]).write_bytes(data[item["key"]])
+                _publish(files / mount["name"] / item["path"], data[item["key"]])
     return mounts
+
+
+def _publish(path: Path, content: bytes) -> None:
+    """Write a mounted file as the kubelet updates a volume: atomically (never a
+    truncated file for a reader), and not at all when it already holds ``content``.
+
+    Containers of one pod share their volume folders, so a later container's mounts
+    write the files an earlier, already started container may be reading (a start
+    script that read a truncated copy ran as an empty script and exited 0)."""
+    if path.exists() and path.read_bytes() == content:
+        return
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    os.replace(partial, path)
 
 
 def relocate(text: str, mounts: dict[str, str]) -> str:
