@@ -158,6 +158,9 @@ def up(
             min=1, max=16, help="Picker replicas (own processes; Envoy balances over all)."
         ),
     ] = 1,
+    envoy_workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Envoy worker threads (its --concurrency).")
+    ] = 1,
     collectors: Annotated[
         int, typer.Option(min=1, max=16, help="Metrics-collector replicas (endpoints split).")
     ] = 1,
@@ -263,6 +266,7 @@ def up(
         body_mode=body_mode,
         response_path=response_path,
         picker_workers=picker_workers,
+        envoy_workers=envoy_workers,
         flow_controllers=flow_controllers,
         pickers=pickers,
         collectors=collectors,

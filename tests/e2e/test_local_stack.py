@@ -95,7 +95,7 @@ def test_up_status_down_from_the_command_line(state_dir: Path) -> None:
     root = str(state_dir)
     up = _gie(
         "up", "--detach", "--sims", "2", "--time-scale", "0.05", "--picker-workers", "2",
-        "--state-dir", root,
+        "--envoy-workers", "2", "--state-dir", root,
     )  # fmt: skip
     assert up.returncode == 0, up.stdout + up.stderr
 
@@ -113,6 +113,9 @@ def test_up_status_down_from_the_command_line(state_dir: Path) -> None:
     assert response.status_code == 200, response.text
     sims = {status["services"][name]["addresses"]["endpoint"] for name in ("sim-0", "sim-1")}
     assert response.headers["x-served-by"] in sims
+    envoy_admin = status["services"]["envoy"]["addresses"]["admin"]
+    server_info = httpx.get(f"{envoy_admin}/server_info", timeout=10.0, trust_env=False).json()
+    assert server_info["command_line_options"]["concurrency"] == 2  # --envoy-workers
 
     again = _gie("up", "--detach", "--state-dir", str(state_dir))
     assert again.returncode == 1

@@ -250,9 +250,18 @@ def picker_worker_parts(
     ]
 
 
-def envoy_launch(*, binary: Path, config_path: Path, gateway_port: int, admin_port: int) -> Launch:
-    """Envoy with the generated bootstrap; no hot restart, so many may run at once."""
+def envoy_launch(
+    *, binary: Path, config_path: Path, gateway_port: int, admin_port: int, workers: int = 1
+) -> Launch:
+    """Envoy with the generated bootstrap; no hot restart, so many may run at once.
+
+    ``workers`` is Envoy's ``--concurrency``: its worker threads, each with its own
+    connections, timers and completion-record stream.
+    """
+    if workers < 1:
+        raise ValueError(f"Envoy needs at least one worker thread, got {workers}")
     argv = [str(binary), "-c", str(config_path), "--disable-hot-restart", "-l", "warning"]
+    argv += ["--concurrency", str(workers)]
     part = PartRecord(
         name="envoy",
         kind="envoy",

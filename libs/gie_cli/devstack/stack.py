@@ -98,6 +98,10 @@ class StackOptions:
     # every response chunk through ext_proc (see envoy_config).
     response_path: ResponsePath = ResponsePath.RECORDS
     picker_workers: int = 1  # picker processes sharing the ext_proc port
+    # Envoy's worker threads (``--concurrency``). One serves a local pool with fewer
+    # wake-ups per streamed chunk and one set of timers; every picker worker still gets
+    # streams (each is its own host of the picker cluster).
+    envoy_workers: int = 1
     # Flow-controller replicas (one process each, own gRPC and admin ports, sharing NATS
     # and Redis); the picker is given all of their gRPC targets.
     flow_controllers: int = 1
@@ -737,6 +741,7 @@ class _Starter:
             config_path=config_path,
             gateway_port=self.ports.gateway,
             admin_port=self.ports.envoy_admin,
+            workers=self.options.envoy_workers,
         )
         await self.start(envoy)
         if "picker" in self.options.services:

@@ -93,6 +93,30 @@ def test_envoy_runs_without_hot_restart() -> None:
     assert "--disable-hot-restart" in launch.argv
     assert launch.parts[0].addresses["gateway"] == "http://127.0.0.1:1"
     assert launch.parts[0].health_url == "http://127.0.0.1:2/ready"
+    assert argv_value(launch.argv, "--concurrency") == "1"  # one worker thread by default
+
+
+def test_envoy_worker_threads_are_set_and_checked() -> None:
+    launch = envoy_launch(
+        binary=Path("/bin/envoy"),
+        config_path=Path("/tmp/e.yaml"),
+        gateway_port=1,
+        admin_port=2,
+        workers=3,
+    )
+    assert argv_value(launch.argv, "--concurrency") == "3"
+    with pytest.raises(ValueError, match="at least one worker thread"):
+        envoy_launch(
+            binary=Path("/bin/envoy"),
+            config_path=Path("/tmp/e.yaml"),
+            gateway_port=1,
+            admin_port=2,
+            workers=0,
+        )
+
+
+def argv_value(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1]
 
 
 @pytest.mark.parametrize(
