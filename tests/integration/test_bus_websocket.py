@@ -13,12 +13,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gie_cli.devstack.binaries import find_nats_server
 from gie_cli.devstack.ports import free_port
-from tests.support.servers import _stop, _wait
+from tests.support.servers import _stop, _wait, jetstream_ready
 
 pytestmark = pytest.mark.integration
 
@@ -67,15 +66,8 @@ def websocket_nats() -> Iterator[str]:
             stderr=subprocess.DEVNULL,
         )
 
-        def ready() -> bool:
-            try:
-                url = f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true"
-                return httpx.get(url, timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
         try:
-            _wait(ready, "nats-server", proc)
+            _wait(jetstream_ready(monitor), "nats-server", proc)
             yield f"ws://127.0.0.1:{port}"
         finally:
             _stop(proc)

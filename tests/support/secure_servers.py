@@ -12,15 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from gie.security import READER, SERVICE_IDENTITIES, NatsIdentity
 from gie_cli.devstack.binaries import find_nats_server
 from gie_cli.devstack.local_ca import LocalCA
 from gie_cli.devstack.parts import nats_launch, redis_launch
 from gie_cli.devstack.ports import free_port
 from gie_cli.devstack.secure_bus import BusSecrets, TlsFiles, nats_config, redis_secure_argv
-from tests.support.servers import _stop, _wait
+from tests.support.servers import _stop, _wait, jetstream_ready
 
 
 @dataclass(frozen=True)
@@ -50,15 +48,8 @@ def secure_nats(
     with log.open("wb") as out:
         proc = subprocess.Popen([*launch.argv, "-c", str(config)], stdout=out, stderr=out)
 
-    def ready() -> bool:
-        try:
-            url = f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true"
-            return httpx.get(url, timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
     try:
-        _wait(ready, "nats-server", proc, log=log)
+        _wait(jetstream_ready(monitor), "nats-server", proc, log=log)
         scheme = "tls" if tls else "nats"
         yield SecureServer(f"{scheme}://127.0.0.1:{port}", secrets, log, tls.ca if tls else None)
     finally:

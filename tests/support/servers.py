@@ -7,7 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -49,6 +49,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+def jetstream_ready(monitor_port: int) -> Callable[[], bool]:
+    """A check that nats-server's monitor port answers healthy with JetStream up."""
+    url = f"http://127.0.0.1:{monitor_port}/healthz?js-enabled-only=true"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return ready
+
+
 @contextlib.contextmanager
 def nats_server(port: int | None = None, store: str | None = None) -> Iterator[str]:
     """Run nats-server with JetStream; yield its URL. By default on a free port with a
@@ -74,19 +87,8 @@ def nats_server(port: int | None = None, store: str | None = None) -> Iterator[s
             stderr=subprocess.DEVNULL,
         )
 
-        def ready() -> bool:
-            try:
-                return (
-                    httpx.get(
-                        f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true", timeout=1
-                    ).status_code
-                    == 200
-                )
-            except httpx.HTTPError:
-                return False
-
         try:
-            _wait(ready, "nats-server", proc)
+            _wait(jetstream_ready(monitor), "nats-server", proc)
             yield f"nats://127.0.0.1:{port}"
         finally:
             _stop(proc)
