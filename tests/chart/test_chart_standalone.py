@@ -23,7 +23,7 @@ import yaml
 from gie_cli.devstack import ResponsePath, build_envoy_config
 from gie_cli.devstack.envoy_config import upstream_retry_policy
 from gie_cli.devstack.local_reply import picker_unavailable_reply
-from tests.support.chart import CHART, NAMESPACE, Obj, named, render
+from tests.support.chart import CHART, NAMESPACE, Obj, named, render, run_helm
 from tests.support.k8s_tools import ROOT
 
 STANDALONE = CHART / "ci" / "standalone.yaml"
@@ -238,3 +238,25 @@ def test_a_dead_model_server_is_retried_on_the_fallback_as_in_the_local_stack() 
     assert route["retry_policy"] == local_routes[0]["route"]["retry_policy"]
     (limits,) = cluster(config, "pool")["circuit_breakers"]["thresholds"]
     assert limits["max_retries"] == 100_000
+
+
+def envoy_command(rendered: tuple[Obj, ...]) -> list[str]:
+    pod = named(rendered, "Deployment", "gie-envoy")["spec"]["template"]["spec"]
+    command: list[str] = pod["containers"][0]["command"]
+    return command
+
+
+def test_envoy_runs_the_configured_worker_threads_not_one_per_node_cpu() -> None:
+    # Unset, Envoy would start one worker per CPU of the node, whatever the pod's share.
+    default = envoy_command(render(STANDALONE))
+    assert default[default.index("--concurrency") + 1] == "2"
+    four = envoy_command(render(STANDALONE, "standalone.concurrency=4"))
+    assert four[four.index("--concurrency") + 1] == "4"
+    assert four[:3] == ["envoy", "-c", "/etc/envoy/envoy.yaml"]
+
+
+def test_zero_worker_threads_is_refused_naming_the_value() -> None:
+    args: list[str | Path] = ["template", "gie", CHART, "-f", STANDALONE]
+    result = run_helm(*args, "--set", "standalone.concurrency=0")
+    assert result.returncode != 0
+    assert "concurrency" in result.stderr
