@@ -8,8 +8,10 @@ namespace, so the node names of the headless Service become those addresses (and
 fixed ports free ones), the pod name comes from the downward API, the password from the
 Secret. The flow-controller is started from its rendered Deployment. Then the primary
 is killed: the Sentinels must promote a replica, and the flow-controller must carry on
-writing to it, having found it through them; started again, the old primary must be
-made a replica of the new one.
+writing to it, having found it through them; started again, the old primary must ask
+the Sentinels and start as a replica of the new one, never answering as a primary.
+The start script's ``valkey-cli`` is the Redis client on PATH (Debian's ``redis-cli``,
+installed with ``make redis-server``), as the image ships its own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -111,6 +114,16 @@ def chart_values(tmp: Path, nats_url: str) -> Path:
     return path
 
 
+def client_tools(folder: Path) -> Path:
+    """A folder with ``valkey-cli``: the one on PATH, else ``redis-cli`` under its name."""
+    found = shutil.which("valkey-cli") or shutil.which("redis-cli")
+    if found is None:
+        pytest.fail("neither valkey-cli nor redis-cli is on PATH: run `make redis-server`")
+    folder.mkdir()
+    (folder / "valkey-cli").symlink_to(found)
+    return folder
+
+
 def sentinel_client(port: int, index: int) -> Redis:
     return Redis(node_ip(index), port, password=PASSWORD, socket_timeout=2, decode_responses=True)
 
@@ -195,7 +208,8 @@ def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
     assert statefulset["spec"]["replicas"] == NODES
     pod = statefulset["spec"]["template"]["spec"]
     server_dir = str(find_redis_server().parent)
-    base_env = {"PATH": f"{server_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    tools = client_tools(tmp_path / "tools")
+    base_env = {"PATH": os.pathsep.join([server_dir, str(tools), os.environ.get("PATH", "")])}
     logs = tmp_path / "logs"
     logs.mkdir()
 
@@ -270,11 +284,17 @@ def test_the_flow_controller_follows_a_failover_of_the_rendered_valkey(
         )
         wait_for(ready, procs, logs)
 
-        # The old primary comes back (its script starts node 0 as a primary): the
-        # Sentinels make it a replica of the promoted one.
+        # The old primary comes back: it asks the Sentinels and starts as a replica of
+        # the promoted node, so its first answer to ROLE already names it.
         command, node_env = commands["valkey-0"]
         stack.enter_context(started(command, node_env, logs / "valkey-0-again.log"))
-        wait_until(
-            lambda: role(redis_port, 0) == ["slave", new_host, redis_port],
-            "the old primary was not made a replica",
+        answers: list[list[Any]] = []
+
+        def answered() -> bool:
+            answers.append(role(redis_port, 0))  # raises until it accepts connections
+            return True
+
+        wait_until(answered, "node 0 never came back")
+        assert answers[0] == ["slave", new_host, redis_port], (
+            f"the old primary came back as {answers[0]}\n" + state_of(sentinel_port, procs, logs)
         )
