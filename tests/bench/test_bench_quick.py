@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -67,11 +66,9 @@ def test_quick_json_runs_every_arm(tmp_path: Path) -> None:
     }
     command = [sys.executable, "-m", "gie_cli", "bench", "--scenario", "shared-prefix"]
     command += ["--quick", "--json", "--results-dir", str(results)]
-    started = time.monotonic()
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=280, env=env, cwd=tmp_path, check=False
     )
-    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, done.stdout
@@ -101,7 +98,6 @@ def test_quick_json_runs_every_arm(tmp_path: Path) -> None:
         "ttft_p90.png",
     ]
     assert _left_running(str(tmp_path)) == []
-    assert elapsed < 120, f"--quick took {elapsed:.0f}s"
 
 
 async def test_an_arm_that_cannot_be_installed_is_skipped_not_dropped(tmp_path: Path) -> None:
