@@ -106,3 +106,15 @@ def test_envoy_accepts_the_rendered_tls_bootstrap(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_picker_services_claim_h2c_only_without_tls() -> None:
+    """kubernetes.io/h2c is cleartext HTTP/2: a gateway that picks the protocol from
+    appProtocol would speak it to a TLS port. With TLS none is set."""
+    for sets, expected in (((), {"kubernetes.io/h2c"}), (TLS, {None})):
+        rendered = render(STANDALONE, *sets)
+        for name in ("gie-picker", "gie-picker-headless"):
+            ports = named(rendered, "Service", name)["spec"]["ports"]
+            grpc = [port for port in ports if not port["name"].startswith("admin")]
+            assert grpc, name
+            assert {port.get("appProtocol") for port in grpc} == expected, (name, sets)

@@ -95,3 +95,31 @@ def test_every_workload_is_covered_by_the_default_deny() -> None:
 def test_policies_can_be_switched_off() -> None:
     rendered = render(CHART / "ci" / "default.yaml", "networkPolicy.enabled=false")
     assert of_kind(rendered, "NetworkPolicy") == []
+
+
+def test_more_nats_clients_can_be_admitted() -> None:
+    """A third party reading the events (as gie-reader) gets in only when named in
+    networkPolicy.natsClients; the gie services stay admitted beside it."""
+    default = render(CHART / "ci" / "default.yaml")
+    opened = render(
+        CHART / "ci" / "default.yaml",
+        "networkPolicy.natsClients[0].podSelector.matchLabels.app=reader",
+    )
+
+    def client_peers(rendered: tuple[Obj, ...]) -> list[dict[str, Any]]:
+        (policy,) = [
+            p for p in of_kind(rendered, "NetworkPolicy") if p["metadata"]["name"] == "gie-nats"
+        ]
+        (rule,) = [r for r in policy["spec"]["ingress"] if {"port": 4222} in r.get("ports", [])]
+        peers: list[dict[str, Any]] = rule["from"]
+        return peers
+
+    def reader_admitted(rendered: tuple[Obj, ...]) -> bool:
+        return any(
+            "podSelector" in peer and selects(peer["podSelector"], {"app": "reader"})
+            for peer in client_peers(rendered)
+        )
+
+    assert not reader_admitted(default)
+    assert reader_admitted(opened)
+    assert admitted(opened, "ingest", "nats", 4222)

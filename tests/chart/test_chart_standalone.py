@@ -69,6 +69,7 @@ VARIANTS = [
     pytest.param(("inferencePool.failureMode=FailClose", "picker.workers=1"), id="fail-close"),
     pytest.param(("standalone.bodyMode=BUFFERED",), id="buffered"),
     pytest.param(("standalone.responsePath=ext-proc",), id="responses-through-ext-proc"),
+    pytest.param(("inferencePool.appProtocol=kubernetes.io/h2c",), id="h2c-model-servers"),
 ]
 
 
@@ -260,3 +261,26 @@ def test_zero_worker_threads_is_refused_naming_the_value() -> None:
     result = run_helm(*args, "--set", "standalone.concurrency=0")
     assert result.returncode != 0
     assert "concurrency" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("protocol", "http2"), [("http", False), ("kubernetes.io/h2c", True)], ids=["http", "h2c"]
+)
+def test_envoy_speaks_the_pools_app_protocol_to_the_model_servers(
+    protocol: str, http2: bool
+) -> None:
+    rendered = render(STANDALONE, f"inferencePool.appProtocol={protocol}")
+    options = cluster(bootstrap(rendered), "pool").get("typed_extension_protocol_options", {})
+    assert any("http2_protocol_options" in str(o) for o in options.values()) is http2
+    service = named(rendered, "Service", "gie-pool")
+    assert {port["appProtocol"] for port in service["spec"]["ports"]} == {protocol}
+
+
+def test_records_without_the_pickers_record_service_are_refused() -> None:
+    result = run_helm(
+        "template", "gie", CHART, "-f", STANDALONE, "--set", "picker.completionRecords=false"
+    )
+    assert result.returncode != 0
+    assert "picker.completionRecords is false" in result.stderr, result.stderr
+    # Responses through ext_proc need no records.
+    render(STANDALONE, "picker.completionRecords=false", "standalone.responsePath=ext-proc")

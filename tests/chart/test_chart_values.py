@@ -33,12 +33,36 @@ KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z][\w-]*):")
         pytest.param(
             "metrics-collector.metricsFlavour=tgi", "/metricsFlavour", id="unknown-flavour"
         ),
+        # Kubernetes accepts only 1 for liveness and startup probes.
+        pytest.param(
+            "picker.probes.liveness.successThreshold=3",
+            "/probes/liveness/successThreshold",
+            id="liveness-success-threshold",
+        ),
+        pytest.param(
+            "ingest.probes.liveness.successThreshold=2",
+            "/probes/liveness/successThreshold",
+            id="ingest-liveness-success-threshold",
+        ),
     ],
 )
 def test_the_schema_rejects_a_wrong_value_naming_it(setting: str, message: str) -> None:
     result = run_helm("template", "gie", CHART, "--set", setting)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "picker.probes.startup.initialDelaySeconds=0",
+        "picker.probes.readiness.successThreshold=2",
+        "flow-controller.probes.readiness.initialDelaySeconds=0",
+    ],
+)
+def test_the_schema_accepts_what_kubernetes_accepts(setting: str) -> None:
+    result = run_helm("template", "gie", CHART, "--set", setting)
+    assert result.returncode == 0, result.stderr
 
 
 def undocumented(values_text: str) -> list[str]:

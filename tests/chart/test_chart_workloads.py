@@ -7,9 +7,13 @@ PodDisruptionBudget whose selector really matches the pods.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from pathlib import Path
 
-from tests.support.chart import Obj, of_kind
+import yaml
+
+from tests.support.chart import CHART, NAMESPACE, Obj, named, of_kind, run_helm
 from tests.support.k8s_tools import ROOT
 
 SERVICES = {"picker", "flow-controller", "metrics-collector", "ingest"}
@@ -106,3 +110,58 @@ def test_objects_are_named_after_release_and_component(rendered: tuple[Obj, ...]
         assert deployment["metadata"]["name"] == f"gie-{component(deployment)}"
         assert labels["app.kubernetes.io/instance"] == "gie"
         assert labels["app.kubernetes.io/name"] == "gie"
+
+
+def rendered_as(release: str, *values: str, sets: tuple[str, ...] = ()) -> tuple[Obj, ...]:
+    args: list[str | Path] = ["template", release, CHART, "-n", NAMESPACE]
+    for name in values:
+        args += ["-f", CHART / "ci" / name]
+    for pair in sets:
+        args += ["--set", pair]
+    result = run_helm(*args)
+    assert result.returncode == 0, result.stderr
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def headless_names(rendered: tuple[Obj, ...]) -> set[str]:
+    """Every Service name, after checking that each fits a DNS label (63 characters)."""
+    services = {service["metadata"]["name"] for service in of_kind(rendered, "Service")}
+    assert all(len(name) <= 63 for name in services), sorted(services, key=len)[-3:]
+    return {name for name in services if name.endswith("-headless")}
+
+
+def test_helms_longest_release_name_gives_services_that_envoy_finds() -> None:
+    """Helm accepts release names of up to 53 characters: the picker's headless Service
+    name is cut to fit, and Envoy's picker hosts name that Service."""
+    rendered = rendered_as(
+        "r" * 53, "external-datastores.yaml", sets=("standalone.enabled=true", "picker.workers=2")
+    )
+    (picker,) = headless_names(rendered)
+    assert picker.endswith("-picker-headless")
+    envoy = yaml.safe_load(named(rendered, "ConfigMap", f"{'r' * 53}-envoy")["data"]["envoy.yaml"])
+    hosts = {
+        endpoint["endpoint"]["address"]["socket_address"]["address"]
+        for cluster in envoy["static_resources"]["clusters"]
+        if cluster["name"] == "gie_picker"
+        for group in cluster["load_assignment"]["endpoints"]
+        for endpoint in group["lb_endpoints"]
+    }
+    assert hosts == {f"{picker}.{NAMESPACE}.svc"}
+
+
+def test_the_longest_release_name_the_datastores_allow_names_them_consistently() -> None:
+    rendered = rendered_as("r" * 45, "standalone.yaml", "ha.yaml")
+    headless = headless_names(rendered)
+    assert len(headless) == 3  # the picker's, the NATS cluster's and the Valkey nodes'
+    for statefulset in of_kind(rendered, "StatefulSet"):
+        assert len(statefulset["metadata"]["name"]) <= 52
+        assert statefulset["spec"]["serviceName"] in headless
+    routes = next(cm for cm in of_kind(rendered, "ConfigMap") if "nats.conf" in cm["data"])
+    found = re.findall(r"nats://[^.]+\.([^.]+)\.", routes["data"]["nats.conf"])
+    assert found and set(found) <= headless
+
+
+def test_a_release_name_too_long_for_the_datastores_is_refused_naming_the_limit() -> None:
+    result = run_helm("template", "r" * 46, CHART, "-n", NAMESPACE)
+    assert result.returncode != 0
+    assert "use a release name of at most 45 characters" in result.stderr, result.stderr

@@ -8,7 +8,7 @@ body says the picker is unavailable).
 
 {{- define "gie.envoy.pickerHosts" -}}
 {{- $picker := .Values.picker -}}
-{{- $host := printf "%s.%s.svc" (include "gie.name" (dict "root" . "component" "picker-headless")) .Release.Namespace -}}
+{{- $host := printf "%s.%s.svc" (include "gie.headlessName" (dict "root" . "component" "picker")) .Release.Namespace -}}
 {{- if gt (int $picker.workers) 1 -}}
 {{- range $i := until (int $picker.workers) }}
 - endpoint: {address: {socket_address: {address: {{ $host }}, port_value: {{ add $picker.ports.workerBase $i }}}}}
@@ -217,6 +217,14 @@ static_resources:
       connect_timeout: 2s
       # Envoy's default of 3 concurrent retries would answer 503 instead of the fallback.
       circuit_breakers: {thresholds: [{max_retries: 100000}]}
+      {{- if eq .Values.inferencePool.appProtocol "kubernetes.io/h2c" }}
+      # The model servers speak cleartext HTTP/2 (inferencePool.appProtocol).
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config:
+            http2_protocol_options: {}
+      {{- end }}
       load_assignment:
         cluster_name: pool
         endpoints:

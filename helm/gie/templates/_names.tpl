@@ -108,9 +108,19 @@ value: {{ .bundled | quote }}
 {{- if or .url .existingSecret.name (dig "sentinel" "addresses" list .) -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+A headless Service's name, <release>-<component>-headless, with the release name cut so
+that the whole fits in 63 characters (the component stays whole, so two components
+never get one name); takes (dict "root" $ "component" "picker").
+*/}}
+{{- define "gie.headlessName" -}}
+{{- $suffix := printf "-%s-headless" .component -}}
+{{- printf "%s%s" (.root.Release.Name | trunc (int (sub 63 (len $suffix))) | trimSuffix "-") $suffix -}}
+{{- end -}}
+
 {{/* The bundled Valkey's headless Service, which names every node (<pod>.<this>). */}}
 {{- define "gie.valkeyHeadless" -}}
-{{- printf "%s-headless" (include "gie.name" (dict "root" . "component" "valkey")) -}}
+{{- include "gie.headlessName" (dict "root" . "component" "valkey") -}}
 {{- end -}}
 
 {{/* The cluster name of one bundled Valkey node; takes (dict "root" $ "index" 0). */}}

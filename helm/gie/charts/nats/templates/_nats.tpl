@@ -4,5 +4,5 @@
 {{- end -}}
 
 {{- define "gie.nats.headless" -}}
-{{- printf "%s-headless" (include "gie.fullname" .) -}}
+{{- include "gie.headlessName" (dict "root" . "component" .Chart.Name) -}}
 {{- end -}}
