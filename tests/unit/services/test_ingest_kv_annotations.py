@@ -57,6 +57,11 @@ def test_ipv6_pod_and_data_parallel_ranks() -> None:
         ("http://host:5557", "is neither a port nor tcp://HOST:PORT"),
         ("70000", "port 70000 is not in 1-65535"),
         ("0", "port 0 is not in 1-65535"),
+        # Digits of other scripts, and numbers too long for int(): refused, not a crash.
+        ("\u00b2", "is neither a port nor tcp://HOST:PORT"),
+        ("\u0665\u0665\u0665\u0667", "is neither a port nor tcp://HOST:PORT"),
+        ("5" * 5000, "is neither a port nor tcp://HOST:PORT"),
+        ("tcp://*:" + "9" * 5000, "is neither a port nor tcp://HOST:PORT"),
     ],
 )
 def test_refused_values_name_the_annotation(value: str, fragment: str) -> None:

@@ -29,7 +29,10 @@ __all__ = ["KV_EVENTS_ANNOTATION", "KV_REPLAY_ANNOTATION", "with_kv_event_addres
 
 KV_EVENTS_ANNOTATION = "gie.dev/kv-events"
 KV_REPLAY_ANNOTATION = "gie.dev/kv-events-replay"
-_ADDRESS = re.compile(r"tcp://(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:/\[\]]+)):(?P<port>\d+)")
+# Ports in ASCII digits only: str.isdigit and \d also take the digits of other scripts
+# (superscripts, Arabic-Indic), which int() refuses or reads as another number.
+_PORT = re.compile(r"[0-9]{1,5}")
+_ADDRESS = re.compile(r"tcp://(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:/\[\]]+)):(?P<port>[0-9]{1,5})")
 _WILDCARDS = frozenset({"*", "0.0.0.0", "::"})
 
 
@@ -37,7 +40,7 @@ def _parse(name: str, value: object) -> tuple[str | None, int]:
     """(host or None for the Pod's IP, port) of one annotation value."""
     text = str(value).strip()
     host: str | None = None
-    if text.isdigit():
+    if _PORT.fullmatch(text):
         port = int(text)
     else:
         match = _ADDRESS.fullmatch(text)

@@ -205,11 +205,19 @@ class KubeSource:
         except InvalidObject as exc:
             self._skip("Pod", name, exc)
             return []
+        except Exception:  # a Pod no rule foresaw: skipped, never the watch's end
+            self._invalid.labels("Pod").inc()
+            _log.exception("unreadable object skipped", kind="Pod", name=name)
+            return []
         try:
             return with_kv_event_addresses(pod, endpoints)
         except InvalidObject as exc:  # the Pod still serves; its KV events use the default
             self._invalid.labels("Pod").inc()
             _log.error("invalid annotation ignored", kind="Pod", name=name, error=str(exc))
+            return endpoints
+        except Exception:
+            self._invalid.labels("Pod").inc()
+            _log.exception("unreadable annotation ignored", kind="Pod", name=name)
             return endpoints
 
     def _on_pod(self, event: WatchEvent) -> None:
