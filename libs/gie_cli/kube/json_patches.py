@@ -43,7 +43,7 @@ def _pointer(path: str) -> list[str]:
 def _index(container: list[Any], token: str, path: str, *, insert: bool) -> int:
     if insert and token == "-":
         return len(container)
-    if not token.isdigit():
+    if not (token.isascii() and token.isdigit() and len(token) <= 18):
         raise _unprocessable(f"invalid array index {token!r} in {path}")
     index = int(token)
     if index > len(container) or (not insert and index == len(container)):

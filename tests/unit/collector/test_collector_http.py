@@ -55,8 +55,22 @@ def test_a_body_without_length_runs_to_the_end_of_the_connection() -> None:
         (b"SSH-2.0-OpenSSH\r\n\r\n", "bad_response"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n", "bad_response"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad_response"),
+        # Latin-1 superscript digits: isdigit() says yes, int() says no.
+        (b"HTTP/1.1 \xb2\xb2\xb2 OK\r\n\r\n", "bad_response"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n", "bad_response"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "bad_response"),
     ],
-    ids=["announced", "chunked", "until-close", "not-http", "bad-length", "bad-chunk"],
+    ids=[
+        "announced",
+        "chunked",
+        "until-close",
+        "not-http",
+        "bad-length",
+        "bad-chunk",
+        "superscript-status",
+        "superscript-length",
+        "endless-length",
+    ],
 )
 def test_oversized_and_malformed_responses_are_refused(raw: bytes, reason: str) -> None:
     with pytest.raises(FetchError) as caught:

@@ -71,6 +71,17 @@ def test_newest_lora_series_wins_even_when_it_is_empty() -> None:
     assert read(page("vllm", lora=(busy, drained))).lora_running == ()
 
 
+@pytest.mark.parametrize("max_lora", ["\u00b2", "9" * 5000, "-1", ""])
+def test_an_unreadable_max_lora_is_left_out_not_a_failed_scrape(max_lora: str) -> None:
+    body = (
+        b"vllm:num_requests_waiting 1\nvllm:kv_cache_usage_perc 0.2\n"
+        + f'vllm:lora_requests_info{{max_lora="{max_lora}",running_lora_adapters="a",'
+        'waiting_lora_adapters=""} 100\n'.encode()
+    )
+    metrics = read(body, Flavour.VLLM)
+    assert (metrics.lora_running, metrics.max_lora) == (("a",), None)
+
+
 def test_data_parallel_engines_are_summed_and_averaged() -> None:
     body = (
         b'vllm:num_requests_waiting{engine="0"} 2\nvllm:num_requests_waiting{engine="1"} 3\n'
@@ -90,8 +101,15 @@ def test_data_parallel_engines_are_summed_and_averaged() -> None:
         (page("vllm").replace(b"vllm:num_requests_waiting", b"vllm:x"), "missing_signal"),
         (page("vllm")[: len(page("vllm")) // 2], "truncated"),
         (page("sglang").replace(b'"} 0.625', b'"} NaN'), "non_finite"),
+        # Two engines' finite queues whose sum is inf.
+        (
+            b'vllm:num_requests_waiting{engine="0"} 1e308\n'
+            b'vllm:num_requests_waiting{engine="1"} 1e308\n'
+            b"vllm:kv_cache_usage_perc 0.2\n",
+            "garbage",
+        ),
     ],
-    ids=["binary", "html", "other-exporter", "no-queue", "truncated", "nan"],
+    ids=["binary", "html", "other-exporter", "no-queue", "truncated", "nan", "sum-overflows"],
 )
 def test_unusable_pages_raise_with_a_reason(body: bytes, reason: str) -> None:
     with pytest.raises(PageError) as caught:

@@ -31,6 +31,12 @@ from gie_metrics_collector.kv.addresses import KvAddresses
             id="data-parallel-rank",
         ),
         pytest.param(
+            "10.0.0.1:8001",
+            {"gie.dev/data-parallel-rank": "\u00b2"},
+            KvAddresses("tcp://10.0.0.1:5557", "tcp://10.0.0.1:5558"),
+            id="unreadable-rank-is-rank-0",
+        ),
+        pytest.param(
             "127.0.0.1:8000",
             {
                 "gie.dev/kv-events": "tcp://127.0.0.1:7001",

@@ -56,8 +56,16 @@ def test_json_patch_applies_every_operation_in_order() -> None:
         ([{"op": "remove", "path": "/list/5"}], 422),
         ([{"op": "frobnicate", "path": "/a"}], 400),
         ({"op": "add"}, 400),
+        ([{"op": "remove", "path": "/list/\u00b2"}], 422),
     ],
-    ids=["failed-test", "replace-missing", "index-out-of-range", "unknown-op", "not-a-list"],
+    ids=[
+        "failed-test",
+        "replace-missing",
+        "index-out-of-range",
+        "unknown-op",
+        "not-a-list",
+        "superscript-index",
+    ],
 )
 def test_json_patch_failures_are_the_servers_errors(patch: Any, code: int) -> None:
     with pytest.raises(KubeError) as caught:

@@ -76,7 +76,7 @@ def with_kv_event_addresses(pod: dict[str, Any], endpoints: list[Endpoint]) -> l
     result = []
     for endpoint in endpoints:
         rank_text = endpoint.labels.get(RANK_LABEL, "0")
-        rank = int(rank_text) if rank_text.isdigit() else 0
+        rank = int(rank_text) if _PORT.fullmatch(rank_text) else 0
         labels = dict(endpoint.labels)
         for name, where in parsed.items():
             if where is None:

@@ -10,11 +10,15 @@ line); the time a response may take is the scrape timeout's.
 
 from __future__ import annotations
 
+import re
+
 from gie_metrics_collector.errors import FetchError
 
 __all__ = ["ResponseParser"]
 
 _MAX_HEAD = 64 * 1024
+# A status code or Content-Length: ASCII digits (isdigit() also takes "²"), few of them.
+_DIGITS = re.compile(r"[0-9]{1,18}")
 _MAX_CHUNK_LINE = 1024
 
 
@@ -73,7 +77,7 @@ class ResponseParser:
         del self._buf[: end + 4]
         version, _, rest = lines[0].partition(" ")
         code = rest[:3]
-        if not version.startswith("HTTP/1.") or not code.isdigit():
+        if not version.startswith("HTTP/1.") or not _DIGITS.fullmatch(code):
             raise _bad(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
         self.status = int(code)
         self.keep_alive = version == "HTTP/1.1"
@@ -87,7 +91,7 @@ class ResponseParser:
 
     def _header(self, name: str, value: str) -> None:
         if name == "content-length":
-            if not value.isdigit():
+            if not _DIGITS.fullmatch(value):
                 raise _bad(f"bad Content-Length {value!r}")
             self._length = int(value)
             if self._length > self._max_body:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gie.events import Endpoint
 from gie_metrics_collector.fetch import split_address
 
 __all__ = ["KV_EVENTS_LABEL", "KV_REPLAY_LABEL", "KvAddresses", "kv_addresses"]
+
+# A data-parallel rank in ASCII digits (isdigit() also takes "²", which int() refuses).
+_RANK = re.compile(r"[0-9]{1,4}")
 
 KV_EVENTS_LABEL = "gie.dev/kv-events"
 """Endpoint label (pool file) or pod annotation naming the PUB socket, ``tcp://host:port``."""
@@ -34,7 +38,7 @@ def kv_addresses(endpoint: Endpoint, *, port: int, replay_port: int) -> KvAddres
     data-parallel rank (label ``gie.dev/data-parallel-rank``) as vLLM does."""
     host, _ = split_address(endpoint.address)
     rank_text = endpoint.labels.get(RANK_LABEL, "0")
-    rank = int(rank_text) if rank_text.isdigit() else 0
+    rank = int(rank_text) if _RANK.fullmatch(rank_text) else 0
     port += rank
     replay_port = replay_port + rank if replay_port else 0
     events = endpoint.labels.get(KV_EVENTS_LABEL) or _tcp(host, port)

@@ -9,6 +9,7 @@ and would keep reporting the old adapters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,9 @@ class LoraState:
     max_lora: int | None
 
 
+_COUNT = re.compile(r"[0-9]{1,6}")
+
+
 def _adapters(value: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
@@ -35,7 +39,8 @@ def latest_lora(samples: Sequence[Sample]) -> LoraState | None:
     newest = max(samples, key=lambda sample: sample.value)
     labels = newest.labels
     raw_max = labels.get("max_lora", "")
-    max_lora = int(raw_max) if raw_max.isdigit() else None
+    # ASCII digits only (isdigit() also takes "²", which int() refuses), and few of them.
+    max_lora = int(raw_max) if _COUNT.fullmatch(raw_max) else None
     return LoraState(
         running=_adapters(labels.get("running_lora_adapters", "")),
         waiting=_adapters(labels.get("waiting_lora_adapters", "")),

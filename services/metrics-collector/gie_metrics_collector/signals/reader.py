@@ -133,3 +133,5 @@ class SignalReader:
             )
         except ValidationError as exc:
             raise PageError("garbage", f"unusable values: {exc.errors()[0]['msg']}") from None
+        except (ValueError, OverflowError) as exc:  # e.g. series summing to inf or NaN
+            raise PageError("garbage", f"unusable values: {exc}") from None
