@@ -11,6 +11,7 @@ int64) or bytes; :func:`engine_hash_id` turns any of them into one 64-bit id.
 from __future__ import annotations
 
 import array
+import math
 from dataclasses import dataclass
 
 import msgspec
@@ -110,8 +111,10 @@ def decode_batch(payload: bytes) -> EngineBatch:
     if not isinstance(raw, list) or len(raw) < 2:
         raise KvWireError("batch must be an array [ts, events, data_parallel_rank]")
     ts, items = raw[0], raw[1]
-    if isinstance(ts, bool) or not isinstance(ts, int | float):
-        raise KvWireError("batch.ts must be a number")
+    # Not NaN or infinite: the collector orders a server's runs by it (a restart, or
+    # a duplicate batch), which a non-finite time would break.
+    if isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts):
+        raise KvWireError("batch.ts must be a finite number")
     if not isinstance(items, list):
         raise KvWireError("batch.events must be an array")
     rank = raw[2] if len(raw) > 2 else None

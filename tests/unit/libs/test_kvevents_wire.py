@@ -7,6 +7,7 @@ order); each test re-encodes them to prove the bytes are what such a server send
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -179,6 +180,8 @@ def test_unknown_map_fields_extra_array_items_and_unknown_types_are_ignored() ->
     [
         pytest.param(b"\xc1garbage", "msgpack", id="not-msgpack"),
         pytest.param(msgspec.msgpack.encode({"ts": 1}), "batch", id="batch-not-array"),
+        pytest.param(msgspec.msgpack.encode([math.inf, []]), "batch.ts", id="infinite-ts"),
+        pytest.param(msgspec.msgpack.encode([math.nan, []]), "batch.ts", id="nan-ts"),
         pytest.param(msgspec.msgpack.encode([1.0, 5]), "batch.events", id="events-not-array"),
         pytest.param(
             msgspec.msgpack.encode([1.0, [["BlockStored", ["x"], None, [1, 2], 2]]]),
