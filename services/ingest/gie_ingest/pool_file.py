@@ -35,7 +35,8 @@ class Objective(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
-    priority: int = 0
+    # An int32, as the InferenceObjective CRD has it (flow control keys flows by it).
+    priority: int = Field(default=0, ge=-(2**31), le=2**31 - 1)
 
 
 class PoolFile(BaseModel):

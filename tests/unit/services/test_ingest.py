@@ -63,8 +63,12 @@ async def test_two_replicas_reconciling_the_same_file_store_each_fact_once() -> 
         ("pool: a/b\nendpoints: [not-an-address]", "endpoints.0.address"),
         ("pool: a/b\nendpoints: [1.2.3.4:80, 1.2.3.4:80]", "listed twice"),
         ("pool: a/b\nendpoints: []\nextra: 1", "extra: Extra inputs are not permitted"),
+        (
+            "pool: a/b\nendpoints: []\nobjectives: [{name: x, priority: 2147483648}]",
+            "objectives.0.priority",
+        ),
     ],
-    ids=["yaml", "no-pool", "bad-pool", "bad-address", "duplicate", "unknown-field"],
+    ids=["yaml", "no-pool", "bad-pool", "bad-address", "duplicate", "unknown-field", "int32"],
 )
 def test_invalid_pool_files_name_the_problem(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "pool.yaml"
