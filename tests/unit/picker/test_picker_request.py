@@ -5,7 +5,11 @@ import re
 import orjson
 import pytest
 
-from gie_picker.requestcontrol.request import RequestError, parse_inference_request
+from gie_picker.requestcontrol.request import (
+    InvalidHeaderError,
+    RequestError,
+    parse_inference_request,
+)
 
 
 def parse(body: object, **kwargs: str) -> object:
@@ -95,6 +99,7 @@ def test_no_rewrite_keeps_the_exact_bytes() -> None:
         ({"model": "m", "prompt": "p", "cache_salt": 3}, "'cache_salt' must be a string"),
         ({"model": "m", "prompt": [[1], ["a"]]}, "'prompt' must be"),
         ({"model": "m", "prompt": [True]}, "'prompt' must be"),
+        ({"model": "m" * 257, "prompt": "p"}, "'model' is longer than 256 characters"),
     ],
     ids=[
         "json",
@@ -109,6 +114,7 @@ def test_no_rewrite_keeps_the_exact_bytes() -> None:
         "salt-number",
         "token-id-batch-with-text",
         "boolean-token",
+        "model-too-long",
     ],
 )
 def test_bad_bodies_are_400_naming_the_problem(body: object, message: str) -> None:
@@ -172,3 +178,12 @@ def test_a_model_without_a_rewrite_keeps_its_bytes() -> None:
         request_id="r", path="/v1/x", body=raw, rewrite_for={"m": "m-canary"}.get
     )
     assert (request.target_model, request.body, request.body_changed) == ("other", raw, False)
+
+
+def test_a_model_name_of_256_characters_is_accepted_and_a_longer_rewrite_header_refused() -> None:
+    parse({"model": "m" * 256, "prompt": "p"})
+    with pytest.raises(
+        InvalidHeaderError, match="x-gateway-model-name-rewrite is longer"
+    ) as caught:
+        parse({"model": "m", "prompt": "p"}, model_rewrite="r" * 257)
+    assert (caught.value.status, caught.value.header) == (400, "x-gateway-model-name-rewrite")

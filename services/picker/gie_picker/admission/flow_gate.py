@@ -45,13 +45,16 @@ _log = structlog.get_logger("gie.picker")
 def flow_of(request_id: str, fairness_id: str, priority: int) -> FlowKey:
     """The request's flow; InvalidHeaderError (400) naming the header whose value is
     unusable as a flow-control id. An empty fairness id is ``default-flow``."""
-    _check_header(REQUEST_ID_HEADER, request_id)
+    check_header(REQUEST_ID_HEADER, request_id)
     if fairness_id:
-        _check_header(FAIRNESS_ID_HEADER, fairness_id)
+        check_header(FAIRNESS_ID_HEADER, fairness_id)
     return FlowKey.of(fairness_id, priority)
 
 
-def _check_header(header: str, value: str) -> None:
+def check_header(header: str, value: str) -> None:
+    """InvalidHeaderError (400) naming ``header`` unless ``value`` is a usable id: 1 to 256
+    printable characters (the request's id keys its in-flight count and its completion
+    record; a flow's id keys its queue)."""
     try:
         check_id(value, what=header)
     except InvalidAdmitRequestError as exc:

@@ -20,12 +20,13 @@ from typing import Protocol
 import structlog
 
 from gie.bus import BackgroundPublisher
+from gie.epp_protocol import REQUEST_ID_HEADER
 from gie.events import Event, RequestCompleted, RequestRouted
 from gie.events.hashes import pack_hashes
 from gie.events.subjects import routing_subject
 from gie.saturation import SaturationConfig, is_stale, pool_saturation
 from gie.view import EndpointState, PoolView
-from gie_picker.admission.flow_gate import FlowGate
+from gie_picker.admission.flow_gate import FlowGate, check_header
 from gie_picker.admission.saturation_fallback import inflight_saturation
 from gie_picker.health import EndpointHealth
 from gie_picker.prefixcache.state import PrefixCacheState
@@ -113,7 +114,8 @@ class Director:
         """Admit and schedule ``request``, or raise RequestError (429/503)."""
         if self._settle_events is not None:
             await self._settle_events()  # decide on every event that has arrived
-        self.metrics.for_model(request.model, request.target_model).requests.inc()
+        self.metrics.received(request.model, request.target_model)
+        check_header(REQUEST_ID_HEADER, request.request_id)  # with or without flow control
         candidates = self._view.endpoints()
         if subset is not None:
             allowed = set(subset)
@@ -210,7 +212,8 @@ class Director:
             self._routing.discard(request.request_id)
         if request is not None:
             code = picker_error_code(error.status)
-            self.metrics.errors.labels(request.model, request.target_model, code).inc()
+            labels = self.metrics.model_labels(request.model, request.target_model)
+            self.metrics.errors.labels(*labels, code).inc()
 
     def completed(
         self,
@@ -262,7 +265,7 @@ class Director:
         model_metrics.running.dec()
         model_metrics.duration.observe(duration_s)
         if status >= 400:
-            self.metrics.errors.labels(model, target_model, MODEL_SERVER_ERROR).inc()
+            self.metrics.errors.labels(*model_metrics.labels, MODEL_SERVER_ERROR).inc()
         if usage is not None and usage.prompt_tokens is not None:
             model_metrics.input_tokens.observe(usage.prompt_tokens)
         if usage is not None and usage.completion_tokens is not None:

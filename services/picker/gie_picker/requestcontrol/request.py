@@ -24,8 +24,13 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from gie.epp_protocol import MODEL_REWRITE_HEADER
 from gie.json_depth import too_deep
 from gie.tokenize import PromptInput, prompt_input_of
+
+# Longest model name a request may give (in its body, or the rewrite header): names are
+# metric labels and event fields, so a megabyte of them would be too.
+MAX_MODEL_NAME = 256
 
 
 class RequestError(Exception):
@@ -174,6 +179,13 @@ def parse_inference_request(
     model = payload.get("model")
     if not isinstance(model, str) or not model:
         raise RequestError(400, "request body has no 'model' string")
+    if len(model) > MAX_MODEL_NAME:
+        raise RequestError(400, f"'model' is longer than {MAX_MODEL_NAME} characters")
+    if len(model_rewrite) > MAX_MODEL_NAME:
+        raise InvalidHeaderError(
+            MODEL_REWRITE_HEADER,
+            f"{MODEL_REWRITE_HEADER} is longer than {MAX_MODEL_NAME} characters",
+        )
     if "prompt" not in payload and "messages" not in payload:
         raise RequestError(400, "request body has neither 'prompt' nor 'messages'")
     prompt = _prompt_of(payload)

@@ -22,6 +22,10 @@ from gie.telemetry.loop_metrics import (
 from gie.view import PoolView
 
 _MODEL = ["model_name", "target_model_name"]
+# Distinct (model, target model) label pairs; requests naming others are counted under
+# OTHER_MODEL (clients choose the names: without a cap, /metrics would grow with them).
+MAX_MODEL_LABELS = 500
+OTHER_MODEL = "(other)"
 # Upstream's buckets, so dashboards built for its EPP read ours the same.
 _DURATION_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6,
                      8, 10, 15, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200,
@@ -52,6 +56,7 @@ class ModelMetrics:
     """The children of the per-model metrics for one (model, target model) pair."""
 
     requests: CounterChild
+    labels: tuple[str, str]  # (model_name, target_model_name) as counted
     running: GaugeChild
     duration: HistogramChild
     input_tokens: HistogramChild
@@ -127,16 +132,40 @@ class PickerMetrics:
             ["header"],
             registry=registry,
         )
+        self.folded_models = LoopCounter(
+            "gie_picker_model_labels_folded_total",
+            f"Requests counted under model_name {OTHER_MODEL!r} because "
+            f"{MAX_MODEL_LABELS} other model label pairs were in use.",
+            registry=registry,
+        )
+        self.max_model_labels = MAX_MODEL_LABELS
         self._models: dict[tuple[str, str], ModelMetrics] = {}
         self._routed: dict[str, CounterChild] = {}
 
-    def for_model(self, model: str, target_model: str) -> ModelMetrics:
+    def model_labels(self, model: str, target_model: str) -> tuple[str, str]:
+        """The label pair for a request's models: themselves, or (OTHER_MODEL,
+        OTHER_MODEL) once MAX_MODEL_LABELS other pairs have been seen (a pair keeps the
+        answer it first got, so a gauge goes up and down under the same labels)."""
         key = (model, target_model)
+        if key in self._models or len(self._models) < self.max_model_labels:
+            return key
+        return (OTHER_MODEL, OTHER_MODEL)
+
+    def received(self, model: str, target_model: str) -> None:
+        """Count a request (under OTHER_MODEL, and in folded_models, past the cap)."""
+        children = self.for_model(model, target_model)
+        children.requests.inc()
+        if children.labels != (model, target_model):
+            self.folded_models.inc()
+
+    def for_model(self, model: str, target_model: str) -> ModelMetrics:
+        key = self.model_labels(model, target_model)
         children = self._models.get(key)
         if children is None:
             children = self._models[key] = ModelMetrics(
+                labels=key,
                 requests=self.requests.labels(*key),
-                running=self.running.labels(model),
+                running=self.running.labels(key[0]),
                 duration=self.duration.labels(*key),
                 input_tokens=self.input_tokens.labels(*key),
                 output_tokens=self.output_tokens.labels(*key),
