@@ -26,3 +26,13 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
             f"since {text!r} is neither a duration (90s, 10m, 2h, 1d) nor an RFC 3339 time"
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def start_of(since: str | datetime | None) -> datetime | None:
+    """The UTC start ``since`` names: text as :func:`parse_since` reads it, a datetime
+    as given (one without offset is UTC, as in text), None for none."""
+    if since is None:
+        return None
+    if isinstance(since, str):
+        return parse_since(since)
+    return since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)

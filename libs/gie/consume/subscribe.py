@@ -20,7 +20,7 @@ from gie.consume.gaps import Gap, GapDetector
 from gie.consume.messages import decode_message
 from gie.consume.raw_event import RawEvent
 from gie.consume.retention import check_start
-from gie.consume.since import parse_since
+from gie.consume.since import start_of
 from gie.events import Event, EventCodec, EventDecodeError, default_codec
 from gie.events.cloudevents import BATCH_TYPE, H_TYPE, type_of
 from gie.events.lenient import lenient_codec
@@ -89,7 +89,7 @@ async def subscribe(
     reader = lenient_codec(codec or default_codec())
     seen = RecentIds(dedup_capacity)
     detector = gaps if gaps is not None else GapDetector(on_gap)
-    start = parse_since(since) if isinstance(since, str) else since
+    start = start_of(since)
     try:
         nc = await nats.connect(
             nats_url,

@@ -18,6 +18,7 @@ from gie.consume.errors import GieConsumeError
 from gie.consume.messages import decode_message
 from gie.consume.raw_event import RawEvent
 from gie.consume.retention import check_start
+from gie.consume.since import start_of
 from gie.consume.subscribe import EVENTS_STREAM, subject_filter, wanted_by_header
 from gie.events import Event, EventCodec, EventDecodeError, default_codec
 from gie.events.lenient import lenient_codec
@@ -50,11 +51,13 @@ async def tail(
     codec: EventCodec | None = None,
     credentials: NatsCredentials | None = None,
 ) -> AsyncIterator[TailedEvent]:
-    """Events of ``stream`` from ``since`` (None: from now on), batches unpacked,
+    """Events of ``stream`` from ``since`` (None: from now on; a time without offset is
+    UTC), batches unpacked,
     through an ordered consumer that acknowledges nothing and leaves nothing behind.
     :class:`StartTooOldError` when the stream no longer holds everything from ``since``."""
     wanted = frozenset(types)
     reader = lenient_codec(codec or default_codec())
+    since = start_of(since)
     try:
         nc = await nats.connect(
             nats_url,

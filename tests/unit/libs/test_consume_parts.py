@@ -3,13 +3,14 @@ bounded deduplication, lenient models, and CloudEvents type names."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 import pytest
 
 from gie.consume import Gap, GapDetector, InvalidSinceError, RawEvent, RecentIds, parse_since
 from gie.consume.messages import decode_message
+from gie.consume.since import start_of
 from gie.events import EventDecodeError, RequestCompleted, default_codec
 from gie.events.cloudevents import ce_type, subject_kind, type_of
 from gie.events.lenient import lenient_codec
@@ -49,6 +50,18 @@ def numbered(seqs: list[int | None], publisher: str = "p1") -> list[RequestCompl
     ]
 
 
+def test_a_start_given_as_a_datetime_is_utc_like_one_given_as_text() -> None:
+    """A naive datetime is UTC (as text without offset is): comparing it with the
+    stream's times must not raise TypeError."""
+    naive = datetime(2026, 12, 7, 8, 0)
+    assert start_of(naive) == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    assert start_of(naive) == parse_since("2026-12-07T08:00:00")
+    paris = datetime(2026, 12, 7, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert start_of(paris) == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    assert start_of(None) is None
+    assert start_of("90s") is not None
+
+
 @pytest.mark.parametrize(
     ("seqs", "gaps"),
     [
@@ -56,11 +69,11 @@ def numbered(seqs: list[int | None], publisher: str = "p1") -> list[RequestCompl
         ([7, 8, 9], []),  # a consumer that starts mid-stream
         ([1, 2, 5], [(3, 5)]),
         ([1, 3, 4, 7], [(2, 3), (5, 7)]),
-        ([4, 5, 1, 2], []),  # the publisher restarted with the same id
+        ([4, 5, 1, 2], []),  # 1 after 5 of one run: a redelivery (a restart is a new run)
         ([4, 5, 3, 6], []),  # 3: a redelivery, not a restart
         ([1, None, 2], []),  # events without a sequence are not counted
     ],
-    ids=["none", "mid-stream", "one", "two", "restart", "redelivery", "unnumbered"],
+    ids=["none", "mid-stream", "one", "two", "old-one", "redelivery", "unnumbered"],
 )
 def test_gaps_in_a_publishers_sequence(seqs: list[int | None], gaps: list[tuple[int, int]]) -> None:
     seen: list[Gap] = []
@@ -70,6 +83,47 @@ def test_gaps_in_a_publishers_sequence(seqs: list[int | None], gaps: list[tuple[
     assert [(gap.expected, gap.got) for gap in seen] == gaps
     assert detector.gaps == len(gaps)
     assert detector.missing == sum(got - expected for expected, got in gaps)
+
+
+def runs(*runs: tuple[str, list[int]]) -> list[RequestCompleted]:
+    """Events of one publisher's runs (processes): each its own event-id prefix."""
+    return [
+        completed("a/b", seq, seq=seq).model_copy(
+            update={"picker": "p1", "event_id": f"{prefix * 16}{seq:016x}"}
+        )
+        for prefix, seqs in runs
+        for seq in seqs
+    ]
+
+
+@pytest.mark.parametrize(
+    ("events", "gaps"),
+    [
+        (runs(("a", [1, 2, 3, 4, 5]), ("b", [1, 2, 3])), []),
+        # A restart whose first two events were lost, then three more lost.
+        (runs(("a", list(range(1, 101))), ("b", [3, 4, 5, 9, 10])), [(1, 3), (6, 9)]),
+        # An earlier run's event redelivered after the restart changes nothing.
+        (runs(("a", [1, 2, 3]), ("b", [1, 2]), ("a", [2]), ("b", [3])), []),
+        (runs(("a", [1, 2, 3]), ("b", [1, 2]), ("a", [2]), ("b", [5])), [(3, 5)]),
+    ],
+    ids=["restart", "restart-losing-events", "old-run-redelivered", "gap-after-old-run"],
+)
+def test_a_restarted_publisher_is_a_new_run_counted_from_1(
+    events: list[RequestCompleted], gaps: list[tuple[int, int]]
+) -> None:
+    seen: list[Gap] = []
+    detector = GapDetector(seen.append)
+    for event in events:
+        detector.observe(event)
+    assert [(gap.expected, gap.got) for gap in seen] == gaps
+
+
+def test_without_a_run_in_the_id_a_1_again_is_a_restart() -> None:
+    seen: list[Gap] = []
+    detector = GapDetector(seen.append)
+    for event in numbered([4, 5, 1, 2, 4]):
+        detector.observe(event.model_copy(update={"event_id": f"id-{event.publisher_seq}"}))
+    assert [(gap.expected, gap.got) for gap in seen] == [(3, 4)]
 
 
 def test_publishers_and_types_are_counted_apart() -> None:
