@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from pydantic import GetCoreSchemaHandler, TypeAdapter, ValidationError
+from pydantic.config import ExtraValues
 from pydantic_core import CoreSchema, core_schema
 
 from gie.events.base import Event
@@ -82,7 +83,8 @@ class BatchValidator:
     """Validates a JSON array of events, or one event, of ``types`` (those at schema
     version 1)."""
 
-    def __init__(self, types: Iterable[type[Event]]) -> None:
+    def __init__(self, types: Iterable[type[Event]], *, extra: ExtraValues | None = None) -> None:
+        self._extra = extra
         choices = {t.TYPE: t for t in types if t.SCHEMA_VERSION == 1}
         self._batch: TypeAdapter[list[Event]] | None = None
         self._one: TypeAdapter[Event] | None = None
@@ -111,7 +113,7 @@ class BatchValidator:
         if self._batch is None:
             return None
         try:
-            return self._batch.validate_json(payload)
+            return self._batch.validate_json(payload, extra=self._extra)
         except ValidationError:
             return None
 
@@ -120,6 +122,6 @@ class BatchValidator:
         if self._one is None:
             return None
         try:
-            return self._one.validate_json(payload)
+            return self._one.validate_json(payload, extra=self._extra)
         except ValidationError:
             return None

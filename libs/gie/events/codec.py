@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
+from pydantic.config import ExtraValues
 
 from gie.events.base import Event
 from gie.events.batch_validator import BatchValidator
@@ -41,7 +42,12 @@ class DecodedBatch:
 class EventCodec:
     """Encodes events and decodes payloads of the registered event types."""
 
-    def __init__(self, types: Iterable[type[Event]] = ()) -> None:
+    def __init__(
+        self, types: Iterable[type[Event]] = (), *, extra: ExtraValues | None = None
+    ) -> None:
+        """``extra``: what validation does with fields the models do not declare, at
+        every depth (None: each model's own setting; gie's models forbid them)."""
+        self._extra = extra
         self._types: dict[str, type[Event]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._batches: BatchValidator | None = None  # built on first use
@@ -107,7 +113,7 @@ class EventCodec:
         head = payload[:1]
         if head in (b"[", b"{"):  # valid current events: one pass in pydantic's core
             if self._batches is None:
-                self._batches = BatchValidator(self._types.values())
+                self._batches = BatchValidator(self._types.values(), extra=self._extra)
             if head == b"[":
                 valid = self._batches.validate(payload)
                 if valid is not None:
@@ -151,10 +157,10 @@ class EventCodec:
             raise EventDecodeError(f"unknown event type {type_name!r}")
         try:
             if raw.get("schema_version", 1) != event_type.SCHEMA_VERSION:
-                return event_type.model_validate(self._upcast(event_type, raw))
+                return event_type.model_validate(self._upcast(event_type, raw), extra=self._extra)
             if payload is not None:  # current version: pydantic parses the JSON (faster)
-                return event_type.model_validate_json(payload)
-            return event_type.model_validate(raw)
+                return event_type.model_validate_json(payload, extra=self._extra)
+            return event_type.model_validate(raw, extra=self._extra)
         except ValidationError as exc:
             raise EventDecodeError(f"invalid {type_name} event: {exc}") from exc
 

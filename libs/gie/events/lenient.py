@@ -30,7 +30,9 @@ def lenient_model(model: type[Event]) -> type[Event]:
 
 def lenient_codec(codec: EventCodec) -> EventCodec:
     """A codec of ``codec``'s types and upcasters that tolerates added fields."""
-    lenient = EventCodec(lenient_model(model) for model in codec.types)
+    # extra="ignore" at validation reaches the nested models too (an added field of an
+    # endpoint's metrics, say), which the subclasses' own setting would not.
+    lenient = EventCodec((lenient_model(model) for model in codec.types), extra="ignore")
     for (type_name, version), upcaster in codec.upcasters.items():
         lenient.register_upcaster(type_name, version, upcaster)
     return lenient

@@ -11,7 +11,13 @@ import pytest
 from gie.consume import Gap, GapDetector, InvalidSinceError, RawEvent, RecentIds, parse_since
 from gie.consume.messages import decode_message
 from gie.consume.since import start_of
-from gie.events import EventDecodeError, RequestCompleted, default_codec
+from gie.events import (
+    EndpointMetrics,
+    EndpointMetricsObserved,
+    EventDecodeError,
+    RequestCompleted,
+    default_codec,
+)
 from gie.events.cloudevents import ce_type, subject_kind, type_of
 from gie.events.lenient import lenient_codec
 from gie.events.subjects import routing_subject
@@ -149,6 +155,31 @@ def test_the_lenient_codec_ignores_added_fields_the_strict_one_refuses() -> None
     assert default_codec().decode(default_codec().encode(event)) == completed("a/b", 1).model_copy(
         update={"event_id": event.event_id, "occurred_at": event.occurred_at}
     )
+
+
+def test_fields_added_inside_nested_objects_are_ignored_too() -> None:
+    """A later release may add a field to an endpoint's metrics (an optional field is
+    a compatible change): a consumer on this release still gets the typed event, as a
+    single payload and inside a batch."""
+    observed = EndpointMetricsObserved(
+        source="c",
+        pool="a/b",
+        address="10.0.0.1:8000",
+        scraped_at=NOW,
+        metrics=EndpointMetrics(waiting_queue_size=2, running_requests=1, kv_cache_usage=0.5),
+    )
+    raw = orjson.loads(default_codec().encode(observed))
+    raw["metrics"]["kv_free_blocks"] = 7
+    single = orjson.dumps(raw)
+    with pytest.raises(EventDecodeError, match="kv_free_blocks"):
+        default_codec().decode(single)
+    reader = lenient_codec(default_codec())
+    event = reader.decode(single)
+    assert isinstance(event, EndpointMetricsObserved)
+    assert event.metrics.waiting_queue_size == 2
+    batch = reader.decode_batch(orjson.dumps([raw, completed_json("a/b", 1)]))
+    assert batch.errors == []
+    assert [type(e).__mro__[1] for e in batch.events] == [EndpointMetricsObserved, RequestCompleted]
 
 
 def test_a_message_decodes_to_typed_and_raw_events_in_order() -> None:
