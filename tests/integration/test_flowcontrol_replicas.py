@@ -184,6 +184,15 @@ async def test_killing_the_shard_owner_loses_no_request_and_dispatches_none_twic
         await eventually(flows_collected, timeout_s=10, what="idle flows collected")
         assert await redis.zcard(f"{keys.prefix}inflight") == 0
 
+        # A band's fairness floor and round-robin position go with its flows: every
+        # priority a client ever used would otherwise leave keys forever.
+        async def band_keys_expire() -> bool:
+            floors = [k async for k in redis.scan_iter(match=f"{keys.prefix}vtc:*:floor")]
+            cursors = [k async for k in redis.scan_iter(match=f"{keys.prefix}s:*:b:*:rr")]
+            return not floors and not cursors
+
+        await eventually(band_keys_expire, timeout_s=10, what="band keys expired")
+
         async def gauge_zero() -> bool:
             return await metric(survivor.admin_port, "gie_flow_control_flows") == 0.0
 

@@ -20,8 +20,13 @@ _TO_PROTO = {
 _FROM_PROTO = {value: outcome for outcome, value in _TO_PROTO.items()}
 
 
+# Deadlines end at the last millisecond of year 9999 (datetime's limit): a later one
+# could not be read back.
+_LAST_MS = round(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC).timestamp() * 1000)
+
+
 def _unix_ms(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)
+    return min(round(moment.timestamp() * 1000), _LAST_MS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,10 @@ class AdmitRequest:
                 validate_address(address)
             except ValueError as exc:
                 raise InvalidAdmitRequestError(str(exc)) from exc
+        if len(set(self.candidates)) != len(self.candidates):
+            twice = sorted({a for a in self.candidates if self.candidates.count(a) > 1})
+            # Each listed endpoint adds its room: a repeated one would count twice.
+            raise InvalidAdmitRequestError(f"candidate endpoints listed twice: {', '.join(twice)}")
 
     def to_proto(self) -> pb.AdmitRequest:
         return pb.AdmitRequest(
@@ -74,6 +83,11 @@ class AdmitRequest:
     def from_proto(cls, message: pb.AdmitRequest) -> AdmitRequest:
         """Raises :class:`InvalidAdmitRequestError` naming what is wrong."""
         deadline = None
+        if message.deadline_unix_ms < 0 or message.deadline_unix_ms > _LAST_MS:
+            raise InvalidAdmitRequestError(
+                f"deadline_unix_ms {message.deadline_unix_ms} is not a time between 1970 and "
+                "year 9999 (0: no deadline)"
+            )
         if message.deadline_unix_ms > 0:
             deadline = datetime.fromtimestamp(message.deadline_unix_ms / 1000, UTC)
         return cls(

@@ -26,18 +26,26 @@ class NoParameters(PolicyParameters):
     """For policies that take no parameters."""
 
 
+# A token's largest charge: counters stay finite (Redis refuses to add inf or nan).
+MAX_TOKEN_WEIGHT = 1e6
+
+
 class VirtualTokenFairnessParameters(PolicyParameters):
     """Weights of the virtual token counter: what one token costs a flow."""
 
     input_token_weight: float = Field(
         default=1.0,
         ge=0.0,
+        le=MAX_TOKEN_WEIGHT,
+        allow_inf_nan=False,
         alias="inputTokenWeight",
         description="Counter charge per input (prompt) token.",
     )
     output_token_weight: float = Field(
         default=2.0,
         ge=0.0,
+        le=MAX_TOKEN_WEIGHT,
+        allow_inf_nan=False,
         alias="outputTokenWeight",
         description="Counter charge per output (completion) token; output costs more to serve.",
     )

@@ -95,6 +95,17 @@ def test_listed_bands_inherit_what_they_do_not_set() -> None:
             "fairnessParameters: {outputTokenWeight: -1}}",
             "greater than or equal to 0",
         ),
+        # A counter charge must stay finite: Redis refuses to add inf (or nan).
+        (
+            "defaultPriorityBand: {fairnessPolicy: virtual-token-fairness, "
+            "fairnessParameters: {inputTokenWeight: .inf}}",
+            "inputTokenWeight",
+        ),
+        (
+            "defaultPriorityBand: {fairnessPolicy: virtual-token-fairness, "
+            "fairnessParameters: {outputTokenWeight: 1.0e+308}}",
+            "less than or equal to 1000000",
+        ),
         ("objectiveRequestTTLs: [a]", "mapping of InferenceObjective"),
     ],
     ids=lambda value: str(value)[:40],
@@ -156,12 +167,27 @@ def test_admit_messages_round_trip_through_protobuf() -> None:
         ({"byte_size": -1}, "byte_size"),
         ({"candidates": ("not-an-address",)}, "ip:port"),
         ({"deadline": datetime(2030, 1, 1)}, "timezone-aware"),
+        # Each listed endpoint adds its room to the dispatch check: not twice.
+        ({"candidates": ("10.0.0.1:8000", "10.0.0.1:8000")}, "listed twice: 10.0.0.1:8000"),
     ],
 )
 def test_malformed_admit_requests_are_refused(fields: dict[str, object], problem: str) -> None:
     values: dict[str, object] = {"request_id": "r", "flow": FlowKey("t", 0), **fields}
     with pytest.raises(InvalidAdmitRequestError, match=problem):
         AdmitRequest(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("deadline_ms", [-1, 10**15, 2**62])
+def test_a_deadline_no_datetime_can_hold_is_refused_naming_it(deadline_ms: int) -> None:
+    message = AdmitRequest("r", FlowKey("t", 0)).to_proto()
+    message.deadline_unix_ms = deadline_ms
+    with pytest.raises(InvalidAdmitRequestError, match=f"deadline_unix_ms {deadline_ms} "):
+        AdmitRequest.from_proto(message)
+
+
+def test_the_latest_deadline_a_client_can_give_reads_back() -> None:
+    request = AdmitRequest("r", FlowKey("t", 0), deadline=datetime.max.replace(tzinfo=UTC))
+    assert AdmitRequest.from_proto(request.to_proto()).deadline is not None
 
 
 def test_outcomes_map_to_gateway_statuses() -> None:

@@ -112,6 +112,7 @@ class RedisFlowStore:
             keep_ms,
             -1 if room.slots is None else room.slots,
             room.since_ms,
+            self.settings.flow_idle_ms,
         )
         return codec.dispatch(reply)
 

@@ -2,11 +2,13 @@
 -- and the room the endpoints' metrics showed: at most `slots` requests dispatched since
 -- `since` (by any replica) may be in flight (slots < 0: no limit).
 -- ARGV: P shard owner rid now win wout keep_ms (the record is kept while in flight)
---       slots since
+--       slots since idle_ms (a band's floor and round-robin position outlive its last
+--       dispatch by this long, as its flows do: a priority used once leaves no key)
 local shard, owner, rid, now = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local win, wout = tonumber(ARGV[6]), tonumber(ARGV[7])
 local keep_ms = tonumber(ARGV[8])
 local slots, since = tonumber(ARGV[9]), ARGV[10]
+local idle_ms = tonumber(ARGV[11])
 if redis.call('GET', key('lease', shard)) ~= owner then
   return cjson.encode({status = 'not-owner'})
 end
@@ -24,7 +26,9 @@ local lowest = redis.call('ZRANGE', vk, 0, 0, 'WITHSCORES')
 if lowest[1] then
   local floor_key = key('vtc', r.prio, 'floor')
   if tonumber(lowest[2]) > num(redis.call('GET', floor_key)) then
-    redis.call('SET', floor_key, lowest[2])
+    redis.call('SET', floor_key, lowest[2], 'PX', idle_ms)
+  else
+    redis.call('PEXPIRE', floor_key, idle_ms)
   end
 end
 local charge = win * r.tin + wout * r.tout
@@ -33,7 +37,7 @@ local fk = key('f', r.prio, r.fid)
 local counter = tonumber(redis.call('HINCRBYFLOAT', fk, 'vtc', fmt(charge)))
 if left > 0 then redis.call('ZADD', vk, fmt(counter), r.fid) end
 redis.call('HINCRBY', fk, 'inflight', 1)
-redis.call('SET', key('s', shard, 'b', r.prio, 'rr'), r.fid)
+redis.call('SET', key('s', shard, 'b', r.prio, 'rr'), r.fid, 'PX', idle_ms)
 redis.call('ZADD', key('inflight'), now, rid)
 redis.call('HSET', key('r', rid), 'chg', fmt(charge), 'win', fmt(win), 'wout', fmt(wout))
 local note = finish(r, 'dispatched', 'Dispatched', '', now, keep_ms)
