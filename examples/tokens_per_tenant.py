@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,9 +67,11 @@ async def consume(
     durable: str | None = None,
     limit: int | None = None,
     on_gap: Callable[[Gap], object] | None = None,
+    totals: TokensPerTenant | None = None,
 ) -> TokensPerTenant:
-    """Fold events until ``limit`` have been seen (forever when None)."""
-    totals = TokensPerTenant()
+    """Fold events into ``totals`` (a new one when None) until ``limit`` have been seen
+    (forever when None)."""
+    totals = totals if totals is not None else TokensPerTenant()
     seen = 0
     async for event in subscribe(
         nats_url, pool=pool, types=TYPES, since=since, durable=durable, on_gap=on_gap
@@ -97,22 +100,41 @@ def main() -> None:
     parser.add_argument("--since", help="start this long ago (10m) or at an RFC 3339 time")
     parser.add_argument("--durable", help="name of a durable consumer to resume")
     parser.add_argument("--limit", type=int, help="stop after this many events")
+    parser.add_argument(
+        "--every", type=float, default=0.0, help="also print the totals every N seconds"
+    )
     args = parser.parse_args()
 
     def gap(found: Gap) -> None:
         print(f"warning: {found.missing} {found.type} events of {found.publisher} missing")
 
-    totals = asyncio.run(
-        consume(
-            args.nats_url,
-            pool=args.pool,
-            since=args.since,
-            durable=args.durable,
-            limit=args.limit,
-            on_gap=gap,
-        )
-    )
+    totals = TokensPerTenant()
+
+    async def run() -> None:
+        printer = asyncio.create_task(print_every(args.every, totals)) if args.every else None
+        try:
+            await consume(
+                args.nats_url,
+                pool=args.pool,
+                since=args.since,
+                durable=args.durable,
+                limit=args.limit,
+                on_gap=gap,
+                totals=totals,
+            )
+        finally:
+            if printer is not None:
+                printer.cancel()
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the totals so far
+        asyncio.run(run())
     print(report(totals))
+
+
+async def print_every(seconds: float, totals: TokensPerTenant) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        print(report(totals), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the flow-controller's events by request id, one tenant per fairness id."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -63,3 +64,29 @@ async def test_the_example_runs_as_a_program(nats_url: str) -> None:
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
     assert "globex" in out.decode() and "default-flow" in out.decode()
+
+
+async def test_without_a_limit_it_prints_as_it_goes_and_on_ctrl_c(nats_url: str) -> None:
+    """The command docs/events.md shows has no --limit: it runs until stopped, printing
+    the totals every --every seconds and once more on Ctrl-C (SIGINT)."""
+    pool = f"tenants/{uuid.uuid4().hex[:8]}"
+    await publish_traffic(nats_url, pool)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "examples.tokens_per_tenant", "--nats-url", nats_url,
+        "--pool", pool, "--since", "1m", "--every", "0.5",
+        cwd=REPOSITORY,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    seen = b""
+    try:
+        while b"globex" not in seen:
+            seen += await asyncio.wait_for(proc.stdout.readline(), 20)
+    finally:
+        proc.send_signal(signal.SIGINT)
+    rest, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()
+    last = rest.decode().strip().splitlines()
+    assert last[0].split() == ["tenant", "requests", "prompt", "completion"]
+    assert "Traceback" not in err.decode()
