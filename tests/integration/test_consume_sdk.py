@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from gie.bus import NatsEventBus
-from gie.consume import Gap, RawEvent, StartTooOldError, subscribe
+from gie.consume import Gap, GieConsumeError, RawEvent, StartTooOldError, subscribe
 from gie.events import Event, EventCodec, RequestCompleted
 from gie.events.subjects import escape_token, routing_subject
 from tests.support.consume_events import completed, completed_json, take
@@ -150,6 +150,49 @@ async def test_a_start_older_than_the_stream_keeps_is_refused(nats_url: str) -> 
             await js.publish(f"gie.v1.{token}.old.x", orjson.dumps({"n": n}))
         with pytest.raises(StartTooOldError, match=f"gone.*{stream}"):
             await take(subscribe(nats_url, stream=stream, since=before), 1)
+        await js.delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+async def test_an_existing_durable_resumes_whatever_since_says_and_keeps_its_pool(
+    nats_url: str,
+) -> None:
+    """A restarted durable consumer resumes where it stopped: its since is not checked
+    against what the stream still holds. Asked for another pool, it is an error, not a
+    silent read of the old one."""
+    pool = f"old/{uuid.uuid4().hex[:8]}"
+    stream = f"RESUME_{uuid.uuid4().hex[:8]}"
+    subject = f"gie.v1.{escape_token(pool)}.old.completed"  # apart from gie's own streams
+    durable = f"billing-{uuid.uuid4().hex[:8]}"
+    codec = EventCodec([RequestCompleted])
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(
+            name=stream, subjects=[f"gie.v1.{escape_token(pool)}.old.>"], max_msgs=3
+        )
+        before = datetime.now(UTC)
+        for n in (1, 2):
+            await js.publish(subject, codec.encode(completed(pool, n)))
+        first = await take(
+            subscribe(nats_url, pool=pool, stream=stream, since=before, durable=durable), 2
+        )
+        assert [e.request_id for e in first if isinstance(e, RequestCompleted)] == ["r1", "r2"]
+        for n in (3, 4, 5):  # r1 and r2 leave the stream: it no longer reaches back to before
+            await js.publish(subject, codec.encode(completed(pool, n)))
+        with pytest.raises(StartTooOldError):
+            await take(subscribe(nats_url, pool=pool, stream=stream, since=before), 1)
+        resumed = await take(
+            subscribe(nats_url, pool=pool, stream=stream, since=before, durable=durable), 3
+        )
+        assert [e.request_id for e in resumed if isinstance(e, RequestCompleted)] == [
+            "r3",
+            "r4",
+            "r5",
+        ]
+        with pytest.raises(GieConsumeError, match=f"durable consumer '{durable}' reads"):
+            await take(subscribe(nats_url, pool="old/other", stream=stream, durable=durable), 1)
         await js.delete_stream(stream)
     finally:
         await nc.close()

@@ -13,6 +13,7 @@ from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js import api as js_api
+from nats.js.errors import NotFoundError
 
 from gie.consume.dedup import RecentIds
 from gie.consume.errors import GieConsumeError
@@ -102,7 +103,8 @@ async def subscribe(
     js = nc.jetstream()
     ephemeral: str | None = None
     try:
-        if start is not None:
+        resuming = durable is not None and await _existing(js, stream, durable, pool)
+        if start is not None and not resuming:  # an existing durable ignores since
             await check_start(nc, stream, start)
         sub = await _pull_consumer(
             js, pool=pool, stream=stream, start=start, durable=durable, ack_wait_s=ack_wait_s
@@ -130,6 +132,25 @@ async def subscribe(
                 await js.delete_consumer(stream, ephemeral)
         with contextlib.suppress(NatsError, TimeoutError):
             await nc.close()
+
+
+async def _existing(js: JetStreamContext, stream: str, durable: str, pool: str | None) -> bool:
+    """Whether the durable consumer exists (then it resumes where it stopped);
+    GieConsumeError when it reads other subjects than ``pool`` asks for (the server
+    would keep its own filter and the change would go unnoticed)."""
+    try:
+        info = await js.consumer_info(stream, durable)
+    except NotFoundError:
+        return False
+    except NatsError as exc:
+        raise GieConsumeError(f"cannot look up consumer {durable!r} on {stream}: {exc}") from exc
+    wanted = subject_filter(pool)
+    if info.config.filter_subject != wanted:
+        raise GieConsumeError(
+            f"durable consumer {durable!r} reads {info.config.filter_subject!r}, not "
+            f"{wanted!r}: give another durable name, or delete it to start again"
+        )
+    return True
 
 
 async def _pull_consumer(
