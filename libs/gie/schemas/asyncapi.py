@@ -40,6 +40,7 @@ from gie.events import (
     RequestRouted,
     schema_uri,
 )
+from gie.events.schema_ids import BATCH_SCHEMA
 from gie.events.subjects import PREFIX
 
 ASYNCAPI_VERSION = "3.0.0"
@@ -148,6 +149,12 @@ def asyncapi_document() -> dict[str, Any]:
             if channel.batches:
                 messages[f"{event_type.TYPE}Batch"] = _message(event_type, kind, batch=True)
                 names.append(f"{event_type.TYPE}Batch")
+        if channel.batches and not channel.kinds and len(channel.event_types) > 1:
+            # One subject, several types: a batch may mix them (a KV step's stores and
+            # removals), and is then typed Batch.
+            name = f"{channel.key.capitalize()}Batch"
+            messages[name] = _mixed_batch_message(channel, name)
+            names.append(name)
         channels[channel.key] = _channel(channel, names)
         operations[f"send{channel.key.capitalize()}"] = {
             "action": "send",
@@ -257,6 +264,45 @@ def _message(event_type: type[Event], kind: str | None, *, batch: bool) -> dict[
     return message
 
 
+def _mixed_batch_message(channel: Channel, name: str) -> dict[str, Any]:
+    """A batch whose events are of more than one of ``channel``'s types."""
+    types = ", ".join(event_type.TYPE for event_type in channel.event_types)
+    return {
+        "name": name,
+        "title": f"{channel.key} batch of mixed types",
+        "summary": f"Several events of the subject, of any of {types}, oldest first (a JSON "
+        "array): a batch whose events are not all of one type.",
+        "contentType": "application/json",
+        "headers": {
+            "allOf": [
+                {"$ref": f"#/components/schemas/{HEADERS}"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "ce-type": {
+                            "type": "string",
+                            "pattern": rf"^io\.gie\.{channel.key}\.{BATCH_SCHEMA}\.v1$",
+                        },
+                        "ce-dataschema": {"type": "string", "const": schema_uri(BATCH_SCHEMA)},
+                    },
+                },
+            ]
+        },
+        "payload": {
+            "schemaFormat": SCHEMA_FORMAT,
+            "schema": {
+                "type": "array",
+                "items": {
+                    "oneOf": [
+                        {"$ref": f"{SCHEMA_DIR}/{event_type.TYPE}.json"}
+                        for event_type in channel.event_types
+                    ]
+                },
+            },
+        },
+    }
+
+
 def _headers_schema() -> dict[str, Any]:
     return {
         "type": "object",
@@ -283,7 +329,8 @@ def _headers_schema() -> dict[str, Any]:
                 "type": "string",
                 "description": (
                     "`io.gie.<family>.<Type>.v<schema_version>`, the family being the "
-                    "subject's kind; a batch carries its events' type."
+                    "subject's kind; a batch carries its events' type, or `Batch` when they "
+                    "are of several types (a KV engine step's)."
                 ),
                 "examples": ["io.gie.routing.RequestRouted.v1"],
             },
@@ -310,7 +357,8 @@ def _headers_schema() -> dict[str, Any]:
                 "format": "uri",
                 "description": (
                     "The `$id` of the JSON Schema of the message's events "
-                    "(`gie.events.schema_uri`); a batch names its events' schema."
+                    "(`gie.events.schema_uri`); a batch names its events' schema, or "
+                    "`Batch.json` when they are of several types."
                 ),
             },
             "traceparent": {

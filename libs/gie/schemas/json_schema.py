@@ -69,8 +69,9 @@ def batch_schema() -> JsonSchema:
         "$id": schema_uri(BATCH_SCHEMA),
         "title": BATCH_SCHEMA,
         "description": (
-            "Several events in one message, oldest first, all of the subject's type "
-            "(routing subjects carry a single event or a batch)."
+            "Several events in one message, oldest first: on a routing subject all of "
+            "the subject's type; on a kv subject the events of one engine step, which may "
+            "be of several types (ce-type io.gie.kv.Batch.v1)."
         ),
         "type": "array",
         "items": {"$ref": f"{ENVELOPE_SCHEMA}.json"},
