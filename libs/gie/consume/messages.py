@@ -28,16 +28,33 @@ class Item:
 
 
 def decode_message(codec: EventCodec, payload: bytes) -> list[Item]:
-    """Every event of ``payload`` (one event or a batch), in order; EventDecodeError
-    when the payload is not a JSON object or array of objects."""
+    """Every event of ``payload`` (one event or a batch), in order; an item of a batch
+    that is not a JSON object is a :class:`RawEvent` saying so (the others are kept).
+    EventDecodeError when the payload is neither a JSON object nor an array."""
     try:
         data = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         raise EventDecodeError(f"event payload is not JSON: {exc}") from exc
-    objects = data if isinstance(data, list) else [data]
-    if not all(isinstance(item, dict) for item in objects):
-        raise EventDecodeError("event payload is neither a JSON object nor an array of objects")
-    return [Item(raw, _decode(codec, raw)) for raw in objects]
+    if isinstance(data, dict):
+        return [Item(data, _decode(codec, data))]
+    if not isinstance(data, list):
+        raise EventDecodeError("event payload is neither a JSON object nor an array")
+    return [
+        Item(raw, _decode(codec, raw))
+        if isinstance(raw, dict)
+        else Item({}, _not_an_object(position, len(data)))
+        for position, raw in enumerate(data, 1)
+    ]
+
+
+def _not_an_object(position: int, count: int) -> RawEvent:
+    return RawEvent(
+        type="",
+        event_id=None,
+        schema_version=None,
+        data={},
+        reason=f"event {position} of {count} is not a JSON object",
+    )
 
 
 def _decode(codec: EventCodec, raw: dict[str, Any]) -> Event | RawEvent:

@@ -190,8 +190,15 @@ def test_a_message_decodes_to_typed_and_raw_events_in_order() -> None:
     assert isinstance(items[0].event, RequestCompleted)
     assert isinstance(items[1].event, RawEvent) and "newer" in items[1].event.reason
     assert items[1].raw == newer
-    with pytest.raises(EventDecodeError):
-        decode_message(default_codec(), b"[1, 2]")
+    # An item that is not an object does not cost the batch its valid events.
+    mixed = decode_message(
+        default_codec(), b"[" + orjson.dumps(completed_json("a/b", 1)) + b", 42]"
+    )
+    assert isinstance(mixed[0].event, RequestCompleted)
+    assert isinstance(mixed[1].event, RawEvent)
+    assert mixed[1].event.reason == "event 2 of 2 is not a JSON object"
+    with pytest.raises(EventDecodeError, match="neither a JSON object nor an array"):
+        decode_message(default_codec(), b"42")
 
 
 def test_ce_type_names_the_subject_kind_type_and_version() -> None:
