@@ -371,3 +371,24 @@ def test_lua_scripts_answer_exactly_like_the_model(
     program: list[tuple[object, ...]], redis_url: str
 ) -> None:
     asyncio.run(_run_program(program, redis_url))
+
+
+async def test_a_dispatched_record_outlives_its_retention_until_settled(redis_url: str) -> None:
+    """No replica collected in the window between the in-flight TTL and the record's
+    retention (all down, or a short retention): the record must still be there when
+    one does, or the flow's in-flight count could never be freed."""
+    settings = StoreSettings(flow_idle_ms=50, outcome_keep_ms=50, inflight_ttl_ms=100)
+    client = Redis.from_url(redis_url)
+    try:
+        store = RedisFlowStore(client, f"test/{uuid.uuid4().hex[:12]}", settings=settings)
+        t = now_ms()
+        assert await store.claim(0, ME, ttl_ms=10_000, now_ms=t)
+        await store.admit(ticket("orphan", "tenant"), OPEN, shards=1, now_ms=t)
+        await store.dispatch(0, ME, "orphan", WEIGHTS, now_ms=t)
+        await asyncio.sleep(0.4)  # past t + in-flight TTL + retention, in Redis's time
+        assert (await store.collect(now_ms=now_ms())).inflight_expired == 1
+        await asyncio.sleep(0.1)  # the flow is idle for flow_idle_ms
+        assert (await store.collect(now_ms=now_ms())).flows_collected == 1
+        assert await store.flow_count() == 0
+    finally:
+        await client.aclose()

@@ -3,7 +3,8 @@
 -- KEYS[1] is the pool's meta key: every key of a pool carries the hash tag {gie:<pool>},
 -- so all of them live in one slot and a script may touch any of them. ARGV[1] is the key
 -- prefix "{gie:<pool>}:fc:"; the other keys are built from it:
---   r:<rid>                     hash   a request (state, flow, shard, sizes, times, outcome)
+--   r:<rid>                     hash   a request (state, flow, shard, sizes, times, outcome);
+--                                      no expiry while dispatched and in flight
 --   q:<prio>:<fid>              list   a flow's queue of request ids, in arrival order
 --   f:<prio>:<fid>              hash   a flow: queued, qbytes, inflight, vtc, shard
 --   flows                       zset   "<prio>|<fid>" -> lease expiry (+inf while busy)

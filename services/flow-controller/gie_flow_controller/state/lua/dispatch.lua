@@ -41,4 +41,8 @@ redis.call('SET', key('s', shard, 'b', r.prio, 'rr'), r.fid, 'PX', idle_ms)
 redis.call('ZADD', key('inflight'), now, rid)
 redis.call('HSET', key('r', rid), 'chg', fmt(charge), 'win', fmt(win), 'wout', fmt(wout))
 local note = finish(r, 'dispatched', 'Dispatched', '', now, keep_ms)
+-- Kept while in flight: settle (a completion, or collect after the in-flight TTL,
+-- whenever a replica runs it) needs the record to free the flow's in-flight count, and
+-- then gives it keep_ms.
+redis.call('PERSIST', key('r', rid))
 return cjson.encode({status = 'dispatched', request = note, charge = charge})
