@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from gie.flowcontrol import FlowKey, Outcome
 from gie.security import FLOW_CONTROLLER_REDIS
+from gie_flow_controller.errors import LayoutChangedError
 from gie_flow_controller.model import (
     AdmitStatus,
     DispatchStatus,
@@ -392,3 +393,17 @@ async def test_a_dispatched_record_outlives_its_retention_until_settled(redis_ur
         assert await store.flow_count() == 0
     finally:
         await client.aclose()
+
+
+async def test_an_admission_laid_out_in_another_shard_count_is_refused(store: FlowStore) -> None:
+    """During a rolling update that changed shardCount, an old replica must not queue
+    on shards the new layout has no worker for: its Admit fails (UNAVAILABLE: the picker
+    retries on another replica) naming both counts."""
+    t = now_ms()
+    await store.check_layout(2)
+    queued = await store.admit(ticket("new", "a"), OPEN, shards=2, now_ms=t)
+    with pytest.raises(LayoutChangedError, match="laid out in 2 shards and this replica in 4"):
+        await store.admit(ticket("old", "b"), OPEN, shards=4, now_ms=t)
+    # An admission already made is still answered, whatever the caller's count.
+    again = await store.admit(ticket("new", "a"), OPEN, shards=4, now_ms=t)
+    assert again.status is AdmitStatus.EXISTING and again.shard == queued.shard

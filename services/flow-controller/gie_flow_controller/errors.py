@@ -10,6 +10,7 @@ FlowControllerError
 ├── RequestLostError     a waiting request's state is gone from Redis (a restart lost it)
 ├── NoOutcomeError       a waiting request's TTL passed and its outcome could not be read
 └── StoreError           the flow state (Redis) could not be read or changed
+    ├── LayoutChangedError  the flow state has another shardCount than this replica
     └── LeaseLostError   this replica no longer owns the shard it was working on
 
 A :class:`StoreError` on the Admit path becomes gRPC UNAVAILABLE (the picker retries the
@@ -57,6 +58,18 @@ class NoOutcomeError(FlowControllerError):
 
 class StoreError(FlowControllerError):
     """The flow state could not be read or changed."""
+
+
+class LayoutChangedError(StoreError):
+    """The flow state has another shard count than this replica: its admissions would go
+    to shards no replica serves (a rolling update that changed shardCount)."""
+
+    @classmethod
+    def between(cls, current: int, mine: int) -> LayoutChangedError:
+        return cls(
+            f"the flow state is laid out in {current} shards and this replica in {mine}: "
+            "restart it with the current shardCount"
+        )
 
 
 class LeaseLostError(StoreError):

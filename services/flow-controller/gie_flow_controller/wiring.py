@@ -113,6 +113,7 @@ def build(
             admitter,
             pool=pool,
             on_unavailable=lambda: metrics.count_admit_error("store-unavailable"),
+            on_layout_changed=lambda: metrics.count_admit_error("layout-changed"),
         ),
         host=settings.grpc_host,
         port=settings.grpc_port,

@@ -23,6 +23,7 @@ from gie.flowcontrol.v1 import flow_control_pb2_grpc as pb_grpc
 from gie_flow_controller.admission import Admitter
 from gie_flow_controller.errors import (
     DrainingError,
+    LayoutChangedError,
     NoOutcomeError,
     RequestLostError,
     StoreError,
@@ -42,11 +43,17 @@ Context = grpc.aio.ServicerContext[pb.AdmitRequest, pb.AdmitResponse]
 
 class FlowControlServicer(pb_grpc.FlowControlServicer):
     def __init__(
-        self, admitter: Admitter, *, pool: str, on_unavailable: Callable[[], None] = _ignore
+        self,
+        admitter: Admitter,
+        *,
+        pool: str,
+        on_unavailable: Callable[[], None] = _ignore,
+        on_layout_changed: Callable[[], None] = _ignore,
     ) -> None:
         self._admitter = admitter
         self._pool = pool
         self._on_unavailable = on_unavailable
+        self._on_layout_changed = on_layout_changed
 
     async def Admit(self, request: pb.AdmitRequest, context: Context) -> pb.AdmitResponse:
         try:
@@ -72,6 +79,10 @@ class FlowControlServicer(pb_grpc.FlowControlServicer):
         except NoOutcomeError as exc:
             _log.warning("admit timed out", request_id=admit.request_id, error=str(exc))
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
+        except LayoutChangedError as exc:
+            _log.error("admit refused: shard layout changed", error=str(exc))
+            self._on_layout_changed()
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         except StoreError as exc:
             _log.warning("admit failed", request_id=admit.request_id, error=str(exc))
             self._on_unavailable()

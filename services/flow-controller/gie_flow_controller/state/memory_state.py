@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from gie.flowcontrol import FlowKey, Outcome
+from gie_flow_controller.errors import LayoutChangedError
 from gie_flow_controller.model import (
     Admission,
     AdmitStatus,
@@ -96,6 +97,8 @@ class MemoryFlowState:
         if known is not None:
             done = known.finished() if known.outcome is not None else None
             return Admission(AdmitStatus.EXISTING, rid, known.shard, known.enqueued_ms, done)
+        if self.layout is not None and self.layout != shards:
+            raise LayoutChangedError.between(self.layout, shards)
         band = self.bands.get(flow.priority, Totals())
         if band.bytes + ticket.byte_size > limits.band_max_bytes:
             return self._reject(ticket, "band-bytes", now_ms)

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from gie.flowcontrol import FlowKey, Outcome
-from gie_flow_controller.errors import StoreError
+from gie_flow_controller.errors import LayoutChangedError, StoreError
 from gie_flow_controller.model import (
     Admission,
     AdmitStatus,
@@ -47,7 +47,9 @@ def finished(note: dict[str, Any]) -> Finished:
     )
 
 
-def admission(reply: dict[str, Any], request_id: str) -> Admission:
+def admission(reply: dict[str, Any], request_id: str, *, shards: int) -> Admission:
+    if reply["status"] == "layout":
+        raise LayoutChangedError.between(int(reply["shards"]), shards)
     status = AdmitStatus(reply["status"])
     if status is AdmitStatus.QUEUED:
         displaced = tuple(finished(note) for note in items(reply.get("displaced")))

@@ -84,7 +84,7 @@ class RedisFlowStore:
             s.outcome_keep_ms,
             s.max_victims,
         )
-        return codec.admission(reply, ticket.request_id)
+        return codec.admission(reply, ticket.request_id, shards=shards)
 
     async def snapshot(self, shard: int, *, window: int) -> ShardSnapshot:
         return codec.snapshot(shard, await self._json("snapshot", shard, window))

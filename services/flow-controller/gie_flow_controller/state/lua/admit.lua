@@ -14,6 +14,10 @@ local known = load(rid)
 if known then
   return cjson.encode({status = 'existing', request = info(known), state = known.state})
 end
+local layout = redis.call('HGET', key('meta'), 'shards')
+if layout and tonumber(layout) ~= shards then
+  return cjson.encode({status = 'layout', shards = tonumber(layout)})
+end
 
 local function reject(reason)
   local rk = key('r', rid)
