@@ -102,6 +102,7 @@ def _add_checks(kit: ServiceKit, parts: Parts, state: Following, redis_health: R
     kit.health.add_check("view", view)
     kit.health.add_check("notices", notices)
     kit.health.add_check("task:shard-worker", lambda: parts.supervisor.problem)
+    kit.health.add_check("shard-layout", lambda: parts.layout.problem)
 
 
 def _supervised(

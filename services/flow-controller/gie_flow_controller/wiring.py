@@ -23,6 +23,14 @@ from gie_flow_controller.state import RedisFlowStore, RedisNotifications, StoreS
 from gie_flow_controller.telemetry import FlowControlMetrics, FlowEvents, QueueGauges
 
 
+@dataclass
+class LayoutState:
+    """Set once an Admit found the flow state laid out in another shardCount than this
+    replica's: readiness fails with it until the replica restarts with the new one."""
+
+    problem: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Parts:
     store: RedisFlowStore
@@ -36,6 +44,7 @@ class Parts:
     publisher: BackgroundPublisher
     gauges: QueueGauges
     metrics: FlowControlMetrics
+    layout: LayoutState
 
 
 def store_settings(settings: FlowControllerSettings, config: FlowControllerConfig) -> StoreSettings:
@@ -108,12 +117,18 @@ def build(
         replica=replica,
         wake=supervisor.wake,
     )
+    layout = LayoutState()
+
+    def layout_changed(problem: str) -> None:
+        metrics.count_admit_error("layout-changed")
+        layout.problem = problem
+
     server = FlowControlServer(
         FlowControlServicer(
             admitter,
             pool=pool,
             on_unavailable=lambda: metrics.count_admit_error("store-unavailable"),
-            on_layout_changed=lambda: metrics.count_admit_error("layout-changed"),
+            on_layout_changed=layout_changed,
         ),
         host=settings.grpc_host,
         port=settings.grpc_port,
@@ -135,4 +150,5 @@ def build(
         publisher=publisher,
         gauges=QueueGauges(store, metrics),
         metrics=metrics,
+        layout=layout,
     )

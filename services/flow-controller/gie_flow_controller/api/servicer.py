@@ -34,7 +34,7 @@ _log = structlog.get_logger("gie.flow_controller.api")
 SERVICE_NAME = "gie.flowcontrol.v1.FlowControl"
 
 
-def _ignore() -> None:
+def _ignore(*_: object) -> None:
     pass
 
 
@@ -48,7 +48,7 @@ class FlowControlServicer(pb_grpc.FlowControlServicer):
         *,
         pool: str,
         on_unavailable: Callable[[], None] = _ignore,
-        on_layout_changed: Callable[[], None] = _ignore,
+        on_layout_changed: Callable[[str], None] = _ignore,
     ) -> None:
         self._admitter = admitter
         self._pool = pool
@@ -81,7 +81,7 @@ class FlowControlServicer(pb_grpc.FlowControlServicer):
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, str(exc))
         except LayoutChangedError as exc:
             _log.error("admit refused: shard layout changed", error=str(exc))
-            self._on_layout_changed()
+            self._on_layout_changed(str(exc))
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
         except StoreError as exc:
             _log.warning("admit failed", request_id=admit.request_id, error=str(exc))
