@@ -29,10 +29,24 @@ async def serves(api: client.ApiClient, group: str, version: str, plural: str) -
             raise WatchFailed(
                 f"discovery of {group}/{version}: HTTP {response.status}", reason="http"
             )
-        body = orjson.loads(await response.read())
+        raw = await response.read()
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise WatchFailed(f"discovery of {group}/{version}: {exc!r}", reason="connection") from exc
     finally:
         response.release()
-    return any(resource.get("name") == plural for resource in body.get("resources") or ())
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:  # an auth proxy's login page, say
+        raise WatchFailed(
+            f"discovery of {group}/{version}: not JSON: {raw[:100]!r}", reason="decode"
+        ) from exc
+    resources = body.get("resources") if isinstance(body, dict) else None
+    if not isinstance(resources, list | None):
+        raise WatchFailed(f"discovery of {group}/{version}: no resources list", reason="decode")
+    return any(
+        isinstance(resource, dict) and resource.get("name") == plural
+        for resource in resources or ()
+    )
 
 
 def collection_path(group: str, version: str, namespace: str, plural: str) -> str:

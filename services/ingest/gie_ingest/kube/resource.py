@@ -21,6 +21,10 @@ from gie_ingest.kube.errors import Expired, WatchFailed
 Obj = dict[str, Any]
 
 
+# Longest a watch may stay silent (the API server sends a BOOKMARK about every minute).
+WATCH_SILENCE_S = 150.0
+
+
 class ResourceClient(Protocol):
     """Lists and watches one resource. Both raise WatchFailed (Expired on 410)."""
 
@@ -69,7 +73,14 @@ class ApiResource:
             query.append(("fieldSelector", self._field_selector))
         return query
 
-    async def _open(self, path: str, query: list[tuple[str, str]], timeout_s: float) -> Any:
+    async def _open(
+        self,
+        path: str,
+        query: list[tuple[str, str]],
+        timeout_s: float,
+        *,
+        read_timeout_s: float | None = None,
+    ) -> Any:
         try:
             response = await self._api.call_api(
                 path,
@@ -78,7 +89,9 @@ class ApiResource:
                 header_params={"Accept": "application/json"},
                 auth_settings=["BearerToken"],
                 _preload_content=False,
-                _request_timeout=aiohttp.ClientTimeout(total=timeout_s, sock_connect=10),
+                _request_timeout=aiohttp.ClientTimeout(
+                    total=timeout_s, sock_connect=10, sock_read=read_timeout_s
+                ),
             )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise WatchFailed(f"{self.name}: {exc!r}", reason="connection") from exc
@@ -86,7 +99,12 @@ class ApiResource:
             response.release()
             raise Expired(f"{self.name}: resourceVersion expired (410 Gone)")
         if response.status != 200:
-            body = (await response.read())[:300].decode(errors="replace")
+            try:
+                body = (await response.read())[:300].decode(errors="replace")
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                body = f"(body unreadable: {exc!r})"
+            finally:
+                response.release()
             raise WatchFailed(f"{self.name}: HTTP {response.status}: {body}", reason="http")
         return response
 
@@ -97,11 +115,22 @@ class ApiResource:
         response = await self._open(path, self._query(label_selector), 60)
         try:
             body = orjson.loads(await response.read())
-        except (aiohttp.ClientError, OSError, TimeoutError, orjson.JSONDecodeError) as exc:
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise WatchFailed(f"{self.name}: list failed: {exc!r}", reason="connection") from exc
+        except orjson.JSONDecodeError as exc:
+            raise WatchFailed(f"{self.name}: list is not JSON: {exc}", reason="decode") from exc
         finally:
             response.release()
-        return list(body.get("items") or []), str(body["metadata"]["resourceVersion"])
+        version = (
+            (body.get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
+        )
+        items = body.get("items") if isinstance(body, dict) else None
+        if not version or not isinstance(items, list | None):
+            raise WatchFailed(
+                f"{self.name}: list reply without a resourceVersion, or items not a list",
+                reason="decode",
+            )
+        return [item for item in items or [] if isinstance(item, dict)], str(version)
 
     async def watch(
         self, *, resource_version: str, label_selector: str | None, timeout_s: int
@@ -119,15 +148,27 @@ class ApiResource:
         if path is None:
             await asyncio.sleep(self._recheck_s)
             return
-        response = await self._open(path, query, timeout_s + 30)
+        # Bookmarks come about once a minute: a watch silent for much longer is on a dead
+        # connection (a load balancer's failover sends no FIN), not idle.
+        response = await self._open(path, query, timeout_s + 30, read_timeout_s=WATCH_SILENCE_S)
         try:
             while True:
                 line = await response.content.readline()
                 if not line:
                     return
                 if line.strip():
-                    yield orjson.loads(line)
-        except (aiohttp.ClientError, OSError, TimeoutError, orjson.JSONDecodeError) as exc:
+                    event = orjson.loads(line)
+                    if not isinstance(event, dict):
+                        raise WatchFailed(
+                            f"{self.name}: watch event is not an object: {line[:100]!r}",
+                            reason="decode",
+                        )
+                    yield event
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise WatchFailed(f"{self.name}: watch broke: {exc!r}", reason="connection") from exc
+        except orjson.JSONDecodeError as exc:
+            raise WatchFailed(
+                f"{self.name}: watch event is not JSON: {exc}", reason="decode"
+            ) from exc
         finally:
             response.release()

@@ -20,6 +20,7 @@ on the same loop.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ from gie_ingest.kube.resource import Obj, ResourceClient
 _log = structlog.get_logger("gie.ingest.kube")
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+# A watch that ends sooner than this without one event is a failure (backed off).
+SHORT_WATCH_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class Watcher:
         self._listed: tuple[str | None] | None = None  # the selector of the cache
         self._cause = "start"
         self._cycle: asyncio.Task[None] | None = None
+        self._events = 0  # events received, over every watch
 
     @property
     def resource_version(self) -> str | None:
@@ -153,7 +157,15 @@ class Watcher:
             try:
                 if self._version is None:
                     await self._relist()
+                started, events = time.monotonic(), self._events
                 await self._watch()
+                if self._events == events and time.monotonic() - started < SHORT_WATCH_S:
+                    # A server or proxy that ends every watch at once: reopening it at once
+                    # would hammer it (client-go backs off on such a "very short watch").
+                    raise WatchFailed(
+                        f"{self.resource.name}: the watch ended at once, with no event",
+                        reason="short-watch",
+                    )
             except Expired as exc:
                 self._metrics.errors.labels(self.resource.name, exc.reason).inc()
                 _log.info("relisting", resource=self.resource.name, cause=exc.reason)
@@ -170,6 +182,17 @@ class Watcher:
                 )
                 if self._version is None:
                     self._cause = "error"
+                await self._sleep(delay)
+            except Exception:  # an answer no rule foresaw: logged, counted, retried
+                self._metrics.errors.labels(self.resource.name, "internal").inc()
+                delay = self._backoff.next()
+                _log.exception(
+                    "watch failed unexpectedly; retrying",
+                    resource=self.resource.name,
+                    retry_in_s=round(delay, 3),
+                )
+                self._version = None
+                self._cause = "error"
                 await self._sleep(delay)
 
     async def _relist(self) -> None:
@@ -193,6 +216,7 @@ class Watcher:
             self._on_event(raw)
 
     def _on_event(self, raw: Obj) -> None:
+        self._events += 1
         kind = raw.get("type")
         obj = raw.get("object") or {}
         if kind == "ERROR":
