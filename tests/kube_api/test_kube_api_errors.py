@@ -145,6 +145,14 @@ async def test_an_invalid_pod_is_422(api: client.ApiClient, namespace: str) -> N
         ("GET", "/api/v1/pods?resourceVersion=abc&resourceVersionMatch=Exact", 400, "BadRequest"),
         ("GET", "/api/v1/pods?resourceVersion=999999999", 504, "Timeout"),
         ("GET", "/api/v1/pods?resourceVersionMatch=Exact", 422, "Invalid"),
+        # A watch is refused before its stream starts: a Status, not a 200 cut short.
+        ("GET", "/api/v1/pods?watch=true&resourceVersion=abc", 400, "BadRequest"),
+        (
+            "GET",
+            "/api/v1/pods?resourceVersion=%C2%B2&resourceVersionMatch=Exact",
+            400,
+            "BadRequest",
+        ),
     ],
     ids=[
         "post-to-an-object",
@@ -155,6 +163,8 @@ async def test_an_invalid_pod_is_422(api: client.ApiClient, namespace: str) -> N
         "bad-resource-version",
         "future-resource-version",
         "match-without-version",
+        "watch-bad-resource-version",
+        "superscript-resource-version",
     ],
 )
 async def test_request_errors_are_status_objects(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -101,3 +103,25 @@ async def test_a_list_at_an_exact_version_shows_the_state_then(
     )
     assert [(c.metadata.name, c.data) for c in old.items] == [("kept", None)]
     assert old.metadata.resource_version == then
+
+
+async def test_pages_across_namespaces_miss_no_namespace(api: client.ApiClient) -> None:
+    """Namespaces sort as the store keeps them: a page ending in namespace "a" must not
+    skip "a-b" (as strings, "a-b/..." sorts before "a/...")."""
+    v1 = client.CoreV1Api(api)
+    tag = uuid.uuid4().hex[:6]
+    names = {f"p{tag}": ["x1", "x2"], f"p{tag}-b": ["y1"]}
+    for namespace, maps in names.items():
+        await v1.create_namespace({"metadata": {"name": namespace}})
+        for name in maps:
+            await v1.create_namespaced_config_map(namespace, {"metadata": {"name": name}})
+    seen: list[tuple[str, str]] = []
+    token = None
+    while True:
+        page = await v1.list_config_map_for_all_namespaces(limit=1, _continue=token)
+        seen += [(c.metadata.namespace, c.metadata.name) for c in page.items]
+        token = page.metadata._continue
+        if not token:
+            break
+    mine = [entry for entry in seen if entry[0] in names]
+    assert mine == [(f"p{tag}", "x1"), (f"p{tag}", "x2"), (f"p{tag}-b", "y1")]

@@ -244,3 +244,17 @@ async def test_watch_list_sends_the_state_then_a_bookmark_marking_its_end(
     marker = events[2]["object"]["metadata"]
     assert marker["annotations"] == {"k8s.io/initial-events-end": "true"}
     assert int(marker["resourceVersion"]) >= int(events[1]["object"]["metadata"]["resourceVersion"])
+
+
+async def test_a_watch_with_timeout_seconds_0_runs_on_the_servers_timeout(
+    served_api: ServedApi, namespace: str
+) -> None:
+    """As the API server: timeoutSeconds=0 (or less) is no client timeout, not "end at
+    once" (a client looping on such a watch would hammer the server)."""
+    url = f"{served_api.url}/api/v1/namespaces/{namespace}/pods"
+    params = {"watch": "true", "timeoutSeconds": "0"}
+    async with httpx.AsyncClient() as http, http.stream("GET", url, params=params) as response:
+        assert response.status_code == 200
+        lines = response.aiter_lines()
+        with pytest.raises(TimeoutError):  # still open, nothing to say
+            await asyncio.wait_for(anext(lines), 1.0)

@@ -113,6 +113,14 @@ def _key(obj: Obj) -> str:
     return f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
 
 
+def _order(key: str) -> tuple[str, str]:
+    """Where ``key`` (namespace/name, or name) sorts in the store: by namespace, then
+    name. As strings "a-b/y" would sort before "a/x" ('-' is before '/'), and a page
+    ending in namespace "a" would skip namespace "a-b"."""
+    namespace, _, name = key.rpartition("/")
+    return namespace, name
+
+
 def list_objects(registry: Registry, target: Target, request: ListRequest) -> dict[str, Any]:
     """The List object answering ``request``, items in the target's version."""
     store = registry.store
@@ -134,7 +142,10 @@ def list_objects(registry: Registry, target: Target, request: ListRequest) -> di
             objects = store.items_at(target.rtype.key, target.namespace, rv)
         else:
             rv, objects = current, store.items(target.rtype.key, target.namespace)
-    shown = [registry.shown(target, obj) for obj in objects if not start or _key(obj) > start]
+    after = _order(start) if start else None
+    shown = [
+        registry.shown(target, obj) for obj in objects if after is None or _order(_key(obj)) > after
+    ]
     items = [obj for obj in shown if request.selector.matches(obj)]
     metadata: dict[str, Any] = {"resourceVersion": str(rv)}
     if request.limit and len(items) > request.limit:

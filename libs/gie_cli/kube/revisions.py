@@ -31,6 +31,6 @@ class Revisions:
 
 def parse_resource_version(text: str, *, what: str = "resourceVersion") -> int:
     """``"42"`` -> 42; anything else is a 400 BadRequest, as a real server answers."""
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
         raise bad_request(f'{what}: Invalid value: "{text}": must be a positive integer')
     return int(text)

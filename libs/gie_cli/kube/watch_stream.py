@@ -19,6 +19,7 @@ so no change is missed or sent twice; each stream is one task on the server's lo
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,15 +59,19 @@ class WatchRequest:
             return (query.get(name) or [""])[-1]
 
         timeout_text = last("timeoutSeconds")
-        if timeout_text and not timeout_text.isdigit():
+        if timeout_text and not re.fullmatch(r"-?[0-9]{1,9}", timeout_text):
             raise bad_request(f"invalid timeoutSeconds: {timeout_text!r}")
+        # As the API server: 0 or less is no timeout of the client's (the server's own).
+        timeout_s = float(timeout_text) if timeout_text and int(timeout_text) > 0 else None
+        if last("resourceVersion"):  # refused before the response starts, not in its body
+            parse_resource_version(last("resourceVersion"))
         initial = parse_bool(last("sendInitialEvents"), "sendInitialEvents")
         request = cls(
             selector=selector,
             resource_version=last("resourceVersion"),
             match=last("resourceVersionMatch"),
             bookmarks=bool(parse_bool(last("allowWatchBookmarks"), "allowWatchBookmarks")),
-            timeout_s=float(timeout_text) if timeout_text else None,
+            timeout_s=timeout_s,
             send_initial_events=initial,
         )
         if request.send_initial_events is not None:
