@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_seriali
 
 from gie.config.durations import format_duration, validate_duration
 from gie.view import EndpointState
+from gie.view.staleness import is_stale_after
 
 
 class SaturationConfig(BaseModel):
@@ -53,9 +54,7 @@ class Saturation:
 
 def is_stale(state: EndpointState, *, now: datetime, config: SaturationConfig) -> bool:
     """True when the endpoint has no metrics or they are older than the threshold."""
-    if state.scraped_at is None or state.metrics is None:
-        return True
-    return (now - state.scraped_at).total_seconds() > config.metrics_staleness_s
+    return is_stale_after(state, now=now, threshold_s=config.metrics_staleness_s)
 
 
 def has_capacity(state: EndpointState, *, now: datetime, config: SaturationConfig) -> bool:

@@ -104,6 +104,11 @@ class PoolView:
         return removed is not None
 
     def _on_metrics(self, event: EndpointMetricsObserved) -> bool:
+        if event.address not in self._endpoints:
+            # Not in the pool (yet, or any more: a scrape finishing as its endpoint
+            # leaves). Kept, it would outlive the endpoint and greet a new pod at the same
+            # address with the old one's load; the next scrape of a member comes soon.
+            return False
         # Newest scrape wins, whatever order observations arrive in.
         current = self._observations.get(event.address)
         if current is not None and current.scraped_at >= event.scraped_at:

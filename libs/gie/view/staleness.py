@@ -15,7 +15,12 @@ from datetime import datetime
 
 from gie.view.pool_view import EndpointState
 
-__all__ = ["Staleness", "is_stale_after", "metrics_age_s", "staleness"]
+__all__ = ["FUTURE_TOLERANCE_S", "Staleness", "is_stale_after", "metrics_age_s", "staleness"]
+
+# Metrics scraped more than this far in the reader's future come from a clock that is
+# ahead: they are stale, not fresh. (The newest scrape wins when folding, so until real
+# time catches up they would also hide every correct scrape.)
+FUTURE_TOLERANCE_S = 1.0
 
 
 def metrics_age_s(state: EndpointState, *, now: datetime) -> float | None:
@@ -28,7 +33,7 @@ def metrics_age_s(state: EndpointState, *, now: datetime) -> float | None:
 def is_stale_after(state: EndpointState, *, now: datetime, threshold_s: float) -> bool:
     """True when the endpoint has no metrics or they are older than ``threshold_s``."""
     age = metrics_age_s(state, now=now)
-    return age is None or age > threshold_s
+    return age is None or age > threshold_s or age < -FUTURE_TOLERANCE_S
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,32 @@ def test_removal_forgets_metrics_so_a_returning_endpoint_starts_clean() -> None:
     assert state is not None and state.metrics is None
 
 
+def test_a_scrape_arriving_after_its_endpoint_left_does_not_come_back_with_it() -> None:
+    """The collector may publish a scrape that finished as the endpoint left: a new pod
+    at the same address must not inherit the old one's load."""
+    view = PoolView(POOL)
+    view.apply_all(
+        [
+            upsert("10.0.0.1:8000"),
+            observed("10.0.0.1:8000", 7, 1),
+            EndpointRemoved(source="t", pool=POOL, address="10.0.0.1:8000"),
+            observed("10.0.0.1:8000", 9, 2),  # late
+            upsert("10.0.0.1:8000"),
+        ]
+    )
+    state = view.get("10.0.0.1:8000")
+    assert state is not None and state.metrics is None
+    assert view.apply(observed("10.0.0.1:8000", 3, 3)) is True  # its own scrapes count
+
+
+def test_a_scrape_of_an_address_outside_the_pool_is_not_kept() -> None:
+    view = PoolView(POOL)
+    assert view.apply(observed("10.0.0.9:8000", 5, 1)) is False
+    view.apply(upsert("10.0.0.9:8000"))
+    state = view.get("10.0.0.9:8000")
+    assert state is not None and state.metrics is None
+
+
 def test_objectives_fold_into_priorities_and_the_digest() -> None:
     view = PoolView(POOL)
     before = view.digest()

@@ -117,3 +117,11 @@ def test_durations_are_whole_nanoseconds_so_a_rendered_one_reloads_the_same() ->
 def test_durations_are_finite(value: float | str) -> None:
     with pytest.raises(ValueError, match=r"finite|too large"):
         parse_duration(value)
+
+
+def test_metrics_from_a_clock_ahead_are_stale_not_fresh() -> None:
+    """A collector whose clock is ahead stamps scrapes in the reader's future: taken as
+    fresh they would stand (newest wins) over every correct scrape until real time
+    catches up. More than a second ahead, they are stale."""
+    assert not has_capacity(state(0, 0.1, age_s=-30.0), now=NOW, config=CONFIG)
+    assert has_capacity(state(0, 0.1, age_s=-0.5), now=NOW, config=CONFIG)  # small skew

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from gie.events import (
     Endpoint,
     EndpointMetrics,
     EndpointMetricsObserved,
+    EndpointRemoved,
     EndpointUpserted,
     RequestRouted,
 )
@@ -17,11 +19,13 @@ from gie.events.hashes import pack_hashes
 from gie.prefix import PrefixKey, block_hashes
 from gie.view import PoolView
 from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.projections.state import Projections
 from gie_picker.scheduling.contracts import SchedulingRequest
 from gie_picker.scheduling.scorers.prefix_cache_scorer import (
     PrefixCacheParameters,
     PrefixCacheScorer,
 )
+from gie_picker.settings import PickerSettings
 
 POOL = "default/p"
 A, B = "10.0.0.1:8000", "10.0.0.2:8000"
@@ -153,3 +157,27 @@ def test_hashing_a_200kb_prompt_is_bounded_by_max_blocks() -> None:
     assert list(result.hashes) == block_hashes(
         b"x" * (64 * 256), key=KEY, model="m", block_size=64, max_blocks=256
     )
+
+
+def test_an_endpoint_that_leaves_the_pool_leaves_the_index() -> None:
+    """A new pod at the same address starts cold: it gets no credit for the blocks its
+    predecessor was sent, and removed endpoints do not pile up in the index."""
+    state = Projections.create(PickerSettings(pool=POOL), CollectorRegistry())
+    for address in (A, B):
+        state.apply_state(
+            EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=address))
+        )
+    scorer = PrefixCacheScorer(
+        PrefixCacheParameters.model_validate({"autoTune": False, "blockSize": 4}),
+        cache=state.prefix_cache,
+        key=KEY,
+    )
+    scorer.score(request("r1", "aaaabbbbcccc"), state.view.endpoints())
+    state.prefix_cache.apply(routed(state.prefix_cache, "r1", A))
+    scorer.score(request("r2", "aaaabbbbcccc"), state.view.endpoints())
+    state.prefix_cache.routed("r2", A)  # a decision still pending when A leaves
+    assert state.prefix_cache.index.size > 0
+    state.apply_state(EndpointRemoved(source="t", pool=POOL, address=A))
+    state.apply_state(EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=A)))
+    assert state.prefix_cache.index.size == 0
+    assert scorer.score(request("r3", "aaaabbbbcccc"), state.view.endpoints()).get(A, 0.0) == 0.0

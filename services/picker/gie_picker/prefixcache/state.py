@@ -102,6 +102,17 @@ class PrefixCacheState:
         self.index.add(event.hashes, event.target, capacity=event.prefix_capacity)
         return True
 
+    def forget_endpoint(self, address: str) -> None:
+        """An endpoint left the pool: what it was thought to cache goes too (a new pod
+        at the same address starts cold, and removed endpoints do not pile up)."""
+        self.index.remove_endpoint(address)
+        for request_id in [rid for rid, p in self._pending.items() if p.target == address]:
+            self._forget_pending(request_id)
+        kept = [decision for decision in self._recent if decision.target != address]
+        if len(kept) != len(self._recent):
+            self._recent.clear()
+            self._recent.extend(kept)
+
     def apply_kv(self, event: Event) -> bool:
         """A model server's cache change (``Kv*`` events) into the precise index."""
         return self.precise.apply(event)

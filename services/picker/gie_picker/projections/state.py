@@ -24,7 +24,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from gie.bus import EVENTS, KV, STATE, Deliver, EventBus, Following, SnapshotStore
-from gie.events import Event, ModelRewriteRemoved, ModelRewriteUpserted
+from gie.events import EndpointRemoved, Event, ModelRewriteRemoved, ModelRewriteUpserted
 from gie.events.subjects import pool_filter, pool_prefix
 from gie.flowcontrol import BacklogView
 from gie.view import InFlightView, PoolView, RoutingHistory
@@ -116,6 +116,8 @@ class Projections:
     def apply_state(self, event: Event) -> None:
         """A pool-state event: into the view; a changed rewrite rebuilds the table."""
         changed = self.view.apply(event)
+        if changed and isinstance(event, EndpointRemoved):
+            self.prefix_cache.forget_endpoint(event.address)
         if changed and isinstance(event, ModelRewriteUpserted | ModelRewriteRemoved):
             rewrites = self.view.rewrites()
             self.rewrites.update(rewrites)
