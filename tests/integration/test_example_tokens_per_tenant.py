@@ -75,6 +75,9 @@ async def test_without_a_limit_it_prints_as_it_goes_and_on_ctrl_c(nats_url: str)
         sys.executable, "-m", "examples.tokens_per_tenant", "--nats-url", nats_url,
         "--pool", pool, "--since", "1m", "--every", "0.5",
         cwd=REPOSITORY,
+        # A shell starting a job in the background (as CI may) leaves SIGINT ignored, and
+        # an ignored signal stays ignored across exec: give the program Ctrl-C back.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
