@@ -163,3 +163,46 @@ async def test_a_watch_that_ends_before_the_sync_fails_entering_at_once(
     with pytest.raises(MembershipError, match="watch broke"):
         await asyncio.wait_for(a.__aenter__(), 10)
     assert time.monotonic() - started < 5  # not the sync timeout
+
+
+async def test_a_newcomer_does_not_count_a_dead_peers_leftover_key_as_live(
+    nats_url: str,
+) -> None:
+    """A replica died; within the bucket's TTL a new one starts. Its first split must
+    leave the dead one out, as the survivors do (else some endpoints have no owner)."""
+    pool, bucket = names()
+    async with member(nats_url, pool, bucket, "survivor", registry=CollectorRegistry()) as s:
+        nc = await nats.connect(nats_url)
+        try:
+            kv = await nc.jetstream().key_value(bucket)
+            await kv.put(f"{escape_token(pool)}.dead", b'{"instance": "dead", "heartbeat_s": 0.5}')
+        finally:
+            await nc.close()
+        await until(lambda: s.members == {"survivor", "dead"}, "the last put seen")
+        await until(lambda: s.members == {"survivor"}, "the dead replica dropped")
+        # Its key is still in the bucket (TTL: 3 heartbeats) when the newcomer starts.
+        async with member(nats_url, pool, bucket, "newcomer", registry=CollectorRegistry()) as n:
+            assert n.members == {"survivor", "newcomer"}
+
+
+async def test_a_peer_with_a_slower_heartbeat_is_not_dropped_between_its_puts(
+    nats_url: str,
+) -> None:
+    """During a rolling change of GIE_MEMBERSHIP_HEARTBEAT_S a peer putting every 1 s
+    must stay a member of a replica that puts every 0.5 s."""
+    pool, bucket = names()
+    async with member(nats_url, pool, bucket, "fast", registry=CollectorRegistry()) as fast:
+        nc = await nats.connect(nats_url)
+        try:
+            kv = await nc.jetstream().key_value(bucket)
+            key, value = f"{escape_token(pool)}.slow", b'{"instance": "slow", "heartbeat_s": 1.0}'
+            await kv.put(key, value)
+            await until(lambda: fast.members == {"fast", "slow"}, "the slow peer seen")
+            changes: list[frozenset[str]] = []
+            fast.on_change(changes.append)
+            for _ in range(4):  # within its heartbeat, beyond 1.5 of ours
+                await asyncio.sleep(0.8)
+                await kv.put(key, value)
+            assert changes == []  # never dropped and re-added
+        finally:
+            await nc.close()

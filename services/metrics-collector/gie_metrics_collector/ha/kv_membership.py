@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 
 import nats
 import orjson
@@ -91,6 +92,7 @@ class KvMembership:
         self._malformed_seen: set[str] = set()
         self._members = frozenset({me})
         self._seen: dict[str, float] = {}
+        self._beats: dict[str, float] = {}  # each peer's own heartbeat_s, from its value
         self._listeners: list[MembershipListener] = []
         self._nc: NatsClient | None = None
         self._kv: KeyValue | None = None
@@ -217,9 +219,21 @@ class KvMembership:
                 continue
             if entry.operation in ("DEL", "PURGE"):
                 self._seen.pop(member, None)
+                self._beats.pop(member, None)
             else:
-                self._seen[member] = self._clock.monotonic()
+                self._seen[member] = self._put_at(entry)
+                self._beats[member] = _heartbeat_of(entry.value, self._heartbeat_s)
             self._evaluate()
+
+    def _put_at(self, entry: KeyValue.Entry) -> float:
+        """When (monotonic) the member last put its key: now for a live update; for the
+        initial values, as long ago as the entry is old (a dead peer's leftover key,
+        within the bucket's TTL, must not count as a fresh heartbeat)."""
+        now = self._clock.monotonic()
+        created: object = entry.created
+        if self._synced.is_set() or not isinstance(created, datetime):
+            return now
+        return now - max(0.0, (self._clock.now() - created).total_seconds())
 
     def _skip_malformed(self, key: str, error: Exception) -> None:
         self._metrics.malformed_keys.inc()
@@ -239,8 +253,14 @@ class KvMembership:
             self._evaluate()
 
     def _evaluate(self) -> None:
-        horizon = self._clock.monotonic() - _DEAD_AFTER * self._heartbeat_s
-        live = frozenset(m for m, seen in self._seen.items() if seen >= horizon) | {self._me}
+        now = self._clock.monotonic()
+        # Each peer by the slower of its heartbeat and ours: during a rolling change of
+        # GIE_MEMBERSHIP_HEARTBEAT_S, a slower peer is not dropped between its puts.
+        live = frozenset(
+            member
+            for member, seen in self._seen.items()
+            if now - seen <= _DEAD_AFTER * max(self._heartbeat_s, self._beats.get(member, 0.0))
+        ) | {self._me}
         if live == self._members:
             return
         joined, left = sorted(live - self._members), sorted(self._members - live)
@@ -257,3 +277,12 @@ class KvMembership:
             await asyncio.wait_for(nc.drain(), timeout=5.0)
         except (NatsError, TimeoutError):
             await nc.close()
+
+
+def _heartbeat_of(value: bytes | None, default: float) -> float:
+    """The ``heartbeat_s`` a member wrote in its value; ``default`` when unreadable."""
+    try:
+        beat = orjson.loads(value or b"{}").get("heartbeat_s")
+    except (orjson.JSONDecodeError, AttributeError):
+        return default
+    return float(beat) if isinstance(beat, int | float) and 0 < beat <= 3600 else default
