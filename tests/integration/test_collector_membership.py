@@ -206,3 +206,38 @@ async def test_a_peer_with_a_slower_heartbeat_is_not_dropped_between_its_puts(
             assert changes == []  # never dropped and re-added
         finally:
             await nc.close()
+
+
+async def test_a_deleted_bucket_is_made_again_and_the_replicas_find_each_other(
+    nats_url: str,
+) -> None:
+    """The bucket has one replica (deploy.md: rebuilt, not kept): lost with its node or
+    deleted, the running replicas make it again and watch it anew, instead of each
+    owning every endpoint until restarted."""
+    pool, bucket = names()
+    registry = CollectorRegistry()
+    async with (
+        member(nats_url, pool, bucket, "a", registry=registry) as a,
+        member(nats_url, pool, bucket, "b", registry=CollectorRegistry()) as b,
+    ):
+        await until(lambda: a.members == b.members == {"a", "b"}, "both see both")
+        nc = await nats.connect(nats_url)
+        try:
+            await nc.jetstream().delete_key_value(bucket)
+            await until(
+                lambda: (
+                    registry.get_sample_value(
+                        "gie_collector_membership_recoveries_total", {"what": "watch"}
+                    )
+                    is not None
+                ),
+                "the watch re-created",
+                timeout_s=10.0,
+            )
+            await until(lambda: a.members == b.members == {"a", "b"}, "both see both again", 10.0)
+            await asyncio.sleep(4 * HEARTBEAT_S)  # and go on seeing each other
+            assert a.members == b.members == {"a", "b"}
+            status = await (await nc.jetstream().key_value(bucket)).status()
+            assert status.bucket == bucket
+        finally:
+            await nc.close()

@@ -32,6 +32,7 @@ import orjson
 import structlog
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
 from prometheus_client import CollectorRegistry
@@ -99,6 +100,10 @@ class KvMembership:
         self._watcher: KeyValue.KeyWatcher | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._synced = asyncio.Event()
+        self._js: JetStreamContext | None = None
+        self._initial = True  # the current watch is still delivering the bucket's keys
+        self._own_seen = 0.0  # monotonic time the watch last brought our own put back
+        self._watch_started = 0.0
 
     @property
     def members(self) -> frozenset[str]:
@@ -117,15 +122,11 @@ class KvMembership:
                 reconnect_time_wait=0.5,
                 **self._credentials.connect_options(),
             )
-            js = self._nc.jetstream()
-            try:
-                self._kv = await js.create_key_value(
-                    bucket=self._bucket, ttl=_TTL * self._heartbeat_s, history=1
-                )
-            except BadRequestError:  # exists with other settings (another heartbeat)
-                self._kv = await js.key_value(self._bucket)
+            self._js = self._nc.jetstream()
+            self._kv = await self._bucket_kv()
             await self._kv.put(self._key, self._value())
             self._watcher = await self._kv.watch(f"{self._prefix}.>")
+            self._watch_started = self._clock.monotonic()
         except (NatsError, OSError, TimeoutError, CredentialsError) as exc:
             await self._close_connection()
             raise MembershipError(f"membership bucket {self._bucket} unusable: {exc!r}") from exc
@@ -188,6 +189,39 @@ class KvMembership:
                 _log.warning("could not leave membership", error=repr(error))
         await self._close_connection()
 
+    async def _bucket_kv(self) -> KeyValue:
+        """The bucket, made when missing (it has one replica: it is rebuilt, not kept)."""
+        assert self._js is not None
+        try:
+            return await self._js.create_key_value(
+                bucket=self._bucket, ttl=_TTL * self._heartbeat_s, history=1
+            )
+        except BadRequestError:  # exists with other settings (another heartbeat)
+            return await self._js.key_value(self._bucket)
+
+    async def _recover(self) -> None:
+        """Our own heartbeats stopped coming back: make the bucket if it is gone and watch
+        it again (nats-py re-creates a lost watch consumer only after 10 s or more)."""
+        assert self._kv is not None
+        try:
+            await self._kv.status()
+        except NatsError:
+            self._kv = await self._bucket_kv()
+            self._metrics.recoveries.labels("bucket").inc()
+            await self._kv.put(self._key, self._value())
+        old, self._watcher = self._watcher, await self._kv.watch(f"{self._prefix}.>")
+        self._watch_started = self._clock.monotonic()
+        self._initial = True
+        watch_task = self._tasks[1]
+        self._tasks[1] = asyncio.create_task(self._watch(self._watcher), name="membership watch")
+        self._tasks[1].add_done_callback(_report_end)
+        watch_task.cancel()
+        if old is not None:
+            with contextlib.suppress(NatsError, TimeoutError):
+                await old.stop()  # type: ignore[no-untyped-call]
+        self._metrics.recoveries.labels("watch").inc()
+        _log.warning("membership watch re-created", bucket=self._bucket, me=self._me)
+
     def _value(self) -> bytes:
         return orjson.dumps({"instance": self._me, "heartbeat_s": self._heartbeat_s})
 
@@ -198,25 +232,39 @@ class KvMembership:
             await asyncio.sleep(self._heartbeat_s)
             try:
                 await self._kv.put(self._key, self._value())
+                if self._watch_lost():
+                    await self._recover()
             except (NatsError, TimeoutError) as exc:
                 if not failing:
                     _log.warning("membership heartbeat failed", error=repr(exc))
                 failing = True
+                with contextlib.suppress(NatsError, TimeoutError):
+                    await self._recover()  # a deleted bucket: made again
                 continue
             if failing:
                 _log.info("membership heartbeat recovered")
             failing = False
 
+    def _watch_lost(self) -> bool:
+        """Whether our own puts have not come back for 3 heartbeats (a watch that has
+        had that long to deliver one)."""
+        now = self._clock.monotonic()
+        limit = _TTL * self._heartbeat_s
+        return now - self._watch_started > limit and now - self._own_seen > limit
+
     async def _watch(self, watcher: KeyValue.KeyWatcher) -> None:
         async for entry in watcher:
             if entry is None:  # the initial values have all been delivered
                 self._synced.set()
+                self._initial = False
                 continue
             try:
                 member = unescape_token(entry.key.split(".", 1)[1])
             except (IndexError, ValueError) as exc:
                 self._skip_malformed(entry.key, exc)
                 continue
+            if member == self._me:
+                self._own_seen = self._clock.monotonic()
             if entry.operation in ("DEL", "PURGE"):
                 self._seen.pop(member, None)
                 self._beats.pop(member, None)
@@ -231,7 +279,7 @@ class KvMembership:
         within the bucket's TTL, must not count as a fresh heartbeat)."""
         now = self._clock.monotonic()
         created: object = entry.created
-        if self._synced.is_set() or not isinstance(created, datetime):
+        if not self._initial or not isinstance(created, datetime):
             return now
         return now - max(0.0, (self._clock.now() - created).total_seconds())
 

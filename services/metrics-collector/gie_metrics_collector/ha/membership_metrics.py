@@ -17,6 +17,14 @@ class MembershipMetrics:
             "<pool>.<instance> (skipped).",
             registry=registry,
         )
+        self.recoveries = Counter(
+            "gie_collector_membership_recoveries_total",
+            "Times this replica re-created its membership watch (its own heartbeats stopped "
+            "coming back: a NATS restart lost the watch, or the bucket was deleted) or the "
+            "bucket itself, by what.",
+            ["what"],
+            registry=registry,
+        )
         self.sync_timeouts = Counter(
             "gie_collector_membership_sync_timeouts_total",
             "Start-ups that went on without the bucket's current members after "
