@@ -237,6 +237,26 @@ async def test_records_arrive_in_batches_and_bad_or_foreign_ones_are_counted() -
     assert picker.metric("gie_picker_completion_records_total", outcome="invalid") == 1
 
 
+async def test_a_periodic_record_leaves_the_request_in_flight_and_one_completion_comes() -> None:
+    """Envoy's periodic access logging (access_log_flush_interval) writes records while a
+    long stream goes on: only the record of its end completes the request, once."""
+    picker = Picker(records=True)
+    async with serving(picker) as channel:
+        answer = await route(channel, "req-long")
+        periodic = record(answer, usage={"completion_tokens": 1})
+        periodic.common_properties.intermediate_log_entry = True
+        periodic.common_properties.access_log_type = accesslog_pb2.AccessLogType.DownstreamPeriodic
+        await send_records(channel, [[periodic]])
+        assert picker.inflight.count(PRIMARY) == 1  # still streaming
+        end = record(answer, usage={"completion_tokens": 9})
+        end.common_properties.access_log_type = accesslog_pb2.AccessLogType.DownstreamEnd
+        await send_records(channel, [[end]])
+        assert picker.inflight.count(PRIMARY) == 0
+    (done,) = await picker.completed()
+    assert done.completion_tokens == 9
+    assert picker.metric("gie_picker_completion_records_total", outcome="intermediate") == 1
+
+
 async def test_a_broken_record_stream_is_counted_as_lost() -> None:
     picker = Picker(records=True)
     async with serving(picker) as channel:

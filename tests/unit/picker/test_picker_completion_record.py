@@ -7,6 +7,7 @@ from envoy.data.accesslog.v3 import accesslog_pb2
 from google.protobuf import struct_pb2
 
 from gie_picker.completions import CompletionRecord, RecordError, read_record
+from gie_picker.completions.records import is_final
 from gie_picker.requestcontrol.usage import Usage
 
 PRIMARY, FALLBACK = "10.0.0.1:8000", "10.0.0.2:8000"
@@ -91,8 +92,21 @@ def test_served_endpoint(lb_served: str | None, upstream: str, served: str) -> N
         (200, ("stream_idle_timeout",), 0),
         (0, (), 0),
         (429, (), 429),
+        (200, ("upstream_max_stream_duration_reached",), 0),
+        (200, ("duration_timeout",), 0),
+        (200, ("upstream_protocol_error",), 0),
     ],
-    ids=["ok", "no-upstream", "client-gone", "idle-timeout", "no-response", "server-429"],
+    ids=[
+        "ok",
+        "no-upstream",
+        "client-gone",
+        "idle-timeout",
+        "no-response",
+        "server-429",
+        "max-stream-duration",
+        "duration-timeout",
+        "upstream-protocol-error",
+    ],
 )
 def test_status_is_zero_when_the_response_did_not_complete(
     status: int, flags: tuple[str, ...], expected: int
@@ -201,3 +215,19 @@ def test_endpoints_tried_before_the_served_one(
     record = read_record(record_entry)
     assert record is not None
     assert record.failed_first == failed_first
+
+
+def test_a_periodic_record_of_a_request_still_going_is_not_its_end() -> None:
+    """With the gateway's access_log_flush_interval, Envoy logs long streams while they
+    go on: such a record must not complete the request (a second one would come)."""
+    final = entry()
+    assert is_final(final)  # NotSet: an Envoy that does not say
+    final.common_properties.access_log_type = accesslog_pb2.AccessLogType.DownstreamEnd
+    assert is_final(final)
+    periodic = entry()
+    periodic.common_properties.intermediate_log_entry = True
+    periodic.common_properties.access_log_type = accesslog_pb2.AccessLogType.DownstreamPeriodic
+    assert not is_final(periodic)
+    upstream_end = entry()
+    upstream_end.common_properties.access_log_type = accesslog_pb2.AccessLogType.UpstreamEnd
+    assert not is_final(upstream_end)

@@ -14,7 +14,8 @@ class RecordMetrics:
         self.records = LoopCounter(
             "gie_picker_completion_records_total",
             "Gateway access-log records received, by outcome (completed: a routed "
-            "request ended; unrouted: no picker routed it; invalid: unreadable).",
+            "request ended; unrouted: no picker routed it; invalid: unreadable; "
+            "intermediate: a periodic record of a request still going, skipped).",
             ["outcome"],
             registry=registry,
         )
@@ -37,3 +38,4 @@ class RecordMetrics:
         self.completed = self.records.labels("completed")
         self.unrouted = self.records.labels("unrouted")
         self.invalid = self.records.labels("invalid")
+        self.intermediate = self.records.labels("intermediate")

@@ -25,7 +25,7 @@ from envoy.service.accesslog.v3 import als_pb2
 from envoy.service.accesslog.v3 import als_pb2_grpc as als_grpc
 
 from gie_picker.completions.metrics import RecordMetrics
-from gie_picker.completions.records import RecordError, read_record
+from gie_picker.completions.records import RecordError, is_final, read_record
 from gie_picker.health import EndpointHealth
 from gie_picker.requestcontrol.usage import Usage
 
@@ -98,6 +98,9 @@ class CompletionRecordService(als_grpc.AccessLogServiceServicer):  # type: ignor
         return als_pb2.StreamAccessLogsResponse()
 
     def _on_entry(self, entry: accesslog_pb2.HTTPAccessLogEntry) -> None:
+        if not is_final(entry):
+            self._metrics.intermediate.inc()
+            return
         try:
             record = read_record(entry)
         except RecordError as error:

@@ -32,7 +32,7 @@ from gie.epp_protocol import DESTINATION_HEADER, LB_NAMESPACE, SERVED_KEY
 from gie.events.address import validate_address
 from gie_picker.requestcontrol.usage import Usage
 
-__all__ = ["CompletionRecord", "RecordError", "read_record"]
+__all__ = ["CompletionRecord", "RecordError", "is_final", "read_record"]
 
 
 class RecordError(ValueError):
@@ -68,7 +68,23 @@ _ENDED_EARLY = (
     "upstream_request_timeout",
     "stream_idle_timeout",
     "local_reset",
+    "upstream_max_stream_duration_reached",
+    "duration_timeout",
+    "upstream_protocol_error",
+    "downstream_protocol_error",
+    "overload_manager",
 )
+# Records written when a request ends (NotSet: an Envoy that does not say).
+_FINAL_TYPES = frozenset(
+    {accesslog_pb2.AccessLogType.NotSet, accesslog_pb2.AccessLogType.DownstreamEnd}
+)
+
+
+def is_final(entry: accesslog_pb2.HTTPAccessLogEntry) -> bool:
+    """False for a record Envoy writes while the request still goes on (periodic
+    logging, ``access_log_flush_interval``): it must not complete the request."""
+    common = entry.common_properties
+    return not common.intermediate_log_entry and common.access_log_type in _FINAL_TYPES
 
 
 def _text(fields: Mapping[str, struct_pb2.Value], key: str) -> str:
