@@ -187,3 +187,12 @@ def test_a_model_name_of_256_characters_is_accepted_and_a_longer_rewrite_header_
     ) as caught:
         parse({"model": "m", "prompt": "p"}, model_rewrite="r" * 257)
     assert (caught.value.status, caught.value.header) == (400, "x-gateway-model-name-rewrite")
+
+
+def test_a_body_too_deep_to_write_again_under_a_rewrite_is_a_400() -> None:
+    """orjson reads 1024 levels but writes 254: a deep body whose model cannot be
+    replaced in place (a nested "model" too) is refused, not an internal error."""
+    deep = b'{"model":"m","prompt":"p","x":' + b"[" * 300 + b"]" * 300 + b',"y":{"model":"q"}}'
+    with pytest.raises(RequestError, match="cannot be rewritten") as caught:
+        parse(deep, model_rewrite="m2")
+    assert caught.value.status == 400

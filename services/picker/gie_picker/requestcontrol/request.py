@@ -148,7 +148,12 @@ def with_model(body: bytes, payload: dict[str, object], target: str) -> bytes:
             # Without a backslash no key is escaped (a quick test; ``\\u`` is slow to find).
             if b"\\" not in body or orjson.loads(spliced).get("model") == target:
                 return spliced
-    return orjson.dumps({**payload, "model": target})
+    try:
+        return orjson.dumps({**payload, "model": target})
+    except orjson.JSONEncodeError as exc:  # nests deeper than orjson writes (254 levels)
+        raise RequestError(
+            400, f"request body cannot be rewritten for model {target!r}: {exc}"
+        ) from exc
 
 
 def parse_inference_request(
