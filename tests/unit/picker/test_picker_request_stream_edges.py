@@ -90,3 +90,25 @@ async def test_a_request_id_is_generated_and_sent_upstream(sent: str | None) -> 
     await parts.publisher.close()
     (routed,) = [e for e in parts.bus.stored(EVENTS) if isinstance(e, RequestRouted)]
     assert upstream_id and upstream_id == routed.request_id
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [Mode.NONE, Mode.STREAMED, Mode.BUFFERED_PARTIAL],
+    ids=["none", "streamed", "buffered-partial"],
+)
+async def test_a_body_mode_the_picker_cannot_route_with_is_refused_naming_it(mode: int) -> None:
+    """NONE sends no body (the request would go upstream unrouted); STREAMED and
+    BUFFERED_PARTIAL leave the picker either unanswered or routing on part of it."""
+    parts = memory_director(POOL, A)
+    stream = stream_of(parts, protocol.FULL_DUPLEX_STREAMED)
+    responses = await stream.on_message(headers_message(HEADERS, end_of_stream=False, mode=mode))
+    assert kinds(responses) == ["immediate_response"]
+    answer = responses[0].immediate_response
+    assert answer.status.code == 500
+    name = protocol.BodyMode.Name(mode)
+    assert (
+        name in answer.body.decode() and "FULL_DUPLEX_STREAMED or BUFFERED" in answer.body.decode()
+    )
+    await parts.publisher.close()
+    assert [e for e in parts.bus.stored(EVENTS) if isinstance(e, RequestRouted)] == []

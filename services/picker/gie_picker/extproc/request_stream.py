@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import structlog
 from envoy.service.ext_proc.v3 import external_processor_pb2 as ext_pb
 
 from gie.epp_protocol import MODEL_REWRITE_HEADER, OBJECTIVE_HEADER, REQUEST_ID_HEADER
@@ -39,6 +40,26 @@ _RESPONSE_HEADERS_READ = frozenset((":status", "content-type"))
 _ANSWERS = RoutedAnswers(remove=_REMOVED_HEADERS)
 
 Responses = list[ext_pb.ProcessingResponse]
+
+
+_log = structlog.get_logger("gie.picker")
+
+_SUPPORTED_MODES = frozenset({protocol.FULL_DUPLEX_STREAMED, protocol.BUFFERED})
+_MODES_LOGGED: set[int] = set()
+
+
+def _unsupported_mode(mode: int) -> RequestError:
+    """A 500 naming a request body mode the picker cannot route with (NONE sends no body;
+    STREAMED and BUFFERED_PARTIAL would route on part of it), logged once per mode."""
+    name = protocol.BodyMode.Name(mode) if mode in protocol.BodyMode.values() else str(mode)
+    message = (
+        f"the gateway sends request bodies in mode {name}; the endpoint picker needs "
+        "FULL_DUPLEX_STREAMED or BUFFERED (ext_proc processing_mode.request_body_mode)"
+    )
+    if mode not in _MODES_LOGGED:
+        _MODES_LOGGED.add(mode)
+        _log.error("unsupported request body mode", mode=name)
+    return RequestError(500, message)
 
 
 class RequestStream:
@@ -94,6 +115,8 @@ class RequestStream:
             self._request_mode = message.protocol_config.request_body_mode
             self._response_mode = message.protocol_config.response_body_mode
             self._records = self._completion_records and self._response_mode == protocol.NONE
+            if self._request_mode not in _SUPPORTED_MODES and not self.done:
+                return self._reject(None, _unsupported_mode(self._request_mode))
         kind = message.WhichOneof("request")
         if kind is not None and kind.startswith("response_"):
             self._response_began = True
