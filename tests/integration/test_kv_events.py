@@ -8,6 +8,7 @@ a match proves simulator, collector and picker agree on every token id and key.
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import uuid
@@ -206,63 +207,78 @@ async def test_collector_processes_hand_over_an_endpoint_and_the_index_stays(
 ) -> None:
     """Two real collector processes split the endpoints; the owner of one is killed
     (SIGKILL) and the survivor carries on in the same server run."""
-    bucket = f"it-kv-{pool[-8:]}"
-    async with (
-        NatsEventBus(nats_url, name="it-kv-ha") as bus,
-        SimServer(KV_SIM) as first,
-        SimServer(KV_SIM) as second,
-        httpx.AsyncClient(timeout=2) as http,
-    ):
-        sims = {first.address: first, second.address: second}
-        rig = KvRig(bus, pool)
-        await rig.start()
-        for sim in sims.values():
-            await bus.publish(
-                endpoint_subject(pool, sim.address),
-                EndpointUpserted(source="it", pool=pool, endpoint=endpoint_of(sim)),
-            )
-        key_file = tmp_path / "prefix-key"
-        key_file.write_bytes(SECRET)  # both processes and the rig key blocks alike
-        extra = {"GIE_PREFIX_KEY_FILE": str(key_file)}
-        with (
-            collector_process(
-                "kv-a", nats_url=nats_url, pool=pool, bucket=bucket, logs=tmp_path, extra_env=extra
-            ) as (proc_a, port_a),
-            collector_process(
-                "kv-b", nats_url=nats_url, pool=pool, bucket=bucket, logs=tmp_path, extra_env=extra
-            ) as (proc_b, port_b),
+    # A hang anywhere (one was seen once, after the assertions, under heavy load) fails
+    # here with the awaiting line in the traceback, not as a bare thread dump.
+    async with asyncio.timeout(90):
+        bucket = f"it-kv-{pool[-8:]}"
+        async with (
+            NatsEventBus(nats_url, name="it-kv-ha") as bus,
+            SimServer(KV_SIM) as first,
+            SimServer(KV_SIM) as second,
+            httpx.AsyncClient(timeout=2) as http,
         ):
-            owners: dict[str, str] = {}
+            sims = {first.address: first, second.address: second}
+            rig = KvRig(bus, pool)
+            await rig.start()
+            for sim in sims.values():
+                await bus.publish(
+                    endpoint_subject(pool, sim.address),
+                    EndpointUpserted(source="it", pool=pool, endpoint=endpoint_of(sim)),
+                )
+            key_file = tmp_path / "prefix-key"
+            key_file.write_bytes(SECRET)  # both processes and the rig key blocks alike
+            extra = {"GIE_PREFIX_KEY_FILE": str(key_file)}
+            with (
+                collector_process(
+                    "kv-a",
+                    nats_url=nats_url,
+                    pool=pool,
+                    bucket=bucket,
+                    logs=tmp_path,
+                    extra_env=extra,
+                ) as (proc_a, port_a),
+                collector_process(
+                    "kv-b",
+                    nats_url=nats_url,
+                    pool=pool,
+                    bucket=bucket,
+                    logs=tmp_path,
+                    extra_env=extra,
+                ) as (proc_b, port_b),
+            ):
+                owners: dict[str, str] = {}
 
-            async def split() -> bool:
-                for name, port in (("kv-a", port_a), ("kv-b", port_b)):
-                    body = await debug(http, port)
-                    if body is None or len(body["members"]) != 2:
-                        return False
-                    for follower in body["kv_events"]:
-                        owners[follower["address"]] = name
-                return set(owners) == set(sims)
+                async def split() -> bool:
+                    for name, port in (("kv-a", port_a), ("kv-b", port_b)):
+                        body = await debug(http, port)
+                        if body is None or len(body["members"]) != 2:
+                            return False
+                        for follower in body["kv_events"]:
+                            owners[follower["address"]] = name
+                    return set(owners) == set(sims)
 
-            await wait_until(split, "both collectors follow their endpoints", 20.0)
-            for address, sim in sims.items():
-                await complete(sim.url, prompt(f"before {address}"))
-            for address in sims:
-                await wait_until(lambda a=address: rig.holds(a, prompt(f"before {a}")), "before")
+                await wait_until(split, "both collectors follow their endpoints", 20.0)
+                for address, sim in sims.items():
+                    await complete(sim.url, prompt(f"before {address}"))
+                for address in sims:
+                    await wait_until(
+                        lambda a=address: rig.holds(a, prompt(f"before {a}")), "before"
+                    )
 
-            victim_address = first.address
-            {"kv-a": proc_a, "kv-b": proc_b}[owners[victim_address]].kill()
-            victim = sims[victim_address]
-            await complete(victim.url, prompt("while nobody follows"))
-            await complete(victim.url, prompt("after the takeover"))
-            await wait_until(
-                lambda: rig.holds(victim_address, prompt("after the takeover")),
-                "the survivor republishes the victim's endpoint",
-                20.0,
-            )
-            assert rig.holds(victim_address, prompt(f"before {victim_address}"))
-            assert rig.holds(victim_address, prompt("while nobody follows"))
-            assert rig.index.is_known(victim_address)
-            mine = [e for e in rig.events if getattr(e, "address", None) == victim_address]
-            assert {e.source for e in mine} == {"kv-a", "kv-b"}
-            assert len({e.epoch for e in mine}) == 1  # one server run, no reset, no unknown
-            assert not [e for e in mine if isinstance(e, KvStateUnknown)]
+                victim_address = first.address
+                {"kv-a": proc_a, "kv-b": proc_b}[owners[victim_address]].kill()
+                victim = sims[victim_address]
+                await complete(victim.url, prompt("while nobody follows"))
+                await complete(victim.url, prompt("after the takeover"))
+                await wait_until(
+                    lambda: rig.holds(victim_address, prompt("after the takeover")),
+                    "the survivor republishes the victim's endpoint",
+                    20.0,
+                )
+                assert rig.holds(victim_address, prompt(f"before {victim_address}"))
+                assert rig.holds(victim_address, prompt("while nobody follows"))
+                assert rig.index.is_known(victim_address)
+                mine = [e for e in rig.events if getattr(e, "address", None) == victim_address]
+                assert {e.source for e in mine} == {"kv-a", "kv-b"}
+                assert len({e.epoch for e in mine}) == 1  # one server run, no reset, no unknown
+                assert not [e for e in mine if isinstance(e, KvStateUnknown)]
