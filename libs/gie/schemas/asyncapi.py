@@ -239,21 +239,7 @@ def _message(event_type: type[Event], kind: str | None, *, batch: bool) -> dict[
             else " ".join(summary.split()).replace("``", "`")
         ),
         "contentType": "application/json",
-        "headers": {
-            "allOf": [
-                {"$ref": f"#/components/schemas/{HEADERS}"},
-                {
-                    "type": "object",
-                    "properties": {
-                        "ce-type": {
-                            "type": "string",
-                            "pattern": ce_type_pattern(event_type),
-                        },
-                        "ce-dataschema": {"type": "string", "const": schema_uri(event_type)},
-                    },
-                },
-            ]
-        },
+        "headers": _message_headers(ce_type_pattern(event_type), schema_uri(event_type)),
         "payload": {
             "schemaFormat": SCHEMA_FORMAT,
             "schema": {"type": "array", "items": ref} if batch else ref,
@@ -262,6 +248,22 @@ def _message(event_type: type[Event], kind: str | None, *, batch: bool) -> dict[
     if kind is not None:
         message["x-gie-subject-kind"] = kind
     return message
+
+
+def _message_headers(ce_type: str, dataschema: str) -> dict[str, Any]:
+    """The CloudEvents headers, with the message's own ``ce-type`` pattern and schema."""
+    return {
+        "allOf": [
+            {"$ref": f"#/components/schemas/{HEADERS}"},
+            {
+                "type": "object",
+                "properties": {
+                    "ce-type": {"type": "string", "pattern": ce_type},
+                    "ce-dataschema": {"type": "string", "const": dataschema},
+                },
+            },
+        ]
+    }
 
 
 def _mixed_batch_message(channel: Channel, name: str) -> dict[str, Any]:
@@ -273,21 +275,9 @@ def _mixed_batch_message(channel: Channel, name: str) -> dict[str, Any]:
         "summary": f"Several events of the subject, of any of {types}, oldest first (a JSON "
         "array): a batch whose events are not all of one type.",
         "contentType": "application/json",
-        "headers": {
-            "allOf": [
-                {"$ref": f"#/components/schemas/{HEADERS}"},
-                {
-                    "type": "object",
-                    "properties": {
-                        "ce-type": {
-                            "type": "string",
-                            "pattern": rf"^io\.gie\.{channel.key}\.{BATCH_SCHEMA}\.v1$",
-                        },
-                        "ce-dataschema": {"type": "string", "const": schema_uri(BATCH_SCHEMA)},
-                    },
-                },
-            ]
-        },
+        "headers": _message_headers(
+            rf"^io\.gie\.{channel.key}\.{BATCH_SCHEMA}\.v1$", schema_uri(BATCH_SCHEMA)
+        ),
         "payload": {
             "schemaFormat": SCHEMA_FORMAT,
             "schema": {

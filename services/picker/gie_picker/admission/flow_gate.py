@@ -22,7 +22,6 @@ from datetime import datetime
 
 import structlog
 
-from gie.epp_protocol import REQUEST_ID_HEADER
 from gie.flowcontrol import (
     FAIRNESS_ID_HEADER,
     AdmitRequest,
@@ -42,10 +41,10 @@ from gie_picker.requestcontrol.request import InferenceRequest, InvalidHeaderErr
 _log = structlog.get_logger("gie.picker")
 
 
-def flow_of(request_id: str, fairness_id: str, priority: int) -> FlowKey:
-    """The request's flow; InvalidHeaderError (400) naming the header whose value is
-    unusable as a flow-control id. An empty fairness id is ``default-flow``."""
-    check_header(REQUEST_ID_HEADER, request_id)
+def flow_of(fairness_id: str, priority: int) -> FlowKey:
+    """The request's flow; InvalidHeaderError (400) naming the fairness id header when
+    its value is unusable as a flow-control id (the request id is checked by the
+    director, with or without flow control). An empty fairness id is ``default-flow``."""
     if fairness_id:
         check_header(FAIRNESS_ID_HEADER, fairness_id)
     return FlowKey.of(fairness_id, priority)
@@ -95,7 +94,7 @@ class FlowGate:
         """Return once the request may proceed (True if it waited in flow control, so
         the candidates' states have moved on meanwhile); RequestError (400/429/503)
         otherwise."""
-        flow = flow_of(request.request_id, fairness_id, priority)
+        flow = flow_of(fairness_id, priority)
         if self.fast_path(candidates, priority):
             return False
         admit = AdmitRequest(
