@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import nats
 import orjson
 import pytest
+from nats.js.client import JetStreamContext
 
 from gie.bus import NatsEventBus
 from gie.consume import Gap, GieConsumeError, RawEvent, StartTooOldError, subscribe
@@ -18,6 +19,8 @@ from gie.events.subjects import escape_token, routing_subject
 from tests.support.consume_events import completed, completed_json, take
 
 pytestmark = pytest.mark.integration
+
+PullSubscription = JetStreamContext.PullSubscription
 
 
 def fresh_pool() -> str:
@@ -101,6 +104,29 @@ async def test_unknown_types_come_raw_and_added_fields_are_ignored(nats_url: str
     assert isinstance(raw, RawEvent)
     assert (raw.type, raw.event_id, raw.data) == ("RequestTeleported", "f1", future)
     assert "unknown event type" in raw.reason
+
+
+async def test_a_fetch_that_times_out_with_asyncios_own_error_is_retried(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nats-py raises a bare asyncio.TimeoutError, not its own, when a loaded server
+    answers the no-wait probe just before the deadline; the reader keeps reading."""
+    pool = fresh_pool()
+    start = a_moment_ago()
+    real_fetch = PullSubscription.fetch
+    raised: list[int] = []
+
+    async def fetch_once_late(self: PullSubscription, *args: Any, **kwargs: Any) -> Any:
+        if not raised:
+            raised.append(1)
+            raise TimeoutError
+        return await real_fetch(self, *args, **kwargs)
+
+    monkeypatch.setattr(PullSubscription, "fetch", fetch_once_late)
+    await publish_raw(nats_url, routing_subject(pool, "completed"), [completed_json(pool, 1)])
+    [event] = await take(subscribe(nats_url, pool=pool, since=start), 1)
+    assert raised == [1]
+    assert isinstance(event, RequestCompleted) and event.request_id == "r1"
 
 
 class Pinged(Event):

@@ -10,7 +10,6 @@ import nats
 import structlog
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js import api as js_api
 from nats.js.errors import NotFoundError
@@ -114,7 +113,9 @@ async def subscribe(
         while True:
             try:
                 msgs = await sub.fetch(fetch_batch, timeout=1.0)
-            except NatsTimeoutError:
+            except TimeoutError:
+                # nats-py raises its own TimeoutError, and a bare asyncio one when a
+                # loaded server answers the no-wait probe just before the deadline.
                 continue
             for msg in msgs:
                 for event in _wanted_events(reader, msg, wanted):
