@@ -119,5 +119,40 @@ async def test_a_watch_that_ends_at_once_is_backed_off_and_one_not_json_is_retri
     ) >= 1
 
 
+async def test_a_watch_that_goes_silent_is_broken_off_not_waited_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A load balancer's failover can leave a watch on a connection that will never
+    carry another byte and never close: past the silence limit it is a connection
+    failure (the watcher relists), not a wait until the watch's own timeout."""
+    monkeypatch.setattr("gie_ingest.kube.resource.WATCH_SILENCE_S", 0.3)
+    release = asyncio.Event()
+
+    async def pods(request: web.Request) -> web.StreamResponse:
+        if request.query.get("watch") != "true":
+            return web.json_response({"items": [], "metadata": {"resourceVersion": "5"}})
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"type": "BOOKMARK", "object": {}}\n')
+        await release.wait()  # nothing more, the connection kept open
+        return response
+
+    app = web.Application()
+    app.router.add_get(PODS, pods)
+    async for api in api_for(app):
+        resource = ApiResource(api, name="pods", path_of=_pods_path)
+        await resource.list(label_selector=None)
+        events = resource.watch(resource_version="5", label_selector=None, timeout_s=300)
+        try:
+            assert (await anext(events))["type"] == "BOOKMARK"
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(WatchFailed, match="watch broke") as caught:
+                await asyncio.wait_for(anext(events), 10)
+            assert caught.value.reason == "connection"
+            assert asyncio.get_running_loop().time() - started < 5
+        finally:
+            release.set()
+
+
 async def _pods_path() -> str:
     return PODS
