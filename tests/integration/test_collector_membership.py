@@ -4,8 +4,10 @@ replica wrote and when its watch never says the initial values are all delivered
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -15,9 +17,11 @@ from prometheus_client import CollectorRegistry
 
 from gie.clock import SystemClock
 from gie.events.subjects import escape_token
+from gie_cli.devstack.ports import free_port
 from gie_metrics_collector.errors import MembershipError
 from gie_metrics_collector.ha import KvMembership
 from tests.support.logs import captured_logs
+from tests.support.servers import nats_server
 
 pytestmark = pytest.mark.integration
 
@@ -241,3 +245,29 @@ async def test_a_deleted_bucket_is_made_again_and_the_replicas_find_each_other(
             assert status.bucket == bucket
         finally:
             await nc.close()
+
+
+@pytest.mark.parametrize("store_kept", [True, False], ids=["store-kept", "store-lost"])
+async def test_the_replicas_go_on_seeing_each_other_after_nats_restarts(
+    tmp_path: Path, store_kept: bool
+) -> None:
+    """nats-server restarts with its JetStream store (the bucket is there again) or
+    without it (the bucket is gone): either way both replicas keep hearing the other's
+    heartbeats, instead of each dropping the other and owning every endpoint."""
+    port = free_port()
+    pool, bucket = names()
+    with contextlib.ExitStack() as first_server:
+        url = first_server.enter_context(nats_server(port=port, store=str(tmp_path / "a")))
+        async with (
+            member(url, pool, bucket, "a", registry=CollectorRegistry()) as a,
+            member(url, pool, bucket, "b", registry=CollectorRegistry()) as b,
+        ):
+            await until(lambda: a.members == b.members == {"a", "b"}, "both see both")
+            first_server.close()
+            await asyncio.sleep(0.5)
+            store = tmp_path / ("a" if store_kept else "b")
+            with nats_server(port=port, store=str(store)):
+                await asyncio.sleep(6 * HEARTBEAT_S)  # past any dead peer's expiry
+                await until(lambda: a.members == b.members == {"a", "b"}, "both again", 15.0)
+                await asyncio.sleep(6 * HEARTBEAT_S)
+                assert a.members == b.members == {"a", "b"}

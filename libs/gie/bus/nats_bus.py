@@ -27,6 +27,7 @@ from nats.js import api as js_api
 from nats.js.errors import BadRequestError, NotFoundError
 
 from gie.bus.ce_headers import CeHeaders
+from gie.bus.closing import drain_or_close
 from gie.bus.contracts import EventHandler
 from gie.bus.delivery import deliver as deliver_payload
 from gie.bus.denials import Denials, is_authorization_error
@@ -524,13 +525,7 @@ class NatsEventBus:
         self._follow_filters.clear()
         self._echoed.clear()
         nc, self._nc, self._js = self._nc, None, None
-        if nc is None or nc.is_closed:
-            return
-        try:
-            await asyncio.wait_for(nc.drain(), timeout=5.0)
-        except (NatsError, TimeoutError, OSError) as exc:  # OSError: connection lost
-            _log.warning("NATS drain failed; closing", error=str(exc))
-            await nc.close()
+        await drain_or_close(nc)
 
     def _jetstream(self) -> JetStreamContext:
         if self._js is None:

@@ -131,7 +131,7 @@ async def subscribe(
         if ephemeral is not None:
             with contextlib.suppress(NatsError, TimeoutError):
                 await js.delete_consumer(stream, ephemeral)
-        with contextlib.suppress(NatsError, TimeoutError):
+        with contextlib.suppress(NatsError, TimeoutError, OSError):
             await nc.close()
 
 

@@ -100,5 +100,5 @@ async def tail(
                 if not wanted or item.type in wanted:
                     yield TailedEvent(msg.subject, stream, seq, headers, item.raw, item.event)
     finally:
-        with contextlib.suppress(NatsError, TimeoutError):
+        with contextlib.suppress(NatsError, TimeoutError, OSError):
             await nc.close()

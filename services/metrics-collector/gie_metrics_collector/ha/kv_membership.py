@@ -37,6 +37,7 @@ from nats.js.errors import BadRequestError
 from nats.js.kv import KeyValue
 from prometheus_client import CollectorRegistry
 
+from gie.bus.closing import drain_or_close
 from gie.clock import Clock
 from gie.events.subjects import escape_token, unescape_token
 from gie.security.credentials import CredentialsError, NatsCredentials
@@ -319,12 +320,7 @@ class KvMembership:
 
     async def _close_connection(self) -> None:
         nc, self._nc = self._nc, None
-        if nc is None or nc.is_closed:
-            return
-        try:
-            await asyncio.wait_for(nc.drain(), timeout=5.0)
-        except (NatsError, TimeoutError):
-            await nc.close()
+        await drain_or_close(nc)
 
 
 def _heartbeat_of(value: bytes | None, default: float) -> float:
