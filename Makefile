@@ -52,7 +52,7 @@ venv: $(STAMP)
 # changes, otherwise a no-op.
 $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --upgrade pip
-	$(BIN)/python -m pip install --quiet --constraint $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --build-constraint $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
 
 $(BIN)/python:
@@ -156,5 +156,7 @@ status: venv
 proto: venv
 	$(BIN)/python -m gie.flowcontrol.codegen
 
+# A stack still running from .gie is stopped first: its record is deleted with .gie.
 clean:
+	@if [ -x $(BIN)/gie ] && [ -f .gie/stack/stack.json ]; then $(BIN)/gie down --state-dir .gie/stack; fi
 	rm -rf .gie build dist .mypy_cache .ruff_cache

@@ -162,7 +162,7 @@ def demo(
     sims: Annotated[int, typer.Option(min=1, help="Number of simulated model servers.")] = 4,
     requests: Annotated[int, typer.Option(min=1, help="Number of completions to send.")] = 24,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, help="Requests per burst [default: --sims].")
+        int | None, typer.Option(min=1, help="Requests per burst \\[default: --sims].")
     ] = None,
     time_scale: Annotated[
         float, typer.Option(min=0.0, help="Simulated latency multiplier (1 = realistic).")

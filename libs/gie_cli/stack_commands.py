@@ -55,7 +55,7 @@ StateDirOption = Annotated[
     Path | None,
     typer.Option(
         "--state-dir",
-        help="Where the stack is recorded [default: $GIE_STATE_DIR or ./.gie/stack].",
+        help="Where the stack is recorded \\[default: $GIE_STATE_DIR or ./.gie/stack].",
         show_default=False,
     ),
 ]
