@@ -29,6 +29,12 @@ TransportSource = Callable[[], asyncio.ReadTransport | None]
 # task calls back (2), and one more for the order among tasks woken together.
 HANDLING_ITERATIONS = 3
 
+# Reads a settle waits for, at most, while bytes keep arriving: a stream busier than
+# the loop (a message between any two iterations) never leaves the socket empty, and a
+# settle waiting for that would never return. Each read takes up to 256 KiB, so
+# what had arrived when the settle began has been read long before.
+SETTLE_READS = 8
+
 
 class ReadGate:
     """Opens a transport's reading for one loop iteration per :meth:`poke`.
@@ -44,7 +50,10 @@ class ReadGate:
         self._transport_of = transport_of
         self._max_delay_s = max_delay_s
         self._open = True
-        self._closed = asyncio.Event()  # set while reading is paused
+        # Set while reading is paused, or once a burst has read SETTLE_READS times
+        # with bytes still arriving: what a settle waits for.
+        self._settled = asyncio.Event()
+        self._reads = 0  # reads of the current burst
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_burst = 0.0  # loop time of the last poke that opened the gate
@@ -81,7 +90,8 @@ class ReadGate:
             return
         transport.resume_reading()
         self._open = True
-        self._closed.clear()
+        self._settled.clear()
+        self._reads = 0
         self.bursts += 1
         self._last_burst = loop.time()
         # Close at the start of the iteration after next: closing removes the reader
@@ -98,7 +108,7 @@ class ReadGate:
             if transport is None or transport.is_closing() or not _has_bytes_waiting(transport):
                 return  # nothing to read (or no connection: the client reconnects)
             self.poke()
-        await self._closed.wait()  # reading until the socket is drained
+        await self._settled.wait()  # reading until the socket is drained, or long enough
         for _ in range(HANDLING_ITERATIONS):
             await asyncio.sleep(0)
 
@@ -106,15 +116,19 @@ class ReadGate:
         loop, transport = self._loop, self._transport_of()
         if loop is None or transport is None or transport.is_closing():
             self._open = False
-            self._closed.set()
+            self._settled.set()
             return
         if _has_bytes_waiting(transport):
-            # More than one read's worth arrived (a read takes at most 256 KiB): keep
-            # reading until drained, so a busy stream can never outrun the gate.
+            # More than one read's worth arrived (a read takes at most 256 KiB), or
+            # more keeps coming: keep reading until drained, so a busy stream can never
+            # outrun the gate; a settle waits for a bounded number of these reads.
+            self._reads += 1
+            if self._reads >= SETTLE_READS:
+                self._settled.set()
             loop.call_soon(loop.call_soon, self._close)
             return
         self._open = False
-        self._closed.set()
+        self._settled.set()
         transport.pause_reading()
 
     def _arm(self, delay_s: float) -> None:
