@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
+from gie.consume import tail
 from gie.events import Event, RequestRouted
 from gie.events.subjects import pool_prefix, routing_subject
 from gie_cli.devstack.ports import free_port
@@ -106,3 +107,57 @@ async def test_a_following_resumes_as_soon_as_the_bus_reconnects(tmp_path: Path)
                 print(f"\nevents after the reconnection arrived in {took:.2f}s")
                 assert _ids(seen) == ["r0", "r1", "r2", "r3"]
                 assert took < 1.0
+
+
+async def test_a_stopped_following_stays_stopped_after_the_bus_reconnects(
+    tmp_path: Path,
+) -> None:
+    """A service stops followings as its role changes (a collector's peer feed, a KV
+    event source that reconnected): a NATS restart must not bring them back to life
+    beside their replacements, delivering every event twice."""
+    port, store = free_port(), str(tmp_path / "jetstream")
+    pool = f"stopped/{uuid.uuid4().hex[:8]}"
+    stopped: list[Event] = []
+    kept: list[Event] = []
+    subject = f"{pool_prefix(pool)}.routing.>"
+    with contextlib.ExitStack() as first_server:
+        url = first_server.enter_context(nats_server(port=port, store=store))
+        async with NatsEventBus(url, name="follower") as bus:
+            await bus.ensure_streams()
+            old = await bus.follow(EVENTS, subject, stopped.append, deliver=Deliver.ALL)
+            new = await bus.follow(EVENTS, subject, kept.append, deliver=Deliver.ALL)
+            await asyncio.wait_for(new.caught_up.wait(), 10)
+            await old.stop()
+            first_server.close()
+            await asyncio.sleep(0.3)
+            with nats_server(port=port, store=store) as url:
+                await _publish(url, pool, range(3))
+
+                async def arrived() -> bool:
+                    return len(_ids(kept)) == 3
+
+                await eventually(arrived, timeout_s=20, what="the kept following's events")
+                await asyncio.sleep(0.5)
+                assert stopped == []
+
+
+async def test_events_tail_from_a_time_goes_on_after_nats_restarts(tmp_path: Path) -> None:
+    port, store = free_port(), str(tmp_path / "jetstream")
+    pool = f"tail/{uuid.uuid4().hex[:8]}"
+    with contextlib.ExitStack() as first_server:
+        url = first_server.enter_context(nats_server(port=port, store=store))
+        async with NatsEventBus(url, name="publisher") as bus:
+            await bus.ensure_streams()
+        await _publish(url, pool, range(1))
+        events = tail(url, pool=pool, since=datetime.now(UTC) - timedelta(minutes=5))
+        try:
+            first = await asyncio.wait_for(anext(events), 10)
+            assert isinstance(first.event, RequestRouted) and first.event.request_id == "r0"
+            first_server.close()
+            await asyncio.sleep(0.5)
+            with nats_server(port=port, store=store) as url:
+                await _publish(url, pool, range(1, 2))
+                after = await asyncio.wait_for(anext(events), 30)
+                assert isinstance(after.event, RequestRouted) and after.event.request_id == "r1"
+        finally:
+            await events.aclose()

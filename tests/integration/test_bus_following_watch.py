@@ -11,6 +11,7 @@ import asyncio
 import uuid
 
 import pytest
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
 from gie.bus import EVENTS, Deliver, NatsEventBus
@@ -79,3 +80,48 @@ async def test_a_gone_consumer_makes_the_service_unready_then_is_recreated_losin
         assert bus.stale_followings(0.0) is None
         restarts = metrics.following_restarts.labels(EVENTS.name)
         assert restarts.value == 1
+
+
+async def test_a_recreation_that_fails_is_tried_again(
+    nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JetStream briefly unavailable when the watch re-creates a gone consumer (a
+    leader election): the following must not be left without one for good."""
+
+    async def refuse(self: object) -> None:  # nats-py's own re-creation fails
+        return None
+
+    monkeypatch.setattr(JetStreamContext._JSI, "recreate_consumer", refuse)
+    pool = f"watch/{uuid.uuid4().hex[:8]}"
+    seen: list[Event] = []
+    async with (
+        NatsEventBus(nats_url, name="publisher") as publisher,
+        NatsEventBus(nats_url, name="follower", following_check_s=0.2, following_heal_s=0.3) as bus,
+    ):
+        await publisher.ensure_streams()
+        following = await bus.follow(
+            EVENTS, f"{pool_prefix(pool)}.routing.>", seen.append, deliver=Deliver.ALL
+        )
+        await asyncio.wait_for(following.caught_up.wait(), 10)
+        resubscribe = following.resubscribe
+        assert resubscribe is not None
+        attempts = 0
+
+        async def unavailable_once(from_seq: int) -> JetStreamContext.PushSubscription:
+            nonlocal attempts
+            attempts += 1
+            if attempts == 1:
+                raise NatsError("JetStream not available")
+            return await resubscribe(from_seq)
+
+        following.resubscribe = unavailable_once
+        consumer = following._sub._consumer  # type: ignore[union-attr]
+        await publisher._jetstream().delete_consumer(EVENTS.name, consumer)
+        await _publish(publisher, pool, range(3))
+
+        async def arrived() -> bool:
+            return len(seen) == 3
+
+        await eventually(arrived, timeout_s=10, what="the events after a second re-creation")
+        assert attempts >= 2
+        assert bus.stale_followings(0.0) is None

@@ -112,6 +112,9 @@ class NatsFollowing:
         self.resubscribe: Callable[[int], Awaitable[JetStreamContext.PushSubscription]] | None
         self.resubscribe = None
         self._nc: NatsClient | None = None
+        self._stopped = False
+        self._restarting = asyncio.Lock()  # the watch's heal and a reconnect may overlap
+        self.on_stop: Callable[[NatsFollowing], None] | None = None  # the bus forgets it
 
     @property
     def stream_name(self) -> str:
@@ -144,7 +147,9 @@ class NatsFollowing:
         """Whether the server still has this following's consumer."""
         sub = self._sub
         if sub is None:
-            return True  # stopped: nothing to watch
+            # Stopped: nothing to watch. Otherwise a restart failed between dropping the
+            # old consumer and making the new one: gone, so the watch tries again.
+            return self._stopped
         try:
             await sub.consumer_info()
         except (NatsError, NotFoundError):
@@ -153,16 +158,21 @@ class NatsFollowing:
 
     async def restart(self) -> None:
         """Subscribe again from the stream sequence after the last one applied."""
-        if self.resubscribe is None or self._nc is None:
-            return
-        old, self._sub = self._sub, None
-        if old is not None:
-            try:
-                await old.unsubscribe()
-            except NatsError as exc:
-                _log.info("unsubscribing a gone consumer failed", error=str(exc))
-        sub = await self.resubscribe(self._position + 1 if self._position else 0)
-        await self.start(sub, self._nc)
+        async with self._restarting:
+            if self._stopped or self.resubscribe is None or self._nc is None:
+                return
+            old, self._sub = self._sub, None
+            if old is not None:
+                try:
+                    await old.unsubscribe()
+                except NatsError as exc:
+                    _log.info("unsubscribing a gone consumer failed", error=str(exc))
+            sub = await self.resubscribe(self._position + 1 if self._position else 0)
+            if self._stopped:  # stopped while subscribing
+                with contextlib.suppress(NatsError):
+                    await sub.unsubscribe()
+                return
+            await self.start(sub, self._nc)
 
     async def start(self, sub: JetStreamContext.PushSubscription, nc: NatsClient) -> None:
         self._sub = sub
@@ -183,6 +193,11 @@ class NatsFollowing:
             answer_flow_control(nc, self._sub)
 
     async def stop(self) -> None:
+        self._stopped = True
+        self.resubscribe = None  # a reconnect must not bring it back
+        if self.on_stop is not None:
+            self.on_stop(self)
+            self.on_stop = None
         self._lag.forget(self._lag_position)
         sub, self._sub = self._sub, None
         if sub is None:
@@ -473,7 +488,16 @@ class NatsEventBus:
         self._watch.start()
         self._follow_filters.append(filter_subject)
         self._echoed.clear()
+        following.on_stop = self._forget_following
         return following
+
+    def _forget_following(self, following: NatsFollowing) -> None:
+        """A stopped following leaves the bus: no heal, no resumption, no leak."""
+        with contextlib.suppress(ValueError):
+            index = self._followings.index(following)
+            del self._followings[index]
+            del self._follow_filters[index]
+        self._echoed.clear()
 
     def stale_followings(self, longer_than_s: float) -> str | None:
         """Readiness: which followings have had no consumer on the server for longer
@@ -519,7 +543,7 @@ class NatsEventBus:
         if self._gate is not None:
             self._gate.stop()
         await self._watch.stop()
-        for following in self._followings:
+        for following in list(self._followings):
             await following.stop()
         self._followings.clear()
         self._follow_filters.clear()

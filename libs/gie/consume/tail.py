@@ -70,6 +70,7 @@ async def tail(
     try:
         if since is not None:
             await check_start(nc, stream, since)
+        config = js_api.ConsumerConfig(opt_start_time=since) if since else None
         try:
             sub = await nc.jetstream().subscribe(
                 subject_filter(pool),
@@ -78,10 +79,15 @@ async def tail(
                 deliver_policy=(
                     js_api.DeliverPolicy.BY_START_TIME if since else js_api.DeliverPolicy.NEW
                 ),
-                config=js_api.ConsumerConfig(opt_start_time=since) if since else None,
+                config=config,
             )
         except NatsError as exc:
             raise GieConsumeError(f"cannot follow stream {stream}: {exc}") from exc
+        if config is not None:
+            # nats-py re-creates the ordered consumer with this config after a gap or a
+            # server restart, from the next sequence: a start time left in it makes the
+            # server refuse every re-creation, and the tail would wait for ever.
+            config.opt_start_time = None
         while True:
             try:
                 msg = await sub.next_msg(timeout=1.0)
