@@ -164,6 +164,8 @@ class BackgroundPublisher:
             await self._bus.publish(subject, event, confirm=self._confirm, traceparent=traceparent)
         except GieBusError as exc:
             _log.warning("event not published", type=event.type, error=str(exc))
+        except Exception:  # a bug must cost this event, not the sender and all later ones
+            _log.exception("event not published: unexpected error", type=event.type)
         finally:
             self._in_hand -= 1
             self._queue.task_done()

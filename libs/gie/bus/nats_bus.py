@@ -357,9 +357,14 @@ class NatsEventBus:
     async def _create_or_update(js: JetStreamContext, config: js_api.StreamConfig) -> None:
         try:
             await js.add_stream(config)
-        except BadRequestError:
-            # Exists with another configuration (or raced): converge on ours.
-            await js.update_stream(config)
+        except BadRequestError as refused:
+            # Exists with another configuration (or raced): converge on ours. When it
+            # does not exist, the refusal had another cause (its subjects overlap
+            # another stream's, say): that is the error to report.
+            try:
+                await js.update_stream(config)
+            except NotFoundError:
+                raise refused from None
 
     async def publish(
         self,

@@ -273,3 +273,33 @@ def test_a_ride_along_outside_the_batch_is_refused() -> None:
             batch_s=0.05,
             ride_along_s=0.1,
         )
+
+
+class FailingOnceBus(CountingBus):
+    """A bus whose first publish fails with something no adapter foresaw."""
+
+    async def publish(
+        self,
+        subject: str,
+        event: Event,
+        *,
+        msg_id: str | None = None,
+        confirm: bool = True,
+        traceparent: str | None = None,
+    ) -> None:
+        if not self.calls:
+            self.calls.append(0.0)
+            raise RuntimeError("encoder bug")
+        await super().publish(subject, event, msg_id=msg_id, confirm=confirm)
+
+
+async def test_an_unforeseen_publish_failure_loses_that_event_not_every_later_one() -> None:
+    bus = FailingOnceBus()
+    publisher = BackgroundPublisher(bus, metrics=BusMetrics(CollectorRegistry()), confirm=False)
+    publisher.start()
+    events = [upsert(i) for i in range(1, 4)]
+    for event in events:
+        publisher.submit(endpoint_subject(POOL, event.endpoint.address), event)
+    await asyncio.sleep(0.05)
+    await publisher.close()
+    assert await stored_events(bus, 2) == events[1:]
