@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from gie.config.settings import check_pool_name
 from gie_cli.devstack import (
     BodyMode,
     FailureMode,
@@ -243,6 +244,10 @@ def up(
     state_dir: StateDirOption = None,
 ) -> None:
     """Start the local stack and print the gateway URL (foreground unless --detach)."""
+    try:
+        check_pool_name(pool)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--pool") from None
     if discovery is Discovery.FILE and (spare_sims is not None or crds is not None):
         raise typer.BadParameter(
             "--spare-sims and --crds need --discovery kubernetes", param_hint="--discovery"

@@ -15,6 +15,14 @@ def _default_instance_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+def check_pool_name(value: str) -> str:
+    """``value`` when it is ``namespace/name``; ValueError naming it otherwise."""
+    namespace, sep, name = value.partition("/")
+    if not sep or not namespace or not name or "/" in name:
+        raise ValueError(f"pool must be namespace/name, got {value!r}")
+    return value
+
+
 class ServiceSettings(BaseSettings):
     """Settings every service reads. Each service subclasses it with its own."""
 
@@ -79,10 +87,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("pool")
     @classmethod
     def _check_pool(cls, value: str) -> str:
-        namespace, sep, name = value.partition("/")
-        if not sep or not namespace or not name or "/" in name:
-            raise ValueError(f"pool must be namespace/name, got {value!r}")
-        return value
+        return check_pool_name(value)
 
     @model_validator(mode="after")
     def _check_nats_credentials(self) -> ServiceSettings:
