@@ -113,6 +113,14 @@ def is_ours(record: ProcessRecord) -> bool:
     )
 
 
+def still_running(record: ProcessRecord) -> bool:
+    """:func:`is_ours`, or its leader has exited and left processes in its group."""
+    if is_ours(record):
+        return True
+    info = read_proc(record.pid)
+    return (info is None or info.exited) and _group_alive(record.pid)
+
+
 def spawn(
     name: str, argv: Sequence[str], *, env: Mapping[str, str], log_path: Path
 ) -> tuple[subprocess.Popen[bytes], ProcessRecord]:
@@ -201,7 +209,12 @@ async def stop_process(
     """
     _reap(child)
     info = read_proc(record.pid)
-    if info is None or not is_ours(record):
+    if info is None or info.exited:
+        # The leader is gone; what it started may still run in its group (a picker
+        # supervisor killed, its workers left holding the ports). A group id is not
+        # reused while members remain, so they are what we started.
+        return await _stop_orphans(record, grace_s=grace_s, child=child)
+    if not is_ours(record):
         return StopOutcome.NOT_RUNNING
     group = info.pgrp == record.pid
     if group:
@@ -215,5 +228,20 @@ async def stop_process(
     elif is_ours(record):
         os.kill(record.pid, signal.SIGKILL)
     if await _wait_gone(record, group=group, child=child, timeout_s=5.0):
+        return StopOutcome.KILLED
+    return StopOutcome.STUCK
+
+
+async def _stop_orphans(
+    record: ProcessRecord, *, grace_s: float, child: subprocess.Popen[bytes] | None
+) -> StopOutcome:
+    """The members left in the group of ``record``'s exited leader, stopped."""
+    if not _group_alive(record.pid):
+        return StopOutcome.NOT_RUNNING
+    _signal_group(record.pid, signal.SIGTERM)
+    if await _wait_gone(record, group=True, child=child, timeout_s=grace_s):
+        return StopOutcome.STOPPED
+    _signal_group(record.pid, signal.SIGKILL)
+    if await _wait_gone(record, group=True, child=child, timeout_s=5.0):
         return StopOutcome.KILLED
     return StopOutcome.STUCK

@@ -63,7 +63,7 @@ from gie_cli.devstack.parts import (
 )
 from gie_cli.devstack.ports import LOOPBACK, free_port, free_port_block, free_ports
 from gie_cli.devstack.precise import precise_sim_args, read_kv_events
-from gie_cli.devstack.processes import StopOutcome, is_ours, spawn, stop_process
+from gie_cli.devstack.processes import StopOutcome, spawn, still_running, stop_process
 from gie_cli.devstack.readiness import (
     cluster_hosts_healthy,
     local_http_client,
@@ -267,7 +267,7 @@ def _clear_stale(store: StateStore) -> None:
     state = store.load()
     if state is None:
         return
-    alive = [record.name for record in state.processes if is_ours(record)]
+    alive = [record.name for record in state.processes if still_running(record)]
     if alive:
         raise StackAlreadyRunningError(
             f"a stack is already running in {store.root} (gateway {state.gateway}, live: "

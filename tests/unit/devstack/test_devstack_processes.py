@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -141,3 +142,23 @@ async def test_stopping_an_exited_process_is_a_no_op(
     child, record = _spawn(started, tmp_path, ["true"])
     child.wait()
     assert await stop_process(record, child=child) is StopOutcome.NOT_RUNNING
+
+
+async def test_stop_ends_what_an_exited_leader_left_running_in_its_group(
+    started: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    """A picker supervisor killed while its workers run on: stopping the stack must end
+    the workers (they hold the ports) rather than report the leader gone and forget."""
+    child, record = _spawn(started, tmp_path, [SH, "-c", "sleep 60 & echo started; exit 0"])
+    child.wait()
+    for _ in range(200):
+        if _group_members(child.pid):
+            break
+        await asyncio.sleep(0.01)
+    try:
+        assert _group_members(child.pid), "the orphan did not start"
+        assert await stop_process(record, grace_s=5.0, child=child) is StopOutcome.STOPPED
+        assert _group_members(child.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # what this test started, if left
+            os.killpg(child.pid, signal.SIGKILL)
