@@ -20,6 +20,7 @@ from gie.events import Event, RequestRouted
 from gie.events.subjects import pool_prefix, routing_subject
 from tests.support.flow_replicas import eventually
 from tests.support.routing_events import routed
+from tests.support.servers import nats_server
 
 pytestmark = pytest.mark.integration
 
@@ -125,3 +126,32 @@ async def test_a_recreation_that_fails_is_tried_again(
         await eventually(arrived, timeout_s=10, what="the events after a second re-creation")
         assert attempts >= 2
         assert bus.stale_followings(0.0) is None
+
+
+async def test_a_stream_deleted_and_made_again_is_followed_from_its_start() -> None:
+    """Its sequence starts at 1 again: following on from the last sequence applied
+    before would skip every event until the new stream got that far."""
+    pool = f"again/{uuid.uuid4().hex[:8]}"
+    seen: list[Event] = []
+    with nats_server() as url:  # its own: the stream everyone follows is deleted
+        async with (
+            NatsEventBus(url, name="publisher") as publisher,
+            NatsEventBus(url, name="follower", following_check_s=0.2, following_heal_s=0.3) as bus,
+        ):
+            await publisher.ensure_streams()
+            await _publish(publisher, pool, range(3))
+            following = await bus.follow(
+                EVENTS, f"{pool_prefix(pool)}.routing.>", seen.append, deliver=Deliver.ALL
+            )
+            await asyncio.wait_for(following.caught_up.wait(), 10)
+            await publisher._jetstream().delete_stream(EVENTS.name)
+            await publisher.ensure_streams()
+            await _publish(publisher, pool, range(3, 5))
+
+            async def arrived() -> bool:
+                return len(seen) == 5
+
+            await eventually(arrived, timeout_s=10, what="the new stream's events")
+            assert [e.request_id for e in seen if isinstance(e, RequestRouted)] == [
+                f"r{n}" for n in range(5)
+            ]

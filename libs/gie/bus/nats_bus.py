@@ -167,12 +167,25 @@ class NatsFollowing:
                     await old.unsubscribe()
                 except NatsError as exc:
                     _log.info("unsubscribing a gone consumer failed", error=str(exc))
+            if self._position and await self._stream_made_again(self._nc):
+                _log.warning(
+                    "event stream was made again; following it from its start",
+                    stream=self._stream.name,
+                    applied_up_to=self._position,
+                )
+                self._position = 0
             sub = await self.resubscribe(self._position + 1 if self._position else 0)
             if self._stopped:  # stopped while subscribing
                 with contextlib.suppress(NatsError):
                     await sub.unsubscribe()
                 return
             await self.start(sub, self._nc)
+
+    async def _stream_made_again(self, nc: NatsClient) -> bool:
+        """Whether the stream now ends before what was applied: deleted and made again
+        (its sequence restarted at 1), so following on from there would skip it all."""
+        info = await nc.jetstream().stream_info(self._stream.name)
+        return info.state.last_seq < self._position
 
     async def start(self, sub: JetStreamContext.PushSubscription, nc: NatsClient) -> None:
         self._sub = sub
