@@ -27,11 +27,25 @@ from gie_sim.config import SimConfig
 from gie_sim.kv_cache import PrefixCache, blocks_for_tokens
 from gie_sim.request import SimRequest
 
-__all__ = ["EngineStats", "RequestRejected", "Scheduler", "StepPlan"]
+__all__ = ["EngineStats", "RequestRejected", "Scheduler", "StepPlan", "context_length_message"]
 
 
 class RequestRejected(ValueError):
     """The request can never be served with this configuration (HTTP 400)."""
+
+
+def context_length_message(
+    max_model_len: int, prompt_len: int, max_tokens: int, *, at_least: bool = False
+) -> str:
+    """What a request over the context length is told (``at_least``: ``prompt_len`` is
+    a lower bound, the prompt having been tokenized only that far)."""
+    more = "at least " if at_least else ""
+    return (
+        f"This model's maximum context length is {max_model_len} tokens. "
+        f"However, you requested {more}{prompt_len + max_tokens} tokens ({more}{prompt_len} "
+        f"in the prompt, {max_tokens} in the completion). Please reduce the length "
+        "of the prompt or completion."
+    )
 
 
 @dataclass
@@ -96,12 +110,7 @@ class Scheduler:
         """Raise :class:`RequestRejected` if such a request could never run."""
         cfg = self.config
         if prompt_len + max_tokens > cfg.max_model_len:
-            raise RequestRejected(
-                f"This model's maximum context length is {cfg.max_model_len} tokens. "
-                f"However, you requested {prompt_len + max_tokens} tokens ({prompt_len} in "
-                f"the prompt, {max_tokens} in the completion). Please reduce the length "
-                "of the prompt or completion."
-            )
+            raise RequestRejected(context_length_message(cfg.max_model_len, prompt_len, max_tokens))
         needed = blocks_for_tokens(prompt_len + max_tokens - 1, cfg.block_size)
         if needed > cfg.num_gpu_blocks:
             raise RequestRejected(

@@ -17,6 +17,7 @@ from gie.tokenize.chars_tokenizer import BOS_TOKEN_ID, encode
 __all__ = [
     "BOS_TOKEN_ID",
     "MAX_TOKEN_ID",
+    "count_tokens",
     "encode",
     "filler_text",
     "filler_token",
@@ -24,6 +25,13 @@ __all__ = [
 
 MAX_TOKEN_ID = 2**32 - 1
 """Largest token id accepted in a token-id prompt (CRC-32 ids span the whole range)."""
+
+
+def count_tokens(text: str, chars_per_token: int, *, add_bos: bool = True) -> int:
+    """``len(encode(text, chars_per_token, add_bos=add_bos))``, without encoding."""
+    step = max(1, chars_per_token)
+    return int(add_bos) + -(-len(text) // step)
+
 
 _FILLER_WORDS: tuple[str, ...] = (
     " the",

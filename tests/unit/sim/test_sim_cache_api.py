@@ -87,3 +87,13 @@ async def test_match_rejects_a_body_without_a_prompt(client: httpx.AsyncClient) 
     response = await client.post("/sim/kv-cache/match", json={"max_tokens": 2})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "prompt"
+
+
+async def test_tools_nested_too_deeply_are_a_400_naming_them(client: httpx.AsyncClient) -> None:
+    # Deeper than the interpreter's recursion limit renders, within what orjson parses.
+    tools = "[" * 1000 + "1" + "]" * 1000
+    body = '{"messages": [{"role": "user", "content": "hi"}], "tools": [' + tools + "]}"
+    for path in ("/sim/kv-cache/match", "/v1/chat/completions"):
+        response = await client.post(path, content=body)
+        assert response.status_code == 400, path
+        assert response.json()["error"]["param"] == "tools"

@@ -68,7 +68,12 @@ async def test_json_completion_has_usage_and_identity(
 
 
 async def test_sse_stream_yields_tokens_then_usage_then_done(client: httpx.AsyncClient) -> None:
-    payload = {"prompt": "hello", "max_tokens": 5, "stream": True}
+    payload = {
+        "prompt": "hello",
+        "max_tokens": 5,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     async with client.stream("POST", "/v1/completions", json=payload) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         assert SERVED_BY_HEADER in response.headers
@@ -84,12 +89,17 @@ async def test_sse_stream_yields_tokens_then_usage_then_done(client: httpx.Async
     assert usage["usage"]["completion_tokens"] == 5
 
 
-async def test_streaming_usage_can_be_turned_off(client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize(
+    "options", [{}, {"stream_options": {"include_usage": False}}], ids=["unasked", "off"]
+)
+async def test_streaming_usage_comes_only_when_asked(
+    client: httpx.AsyncClient, options: dict[str, object]
+) -> None:
     payload = {
         "messages": [{"role": "user", "content": "hi"}],
         "max_tokens": 3,
         "stream": True,
-        "stream_options": {"include_usage": False},
+        **options,
     }
     async with client.stream("POST", "/v1/chat/completions", json=payload) as response:
         events = [line[6:] async for line in response.aiter_lines() if line.startswith("data: ")]
@@ -130,6 +140,15 @@ async def test_chat_completion(client: httpx.AsyncClient) -> None:
         (("POST", "/v1/chat/completions", b'{"prompt": "x"}'), 400, "'messages'"),
         (("POST", "/v1/completions", b'{"prompt": "x", "model": "other"}'), 404, "other"),
         (("POST", "/v1/completions", b'{"prompt": "x", "max_tokens": 200000}'), 400, "context"),
+        (
+            (
+                "POST",
+                "/v1/completions",
+                b'{"prompt": "x", "stream_options": {"include_usage": true}}',
+            ),
+            400,
+            "'stream_options'",
+        ),
         (("GET", "/nope", b""), 404, "Not Found"),
         (("GET", "/v1/completions", b""), 405, "Not Allowed"),
     ],

@@ -43,7 +43,12 @@ def test_bad_json_bodies(raw: bytes, fragment: str) -> None:
         ({"prompt": "x", "max_tokens": True}, 400, "'max_tokens'"),
         ({"prompt": "x", "stream": "yes"}, 400, "'stream'"),
         ({"prompt": "x", "stream_options": []}, 400, "'stream_options'"),
-        ({"prompt": "x", "stream_options": {"include_usage": 1}}, 400, "'include_usage'"),
+        (
+            {"prompt": "x", "stream": True, "stream_options": {"include_usage": 1}},
+            400,
+            "'include_usage'",
+        ),
+        ({"prompt": "x", "stream_options": {"include_usage": True}}, 400, "'stream_options'"),
         ({"prompt": "x", "n": 2}, 400, "n=1"),
         ({"prompt": "x", "model": 3}, 400, "'model'"),
         ({"prompt": "x", "model": "gpt-4"}, 404, "gpt-4"),
@@ -88,14 +93,45 @@ def test_completion_prompt_forms() -> None:
     assert parsed.prompt_tokens == encode(text)
     assert len(parsed.prompt_tokens) == 11  # BOS + 40 / 4
     assert parsed.prompt_tokens[0] == BOS_TOKEN_ID
-    assert (parsed.max_tokens, parsed.stream, parsed.include_usage) == (16, False, True)
+    assert (parsed.max_tokens, parsed.stream, parsed.include_usage) == (16, False, False)
 
     joined = parse_completion({"prompt": ["x" * 20, "x" * 20]}, CFG)
     assert joined.prompt_tokens == parsed.prompt_tokens
     ids = parse_completion({"prompt": [5, 6, 7], "max_tokens": 3, "stream": True}, CFG)
     assert (ids.prompt_tokens, ids.max_tokens, ids.stream) == ([5, 6, 7], 3, True)
-    quiet = parse_completion({"prompt": "x", "stream_options": {"include_usage": False}}, CFG)
-    assert quiet.include_usage is False
+
+
+@pytest.mark.parametrize(
+    ("options", "include_usage"),
+    [
+        ({}, False),  # no stream_options: no usage chunk
+        ({"stream_options": None}, False),
+        ({"stream_options": {}}, True),  # vLLM's include_usage defaults to true once given
+        ({"stream_options": {"include_usage": True}}, True),
+        ({"stream_options": {"include_usage": False}}, False),
+        ({"stream_options": {"include_usage": None}}, False),
+    ],
+)
+def test_usage_is_streamed_only_when_the_client_asks(
+    options: dict[str, object], include_usage: bool
+) -> None:
+    body = {"prompt": "x", "stream": True, **options}
+    assert parse_completion(body, CFG).include_usage is include_usage
+    chat = {"messages": [{"role": "user", "content": "x"}], "stream": True, **options}
+    assert parse_chat(chat, CFG).include_usage is include_usage
+
+
+@pytest.mark.parametrize("stream", [{}, {"stream": False}])
+def test_stream_options_need_a_stream(stream: dict[str, object]) -> None:
+    body = {"prompt": "x", "stream_options": {"include_usage": True}, **stream}
+    with pytest.raises(ApiError) as info:
+        parse_completion(body, CFG)
+    assert (info.value.status, info.value.param) == (400, "stream_options")
+    assert info.value.message == "'stream_options' can only be defined when `stream=True`."
+    # As in vLLM, empty (or null) options are no options.
+    empty: tuple[dict[str, object] | None, ...] = ({}, None)
+    for options in empty:
+        parse_completion({"prompt": "x", "stream_options": options, **stream}, CFG)
 
 
 def test_chat_uses_template_tools_and_text_parts() -> None:

@@ -57,10 +57,17 @@ async def test_each_name_is_served_and_echoed(
 
 
 async def test_streamed_chunks_carry_the_requested_name(client: httpx.AsyncClient) -> None:
-    body = {"model": "llama-v2", "prompt": "hello", "max_tokens": 2, "stream": True}
+    body = {
+        "model": "llama-v2",
+        "prompt": "hello",
+        "max_tokens": 2,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     response = await client.post("/v1/completions", json=body)
     frames = [line for line in response.text.splitlines() if line.startswith("data: {")]
-    assert frames and all('"model":"llama-v2"' in frame for frame in frames)
+    assert len(frames) == 3  # two tokens and the usage
+    assert all('"model":"llama-v2"' in frame for frame in frames)
 
 
 async def test_the_weights_name_and_unknown_names_get_vllms_404(
