@@ -181,3 +181,31 @@ def test_without_a_window_only_the_servers_events_count() -> None:
 def test_the_window_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match="recentDecisionsWindowSeconds"):
         PrecisePrefixCacheParameters.model_validate({"recentDecisionsWindowSeconds": -1})
+
+
+class FailingTokenizer(CharsTokenizer):
+    """A tokenizer that fails as a chat template nested too deep does (RecursionError)."""
+
+    def encode(self, prompt: PromptInput, *, max_tokens: int | None = None) -> list[int]:
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+def test_a_tokenizer_that_fails_leaves_the_approximate_estimate_not_an_error() -> None:
+    cache = PrefixCacheState(PoolView(POOL))
+    context = PluginContext(
+        inflight=InFlightView(POOL),
+        rng=random.Random(0),
+        prefix_cache=cache,
+        precise_prefix=cache,
+        prefix_key=KEY,
+        tokenizer=FailingTokenizer(),
+    )
+    scorer = PrecisePrefixCacheScorer.create(
+        "p", PrecisePrefixCacheParameters.model_validate({}), context
+    )
+    candidates = [EndpointState(Endpoint(address=a)) for a in (A, B)]
+    for address in (A, B):
+        cache.apply_kv(kv(KvCacheCleared, address, -1, reason="start"))  # type: ignore[arg-type]
+    cache.apply_kv(stored(A, 0, KEYS))  # type: ignore[arg-type]
+    scores = scorer.score(request(), candidates)  # no exception: the request is routed
+    assert scores.get(A, 0.0) == 0.0  # the approximate index's estimate, not A's events

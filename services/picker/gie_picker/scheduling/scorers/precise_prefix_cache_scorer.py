@@ -191,3 +191,10 @@ class PrecisePrefixCacheScorer:
         except ValueError as exc:
             _log.warning("prompt not tokenized", tokenizer=self._tokenizer.name, error=str(exc))
             return None
+        except Exception as exc:  # a template too deep to render, a tokenizer library's own
+            _log.warning(
+                "prompt not tokenized: tokenizer failed",
+                tokenizer=self._tokenizer.name,
+                error=repr(exc)[:300],
+            )
+            return None
