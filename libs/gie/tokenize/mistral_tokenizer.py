@@ -39,8 +39,27 @@ __all__ = ["MistralTokenizer"]
 _MESSAGE_KEYS = frozenset({"role", "content", "tool_calls", "tool_call_id", "name", "prefix"})
 
 
+# Mistral's tool-call ids are 9 characters; vLLM keeps the last 9 of longer ones (the
+# OpenAI style "call_..." ids) before encoding, for the calls and the tool results.
+_TOOL_CALL_ID_LEN = 9
+
+
+def _short_id(value: object) -> object:
+    if isinstance(value, str) and len(value) > _TOOL_CALL_ID_LEN:
+        return value[-_TOOL_CALL_ID_LEN:]
+    return value
+
+
 def _message(raw: dict[str, object], *, last: bool) -> dict[str, object]:
     message = {key: value for key, value in raw.items() if key in _MESSAGE_KEYS}
+    if "tool_call_id" in message:
+        message["tool_call_id"] = _short_id(message["tool_call_id"])
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        message["tool_calls"] = [
+            {**call, "id": _short_id(call.get("id"))} if isinstance(call, dict) else call
+            for call in calls
+        ]
     if message.get("role") != "tool":
         message.pop("name", None)
     if last and message.get("role") == "assistant":

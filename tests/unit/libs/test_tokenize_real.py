@@ -259,3 +259,78 @@ def test_hf_templates_with_generation_blocks_and_tojson_options_render(tmp_path:
     messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]
     rendered = tokenizer.render_chat(messages, [{"b": 1, "a": "é"}])
     assert rendered == 'user: hi|assistant: yo|[\n {\n  "b": 1,\n  "a": "é"\n }\n]'
+
+
+def test_hf_templates_see_tool_calls_and_empty_content_as_vllm_hands_them_over(
+    tmp_path: Path,
+) -> None:
+    """vLLM parses an assistant's tool-call arguments from their JSON text before the
+    template sees them, gives a message without content "", and drops an empty
+    ``tool_calls``: a template rendering them otherwise would key every agentic
+    conversation differently from the server from its first tool call on."""
+    folder = write_hf_tokenizer(tmp_path / "hf")
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config["chat_template"] = (
+        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}"
+        "{% if m['tool_calls'] is defined %}"
+        "{% for c in m['tool_calls'] %}<call>{{ c['function']['arguments'] | tojson }}"
+        "{% endfor %}{% endif %}|{% endfor %}"
+    )
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    tokenizer = HfTokenizer(folder)
+    call = {"id": "call_1", "type": "function", "function": {"name": "get"}}
+    messages = [
+        {"role": "user", "content": "weather?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {**call, "function": {"name": "get", "arguments": '{"city":  "Paris"}'}},
+                {**call, "function": {"name": "get", "arguments": ""}},
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+        {"role": "assistant", "content": "Sunny.", "tool_calls": []},
+    ]
+    rendered = tokenizer.render_chat(messages)
+    assert rendered == (
+        'user: weather?|assistant: <call>{"city": "Paris"}<call>{}|tool: sunny|assistant: Sunny.|'
+    )
+
+
+def test_tool_call_arguments_that_are_not_json_leave_the_prompt_untokenized(
+    hf_folder: Path,
+) -> None:
+    tokenizer = HfTokenizer(hf_folder)
+    bad = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}
+    prompt = prompt_input_of({"messages": [{"role": "assistant", "tool_calls": [bad]}]})
+    assert prompt is not None
+    with pytest.raises(ValueError, match="not JSON"):
+        tokenizer.encode(prompt)
+
+
+@pytest.mark.parametrize("name", MISTRAL_FILES[:3])
+def test_mistral_takes_openai_tool_call_ids_as_vllm_does_keeping_their_last_nine(
+    name: str,
+) -> None:
+    tokenizer = load_tokenizer("mistral", str(mistral_common_file(name)))
+
+    def chat(call_id: str) -> list[int]:
+        call = {
+            "id": call_id,
+            "type": "function",
+            "function": {"name": "lookup", "arguments": '{"term": "kv"}'},
+        }
+        body = {
+            "messages": [
+                {"role": "user", "content": "Look kv up."},
+                {"role": "assistant", "content": "", "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": call_id, "content": "a cache"},
+            ],
+            "tools": TOOLS,
+        }
+        prompt = prompt_input_of(body)
+        assert prompt is not None
+        return tokenizer.encode(prompt)
+
+    assert chat("call_9f8e7d6c5b4a") == chat("9f8e7d6c5b4a"[-9:])
