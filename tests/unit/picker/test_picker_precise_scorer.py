@@ -19,7 +19,7 @@ from gie.tokenize import CharsTokenizer, ChatMessage, PromptInput
 from gie.view import EndpointState, InFlightView, PoolView
 from gie_picker.prefixcache import state as state_module
 from gie_picker.prefixcache.state import PrefixCacheState
-from gie_picker.scheduling.contracts import PluginContext, SchedulingRequest
+from gie_picker.scheduling.contracts import PluginContext, PreparedPrefix, SchedulingRequest
 from gie_picker.scheduling.scorers import PrecisePrefixCacheParameters, PrecisePrefixCacheScorer
 
 POOL = "unit/precise"
@@ -209,3 +209,27 @@ def test_a_tokenizer_that_fails_leaves_the_approximate_estimate_not_an_error() -
     cache.apply_kv(stored(A, 0, KEYS))  # type: ignore[arg-type]
     scores = scorer.score(request(), candidates)  # no exception: the request is routed
     assert scores.get(A, 0.0) == 0.0  # the approximate index's estimate, not A's events
+
+
+def test_only_the_latest_thousand_decisions_count_and_an_old_one_ends_cleanly() -> None:
+    """The recent decisions are bounded: past 1,000 the oldest stop counting, unless a
+    later decision sent the same blocks to the same endpoint."""
+    cache = PrefixCacheState(PoolView(POOL))
+
+    def route(request_id: str, hashes: tuple[int, ...], target: str) -> None:
+        cache.prepare(request_id, PreparedPrefix(hashes, 16, False, 1000, matched={}))
+        cache.routed(request_id, target)
+
+    def share(hashes: tuple[int, ...]) -> dict[str, float]:
+        cache.prepare("probe", PreparedPrefix(hashes, 16, False, 1000, matched={}))
+        return cache.recent_share("probe", 60.0)
+
+    first, again = (1, 2, 3), (7, 8, 9)
+    route("first", first, A)
+    route("again-1", again, A)
+    for n in range(999):
+        route(f"filler-{n}", (10_000 + n, 20_000 + n), B)
+    route("again-2", again[:2], A)  # the same leading blocks to A, later
+    assert share(first) == {}  # pushed out
+    assert share(again) == {A: pytest.approx(2 / 3)}  # only the later decision's blocks
+    assert share((10_998, 20_998)) == {B: 1.0}

@@ -60,7 +60,9 @@ class PrefixCacheState:
         self._pending_holders: dict[int, dict[str, int]] = {}
         # This replica's latest decisions, newest last, kept whatever the stream says:
         # the precise scorer counts them until the servers' KV events can show them.
-        self._recent: deque[_Pending] = deque(maxlen=_MAX_RECENT)
+        self._recent: deque[_Pending] = deque()
+        # hash -> target -> when the latest of those decisions holding it was made
+        self._recent_at: dict[int, dict[str, float]] = {}
         self._size = Gauge(
             "inference_extension_prefix_indexer_size",
             "Block hashes held by the prefix index, over all endpoints.",
@@ -111,7 +113,9 @@ class PrefixCacheState:
         kept = [decision for decision in self._recent if decision.target != address]
         if len(kept) != len(self._recent):
             self._recent.clear()
-            self._recent.extend(kept)
+            self._recent_at.clear()
+            for decision in kept:
+                self._remember(decision)
 
     def apply_kv(self, event: Event) -> bool:
         """A model server's cache change (``Kv*`` events) into the precise index."""
@@ -140,17 +144,21 @@ class PrefixCacheState:
         hashes = prepared.hashes
         horizon = time.monotonic() - within_s
         found: dict[str, int] = {}
-        for decision in reversed(self._recent):
-            if decision.at < horizon:
+        recent_at = self._recent_at
+        # Block hashes are chained: a decision holding the request's block i held its
+        # blocks before i too, so the walk stops at the first block no recent one holds.
+        for position, block in enumerate(hashes, start=1):
+            targets = recent_at.get(block)
+            if targets is None:
                 break
-            shared = 0
-            for mine, theirs in zip(hashes, decision.hashes, strict=False):
-                if mine != theirs:
-                    break
-                shared += 1
-            if shared > found.get(decision.target, 0):
-                found[decision.target] = shared
-        return {target: shared / len(hashes) for target, shared in found.items() if shared}
+            live = False
+            for target, at in targets.items():
+                if at >= horizon:
+                    found[target] = position
+                    live = True
+            if not live:
+                break
+        return {target: shared / len(hashes) for target, shared in found.items()}
 
     # -- per request -------------------------------------------------------
     def prepare(self, request_id: str, prepared: PreparedPrefix) -> None:
@@ -187,7 +195,7 @@ class PrefixCacheState:
         self._forget_pending(request_id)
         decision = _Pending(target, prepared.hashes, time.monotonic())
         self._pending[request_id] = decision
-        self._recent.append(decision)
+        self._remember(decision)
         holders_of = self._pending_holders
         for block in prepared.hashes:
             holders = holders_of.get(block)
@@ -198,6 +206,25 @@ class PrefixCacheState:
         while len(self._pending) > _MAX_PENDING:
             self._forget_pending(next(iter(self._pending)))
         return Routed(prepared.hashes, capacity)
+
+    def _remember(self, decision: _Pending) -> None:
+        """Into the recent decisions, the oldest leaving beyond ``_MAX_RECENT``."""
+        if len(self._recent) >= _MAX_RECENT:
+            oldest = self._recent.popleft()
+            for block in oldest.hashes:
+                targets = self._recent_at.get(block)
+                # Only when no later decision to the same target holds it too.
+                if targets is not None and targets.get(oldest.target) == oldest.at:
+                    del targets[oldest.target]
+                    if not targets:
+                        del self._recent_at[block]
+        self._recent.append(decision)
+        for block in decision.hashes:
+            targets = self._recent_at.get(block)
+            if targets is None:
+                self._recent_at[block] = {decision.target: decision.at}
+            else:
+                targets[decision.target] = decision.at
 
     def discard(self, request_id: str) -> None:
         """The request was not routed: forget what was prepared for it."""
