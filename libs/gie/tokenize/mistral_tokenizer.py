@@ -30,8 +30,9 @@ from gie.tokenize.prompt_input import PromptInput
 from gie.tokenize.text_prefix import (
     FIRST_CHARS_PER_TOKEN,
     MARGIN_TOKENS,
+    boundary_cut,
     encode_prefix,
-    whitespace_cut,
+    first_cut,
 )
 
 __all__ = ["MistralTokenizer"]
@@ -93,6 +94,9 @@ class MistralTokenizer:
         """A completion prompt's ids: BOS first, no EOS."""
         return list(self._raw.encode(text, bos=True, eos=False))
 
+    def _encode_plain(self, text: str) -> list[int]:
+        return list(self._raw.encode(text, bos=False, eos=False))
+
     def encode_chat(self, messages: Sequence[object], tools: Sequence[object] = ()) -> list[int]:
         """A chat's ids, by ``mistral-common``'s chat encoding; ``ValueError`` for a
         conversation it rejects (e.g. roles out of order)."""
@@ -115,7 +119,7 @@ class MistralTokenizer:
         for message in messages:
             content = message.get("content")
             if isinstance(content, str) and len(content) > limit:
-                cut = whitespace_cut(content, limit)
+                cut = boundary_cut(content, limit)
                 if cut is None:
                     return None
                 head = content[:cut]
@@ -132,10 +136,12 @@ class MistralTokenizer:
     ) -> list[int]:
         raw = openai_messages(messages)
         needed = max_tokens + MARGIN_TOKENS
-        lengths = [len(c) for m in raw if isinstance(c := m.get("content"), str)]
-        longest = max(lengths, default=0)
-        limit = needed * FIRST_CHARS_PER_TOKEN
-        while limit < longest:
+        contents = [c for m in raw if isinstance(c := m.get("content"), str)]
+        longest = max(contents, key=len, default="")
+        if len(longest) <= needed * FIRST_CHARS_PER_TOKEN:
+            return self.encode_chat(raw, tools)
+        limit = first_cut(self._encode_plain, longest, needed)
+        while limit < len(longest):
             found = self._trimmed(raw, limit, needed)
             if found is not None:
                 trimmed, cut_any = found

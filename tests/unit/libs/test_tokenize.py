@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gie.tokenize import CharsTokenizer, prompt_input_of
+from gie.tokenize import CharsTokenizer, encode_prefix, prompt_input_of
 from gie_sim.config import SimConfig
 from gie_sim.openai_api import parse_chat, parse_completion
 
@@ -67,3 +67,19 @@ def test_a_prefix_is_enough_when_only_leading_tokens_are_needed() -> None:
 def test_a_body_without_a_usable_prompt_has_none() -> None:
     assert prompt_input_of({"prompt": [True, "x"]}) is None
     assert prompt_input_of({"messages": []}) is None
+
+
+def test_a_long_text_without_spaces_is_cut_at_punctuation_not_encoded_whole() -> None:
+    """Chinese or Japanese prompts have no spaces but do have clause and sentence
+    marks: only about as much as the scorer needs is encoded, with the same ids."""
+    clause = "前缀缓存让服务器复用已经计算过的注意力键值\uff0c从而降低首个词元的延迟。"
+    text = (clause * 6_000)[:200_000]
+    lengths: list[int] = []
+
+    def one_id_a_character(part: str) -> list[int]:
+        lengths.append(len(part))
+        return [ord(c) for c in part]
+
+    ids = encode_prefix(one_id_a_character, text, 4_096)
+    assert ids == [ord(c) for c in text[:4_096]]
+    assert max(lengths) < 20_000  # not the 200,000 characters

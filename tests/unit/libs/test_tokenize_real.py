@@ -334,3 +334,22 @@ def test_mistral_takes_openai_tool_call_ids_as_vllm_does_keeping_their_last_nine
         return tokenizer.encode(prompt)
 
     assert chat("call_9f8e7d6c5b4a") == chat("9f8e7d6c5b4a"[-9:])
+
+
+@pytest.mark.parametrize("kind", ["completion", "chat"])
+def test_a_long_chinese_prompt_encoded_as_far_as_needed_keeps_the_leading_ids(kind: str) -> None:
+    tokenizer = load_tokenizer("mistral", str(mistral_common_file("tekken_240911.json")))
+    text = ("前缀缓存让服务器复用已经计算过的注意力键值\uff0c从而降低首个词元的延迟。" * 5_000)[
+        :150_000
+    ]
+    body = (
+        {"prompt": text}
+        if kind == "completion"
+        else {"messages": [{"role": "user", "content": text}]}
+    )
+    prompt = prompt_input_of(body)
+    assert prompt is not None
+    whole = tokenizer.encode(prompt)
+    head = tokenizer.encode(prompt, max_tokens=2_000)
+    assert 2_000 <= len(head) < len(whole)
+    assert head == whole[: len(head)]
