@@ -7,7 +7,8 @@ payload is msgpack, with events either as tagged arrays (vLLM up to 0.23) or tag
 (later versions).
 
 * :mod:`gie.kvevents.wire` decodes payloads (both encodings, int or bytes hashes,
-  unknown fields and extra items ignored) into plain dataclasses, and frames sequence
+  unknown fields and extra items ignored, events about cache tiers other than the GPU
+  skipped and counted) into plain dataclasses, and frames sequence
   numbers; :class:`KvWireError` names what was wrong with a payload.
 * :mod:`gie.kvevents.encode` writes payloads the way vLLM does (used by the simulator).
 

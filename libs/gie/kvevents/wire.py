@@ -6,6 +6,12 @@ block_hashes, parent_block_hash, token_ids, block_size, ...]``) or as the ``type
 of a map. Both are read; members or items this decoder does not know are ignored, so
 newer servers that add fields keep working. Block hashes are ints (uint64 or signed
 int64) or bytes; :func:`engine_hash_id` turns any of them into one 64-bit id.
+
+Only the GPU tier's events are returned: a ``BlockStored`` or ``BlockRemoved`` whose
+``medium`` is another tier (vLLM's offloading connector announces its CPU copies with
+``medium="CPU"``, empty ``token_ids`` and no parent) says nothing about the blocks the
+GPU holds, so it is skipped, before any of its other fields are checked, and counted in
+:attr:`EngineBatch.other_medium_events`. An absent or nil ``medium`` is the GPU's.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import array
 import math
 from dataclasses import dataclass
+from enum import Enum
 
 import msgspec
 import xxhash
@@ -35,6 +42,7 @@ END_OF_REPLAY = 0xFFFF_FFFF_FFFF_FFFF
 """The sequence number of the replay socket's end marker (eight 0xFF bytes)."""
 
 _MASK64 = (1 << 64) - 1
+_MEDIUM_GPU = "GPU"  # the engine's own KV cache, the only tier gie routes on
 _decoder = msgspec.msgpack.Decoder()
 
 EngineHash = int | bytes
@@ -53,6 +61,7 @@ class BlockStored:
     token_ids: tuple[int, ...]
     block_size: int
     lora_name: str | None = None
+    group_idx: int | None = None  # the KV-cache group (hybrid models); nil: the only one
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,7 @@ class BlockRemoved:
     """Blocks evicted from the cache."""
 
     block_hashes: tuple[EngineHash, ...]
+    group_idx: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,7 @@ class EngineBatch:
     events: tuple[EngineEvent, ...]
     data_parallel_rank: int | None = None
     unknown_events: int = 0  # events of a type this decoder does not know (skipped)
+    other_medium_events: int = 0  # events about a tier other than the GPU (skipped)
 
 
 def engine_hash_id(value: EngineHash) -> int:
@@ -121,16 +132,19 @@ def decode_batch(payload: bytes) -> EngineBatch:
     if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int)):
         raise KvWireError("batch.data_parallel_rank must be an integer or nil")
     events: list[EngineEvent] = []
-    unknown = 0
+    unknown = other_medium = 0
     for index, item in enumerate(items):
         event = _event(item, f"events[{index}]")
-        if event is None:
+        if event is _Skip.UNKNOWN_TYPE:
             unknown += 1
+        elif event is _Skip.OTHER_MEDIUM:
+            other_medium += 1
         else:
             events.append(event)
-    return EngineBatch(float(ts), tuple(events), rank, unknown)
+    return EngineBatch(float(ts), tuple(events), rank, unknown, other_medium)
 
 
+# The fields of a tagged array, in vLLM's declaration order (items past these are ignored).
 _FIELDS = {
     "BlockStored": (
         "block_hashes",
@@ -140,36 +154,48 @@ _FIELDS = {
         "lora_id",
         "medium",
         "lora_name",
+        "extra_keys",
+        "group_idx",
     ),
-    "BlockRemoved": ("block_hashes", "medium"),
+    "BlockRemoved": ("block_hashes", "medium", "group_idx"),
     "AllBlocksCleared": (),
 }
 
 
-def _event(item: object, where: str) -> EngineEvent | None:
+class _Skip(Enum):
+    """Why an event is left out of its batch."""
+
+    UNKNOWN_TYPE = "unknown_type"  # a type this decoder does not know
+    OTHER_MEDIUM = "other_medium"  # about a tier other than the GPU
+
+
+def _event(item: object, where: str) -> EngineEvent | _Skip:
     if isinstance(item, list):
         if not item or not isinstance(item[0], str):
             raise KvWireError(f"{where}: a tagged array must start with the type name")
         tag = item[0]
         names = _FIELDS.get(tag)
         if names is None:
-            return None
+            return _Skip.UNKNOWN_TYPE
         fields = dict(zip(names, item[1:], strict=False))  # extra trailing items ignored
     elif isinstance(item, dict):
         map_tag = item.get("type")
         if not isinstance(map_tag, str):
             raise KvWireError(f"{where}: a tagged map needs a string 'type'")
         if map_tag not in _FIELDS:
-            return None
+            return _Skip.UNKNOWN_TYPE
         tag = map_tag
         fields = item
     else:
         raise KvWireError(f"{where}: an event must be a tagged array or map")
     if tag == "AllBlocksCleared":
         return AllBlocksCleared()
+    if not _on_gpu(fields.get("medium"), f"{where}.medium"):
+        return _Skip.OTHER_MEDIUM
     hashes = _hashes(fields.get("block_hashes"), f"{where}.block_hashes")
+    group = _group(fields.get("group_idx"), f"{where}.group_idx")
     if tag == "BlockRemoved":
-        return BlockRemoved(hashes)
+        return BlockRemoved(hashes, group)
     parent = fields.get("parent_block_hash")
     if parent is not None:
         parent = _hash(parent, f"{where}.parent_block_hash")
@@ -183,7 +209,23 @@ def _event(item: object, where: str) -> EngineEvent | None:
             f"{len(hashes)} blocks x {block_size}"
         )
     lora = fields.get("lora_name")
-    return BlockStored(hashes, parent, tokens, block_size, lora if isinstance(lora, str) else None)
+    lora_name = lora if isinstance(lora, str) else None
+    return BlockStored(hashes, parent, tokens, block_size, lora_name, group)
+
+
+def _on_gpu(medium: object, where: str) -> bool:
+    """Whether an event's ``medium`` is the GPU's (nil: vLLM before tiers, or SGLang)."""
+    if medium is None:
+        return True
+    if not isinstance(medium, str):
+        raise KvWireError(f"{where} must be a string or nil")
+    return medium.upper() == _MEDIUM_GPU
+
+
+def _group(value: object, where: str) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise KvWireError(f"{where} must be a non-negative integer or nil")
 
 
 def _hash(value: object, where: str) -> EngineHash:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import msgspec
+import pytest
+
 from gie.events import (
     Event,
     KvBlocksRemoved,
@@ -11,7 +14,7 @@ from gie.events import (
     KvStateUnknown,
     KvUnknownReason,
 )
-from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch
+from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch, decode_batch
 from gie.prefix import PrefixKey, token_block_keys
 from gie_metrics_collector.kv import KvTracker
 
@@ -126,3 +129,42 @@ def test_published_ids_are_keyed_so_another_secret_gives_other_values() -> None:
         events.append(event)
     assert events[0].keys != events[1].keys and events[0].engines != events[1].engines
     assert 11 not in events[0].engines  # the server's own hash is never published as is
+
+
+@pytest.mark.parametrize("encoding", ["array", "map"])
+def test_a_cpu_tier_removal_keeps_the_block_the_gpu_holds(encoding: str) -> None:
+    """vLLM's offloading connector announces CPU copies of the GPU's blocks (same hashes,
+    ``medium="CPU"``, no tokens); evicting the CPU copy leaves the GPU's in place."""
+
+    def event(kind: str, **fields: object) -> object:
+        if encoding == "map":
+            return {"type": kind, **fields}
+        return [kind, *fields.values()]
+
+    stored = event(
+        "BlockStored",
+        block_hashes=[11],
+        parent_block_hash=None,
+        token_ids=list(TOKENS[:4]),
+        block_size=4,
+        lora_id=None,
+        medium="GPU",
+    )
+    offloaded = event(
+        "BlockStored",
+        block_hashes=[11],
+        parent_block_hash=None,
+        token_ids=[],
+        block_size=4,
+        lora_id=None,
+        medium="CPU",
+    )
+    evicted = event("BlockRemoved", block_hashes=[11], medium="CPU")
+    t = tracker()
+    t.begin(KvClearReason.START)
+    t.apply(0, decode_batch(msgspec.msgpack.encode([1.0, [stored]])))
+    assert t.apply(1, decode_batch(msgspec.msgpack.encode([2.0, [evicted]]))) == []
+    assert t.blocks == 1
+    assert t.apply(2, decode_batch(msgspec.msgpack.encode([3.0, [offloaded, evicted]]))) == []
+    assert t.blocks == 1
+    assert t.counts.take() == {"other_medium": 3}

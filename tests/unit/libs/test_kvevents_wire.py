@@ -171,8 +171,83 @@ def test_unknown_map_fields_extra_array_items_and_unknown_types_are_ignored() ->
         ]
     )
     decoded = decode_batch(payload)
-    assert decoded.events == (BlockStored((1,), None, (5, 6), 2), BlockRemoved((1,)))
+    assert decoded.events == (
+        BlockStored((1,), None, (5, 6), 2, group_idx=3),
+        BlockRemoved((1,), group_idx=0),
+    )
     assert decoded.unknown_events == 2
+    assert decoded.other_medium_events == 0
+
+
+def vllm_structs(array_like: bool) -> tuple[type[msgspec.Struct], type[msgspec.Struct]]:
+    """``BlockStored`` and ``BlockRemoved`` with every field of today's vLLM, in its order
+    (tiers, KV-cache groups and the group's cache spec came after vLLM 0.23)."""
+
+    class Stored(msgspec.Struct, tag="BlockStored", array_like=array_like, omit_defaults=True):
+        block_hashes: list[int | bytes]
+        parent_block_hash: int | bytes | None
+        token_ids: list[int]
+        block_size: int
+        lora_id: int | None
+        medium: str | None
+        lora_name: str | None
+        extra_keys: list[Any] | None = None
+        group_idx: int | None = None
+        kv_cache_spec_kind: str | None = None
+        kv_cache_spec_sliding_window: int | None = None
+
+    class Removed(msgspec.Struct, tag="BlockRemoved", array_like=array_like, omit_defaults=True):
+        block_hashes: list[int | bytes]
+        medium: str | None
+        group_idx: int | None = None
+
+    return Stored, Removed
+
+
+@pytest.mark.parametrize("array_like", [True, False], ids=["tagged-arrays", "tagged-maps"])
+def test_offloaded_tier_events_are_skipped_and_counted_not_fatal(array_like: bool) -> None:
+    stored, removed = vllm_structs(array_like)
+    payload = msgspec.msgpack.encode(
+        EventBatch(
+            3.0,
+            [
+                stored([BIG], None, [5, 6], 2, None, "GPU", None, [None], 1, "full_attention"),
+                # vLLM's offloading connector: CPU copies, no tokens, no parent.
+                stored([BIG, SHA, 7], None, [], 16, None, "CPU", None),
+                removed([BIG], "CPU"),
+                removed([BIG], None, 1),  # no medium: the GPU (vLLM before tiers, SGLang)
+            ],
+            0,
+        )
+    )
+    decoded = decode_batch(payload)
+    assert decoded.events == (
+        BlockStored((BIG,), None, (5, 6), 2, group_idx=1),
+        BlockRemoved((BIG,), group_idx=1),
+    )
+    assert decoded.other_medium_events == 2
+    assert decoded.unknown_events == 0
+
+
+@pytest.mark.parametrize(
+    ("event", "names"),
+    [
+        pytest.param(["BlockRemoved", [1], 5], "events[0].medium", id="medium-not-a-string"),
+        pytest.param(
+            {"type": "BlockRemoved", "block_hashes": [1], "group_idx": "a"},
+            "events[0].group_idx",
+            id="group-not-an-integer",
+        ),
+        pytest.param(
+            ["BlockStored", [1], None, [1], 2, None, "GPU"],
+            "events[0].token_ids",
+            id="gpu-tokens-still-checked",
+        ),
+    ],
+)
+def test_malformed_tier_fields_raise_naming_the_part(event: object, names: str) -> None:
+    with pytest.raises(KvWireError, match=names.replace("[", r"\[").replace("]", r"\]")):
+        decode_batch(msgspec.msgpack.encode([1.0, [event]]))
 
 
 @pytest.mark.parametrize(

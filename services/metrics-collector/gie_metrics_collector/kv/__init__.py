@@ -1,6 +1,7 @@
 """Model servers' KV-cache events, followed per owned endpoint and republished.
 
-* :mod:`~.addresses`: where an endpoint's PUB and replay sockets are (labels, else ports);
+* :mod:`~.addresses`: where an endpoint's PUB and replay sockets are (labels, else ports;
+  malformed ones left out);
 * :class:`KvTracker` (``tracker``): the pure state of one endpoint (server run, last
   sequence, server hash -> gie key map) turning batches into ``Kv*`` events;
 * :class:`KvSubscriber` (``subscriber``): one endpoint's SUB socket, gaps, replay,

@@ -17,13 +17,22 @@ class KvMetrics:
         self.skipped = Counter(
             "gie_collector_kv_skipped_events",
             "Engine events not republished, by reason (unknown_parent, unmapped_removal, "
-            "unknown_event).",
+            "unknown_event, other_medium: about a cache tier other than the GPU, such as "
+            "vLLM's CPU offloading).",
             ["reason"],
             registry=registry,
         )
         self.bad_messages = Counter(
             "gie_collector_kv_bad_messages",
             "KV-event messages that could not be read (wrong frames, bad payload).",
+            registry=registry,
+        )
+        self.bad_addresses = Counter(
+            "gie_collector_kv_bad_addresses",
+            "Malformed KV-event socket addresses (endpoint labels), by socket: events (the "
+            "endpoint is then followed without KV events, its precise state unknown) or "
+            "replay (followed without replay). Counted when its follower starts.",
+            ["socket"],
             registry=registry,
         )
         self.gaps = Counter(

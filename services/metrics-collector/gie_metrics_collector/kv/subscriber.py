@@ -1,6 +1,7 @@
 """Following one endpoint's KV-event stream and republishing it as ``Kv*`` events.
 
-Start: the endpoint's own events on the bus are folded into a fresh
+Start (unless the events address is malformed: the follower then only logs and counts
+that, once, and idles): the endpoint's own events on the bus are folded into a fresh
 :class:`~gie_metrics_collector.kv.tracker.KvTracker` (so a collector taking the endpoint
 over knows the server's run, last sequence and hash -> key map), then a SUB socket
 connects to the server's PUB socket. Each time it (re)connects, the replay socket is
@@ -20,10 +21,14 @@ Per message ``[topic, seq, payload]``, with ``last`` the last applied sequence:
 * then the batch itself is applied and its events published as one bus message.
 
 Unreadable messages are logged and counted, never fatal (the batch is then missing,
-which the next one shows as a gap).
+which the next one shows as a gap). Replayed batches (up to the server's whole buffer,
+10,000 in vLLM) are decoded and applied :data:`YIELD_EVERY` at a time, the event loop
+running its other tasks in between.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import structlog
 import zmq
@@ -44,6 +49,17 @@ from gie_metrics_collector.kv.tracker import KvTracker
 __all__ = ["KvSubscriber"]
 
 _log = structlog.get_logger("gie.metrics_collector.kv")
+
+YIELD_EVERY = 64
+"""Replayed batches decoded or applied between two turns of the event loop: a whole
+replay buffer at once would hold the loop (every other follower, scrape and the HTTP
+server) for about half a second."""
+
+
+async def _pause(done: int) -> None:
+    """Let the event loop run other tasks after every :data:`YIELD_EVERY` batches."""
+    if done % YIELD_EVERY == 0:
+        await asyncio.sleep(0)
 
 
 class KvSubscriber:
@@ -71,13 +87,21 @@ class KvSubscriber:
         self._bad_logged = False
 
     async def run(self) -> None:
+        self._report_malformed()
+        events = self.addresses.events
+        if events is None:
+            # Nothing to follow: the endpoint's precise state stays unknown (the
+            # approximate index stands in) until its labels change, which replaces this
+            # follower, or it leaves.
+            await asyncio.Event().wait()
+            return
         await self._restore()
         sub = self._ctx.socket(zmq.SUB)
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.RCVHWM, 100_000)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
         monitor = sub.get_monitor_socket(zmq.EVENT_CONNECTED)
-        sub.connect(self.addresses.events)
+        sub.connect(events)
         poller = zmq.asyncio.Poller()
         poller.register(sub, zmq.POLLIN)
         poller.register(monitor, zmq.POLLIN)
@@ -93,6 +117,17 @@ class KvSubscriber:
             sub.disable_monitor()
             monitor.close(linger=0)
             sub.close(linger=0)
+
+    def _report_malformed(self) -> None:
+        for socket, value in self.addresses.malformed:
+            self._metrics.bad_addresses.labels(socket).inc()
+            _log.warning(
+                "kv events: malformed socket address, endpoint followed without it",
+                endpoint=self.tracker.address,
+                socket=socket,
+                address=value,
+                expected="tcp://HOST:PORT or ipc://PATH",
+            )
 
     async def _restore(self) -> None:
         following = await self._bus.follow(
@@ -133,15 +168,17 @@ class KvSubscriber:
             replayed = await fetch_replay(
                 self._ctx, self.addresses.replay, start, timeout_s=self._replay_timeout_s
             )
-            for seq, payload in replayed:
+            for count, (seq, payload) in enumerate(replayed, 1):
                 out.append((seq, decode_batch(payload)))
+                await _pause(count)
         except KvWireError as exc:
             self._bad(exc)
         return out
 
     async def _feed(self, batches: list[tuple[int, EngineBatch]]) -> None:
-        for seq, batch in batches:
+        for count, (seq, batch) in enumerate(batches, 1):
             await self.on_batch(seq, batch)
+            await _pause(count)
 
     async def on_message(self, frames: list[bytes]) -> None:
         """Handle one live message."""
@@ -182,12 +219,13 @@ class KvSubscriber:
         tracker = self.tracker
         start = tracker.last_seq + 1
         replayed = await self._replay(start) if self.addresses.replay is not None else []
-        for replayed_seq, batch in replayed:
+        for count, (replayed_seq, batch) in enumerate(replayed, 1):
             if replayed_seq >= seq or replayed_seq > tracker.last_seq + 1:
                 break  # reached the live batch, or a hole the server no longer holds
             if replayed_seq <= tracker.last_seq:
                 continue
             await self._apply(replayed_seq, batch)
+            await _pause(count)
         if tracker.last_seq + 1 >= seq:
             self._metrics.gaps.labels("filled").inc()
             return

@@ -70,6 +70,7 @@ class KvSupervisor:
                 "address": address,
                 "events": follower.addresses.events,
                 "replay": follower.addresses.replay,
+                "malformed": dict(follower.addresses.malformed),
                 "epoch": follower.tracker.epoch,
                 "seq": follower.tracker.last_seq,
                 "known": follower.tracker.known,

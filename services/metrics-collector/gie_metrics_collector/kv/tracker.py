@@ -46,14 +46,17 @@ class KvCounts:
     unknown_parent: int = 0  # BlockStored whose parent block is not known: dropped
     unmapped_removal: int = 0  # removed hashes never seen stored
     unknown_event: int = 0  # event types this collector does not know
+    other_medium: int = 0  # events about another tier than the GPU (CPU offloading)
 
     def take(self) -> dict[str, int]:
         taken = {
             "unknown_parent": self.unknown_parent,
             "unmapped_removal": self.unmapped_removal,
             "unknown_event": self.unknown_event,
+            "other_medium": self.other_medium,
         }
         self.unknown_parent = self.unmapped_removal = self.unknown_event = 0
+        self.other_medium = 0
         return {k: v for k, v in taken.items() if v}
 
 
@@ -121,6 +124,7 @@ class KvTracker:
         """
         self.last_seq = seq
         self.counts.unknown_event += batch.unknown_events
+        self.counts.other_medium += batch.other_medium_events
         out: list[Event] = []
         removed_keys: list[int] = []
         removed_engines: list[int] = []
