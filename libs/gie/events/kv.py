@@ -98,6 +98,9 @@ class KvClearReason(StrEnum):
     START = "start"  # the collector saw the server's first batch (seq 0)
     RESTART = "restart"  # the sequence went back: the server restarted
     ALL_BLOCKS_CLEARED = "all_blocks_cleared"  # the server reset its prefix cache
+    # The run's state restated in full (a KvBlocksStored follows in the same message):
+    # some of its events could not be published, so consumers may have missed them.
+    RESYNC = "resync"
 
 
 class KvCacheCleared(KvEvent):
@@ -116,6 +119,7 @@ class KvUnknownReason(StrEnum):
 
     GAP = "gap"  # batches were lost and the replay socket could not return them
     NO_HISTORY = "no_history"  # joined a running server whose start is not replayable
+    PUBLISH_FAILED = "publish_failed"  # restated after events could not be published
 
 
 class KvStateUnknown(KvEvent):

@@ -4,7 +4,7 @@ batch, replays that share the event loop, and malformed socket addresses."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
@@ -15,7 +15,8 @@ from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
 from gie.bus import KV, MemoryEventBus
-from gie.events import Endpoint, KvBlocksRemoved, KvBlocksStored, KvCacheCleared
+from gie.bus.errors import BusPublishError
+from gie.events import Endpoint, Event, KvBlocksRemoved, KvBlocksStored, KvCacheCleared
 from gie.kvevents import (
     END_OF_REPLAY,
     BlockStored,
@@ -25,7 +26,7 @@ from gie.kvevents import (
     encode_batch,
     encode_seq,
 )
-from gie.prefix import PrefixKey
+from gie.prefix import PreciseIndex, PrefixKey, token_block_keys
 from gie_metrics_collector.kv import (
     KV_EVENTS_LABEL,
     KV_REPLAY_LABEL,
@@ -216,3 +217,56 @@ async def test_a_malformed_replay_address_leaves_the_endpoint_followed_without_r
         pub.close(linger=0)
     assert bus.follows == 1  # restored once, then followed the SUB socket
     assert count(registry, "gie_collector_kv_bad_addresses_total", socket="replay") == 1
+
+
+class FailingBus(MemoryEventBus):
+    """Takes nothing while ``failing`` (NATS unreachable), like the real bus then."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = False
+
+    def publish_batch_nowait(self, subject: str, events: Sequence[Event]) -> bool:
+        return False if self.failing else super().publish_batch_nowait(subject, events)
+
+    async def publish(self, subject: str, event: Event, **kwargs: Any) -> None:
+        if self.failing:
+            raise BusPublishError("nats: connection closed")
+        await super().publish(subject, event, **kwargs)
+
+
+def engine_batch(*events: list[object]) -> bytes:
+    return msgspec.msgpack.encode([1.0, list(events), 0])
+
+
+async def test_after_events_could_not_be_published_the_whole_state_is_restated(
+    ctx: zmq.asyncio.Context,
+) -> None:
+    """A NATS outage loses the events of the batches meanwhile: the pickers would keep
+    blocks the server evicted and miss ones it stored. The next publish that gets
+    through restates the endpoint's whole state, so they end up as the server is."""
+    bus, registry = FailingBus(), CollectorRegistry()
+    follower = subscriber(bus, ctx, registry, replay=None)
+    stored = ["BlockStored", [11], None, [1, 2, 3, 4], 4, None]
+    await follower.on_message([b"", encode_seq(0), engine_batch(stored)])
+    bus.failing = True
+    more = ["BlockStored", [12], 11, [5, 6, 7, 8], 4, None]
+    await follower.on_message([b"", encode_seq(1), engine_batch(more, ["BlockRemoved", [11]])])
+    bus.failing = False
+    last = ["BlockStored", [13], 12, [9, 10, 11, 12], 4, None]
+    await follower.on_message([b"", encode_seq(2), engine_batch(last)])
+
+    index = PreciseIndex("p")
+    for event in bus.stored(KV):
+        index.apply(event)
+    state = index.get(ADDRESS)
+    assert state is not None and state.known
+    expected = token_block_keys([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 4, key=KEY)
+    assert state.keys == set(expected[1:])  # 11 evicted, 12 and 13 held
+    assert count(registry, "gie_collector_kv_restated_total") == 1
+    # A collector taking the endpoint over rebuilds the same map from the bus.
+    taking_over = KvTracker(pool="p", address=ADDRESS, source="c2", key=KEY)
+    for event in bus.stored(KV):
+        taking_over.restore(event)
+    assert (taking_over.blocks, taking_over.last_seq) == (2, 2)
+    assert count(registry, "gie_collector_kv_publish_errors_total") >= 1

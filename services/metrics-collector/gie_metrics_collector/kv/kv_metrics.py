@@ -27,6 +27,12 @@ class KvMetrics:
             "KV-event messages that could not be read (wrong frames, bad payload).",
             registry=registry,
         )
+        self.restated = Counter(
+            "gie_collector_kv_restated",
+            "Times an endpoint's whole cache state was published again (KvCacheCleared "
+            "resync, then every block held) after some of its events could not be.",
+            registry=registry,
+        )
         self.bad_addresses = Counter(
             "gie_collector_kv_bad_addresses",
             "Malformed KV-event socket addresses (endpoint labels), by socket: events (the "

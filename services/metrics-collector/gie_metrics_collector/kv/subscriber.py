@@ -85,6 +85,7 @@ class KvSubscriber:
         self._subject = kv_subject(tracker.pool, tracker.address)
         self._last_ts: float | None = None
         self._bad_logged = False
+        self._restate = False  # a publish failed: the next one restates the whole state
 
     async def run(self) -> None:
         self._report_malformed()
@@ -241,18 +242,36 @@ class KvSubscriber:
         await self._publish([tracker.lost(tracker.last_seq + 1, seq - 1, reason)])
 
     async def _publish(self, events: list[Event]) -> None:
+        """``events`` (the tracker has already applied them). After a failed publish the
+        consumers may hold a wrong state: the next publish restates the whole state
+        instead (it includes ``events``), until that gets through."""
+        if self._restate:
+            events = self.tracker.restated()
+            if await self._send(events):
+                self._restate = False
+                self._metrics.restated.inc()
+                _log.info("kv events: state restated", endpoint=self.tracker.address)
+            return
+        if not await self._send(events):
+            self._restate = True
+
+    async def _send(self, events: list[Event]) -> bool:
         if not events:
-            return
+            return True
         if self._nowait is not None and self._nowait.publish_batch_nowait(self._subject, events):
-            return
+            return True
         for event in events:
             try:
                 await self._bus.publish(self._subject, event)
             except GieBusError as exc:
                 self._metrics.publish_errors.inc()
                 _log.warning(
-                    "kv event not published", endpoint=self.tracker.address, error=str(exc)
+                    "kv event not published; the state will be restated",
+                    endpoint=self.tracker.address,
+                    error=str(exc),
                 )
+                return False
+        return True
 
     def _bad(self, exc: Exception) -> None:
         self._metrics.bad_messages.inc()

@@ -71,6 +71,7 @@ class KvTracker:
         self.known = False
         self._engine_to_key: dict[int, int] = {}
         self._copies: dict[int, int] = {}  # key -> engine hashes mapped to it
+        self._block_size: int | None = None  # the last stored blocks'
         self.counts = KvCounts()
 
     @property
@@ -93,6 +94,7 @@ class KvTracker:
             self._reset()
             self.known = False
         elif isinstance(event, KvBlocksStored):
+            self._block_size = event.block_size
             for engine, key in zip(event.engines, event.keys, strict=False):
                 self._map(engine, key)
         elif isinstance(event, KvBlocksRemoved):
@@ -106,6 +108,28 @@ class KvTracker:
         self._reset()
         self.epoch, self.last_seq, self.known = new_event_id(), -1, True
         return self._event(KvCacheCleared, reason=reason.value)
+
+    def restated(self) -> list[Event]:
+        """This run's state in full, for consumers that may have missed some of its
+        events (they could not be published): ``KvCacheCleared(resync)`` then every block
+        held, at the last sequence; an unknown state is restated as unknown."""
+        if self.epoch is None:
+            return []
+        if not self.known:
+            return [self._event(KvStateUnknown, reason=KvUnknownReason.PUBLISH_FAILED.value)]
+        out = [self._event(KvCacheCleared, reason=KvClearReason.RESYNC.value)]
+        if self._engine_to_key and self._block_size is not None:
+            engines = list(self._engine_to_key)
+            keys = [self._engine_to_key[engine] for engine in engines]
+            out.append(
+                self._event(
+                    KvBlocksStored,
+                    block_size=self._block_size,
+                    block_keys=pack_hashes(keys),
+                    engine_hashes=pack_hashes(engines),
+                )
+            )
+        return out
 
     def lost(self, first: int, last: int, reason: KvUnknownReason) -> Event:
         """Batches ``first``..``last`` are lost for good: the state is unknown from here."""
@@ -172,6 +196,7 @@ class KvTracker:
         engines = [self._engine_id(h) for h in item.block_hashes]
         for engine, key in zip(engines, keys, strict=True):
             self._map(engine, key)
+        self._block_size = item.block_size
         return self._event(
             KvBlocksStored,
             block_size=item.block_size,
