@@ -15,8 +15,9 @@ from gie.events import (
     KvUnknownReason,
 )
 from gie.kvevents import AllBlocksCleared, BlockRemoved, BlockStored, EngineBatch, decode_batch
-from gie.prefix import PrefixKey, token_block_keys
+from gie.prefix import PreciseIndex, PrefixKey, token_block_keys
 from gie_metrics_collector.kv import KvTracker
+from gie_metrics_collector.kv.tracker import RESTATED_BLOCKS_PER_EVENT
 
 TOKENS = tuple(range(100, 108))  # two blocks of 4
 KEY = PrefixKey(b"tracker test secret, 32 bytes...")
@@ -168,3 +169,26 @@ def test_a_cpu_tier_removal_keeps_the_block_the_gpu_holds(encoding: str) -> None
     assert t.apply(2, decode_batch(msgspec.msgpack.encode([3.0, [offloaded, evicted]]))) == []
     assert t.blocks == 1
     assert t.counts.take() == {"other_medium": 3}
+
+
+def test_a_restated_state_is_cut_in_events_a_bus_message_can_carry() -> None:
+    tracker = KvTracker(pool="p", address="10.0.0.1:8000", source="c", key=KEY)
+    tracker.begin(KvClearReason.START)
+    blocks = RESTATED_BLOCKS_PER_EVENT * 2 + 5
+    tokens = list(range(blocks * 4))
+    batch = EngineBatch(1.0, (BlockStored(tuple(range(1, blocks + 1)), None, tuple(tokens), 4),))
+    tracker.apply(0, batch)
+    restated = tracker.restated()
+    assert isinstance(restated[0], KvCacheCleared) and restated[0].reason == "resync"
+    stored = restated[1:]
+    assert [len(e.keys) for e in stored if isinstance(e, KvBlocksStored)] == [
+        RESTATED_BLOCKS_PER_EVENT,
+        RESTATED_BLOCKS_PER_EVENT,
+        5,
+    ]
+    index = PreciseIndex("p")
+    for event in restated:
+        index.apply(event)
+    state = index.get("10.0.0.1:8000")
+    assert state is not None and state.known
+    assert state.keys == set(token_block_keys(tokens, 4, key=KEY))

@@ -50,6 +50,9 @@ __all__ = ["KvSubscriber"]
 
 _log = structlog.get_logger("gie.metrics_collector.kv")
 
+# Events of a restated state per bus message: 4 x 4,096 blocks, about 360 KB.
+_RESTATED_EVENTS_PER_MESSAGE = 4
+
 YIELD_EVERY = 64
 """Replayed batches decoded or applied between two turns of the event loop: a whole
 replay buffer at once would hold the loop (every other follower, scrape and the HTTP
@@ -246,11 +249,15 @@ class KvSubscriber:
         consumers may hold a wrong state: the next publish restates the whole state
         instead (it includes ``events``), until that gets through."""
         if self._restate:
-            events = self.tracker.restated()
-            if await self._send(events):
-                self._restate = False
-                self._metrics.restated.inc()
-                _log.info("kv events: state restated", endpoint=self.tracker.address)
+            restated = self.tracker.restated()
+            for start in range(0, len(restated), _RESTATED_EVENTS_PER_MESSAGE):
+                if not await self._send(restated[start : start + _RESTATED_EVENTS_PER_MESSAGE]):
+                    return  # again at the next publish, from its KvCacheCleared
+            self._restate = False
+            self._metrics.restated.inc()
+            _log.info(
+                "kv events: state restated", endpoint=self.tracker.address, events=len(restated)
+            )
             return
         if not await self._send(events):
             self._restate = True

@@ -36,7 +36,11 @@ from gie.kvevents import (
 from gie.kvevents.wire import EngineHash
 from gie.prefix import PrefixKey, root_key, token_block_keys
 
-__all__ = ["KvCounts", "KvTracker"]
+__all__ = ["RESTATED_BLOCKS_PER_EVENT", "KvCounts", "KvTracker"]
+
+# A restated state is cut in events of this many blocks (about 90 KB each): a server
+# holds tens of thousands, more than one NATS message may carry (1 MiB by default).
+RESTATED_BLOCKS_PER_EVENT = 4_096
 
 
 @dataclass
@@ -118,15 +122,17 @@ class KvTracker:
         if not self.known:
             return [self._event(KvStateUnknown, reason=KvUnknownReason.PUBLISH_FAILED.value)]
         out = [self._event(KvCacheCleared, reason=KvClearReason.RESYNC.value)]
-        if self._engine_to_key and self._block_size is not None:
-            engines = list(self._engine_to_key)
-            keys = [self._engine_to_key[engine] for engine in engines]
+        if self._block_size is None:
+            return out
+        engines = list(self._engine_to_key)
+        for start in range(0, len(engines), RESTATED_BLOCKS_PER_EVENT):
+            part = engines[start : start + RESTATED_BLOCKS_PER_EVENT]
             out.append(
                 self._event(
                     KvBlocksStored,
                     block_size=self._block_size,
-                    block_keys=pack_hashes(keys),
-                    engine_hashes=pack_hashes(engines),
+                    block_keys=pack_hashes([self._engine_to_key[e] for e in part]),
+                    engine_hashes=pack_hashes(part),
                 )
             )
         return out
