@@ -92,6 +92,27 @@ def test_a_taker_over_restores_run_sequence_and_map_from_the_bus() -> None:
     assert isinstance(out[0], KvBlocksRemoved) and out[0].keys == (KEYS[0],)
 
 
+def test_restoring_skips_late_copies_as_the_pickers_do() -> None:
+    """During a hand-over both collectors publish the endpoint's batches, so the bus can
+    hold one's removal of a block after the other's newer batch storing it again: the
+    pickers skip the older event, and so must the map a collector restores."""
+    old = tracker()
+    published: list[Event] = [old.begin(KvClearReason.START)]
+    published += old.apply(0, batch(BlockStored((11,), None, TOKENS[:4], 4)))
+    removal = old.apply(1, batch(BlockRemoved((11,))))
+    published += removal
+    published += old.apply(2, batch(BlockStored((11,), None, TOKENS[:4], 4)))
+    published += removal  # the other collector's copy of batch 1, arriving late
+    new = tracker()
+    index = PreciseIndex("p")
+    for event in published:
+        new.restore(event)
+        index.apply(event)
+    assert (new.last_seq, new.blocks) == (2, 1)
+    state = index.get(new.address)
+    assert state is not None and state.keys == {KEYS[0]}
+
+
 def test_restoring_without_the_runs_start_leaves_the_state_unknown() -> None:
     old = tracker()
     old.begin(KvClearReason.START)

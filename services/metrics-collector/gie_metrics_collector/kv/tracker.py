@@ -87,6 +87,8 @@ class KvTracker:
     def restore(self, event: Event) -> None:
         """Fold one of the endpoint's own published events (in stream order)."""
         if isinstance(event, KvCacheCleared):
+            if event.epoch == self.epoch and event.seq < self.last_seq:
+                return  # a late copy from another collector (see below)
             self._reset()
             self.epoch, self.last_seq, self.known = event.epoch, event.seq, True
             return
@@ -94,6 +96,11 @@ class KvTracker:
             return
         if self.epoch is None:
             self.epoch, self.known = event.epoch, False  # its start aged out of the stream
+        elif event.epoch != self.epoch or event.seq < self.last_seq:
+            # Another run's, or older than what was applied: during a hand-over both
+            # collectors may publish the same batches, interleaved. The pickers skip
+            # these too, so the map must not take them.
+            return
         if isinstance(event, KvStateUnknown):
             self._reset()
             self.known = False
