@@ -181,3 +181,21 @@ def test_an_endpoint_that_leaves_the_pool_leaves_the_index() -> None:
     state.apply_state(EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=A)))
     assert state.prefix_cache.index.size == 0
     assert scorer.score(request("r3", "aaaabbbbcccc"), state.view.endpoints()).get(A, 0.0) == 0.0
+
+
+def test_a_removal_of_an_endpoint_this_replica_never_saw_still_clears_its_blocks() -> None:
+    """A replica starting up loads the prefix index from a snapshot, then reads each
+    endpoint's latest event: an endpoint removed since the snapshot was never in its
+    view, and its blocks must not stay for a new pod at that address."""
+    state = Projections.create(PickerSettings(pool=POOL), CollectorRegistry())
+    state.apply_state(EndpointUpserted(source="t", pool=POOL, endpoint=Endpoint(address=B)))
+    scorer = PrefixCacheScorer(
+        PrefixCacheParameters.model_validate({"autoTune": False, "blockSize": 4}),
+        cache=state.prefix_cache,
+        key=KEY,
+    )
+    scorer.score(request("r1", "aaaabbbbcccc"), state.view.endpoints())
+    state.prefix_cache.apply(routed(state.prefix_cache, "r1", A))  # as a snapshot holds it
+    assert state.prefix_cache.index.size > 0
+    state.apply_state(EndpointRemoved(source="t", pool=POOL, address=A))
+    assert state.prefix_cache.index.size == 0

@@ -116,7 +116,9 @@ class Projections:
     def apply_state(self, event: Event) -> None:
         """A pool-state event: into the view; a changed rewrite rebuilds the table."""
         changed = self.view.apply(event)
-        if changed and isinstance(event, EndpointRemoved):
+        if isinstance(event, EndpointRemoved):
+            # Even when the view never held it: a replica starting from a snapshot reads
+            # only each endpoint's latest event, and the snapshot may hold its blocks.
             self.prefix_cache.forget_endpoint(event.address)
         if changed and isinstance(event, ModelRewriteUpserted | ModelRewriteRemoved):
             rewrites = self.view.rewrites()
