@@ -121,6 +121,7 @@ async def run(
                 metrics=KvMetrics(kit.registry),
                 key=prefix_key,
                 max_message_bytes=settings.kv_max_message_bytes,
+                heartbeat_s=settings.kv_heartbeat_s,
             )
         collector = Collector(
             settings,

@@ -128,6 +128,14 @@ class CollectorSettings(ServiceSettings):
         "model server; a server sending a larger one is disconnected and its batches count "
         "as lost (the endpoint's state becomes unknown until its next cache clear).",
     )
+    kv_heartbeat_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="ZMTP heartbeat on the KV-event sockets: a connection that carries "
+        "nothing, not even the server's heartbeat answers, for three of these (a "
+        "half-open one, after a failover that sent no FIN) is dropped and made again, and "
+        "what was missed is replayed (0: no heartbeat).",
+    )
     prefix_key_file: Path | None = Field(
         default=None,
         description="File holding the pool's secret (at least 16 bytes) that KV block keys "

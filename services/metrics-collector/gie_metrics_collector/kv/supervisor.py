@@ -18,6 +18,26 @@ from gie_metrics_collector.kv.tracker import KvTracker
 __all__ = ["KvSupervisor"]
 
 
+def kv_context(*, max_message_bytes: int, heartbeat_s: float) -> zmq.asyncio.Context:
+    """The ZMQ context every KV-event socket (SUB and replay DEALER) is made from.
+
+    Its sockets drop a peer that sends a larger message than ``max_message_bytes`` (its
+    batches then count as lost, a gap, rather than filling memory), and with
+    ``heartbeat_s`` they ping the server that often and drop a connection silent for
+    three times that: ZMQ then connects again, and the follower's catch-up replays what
+    went by. Without it a half-open connection (a peer gone without a FIN) stays open,
+    silent, for ever, and the endpoint's state with it.
+    """
+    ctx = zmq.asyncio.Context()
+    ctx.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
+    if heartbeat_s > 0:
+        interval_ms = max(1, round(heartbeat_s * 1000))
+        ctx.setsockopt(zmq.HEARTBEAT_IVL, interval_ms)
+        ctx.setsockopt(zmq.HEARTBEAT_TIMEOUT, 3 * interval_ms)
+        ctx.setsockopt(zmq.HEARTBEAT_TTL, 3 * interval_ms)
+    return ctx
+
+
 class KvSupervisor:
     """Starts, stops and restarts followers. A follower that dies of a bug is logged and
     restarted ``restart_s`` later (from the bus again). One event loop; not thread-safe."""
@@ -34,6 +54,7 @@ class KvSupervisor:
         metrics: KvMetrics,
         key: PrefixKey,
         max_message_bytes: int = 64 * 1024 * 1024,
+        heartbeat_s: float = 10.0,
         restart_s: float = 1.0,
     ) -> None:
         self._bus, self._pool, self._source = bus, pool, source
@@ -41,10 +62,7 @@ class KvSupervisor:
         self._port, self._replay_port = port, replay_port
         self._replay_timeout_s = replay_timeout_s
         self._metrics = metrics
-        self._ctx = zmq.asyncio.Context()
-        # Every socket made from here on (SUB and replay DEALER) drops a peer that sends a
-        # larger message: its batches then count as lost (a gap) rather than filling memory.
-        self._ctx.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
+        self._ctx = kv_context(max_message_bytes=max_message_bytes, heartbeat_s=heartbeat_s)
         self._followers: EndpointTasks[KvSubscriber] = EndpointTasks(
             kind="kv follower",
             build=self._follower,
