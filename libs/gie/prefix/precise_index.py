@@ -11,7 +11,8 @@ state is *known*, the block size, and the set of gie block keys it holds
   endpoint seen without its ``KvCacheCleared`` (it aged out of the stream) adopts its
   epoch as unknown.
 * ``EndpointRemoved`` is not folded here: an endpoint's entry simply stops being asked
-  for; a returning server starts a new run anyway.
+  for (a server back in the pool goes on where it was; a new one starts a run). The
+  picker :meth:`removes <PreciseIndex.remove>` one that stayed out long enough.
 
 Every replica folds the same stream, so replicas hold the same index (:attr:`digest`).
 Pure data structure, one event loop.
@@ -96,6 +97,10 @@ class PreciseIndex:
         elif isinstance(event, KvBlocksRemoved):
             state.keys.difference_update(event.keys)
         return True
+
+    def remove(self, address: str) -> None:
+        """Forget ``address`` (it left the pool for good); its next event starts afresh."""
+        self._endpoints.pop(address, None)
 
     def match(self, keys: Sequence[int], addresses: Iterable[str]) -> dict[str, int]:
         """Consecutive leading ``keys`` held, per known endpoint among ``addresses``."""

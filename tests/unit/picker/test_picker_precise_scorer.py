@@ -18,7 +18,7 @@ from gie.prefix import PrefixKey, token_block_keys
 from gie.tokenize import CharsTokenizer, ChatMessage, PromptInput
 from gie.view import EndpointState, InFlightView, PoolView
 from gie_picker.prefixcache import state as state_module
-from gie_picker.prefixcache.state import PrefixCacheState
+from gie_picker.prefixcache.state import PRECISE_FORGET_AFTER_S, PrefixCacheState
 from gie_picker.scheduling.contracts import PluginContext, PreparedPrefix, SchedulingRequest
 from gie_picker.scheduling.scorers import PrecisePrefixCacheParameters, PrecisePrefixCacheScorer
 
@@ -233,3 +233,25 @@ def test_only_the_latest_thousand_decisions_count_and_an_old_one_ends_cleanly() 
     assert share(first) == {}  # pushed out
     assert share(again) == {A: pytest.approx(2 / 3)}  # only the later decision's blocks
     assert share((10_998, 20_998)) == {B: 1.0}
+
+
+def test_an_endpoint_out_of_the_pool_for_ten_minutes_loses_its_precise_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pods come and go: a removed endpoint's cache state must not stay in memory for
+    ever. One back in the pool sooner (readiness lost for a while) keeps it, since its
+    collector goes on with the same run."""
+    clock = [1_000.0]
+    monkeypatch.setattr(state_module.time, "monotonic", lambda: clock[0])
+    cache = PrefixCacheState(PoolView(POOL))
+    for address in (A, B):
+        cache.apply_kv(kv(KvCacheCleared, address, -1, reason="start"))  # type: ignore[arg-type]
+        cache.apply_kv(stored(address, 0, KEYS))  # type: ignore[arg-type]
+    cache.forget_endpoint(A)
+    cache.forget_endpoint(B)
+    clock[0] += 300.0
+    cache.endpoint_back(B)
+    clock[0] += PRECISE_FORGET_AFTER_S
+    cache.apply_kv(stored(B, 1, KEYS[:1]))  # type: ignore[arg-type]  # any KV event
+    assert cache.precise.get(A) is None and not cache.precise_known(A)
+    assert cache.precise_known(B) and cache.precise_match(KEYS, [B]) == {B: len(KEYS)}

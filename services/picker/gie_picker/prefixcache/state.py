@@ -34,6 +34,11 @@ from gie_picker.scheduling.contracts import PreparedPrefix
 _MAX_PENDING = 10_000
 _PENDING_TTL_S = 30.0
 _MAX_RECENT = 1_000  # this replica's latest decisions, for the precise scorer
+# An endpoint out of the pool this long loses its precise state (memory: pods come and
+# go). Sooner would forget a server that only dropped out of readiness for a while: its
+# collector resumes its run without restating it, so it would stay unknown.
+PRECISE_FORGET_AFTER_S = 600.0
+_SWEEP_EVERY_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,8 @@ class PrefixCacheState:
         self._recent: deque[_Pending] = deque()
         # hash -> target -> when the latest of those decisions holding it was made
         self._recent_at: dict[int, dict[str, float]] = {}
+        self._gone: dict[str, float] = {}  # endpoints out of the pool -> since when
+        self._swept = 0.0
         self._size = Gauge(
             "inference_extension_prefix_indexer_size",
             "Block hashes held by the prefix index, over all endpoints.",
@@ -110,6 +117,7 @@ class PrefixCacheState:
         self.index.remove_endpoint(address)
         for request_id in [rid for rid, p in self._pending.items() if p.target == address]:
             self._forget_pending(request_id)
+        self._gone.setdefault(address, time.monotonic())
         kept = [decision for decision in self._recent if decision.target != address]
         if len(kept) != len(self._recent):
             self._recent.clear()
@@ -117,9 +125,25 @@ class PrefixCacheState:
             for decision in kept:
                 self._remember(decision)
 
+    def endpoint_back(self, address: str) -> None:
+        """An endpoint is in the pool (again): its precise state stays."""
+        self._gone.pop(address, None)
+
     def apply_kv(self, event: Event) -> bool:
         """A model server's cache change (``Kv*`` events) into the precise index."""
-        return self.precise.apply(event)
+        changed = self.precise.apply(event)
+        if self._gone:
+            now = time.monotonic()
+            if now - self._swept >= _SWEEP_EVERY_S:
+                self._swept = now
+                self._forget_gone(now)
+        return changed
+
+    def _forget_gone(self, now: float) -> None:
+        for address, since in list(self._gone.items()):
+            if now - since >= PRECISE_FORGET_AFTER_S:
+                self.precise.remove(address)
+                del self._gone[address]
 
     # -- precise lookups (PreciseLookup) --------------------------------------
     def precise_known(self, address: str) -> bool:

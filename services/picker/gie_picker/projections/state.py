@@ -24,7 +24,13 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from gie.bus import EVENTS, KV, STATE, Deliver, EventBus, Following, SnapshotStore
-from gie.events import EndpointRemoved, Event, ModelRewriteRemoved, ModelRewriteUpserted
+from gie.events import (
+    EndpointRemoved,
+    EndpointUpserted,
+    Event,
+    ModelRewriteRemoved,
+    ModelRewriteUpserted,
+)
 from gie.events.subjects import pool_filter, pool_prefix
 from gie.flowcontrol import BacklogView
 from gie.view import InFlightView, PoolView, RoutingHistory
@@ -120,6 +126,8 @@ class Projections:
             # Even when the view never held it: a replica starting from a snapshot reads
             # only each endpoint's latest event, and the snapshot may hold its blocks.
             self.prefix_cache.forget_endpoint(event.address)
+        elif isinstance(event, EndpointUpserted):
+            self.prefix_cache.endpoint_back(event.endpoint.address)
         if changed and isinstance(event, ModelRewriteUpserted | ModelRewriteRemoved):
             rewrites = self.view.rewrites()
             self.rewrites.update(rewrites)
