@@ -12,7 +12,6 @@ import pytest
 import zmq
 import zmq.asyncio
 from prometheus_client import CollectorRegistry
-from structlog.testing import capture_logs
 
 from gie.bus import KV, MemoryEventBus
 from gie.bus.errors import BusPublishError
@@ -37,6 +36,7 @@ from gie_metrics_collector.kv import (
 )
 from gie_metrics_collector.kv import subscriber as subscriber_module
 from gie_metrics_collector.kv.addresses import KvAddresses
+from tests.support.logs import captured_logs
 
 KEY = PrefixKey(b"subscriber test secret, 32 bytes")
 ADDRESS = "10.0.0.1:8000"
@@ -179,7 +179,7 @@ async def test_a_malformed_events_address_is_logged_once_and_not_retried() -> No
         address=ADDRESS, labels={KV_EVENTS_LABEL: "tcp://10.0.0.5", KV_REPLAY_LABEL: ""}
     )
     kv = supervisor(bus, registry)
-    with capture_logs() as logs:
+    with captured_logs("gie.metrics_collector.kv") as logs:
         kv.sync({ADDRESS: endpoint})
         first = kv.follower(ADDRESS)
         await asyncio.sleep(0.3)  # 30 restart periods
@@ -190,7 +190,7 @@ async def test_a_malformed_events_address_is_logged_once_and_not_retried() -> No
     warnings = [e for e in logs if "malformed" in e["event"]]
     assert len(warnings) == 1
     assert (warnings[0]["endpoint"], warnings[0]["address"]) == (ADDRESS, "tcp://10.0.0.5")
-    assert not [e for e in logs if e["log_level"] == "error"]  # no crash
+    assert not [e for e in logs if e["level"] == "error"]  # no crash
 
 
 async def test_a_malformed_replay_address_leaves_the_endpoint_followed_without_replay(
