@@ -26,7 +26,7 @@ from gie.bus import EVENTS, STATE, Deliver, Following
 from gie.clock import Clock, SystemClock
 from gie.events import Event
 from gie.events.subjects import pool_filter, routing_subject
-from gie.lifecycle import wait_either
+from gie.lifecycle import cancel_and_wait, wait_either
 from gie.service import ServiceKit
 from gie.tls import watch_certificates
 from gie_flow_controller.config_file import FlowControllerConfig, load_config_file
@@ -34,7 +34,7 @@ from gie_flow_controller.errors import StoreError
 from gie_flow_controller.redis_client import redis_client
 from gie_flow_controller.redis_health import RedisHealth
 from gie_flow_controller.settings import FlowControllerSettings
-from gie_flow_controller.tasks import Supervised, cancel_and_wait
+from gie_flow_controller.tasks import Supervised
 from gie_flow_controller.wiring import Parts, build
 
 _log = structlog.get_logger("gie.flow_controller")

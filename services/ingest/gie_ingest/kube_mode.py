@@ -17,6 +17,7 @@ import contextlib
 
 from gie.bus import STATE, Deliver, GieBusError
 from gie.events.subjects import pool_prefix
+from gie.lifecycle import cancel_and_wait
 from gie.service import ServiceKit
 from gie.view import PoolView
 from gie_ingest.kube.backoff import Backoff
@@ -59,8 +60,7 @@ async def run_kubernetes(settings: IngestSettings, stop: asyncio.Event) -> None:
             watching = group.create_task(source.run())
             reconciling = group.create_task(loop.run(source))
             await stop.wait()
-            for task in (watching, reconciling):
-                task.cancel()
+            await cancel_and_wait((watching, reconciling))
         for following in followings:
             with contextlib.suppress(GieBusError):
                 await following.stop()

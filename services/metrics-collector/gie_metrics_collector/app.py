@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 from gie.bus import STATE, BackgroundPublisher, Deliver, Following
 from gie.clock import SystemClock
 from gie.events.subjects import pool_prefix
-from gie.lifecycle import wait_either
+from gie.lifecycle import cancel_and_wait, wait_either
 from gie.prefix import load_prefix_key, report_prefix_key
 from gie.saturation import SaturationConfig
 from gie.service import ServiceKit, nats_credentials
@@ -167,9 +167,7 @@ async def run(
             await peers.close()
             for following in followings:
                 await following.stop()
-            for task in timers:
-                task.cancel()
-            await asyncio.gather(*timers, return_exceptions=True)
+            await cancel_and_wait(timers)
             await collector.supervisor.close()
             if kv is not None:
                 await kv.close()

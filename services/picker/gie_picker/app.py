@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from gie.bus import BackgroundPublisher
 from gie.clock import SystemClock
 from gie.flowcontrol import FlowControlClient
-from gie.lifecycle import collector_paused, freeze_heap, wait_either
+from gie.lifecycle import cancel_and_wait, collector_paused, freeze_heap, wait_either
 from gie.prefix import load_prefix_key, report_prefix_key
 from gie.service import ServiceKit
 from gie.tls import client_channel_credentials, server_credentials, watch_certificates
@@ -183,9 +183,7 @@ async def run(settings: PickerSettings, stop: asyncio.Event) -> None:
                 reading.start(kit.bus.read_in_bursts(delay))
             await stop.wait()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks)
             await grpc_health.stop()
             if records is not None:
                 records.stop()

@@ -22,10 +22,11 @@ from collections.abc import Callable
 import structlog
 
 from gie.clock import Clock
+from gie.lifecycle import cancel_and_wait
 from gie_flow_controller.errors import StoreError
 from gie_flow_controller.sharding.worker import ShardWorker
 from gie_flow_controller.state import FlowStore
-from gie_flow_controller.tasks import Supervised, cancel_and_wait
+from gie_flow_controller.tasks import Supervised
 
 _log = structlog.get_logger("gie.flow_controller.supervisor")
 
