@@ -12,6 +12,7 @@ from gie.bus.contracts import EventPublisher, NowaitPublisher
 from gie.bus.errors import GieBusError
 from gie.bus.metrics import BusMetrics
 from gie.events import Event
+from gie.lifecycle import cancel_and_wait
 
 _log = structlog.get_logger("gie.bus")
 
@@ -111,9 +112,7 @@ class BackgroundPublisher:
         self.flush()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), timeout_s)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)  # their publishes await under wait_for
         self._tasks = []
 
     def _hold(self, subject: str, event: Event, traceparent: str | None) -> None:

@@ -21,7 +21,6 @@ seconds later, while the service serves from a view that no longer moves.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -29,6 +28,7 @@ from typing import Protocol
 import structlog
 
 from gie.bus.metrics import BusMetrics
+from gie.lifecycle import cancel_and_wait
 
 _log = structlog.get_logger("gie.bus")
 
@@ -77,11 +77,9 @@ class FollowingWatch:
             self._task = asyncio.create_task(self._run(), name="gie-following-watch")
 
     async def stop(self) -> None:
-        for task in (self._task, self._resume):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        # Cancelled again until they end: a round awaits nats-py requests, under
+        # wait_for, which can swallow a cancellation on Python 3.11.
+        await cancel_and_wait([t for t in (self._task, self._resume) if t is not None])
         self._task = self._resume = None
 
     def resume_all(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import structlog
 
 from gie.events import Endpoint
+from gie.lifecycle import cancel_and_wait
 
 __all__ = ["EndpointTasks", "Worker"]
 
@@ -47,6 +48,7 @@ class EndpointTasks(Generic[W]):
         self._build, self._replace, self._keep = build, replace, keep
         self._on_stopped, self._on_crash = on_stopped, on_crash
         self._restart_s = restart_s
+        self._stopping: set[asyncio.Task[None]] = set()
         self._workers: dict[str, W] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wanted: dict[str, Endpoint] = {}
@@ -80,7 +82,7 @@ class EndpointTasks(Generic[W]):
         self._wanted.clear()
         for address in list(self._tasks):
             self._stop(address)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait([*tasks, *self._stopping])
 
     def _start(self, endpoint: Endpoint) -> None:
         worker = self._build(endpoint)
@@ -90,7 +92,13 @@ class EndpointTasks(Generic[W]):
         self._tasks[endpoint.address] = task
 
     def _stop(self, address: str) -> None:
-        self._tasks.pop(address).cancel()
+        task = self._tasks.pop(address)
+        task.cancel()
+        # Cancelled again until it ends (its client calls await under wait_for, which
+        # can swallow a cancellation on Python 3.11 and leave it running unowned).
+        stopping = asyncio.create_task(cancel_and_wait([task]), name=f"stopping {address}")
+        self._stopping.add(stopping)
+        stopping.add_done_callback(self._stopping.discard)
         self._workers.pop(address, None)
         self._on_stopped(address)
 

@@ -40,6 +40,7 @@ from prometheus_client import CollectorRegistry
 from gie.bus.closing import drain_or_close
 from gie.clock import Clock
 from gie.events.subjects import escape_token, unescape_token
+from gie.lifecycle import cancel_and_wait
 from gie.security.credentials import CredentialsError, NatsCredentials
 from gie_metrics_collector.errors import MembershipError
 from gie_metrics_collector.ha.contracts import MembershipListener
@@ -175,9 +176,7 @@ class KvMembership:
         )
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)  # their NATS requests await under wait_for
         self._tasks = []
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
